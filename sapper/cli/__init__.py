@@ -1,0 +1,13 @@
+"""The ``sapper`` command. Each module adds its commands to the one app."""
+
+from __future__ import annotations
+
+from sapper.cli import records, register, release  # noqa: F401 - they register commands
+from sapper.cli.app import app
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,80 @@
+"""The Typer app, the shared options and how errors reach the user."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from sapper.model.errors import SapperError
+from sapper.store import Register, open_register
+
+app = typer.Typer(
+    name="sapper",
+    help="Register, plan and track the clearance of explosive hazards from a city.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+console = Console()
+err = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class State:
+    register: str | None = None
+    user: str | None = None
+
+
+state = State()
+
+
+@app.callback()
+def root(
+    register: str = typer.Option(
+        None,
+        "--register",
+        "-r",
+        envvar="SAPPER_REGISTER",
+        help="Register to work on (a .gpkg file or postgresql:// URL) for commands that do not name one.",
+    ),
+    user: str = typer.Option(None, "--user", "-u", envvar="SAPPER_USER", help="Who is writing (for the audit log)."),
+) -> None:
+    state.register = register
+    state.user = user
+
+
+def register_target(given: str | None = None) -> str:
+    target = given or state.register
+    if not target:
+        raise SapperError("which register? give -r REGISTER (a .gpkg file or postgresql:// URL) or set SAPPER_REGISTER")
+    return target
+
+
+def open_target(given: str | None = None) -> Register:
+    try:
+        return open_register(register_target(given), user=state.user)
+    except (FileNotFoundError, ValueError, ConnectionError) as exc:
+        raise SapperError(str(exc)) from None
+
+
+def friendly(fn: F) -> F:
+    """Show a SapperError (or a bad value) as one red line and exit 1, not a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (SapperError, KeyError, ValueError) as exc:
+            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+            err.print(f"[bold red]error:[/] {message}", highlight=False)
+            if os.environ.get("SAPPER_DEBUG"):
+                raise
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,72 @@
+"""``field=value`` words from the command line, turned into typed record fields."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from sapper.model.errors import SapperError
+from sapper.store.rows import typed
+from sapper.store.schema import GEOMETRY, Layer
+
+READ_ONLY = {"version", "original_area_m2"}
+
+
+def parse_assignments(lay: Layer, words: list[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for word in words:
+        if "=" not in word:
+            raise SapperError(f"{word!r}: expected field=value (fields of {lay.kind}: {field_names(lay)})")
+        name, raw = word.split("=", 1)
+        name = name.strip()
+        if name in READ_ONLY:
+            raise SapperError(f"{name} is kept by the register and cannot be set")
+        try:
+            col = lay.column(name)
+        except KeyError as exc:
+            raise SapperError(exc.args[0]) from None
+        try:
+            values[name] = read_geometry(raw) if col.kind == GEOMETRY else typed(col, raw)
+        except ValueError as exc:
+            raise SapperError(f"{name}: {exc}") from None
+    return values
+
+
+def field_names(lay: Layer) -> str:
+    return ", ".join(c.name for c in lay.columns if c.name not in READ_ONLY)
+
+
+def read_geometry(text: str) -> BaseGeometry:
+    """WKT in lon/lat, or ``@file`` for the first feature of any vector file (reprojected)."""
+    text = text.strip()
+    if text.startswith("@"):
+        return _geometry_from_file(Path(text[1:]))
+    try:
+        return shapely.from_wkt(text)
+    except shapely.errors.GEOSException as exc:
+        raise ValueError(f"not WKT ({exc}); give WKT in lon/lat or @file") from None
+
+
+def _geometry_from_file(path: Path) -> BaseGeometry:
+    from sapper.model.geometry import transform_crs
+
+    if not path.exists():
+        raise ValueError(f"{path} does not exist")
+    meta, geoms = _read_geometries(path)
+    if not geoms:
+        raise ValueError(f"{path} has no features")
+    geom = geoms[0]
+    crs = meta.get("crs")
+    if crs and crs.upper() not in ("EPSG:4326", "OGC:CRS84"):
+        geom = transform_crs(geom, crs)
+    return geom
+
+
+def _read_geometries(path: Path) -> tuple[dict[str, Any], list[BaseGeometry]]:
+    import pyogrio
+
+    meta, _fids, geometry, _fields = pyogrio.raw.read(path, max_features=1)
+    return meta, [shapely.from_wkb(g) for g in geometry if g is not None]

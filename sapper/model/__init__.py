@@ -1,0 +1,55 @@
+"""Pure domain model: records, vocabularies, state machines, land-release accounting."""
+
+from sapper.model.enums import (
+    ActivityStatus,
+    ActivityType,
+    Contamination,
+    HazardClass,
+    HazardStatus,
+    ItemCategory,
+    ItemState,
+    LandUse,
+    Method,
+    ReleaseRoute,
+    SiteKind,
+    TeamKind,
+)
+from sapper.model.errors import Conflict, ForbiddenTransition, InvalidRecord, NotFound, SapperError
+from sapper.model.records import (
+    Activity,
+    Hazard,
+    Item,
+    ProtectedSite,
+    Record,
+    Release,
+    Report,
+    Team,
+)
+
+__all__ = [
+    "Activity",
+    "ActivityStatus",
+    "ActivityType",
+    "Conflict",
+    "Contamination",
+    "ForbiddenTransition",
+    "Hazard",
+    "HazardClass",
+    "HazardStatus",
+    "InvalidRecord",
+    "Item",
+    "ItemCategory",
+    "ItemState",
+    "LandUse",
+    "Method",
+    "NotFound",
+    "ProtectedSite",
+    "Record",
+    "Release",
+    "ReleaseRoute",
+    "Report",
+    "SapperError",
+    "SiteKind",
+    "Team",
+    "TeamKind",
+]

@@ -1,0 +1,101 @@
+"""Geometry checks and metric measurement.
+
+The register stores WGS 84 lon/lat; areas and distances are measured in the UTM zone
+of the data (a local metric CRS), as DESIGN.md decides.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import shapely
+from pyproj import CRS, Transformer
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+
+WGS84 = 4326
+POLYGONAL = ("Polygon", "MultiPolygon")
+# Distances are measured in a metric CRS; a degree of latitude is never shorter than
+# this, so a box of ``d / METRES_PER_DEGREE_MIN`` degrees is a safe search window.
+METRES_PER_DEGREE_MIN = 110_000.0
+
+
+@lru_cache(maxsize=64)
+def utm_epsg(lon: float, lat: float) -> int:
+    """EPSG code of the WGS 84 UTM zone holding the point."""
+    zone = min(int((lon + 180.0) // 6.0) + 1, 60)
+    return (32600 if lat >= 0 else 32700) + zone
+
+
+@lru_cache(maxsize=64)
+def _transformers(epsg: int) -> tuple[Transformer, Transformer]:
+    forward = Transformer.from_crs(WGS84, epsg, always_xy=True)
+    back = Transformer.from_crs(epsg, WGS84, always_xy=True)
+    return forward, back
+
+
+def metric_epsg_for(geom: BaseGeometry) -> int:
+    point = geom.representative_point() if not geom.is_empty else shapely.Point(0, 0)
+    return utm_epsg(round(point.x, 0), round(point.y, 0))
+
+
+def to_metric(geom: BaseGeometry, epsg: int | None = None) -> BaseGeometry:
+    forward, _ = _transformers(epsg or metric_epsg_for(geom))
+    return shapely.transform(geom, lambda xy: _apply(forward, xy))
+
+
+def to_wgs84(geom: BaseGeometry, epsg: int) -> BaseGeometry:
+    _, back = _transformers(epsg)
+    return shapely.transform(geom, lambda xy: _apply(back, xy))
+
+
+def _apply(transformer: Transformer, xy):
+    x, y = transformer.transform(xy[:, 0], xy[:, 1])
+    xy = xy.copy()
+    xy[:, 0], xy[:, 1] = x, y
+    return xy
+
+
+def area_m2(geom: BaseGeometry | None) -> float:
+    if geom is None or geom.is_empty:
+        return 0.0
+    return float(to_metric(geom).area)
+
+
+def distance_m(a: BaseGeometry, b: BaseGeometry) -> float:
+    epsg = metric_epsg_for(a)
+    return float(to_metric(a, epsg).distance(to_metric(b, epsg)))
+
+
+def transform_crs(geom: BaseGeometry, source: CRS | int | str, target: CRS | int | str = WGS84) -> BaseGeometry:
+    transformer = Transformer.from_crs(source, target, always_xy=True)
+    return shapely.transform(geom, lambda xy: _apply(transformer, xy))
+
+
+def as_multipolygon(geom: BaseGeometry) -> MultiPolygon:
+    """Keep only the polygonal parts, as one MultiPolygon (empty if none)."""
+    if isinstance(geom, MultiPolygon):
+        return geom
+    if isinstance(geom, Polygon):
+        return MultiPolygon([geom]) if not geom.is_empty else MultiPolygon()
+    parts = [g for g in getattr(geom, "geoms", []) if isinstance(g, (Polygon, MultiPolygon))]
+    polys: list[Polygon] = []
+    for part in parts:
+        polys.extend(part.geoms if isinstance(part, MultiPolygon) else [part])
+    return MultiPolygon([p for p in polys if not p.is_empty])
+
+
+def geometry_problem(geom: BaseGeometry | None, allowed_types: tuple[str, ...]) -> str | None:
+    """Why this geometry cannot go in the register, or None if it can."""
+    if geom is None:
+        return "has no geometry"
+    if geom.is_empty:
+        return "has an empty geometry"
+    if geom.geom_type not in allowed_types:
+        return f"has a {geom.geom_type} geometry where {' or '.join(allowed_types)} is expected"
+    if not geom.is_valid:
+        return f"has an invalid geometry ({shapely.is_valid_reason(geom)})"
+    minx, miny, maxx, maxy = geom.bounds
+    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+        return "has coordinates outside lon/lat range (is its CRS declared?)"
+    return None

@@ -1,0 +1,304 @@
+"""The GeoPackage backend: plain ``sqlite3``, no SpatiaLite.
+
+Writes the tables of OGC GeoPackage 1.2 (gpkg_spatial_ref_sys, gpkg_contents,
+gpkg_geometry_columns, gpkg_extensions), GeoPackage binary geometries and the R-tree
+spatial index extension with the spec's triggers. The few SQL functions those
+triggers call (ST_MinX... ST_IsEmpty) are registered from Python on every connection;
+GDAL and QGIS bring their own.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+
+from sapper.store import gpkg_binary
+from sapper.store.schema import AUDIT_TABLE, BOOLEAN, DATE, DATETIME, INTEGER, REAL, Column, Layer
+from sapper.store.sql import GEOM, SqlBackend, q
+
+APPLICATION_ID = 0x47504B47  # "GPKG"
+USER_VERSION = 10200  # GeoPackage 1.2.0
+SRS_WGS84 = (
+    "WGS 84 geodetic",
+    4326,
+    "EPSG",
+    4326,
+    'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,'
+    'AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,'
+    'AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],'
+    'AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]',
+    "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid",
+)
+RTREE_EXTENSION = "http://www.geopackage.org/spec120/#extension_rtree"
+
+CORE_TABLES = [
+    """CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY,
+       organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
+       definition TEXT NOT NULL, description TEXT)""",
+    """CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL,
+       identifier TEXT UNIQUE, description TEXT DEFAULT '',
+       last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+       min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+       CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))""",
+    """CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL,
+       geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
+       CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+       CONSTRAINT uk_gc_table_name UNIQUE (table_name),
+       CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+       CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))""",
+    """CREATE TABLE gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL,
+       definition TEXT NOT NULL, scope TEXT NOT NULL,
+       CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))""",
+]
+
+# The R-tree triggers of GeoPackage 1.2 (Annex F.3), as GDAL writes them.
+RTREE_TRIGGERS = """
+CREATE TRIGGER "{r}_insert" AFTER INSERT ON "{t}" WHEN (new."{g}" NOT NULL AND NOT ST_IsEmpty(NEW."{g}"))
+BEGIN INSERT OR REPLACE INTO "{r}" VALUES (NEW."{i}", ST_MinX(NEW."{g}"), ST_MaxX(NEW."{g}"),
+ST_MinY(NEW."{g}"), ST_MaxY(NEW."{g}")); END;
+CREATE TRIGGER "{r}_update1" AFTER UPDATE OF "{g}" ON "{t}" WHEN OLD."{i}" = NEW."{i}" AND
+(NEW."{g}" NOTNULL AND NOT ST_IsEmpty(NEW."{g}")) BEGIN INSERT OR REPLACE INTO "{r}" VALUES (NEW."{i}",
+ST_MinX(NEW."{g}"), ST_MaxX(NEW."{g}"), ST_MinY(NEW."{g}"), ST_MaxY(NEW."{g}")); END;
+CREATE TRIGGER "{r}_update2" AFTER UPDATE OF "{g}" ON "{t}" WHEN OLD."{i}" = NEW."{i}" AND
+(NEW."{g}" ISNULL OR ST_IsEmpty(NEW."{g}")) BEGIN DELETE FROM "{r}" WHERE id = OLD."{i}"; END;
+CREATE TRIGGER "{r}_update3" AFTER UPDATE ON "{t}" WHEN OLD."{i}" != NEW."{i}" AND
+(NEW."{g}" NOTNULL AND NOT ST_IsEmpty(NEW."{g}")) BEGIN DELETE FROM "{r}" WHERE id = OLD."{i}";
+INSERT OR REPLACE INTO "{r}" VALUES (NEW."{i}", ST_MinX(NEW."{g}"), ST_MaxX(NEW."{g}"),
+ST_MinY(NEW."{g}"), ST_MaxY(NEW."{g}")); END;
+CREATE TRIGGER "{r}_update4" AFTER UPDATE ON "{t}" WHEN OLD."{i}" != NEW."{i}" AND
+(NEW."{g}" ISNULL OR ST_IsEmpty(NEW."{g}")) BEGIN DELETE FROM "{r}" WHERE id IN (OLD."{i}", NEW."{i}"); END;
+CREATE TRIGGER "{r}_delete" AFTER DELETE ON "{t}" WHEN old."{g}" NOT NULL
+BEGIN DELETE FROM "{r}" WHERE id = OLD."{i}"; END;
+"""
+# Bulk inserts skip the per-row insert trigger and fill the index in one statement.
+BULK_ROWS = 5000
+
+SQL_TYPES = {INTEGER: "INTEGER", REAL: "DOUBLE", BOOLEAN: "BOOLEAN", DATE: "DATE", DATETIME: "DATETIME"}
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """The GeoPackage SQL functions the R-tree triggers need."""
+    for i, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
+        conn.create_function(name, 1, gpkg_binary.st_function(i), deterministic=True)
+    conn.create_function("ST_IsEmpty", 1, gpkg_binary.is_empty, deterministic=True)
+
+
+class GeoPackageBackend(SqlBackend):
+    ph = "?"
+
+    def __init__(self, path: str | Path, create: bool = False) -> None:
+        super().__init__()
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise FileNotFoundError(f"no register at {self.path} (create one with `sapper init {self.path}`)")
+        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA busy_timeout = 30000")
+        register_functions(self.conn)
+        self._extents: dict[str, list[float]] = {}
+        if create and not self._is_geopackage():
+            self._create_core()
+        elif not self._is_geopackage():
+            raise ValueError(f"{self.path} is not a GeoPackage")
+
+    def _is_geopackage(self) -> bool:
+        return bool(self.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_contents'").fetchone())
+
+    def _create_core(self) -> None:
+        self.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        self.execute(f"PRAGMA user_version = {USER_VERSION}")
+        with self.transaction():
+            for ddl in CORE_TABLES:
+                self.execute(ddl)
+            self.executemany(
+                "INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        "Undefined Cartesian SRS",
+                        -1,
+                        "NONE",
+                        -1,
+                        "undefined",
+                        "undefined Cartesian coordinate reference system",
+                    ),
+                    (
+                        "Undefined geographic SRS",
+                        0,
+                        "NONE",
+                        0,
+                        "undefined",
+                        "undefined geographic coordinate reference system",
+                    ),
+                    SRS_WGS84,
+                ],
+            )
+
+    # --- dialect -----------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def begin(self) -> None:
+        self.execute("BEGIN IMMEDIATE")
+
+    def sql_type(self, col: Column) -> str:
+        return SQL_TYPES.get(col.kind, "TEXT")
+
+    def encode_geometries(self, geoms: Sequence[BaseGeometry | None]) -> list[Any]:
+        return gpkg_binary.encode_many(geoms)
+
+    def decode_geometries(self, values: Sequence[Any]) -> list[BaseGeometry | None]:
+        return gpkg_binary.decode_many(values)
+
+    def geometry_param(self) -> str:
+        return "?"
+
+    def geometry_select(self) -> str:
+        return q(GEOM)
+
+    def bbox_clause(self, lay: Layer) -> str:
+        return (
+            f'"id" IN (SELECT id FROM "rtree_{lay.name}_{GEOM}" '
+            "WHERE maxx >= ? AND maxy >= ? AND minx <= ? AND miny <= ?)"
+        )
+
+    def encode_value(self, col: Column, value: Any) -> Any:
+        if value is None:
+            return None
+        if col.kind == BOOLEAN:
+            return int(bool(value))
+        if col.kind == DATE and isinstance(value, date):
+            return value.isoformat()[:10]
+        if col.kind == DATETIME and isinstance(value, datetime):
+            return self.encode_timestamp(value)
+        return value
+
+    def decode_value(self, col: Column, value: Any) -> Any:
+        if value is None:
+            return None
+        if col.kind == BOOLEAN:
+            return bool(value)
+        if col.kind == DATE:
+            return date.fromisoformat(value[:10])
+        if col.kind == DATETIME:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return value
+
+    def encode_timestamp(self, moment: datetime) -> str:
+        utc = moment.astimezone(UTC)
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+    def next_ids(self, lay: Layer, count: int) -> list[int]:
+        row = self.execute(
+            f"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), "
+            f"coalesce((SELECT max(id) FROM {q(lay.name)}), 0))",
+            [lay.name],
+        ).fetchone()
+        start = int(row[0]) + 1
+        return list(range(start, start + count))
+
+    def existing_columns(self, table: str) -> set[str]:
+        return {r[1] for r in self.execute(f"PRAGMA table_info({q(table)})").fetchall()}
+
+    def create_layer(self, lay: Layer) -> None:
+        cols = ['"id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL']
+        if lay.geometry_type:
+            cols.append(f"{q(GEOM)} {lay.geometry_type}")
+        cols += [self._column_ddl(c) for c in lay.attribute_columns]
+        self.execute(f"CREATE TABLE {q(lay.name)} ({', '.join(cols)})")
+        self.execute(f'CREATE UNIQUE INDEX "{lay.name}_source_key" ON {q(lay.name)} ("source_key")')
+        data_type = "features" if lay.geometry_type else "attributes"
+        self.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) VALUES (?, ?, ?, ?, ?)",
+            [lay.name, data_type, lay.name, lay.title, 4326 if lay.geometry_type else None],
+        )
+        if not lay.geometry_type:
+            return
+        self.execute(
+            "INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, 4326, 0, 0)", [lay.name, GEOM, lay.geometry_type]
+        )
+        rtree = f"rtree_{lay.name}_{GEOM}"
+        self.execute(f'CREATE VIRTUAL TABLE "{rtree}" USING rtree(id, minx, maxx, miny, maxy)')
+        for trigger in RTREE_TRIGGERS.format(r=rtree, t=lay.name, g=GEOM, i="id").split("END;")[:-1]:
+            self.execute(trigger + "END")  # one by one: executescript would commit
+        self.execute(
+            "INSERT INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', ?, 'write-only')",
+            [lay.name, GEOM, RTREE_EXTENSION],
+        )
+
+    def _column_ddl(self, col: Column) -> str:
+        default = " NOT NULL DEFAULT 0" if col.name == "version" else ""
+        return f"{q(col.name)} {self.sql_type(col)}{default}"
+
+    def add_column(self, lay: Layer, col: Column) -> None:
+        self.execute(f"ALTER TABLE {q(lay.name)} ADD COLUMN {self._column_ddl(col)}")
+
+    def create_audit_table(self) -> None:
+        self.execute(
+            f"CREATE TABLE {q(AUDIT_TABLE)} (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, at DATETIME NOT NULL, "
+            "username TEXT NOT NULL, action TEXT NOT NULL, layer TEXT NOT NULL, record_id INTEGER NOT NULL, "
+            "version INTEGER NOT NULL, before TEXT, after TEXT)"
+        )
+        self.execute(f'CREATE INDEX "{AUDIT_TABLE}_record" ON {q(AUDIT_TABLE)} (layer, record_id)')
+        self.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES (?, 'attributes', ?, ?)",
+            [AUDIT_TABLE, AUDIT_TABLE, "Audit log: every insert, update and delete, before and after"],
+        )
+
+    # --- bulk and metadata -----------------------------------------------------------
+    def write_rows(self, lay: Layer, cols: list[str], params: list[str], values: list[list[Any]]) -> None:
+        if not lay.geometry_type or len(values) < BULK_ROWS:
+            super().write_rows(lay, cols, params, values)
+            return
+        # Same result as the insert trigger, one index pass instead of a Python call per row.
+        rtree = f"rtree_{lay.name}_{GEOM}"
+        trigger = self.execute("SELECT sql FROM sqlite_master WHERE name = ?", [f"{rtree}_insert"]).fetchone()[0]
+        self.execute(f'DROP TRIGGER "{rtree}_insert"')
+        try:
+            super().write_rows(lay, cols, params, values)
+        finally:
+            self.execute(trigger)
+        envelopes = []
+        for value in values:
+            env = gpkg_binary.envelope(value[-1])
+            if env is not None:
+                envelopes.append((value[0], *env))
+        self.executemany(f'INSERT OR REPLACE INTO "{rtree}" VALUES (?, ?, ?, ?, ?)', envelopes)
+
+    def on_write(self, lay: Layer, geoms: Sequence[BaseGeometry | None]) -> None:
+        extent = self._extents.setdefault(lay.name, [float("inf"), float("inf"), float("-inf"), float("-inf")])
+        for geom in geoms:
+            if geom is None or geom.is_empty:
+                continue
+            minx, miny, maxx, maxy = geom.bounds
+            extent[0], extent[1] = min(extent[0], minx), min(extent[1], miny)
+            extent[2], extent[3] = max(extent[2], maxx), max(extent[3], maxy)
+
+    def before_commit(self) -> None:
+        """Keep gpkg_contents' extent and last_change true to what was written."""
+        for table, (minx, miny, maxx, maxy) in self._extents.items():
+            if minx == float("inf"):
+                self.execute(
+                    "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
+                    [table],
+                )
+                continue
+            self.execute(
+                "UPDATE gpkg_contents SET min_x = min(coalesce(min_x, ?), ?), min_y = min(coalesce(min_y, ?), ?), "
+                "max_x = max(coalesce(max_x, ?), ?), max_y = max(coalesce(max_y, ?), ?), "
+                "last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
+                [minx, minx, miny, miny, maxx, maxx, maxy, maxy, table],
+            )
+        self._extents.clear()
+
+    def after_rollback(self) -> None:
+        self._extents.clear()
+
+    def close(self) -> None:
+        self.conn.close()

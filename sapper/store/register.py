@@ -1,0 +1,199 @@
+"""The register: the one API every command, import and server goes through.
+
+It checks records, enforces the state machines and the date-of-information rule,
+writes the audit log in the same transaction as the change, and answers spatial
+queries through the backend's spatial index. Backends only store rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import getpass
+import math
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from sapper.model.errors import Conflict, NotFound
+from sapper.model.geometry import METRES_PER_DEGREE_MIN, distance_m
+from sapper.model.records import Record
+from sapper.store import rules
+from sapper.store.rows import from_row, to_row
+from sapper.store.schema import Layer, layer
+from sapper.store.sql import AuditEntry, BBox, SqlBackend
+
+R = TypeVar("R", bound=Record)
+Kind = str | type[Record]
+
+
+def default_user() -> str:
+    return os.environ.get("SAPPER_USER") or getpass.getuser()
+
+
+class Register:
+    """A register of hazards and the work done on them, on one backend."""
+
+    def __init__(self, backend: SqlBackend, user: str | None = None) -> None:
+        self.backend = backend
+        self.user = user or default_user()
+
+    # --- lifecycle -------------------------------------------------------------------
+    def close(self) -> None:
+        self.backend.close()
+
+    def __enter__(self) -> Register:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything inside is written together or not at all."""
+        with self.backend.transaction():
+            yield
+
+    # --- reads -----------------------------------------------------------------------
+    def get(self, kind: Kind, record_id: int) -> Any:
+        lay = layer(kind)
+        rows = self.backend.select(lay, ids=[int(record_id)])
+        if not rows:
+            raise NotFound(f"{lay.kind} {record_id}")
+        return from_row(lay, rows[0][1], rows[0][0])
+
+    def list(
+        self,
+        kind: Kind,
+        *,
+        bbox: BBox | None = None,
+        where: dict[str, Any] | None = None,
+        order_by: str = "id",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Any]:
+        lay = layer(kind)
+        rows = self.backend.select(lay, bbox=bbox, where=where, order_by=order_by, limit=limit, offset=offset)
+        return [from_row(lay, row, rid) for rid, row in rows]
+
+    def count(self, kind: Kind, *, bbox: BBox | None = None, where: dict[str, Any] | None = None) -> int:
+        return self.backend.count(layer(kind), bbox=bbox, where=where)
+
+    def near(self, kind: Kind, geom: BaseGeometry, distance: float) -> list[tuple[Any, float]]:
+        """Records within ``distance`` metres of ``geom``, nearest first, with their distance.
+
+        The bounding box (widened by the distance) goes through the spatial index; only
+        those candidates are measured exactly in the metric CRS.
+        """
+        minx, miny, maxx, maxy = geom.bounds
+        pad_lat = distance / METRES_PER_DEGREE_MIN
+        pad_lon = pad_lat / max(0.05, math.cos(math.radians(min(max(abs(miny), abs(maxy)), 89.0))))
+        window = (minx - pad_lon, miny - pad_lat, maxx + pad_lon, maxy + pad_lat)
+        found = []
+        for record in self.list(kind, bbox=window):
+            if record.geometry is None or record.geometry.is_empty:
+                continue
+            d = distance_m(geom, record.geometry)
+            if d <= distance:
+                found.append((record, d))
+        return sorted(found, key=lambda pair: pair[1])
+
+    def history(self, kind: Kind, record_id: int) -> list[AuditEntry]:
+        return self.backend.read_audit(layer(kind).name, int(record_id))
+
+    # --- writes ----------------------------------------------------------------------
+    def add(self, record: R) -> R:
+        return self.add_many([record])[0]
+
+    def add_many(self, records: Sequence[R]) -> list[R]:
+        """Insert records (all of one kind) with their audit entries, in one transaction."""
+        if not records:
+            return []
+        lay = layer(type(records[0]))
+        ready = [rules.prepare_new(self, lay, rec) for rec in records]
+        with self.transaction():
+            rules.check_links(self, lay, ready)
+            rows = [to_row(lay, rec) for rec in ready]
+            ids = self.backend.insert(lay, rows)
+            stored = [dataclasses.replace(rec, id=i, version=0) for rec, i in zip(ready, ids)]
+            self._audit_many(lay, "insert", [(None, rec) for rec in stored])
+            for rec in stored:
+                rules.after_insert(self, lay, rec)
+        return stored
+
+    def update(self, record: R, *, by_release: bool = False) -> R:
+        """Write a changed record; refused if it changed since it was read (its version).
+
+        ``by_release`` is for land release only: it may cut a hazard's polygon.
+        """
+        lay = layer(type(record))
+        ref = f"{lay.kind} {record.id}"
+        with self.transaction():
+            before = self.get(lay.kind, record.id)
+            if before.version != record.version:
+                raise Conflict(ref, record.version, before.version)
+            ready = rules.prepare_update(self, lay, before, record, by_release=by_release)
+            if not self.backend.update(lay, record.id, to_row(lay, ready), record.version):
+                actual = self.backend.current_version(lay, record.id)
+                raise Conflict(ref, record.version, actual if actual is not None else -1)
+            after = dataclasses.replace(ready, version=record.version + 1)
+            self._audit_many(lay, "update", [(before, after)])
+        return after
+
+    def change(self, kind: Kind, record_id: int, **changes: Any) -> Any:
+        """Read, change some fields, write: the usual edit of one record."""
+        current = self.get(kind, record_id)
+        return self.update(dataclasses.replace(current, **changes))
+
+    def delete(self, kind: Kind, record_id: int) -> None:
+        lay = layer(kind)
+        with self.transaction():
+            before = self.get(lay.kind, record_id)
+            rules.check_delete(self, lay, before)
+            self.backend.delete(lay, int(record_id))
+            self._audit_many(lay, "delete", [(before, None)])
+
+    def _audit_many(self, lay: Layer, action: str, pairs: Sequence[tuple[Record | None, Record | None]]) -> None:
+        now = datetime.now(UTC)
+        entries = []
+        for before, after in pairs:
+            current = after or before
+            assert current is not None and current.id is not None
+            entries.append(
+                AuditEntry(
+                    at=now,
+                    user=self.user,
+                    action=action,
+                    layer=lay.name,
+                    record_id=current.id,
+                    version=current.version,
+                    before=None if before is None else audit_dict(lay, before),
+                    after=None if after is None else audit_dict(lay, after),
+                )
+            )
+        self.backend.write_audit(entries)
+
+    # --- land release ------------------------------------------------------------------
+    def release(self, hazard_id: int, route: Any, **kwargs: Any) -> Any:
+        from sapper.store.landrelease import release
+
+        return release(self, hazard_id, route, **kwargs)
+
+    def balance(self, hazard_id: int) -> Any:
+        from sapper.store.landrelease import hazard_balance
+
+        return hazard_balance(self, hazard_id)
+
+
+def audit_dict(lay: Layer, record: Record) -> dict[str, Any]:
+    """A record as JSON-ready values; geometry as full-precision WKT so nothing is lost."""
+    row = to_row(lay, record)
+    geom = row.pop("geometry", None)
+    out = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+    if lay.geometry_type:
+        out["geometry"] = None if geom is None else shapely.to_wkt(geom, rounding_precision=-1)
+    return out

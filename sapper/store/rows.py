@@ -1,0 +1,169 @@
+"""Records to rows and back, and user text to typed values.
+
+A row is a dict of column name to a plain value: str for vocabularies ("a,b" for
+lists), native date/datetime/bool/int/float, and a shapely geometry. Backends only
+ever see rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from sapper.model.records import Record
+from sapper.store.schema import (
+    BOOLEAN,
+    DATE,
+    DATETIME,
+    GEOMETRY,
+    INTEGER,
+    REAL,
+    TEXT,
+    Column,
+    Layer,
+)
+
+TRUE_WORDS = {"1", "true", "yes", "y", "t", "on"}
+FALSE_WORDS = {"0", "false", "no", "n", "f", "off", ""}
+
+
+def to_row(lay: Layer, record: Record) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for col in lay.columns:
+        value = getattr(record, col.name)
+        if col.is_list:
+            value = ",".join(str(v) for v in value)
+        elif col.vocabulary is not None and value is not None:
+            value = str(value)
+        row[col.name] = value
+    return row
+
+
+def from_row(lay: Layer, row: dict[str, Any], record_id: int | None) -> Record:
+    values: dict[str, Any] = {"id": record_id}
+    for col in lay.columns:
+        if col.name in row:
+            values[col.name] = typed(col, row[col.name])
+    return lay.record(**values)
+
+
+def typed(col: Column, value: Any) -> Any:
+    """Turn a stored or typed-in value into the type the record field holds.
+
+    Raises ValueError with a message fit for a user (no column name: callers add it).
+    """
+    if isinstance(value, str) and col.kind not in (TEXT,) and value.strip() == "" and col.nullable:
+        return None
+    if value is None:
+        if col.is_list:
+            return ()
+        if col.kind == TEXT and col.vocabulary is None and not col.nullable:
+            return ""
+        return None
+    if col.is_list:
+        items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+        return tuple(col.vocabulary.parse(v) for v in items if str(v).strip())
+    if col.vocabulary is not None:
+        return col.vocabulary.parse(value)
+    kind = col.kind
+    if kind == TEXT:
+        return str(value)
+    if kind == INTEGER:
+        return _integer(value)
+    if kind == REAL:
+        return float(value)
+    if kind == BOOLEAN:
+        return _boolean(value)
+    if kind == DATE:
+        return parse_date(value)
+    if kind == DATETIME:
+        return _datetime(value)
+    if kind == GEOMETRY:
+        return _geometry(value)
+    raise AssertionError(f"unhandled column kind {kind}")
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"{value!r} is not a whole number")
+        return int(value)
+    text = str(value).strip()
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a whole number") from None
+        if not number.is_integer():
+            raise ValueError(f"{value!r} is not a whole number") from None
+        return int(number)
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, (bool, int)):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise ValueError(f"{value!r} is not yes/no")
+
+
+def parse_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = str(value).strip().replace("Z", "+00:00")
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date and time (ISO 8601)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _geometry(value: Any) -> BaseGeometry:
+    if isinstance(value, BaseGeometry):
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return shapely.from_wkb(bytes(value))
+    try:
+        return shapely.from_wkt(str(value))
+    except shapely.errors.GEOSException as exc:
+        raise ValueError(f"{str(value)[:40]!r} is not WKT geometry ({exc})") from None
+
+
+def changed_fields(before: Record, after: Record) -> list[str]:
+    return [
+        f.name
+        for f in dataclasses.fields(before)
+        if f.name not in ("version",) and not _same(getattr(before, f.name), getattr(after, f.name))
+    ]
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, BaseGeometry) or isinstance(b, BaseGeometry):
+        if a is None or b is None:
+            return a is b
+        return bool(a.equals_exact(b, 1e-9)) or (a.is_empty and b.is_empty)
+    return a == b

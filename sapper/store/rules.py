@@ -1,0 +1,223 @@
+"""Checks and consequences of each write, per layer.
+
+What makes a record acceptable (geometry, ranges, links that must exist), what the
+register derives itself (areas, hazard class), and the IMSMA rules: a report only
+updates a record if its date of information is later than the one held; the first
+progress report puts a hazard in clearance as a CHA.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from sapper.model.enums import (
+    ActivityType,
+    HazardClass,
+    HazardStatus,
+    ItemState,
+    Method,
+)
+from sapper.model.errors import InvalidRecord
+from sapper.model.geometry import area_m2, as_multipolygon, geometry_problem
+from sapper.model.records import Activity, Hazard, Item, ProtectedSite, Record, Release, Report, Team
+from sapper.model.states import (
+    ACTIVITY_TRANSITIONS,
+    HAZARD_TRANSITIONS,
+    ITEM_TRANSITIONS,
+    check_transition,
+)
+from sapper.store.schema import ACCEPTS, Layer
+from sapper.store.schema import layer as reg_layer
+
+if TYPE_CHECKING:
+    from sapper.store.register import Register
+
+# Which layers need a geometry (a team's home base and a report's polygon may be unknown).
+GEOMETRY_REQUIRED = {"hazards", "items", "protected_sites", "releases"}
+# Links each kind holds to others: field -> kind it names.
+LINKS: dict[str, dict[str, str]] = {
+    "items": {"hazard_id": "hazard", "team_id": "team"},
+    "activities": {"hazard_id": "hazard", "team_id": "team"},
+    "reports": {"hazard_id": "hazard", "team_id": "team", "activity_id": "activity"},
+    "releases": {"hazard_id": "hazard", "team_id": "team", "report_id": "report"},
+}
+# Activities whose first report means work has started on the ground (IMSMA: Worked on).
+WORK_STARTS = {
+    ActivityType.TS,
+    ActivityType.CLEARANCE,
+    ActivityType.BAC,
+    ActivityType.EOD_SPOT,
+    ActivityType.ROUTE_CLEARANCE,
+}
+
+
+def ref(lay: Layer, rec: Record) -> str:
+    if rec.id is not None:
+        return f"{lay.kind} {rec.id}"
+    name = getattr(rec, "name", None) or rec.source_key
+    return f"{lay.kind} {name!r}" if name else f"new {lay.kind}"
+
+
+def prepare_new(reg: Register, lay: Layer, rec: Record) -> Record:
+    rec = _normalise(lay, rec)
+    _check(reg, lay, rec)
+    if isinstance(rec, Hazard):
+        if rec.status == HazardStatus.RELEASED:
+            raise InvalidRecord(
+                ref(lay, rec), "a new hazard cannot be released already; record it and release its land"
+            )
+        rec = dataclasses.replace(rec, original_area_m2=area_m2(rec.geometry))
+    return rec
+
+
+def prepare_update(reg: Register, lay: Layer, before: Record, rec: Record, *, by_release: bool = False) -> Record:
+    rec = _normalise(lay, rec)
+    where = ref(lay, rec)
+    _check(reg, lay, rec)
+    check_links(reg, lay, [rec])
+    if isinstance(rec, Hazard):
+        assert isinstance(before, Hazard)
+        check_transition(where, before.status, rec.status, HAZARD_TRANSITIONS)
+        if rec.status == HazardStatus.RELEASED and before.status != HazardStatus.RELEASED and not by_release:
+            raise InvalidRecord(
+                where, "a hazard is released by releasing its land (sapper release), not by setting its status"
+            )
+        if before.reported_on and rec.reported_on and rec.reported_on < before.reported_on:
+            raise InvalidRecord(
+                where, f"information dated {rec.reported_on} is older than the {before.reported_on} already held"
+            )
+        if by_release:
+            rec = dataclasses.replace(rec, original_area_m2=before.original_area_m2)
+        elif not _same_geometry(before.geometry, rec.geometry):
+            if reg.count("release", where={"hazard_id": rec.id}):
+                raise InvalidRecord(where, "land was already released from it; its polygon changes only by release")
+            rec = dataclasses.replace(rec, original_area_m2=area_m2(rec.geometry))
+        else:
+            rec = dataclasses.replace(rec, original_area_m2=before.original_area_m2)
+    elif isinstance(rec, Item):
+        assert isinstance(before, Item)
+        check_transition(where, before.state, rec.state, ITEM_TRANSITIONS)
+        if rec.state == ItemState.DESTROYED_IN_PLACE and before.state != rec.state:
+            _check_destruction_allowed(reg, where, rec)
+    elif isinstance(rec, Activity):
+        assert isinstance(before, Activity)
+        check_transition(where, before.status, rec.status, ACTIVITY_TRANSITIONS)
+    return rec
+
+
+def after_insert(reg: Register, lay: Layer, rec: Record) -> None:
+    """The first progress report on a hazard makes it a confirmed hazard in clearance."""
+    if isinstance(rec, Report) and rec.hazard_id is not None and rec.activity_type in WORK_STARTS:
+        hazard = reg.get("hazard", rec.hazard_id)
+        if hazard.status in (HazardStatus.SUSPECTED, HazardStatus.CONFIRMED, HazardStatus.SUSPENDED):
+            reg.update(dataclasses.replace(hazard, status=HazardStatus.IN_CLEARANCE, hazard_class=HazardClass.CHA))
+    if isinstance(rec, Item) and rec.state == ItemState.DESTROYED_IN_PLACE:
+        _check_destruction_allowed(reg, ref(lay, rec), rec)
+
+
+def check_delete(reg: Register, lay: Layer, rec: Record) -> None:
+    """Refuse to delete a record others still point at: history would lose its meaning."""
+    users = []
+    for table, links in LINKS.items():
+        for field, kind in links.items():
+            if kind == lay.kind:
+                n = reg.count(table, where={field: rec.id})
+                if n:
+                    users.append(f"{n} {table}")
+    if users:
+        raise InvalidRecord(ref(lay, rec), f"is still referred to by {', '.join(users)}; delete or relink those first")
+
+
+def _normalise(lay: Layer, rec: Record) -> Record:
+    if lay.geometry_type == "MULTIPOLYGON" and rec.geometry is not None and rec.geometry.geom_type == "Polygon":
+        rec = dataclasses.replace(rec, geometry=as_multipolygon(rec.geometry))
+    if isinstance(rec, Hazard) and rec.status in (HazardStatus.CONFIRMED, HazardStatus.IN_CLEARANCE):
+        rec = dataclasses.replace(rec, hazard_class=HazardClass.CHA)
+    if isinstance(rec, Report) and rec.geometry is not None:
+        rec = dataclasses.replace(rec, area_m2=area_m2(rec.geometry))
+    return rec
+
+
+def _check(reg: Register, lay: Layer, rec: Record) -> None:
+    where = ref(lay, rec)
+    geom = rec.geometry if lay.geometry_type else None
+    closed = isinstance(rec, Hazard) and rec.status == HazardStatus.RELEASED
+    if lay.geometry_type and (geom is not None or (lay.name in GEOMETRY_REQUIRED and not closed)):
+        problem = geometry_problem(geom, ACCEPTS[lay.geometry_type])
+        if problem:
+            raise InvalidRecord(where, problem)
+    for problem in _range_problems(rec):
+        raise InvalidRecord(where, problem)
+
+
+def check_links(reg: Register, lay: Layer, recs: list[Record]) -> None:
+    """Every id a record names must exist: one query per link field, not per record."""
+    for field, kind in LINKS.get(lay.name, {}).items():
+        wanted = {getattr(rec, field) for rec in recs} - {None}
+        missing = wanted - reg.backend.existing_ids(reg_layer(kind), sorted(wanted))
+        for rec in recs:
+            target = getattr(rec, field)
+            if target in missing:
+                raise InvalidRecord(ref(lay, rec), f"{field} names {kind} {target}, which does not exist")
+
+
+def _range_problems(rec: Record) -> list[str]:
+    checks: list[tuple[bool, str]] = []
+    if isinstance(rec, Hazard):
+        checks = [
+            (bool(rec.name.strip()), "has no name"),
+            (1 <= rec.priority <= 5, f"priority {rec.priority} is outside 1 (highest) to 5"),
+            (rec.estimated_items >= 0, "estimated_items cannot be negative"),
+            (rec.clearance_depth_cm is None or rec.clearance_depth_cm >= 0, "clearance depth cannot be negative"),
+        ]
+    elif isinstance(rec, Item):
+        checks = [
+            (rec.depth_cm is None or rec.depth_cm >= 0, "depth cannot be negative"),
+            (rec.weight_kg is None or rec.weight_kg >= 0, "weight cannot be negative"),
+        ]
+    elif isinstance(rec, ProtectedSite):
+        checks = [
+            (bool(rec.name.strip()), "has no name"),
+            (rec.buffer_m >= 0, "buffer cannot be negative"),
+            (0 <= rec.heritage_value <= 5, f"heritage value {rec.heritage_value} is outside 0 to 5"),
+        ]
+    elif isinstance(rec, Team):
+        checks = [
+            (bool(rec.name.strip()), "has no name"),
+            (rec.personnel >= 1, "a team has at least one person"),
+            (rec.lane_width_m > 0, "lane width must be positive"),
+        ]
+    elif isinstance(rec, Report):
+        checks = [(rec.items_found >= 0, "items found cannot be negative")]
+    elif isinstance(rec, Release):
+        checks = [(rec.area_m2 >= 0, "released area cannot be negative")]
+    return [message for ok, message in checks if not ok]
+
+
+def _check_destruction_allowed(reg: Register, where: str, item: Item) -> None:
+    """Near a site that forbids it, an item is rendered safe and removed, not blown up."""
+    for site in sites_forbidding(reg, item.geometry, Method.DESTRUCTION_IN_PLACE):
+        raise InvalidRecord(
+            where,
+            f"destruction in place is forbidden within {site.buffer_m:g} m of {site.name} "
+            f"(site {site.id}); render it safe and remove it",
+        )
+
+
+def sites_forbidding(reg: Register, geom: Any, method: Method) -> list[ProtectedSite]:
+    """Protected sites whose buffer reaches ``geom`` and that forbid ``method``."""
+    if geom is None:
+        return []
+    reach = reg.backend.maximum(reg_layer("site"), "buffer_m") or 0.0
+    return [
+        site
+        for site, distance in reg.near("site", geom, reach)
+        if method in site.forbidden_methods and distance <= site.buffer_m
+    ]
+
+
+def _same_geometry(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is b
+    return bool(a.equals_exact(b, 1e-12))

@@ -1,0 +1,366 @@
+"""What both SQL backends share: CRUD, bbox queries, transactions, audit rows.
+
+A backend only supplies its dialect (types, placeholders, geometry encoding and the
+spatial-index clause); the SQL itself is written once here.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+
+from sapper.store.schema import AUDIT_TABLE, Column, Layer
+
+GEOM = "geom"
+BBox = tuple[float, float, float, float]  # minx, miny, maxx, maxy (lon/lat)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    user: str
+    action: str  # insert, update, delete
+    layer: str
+    record_id: int
+    version: int
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    id: int | None = None
+
+
+def q(name: str) -> str:
+    """Quote an identifier (names come from the schema, never from users)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class SqlBackend(ABC):
+    ph = "?"
+
+    def __init__(self) -> None:
+        self._depth = 0
+
+    # --- dialect -----------------------------------------------------------------
+    @abstractmethod
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+
+    @abstractmethod
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    @abstractmethod
+    def begin(self) -> None: ...
+
+    @abstractmethod
+    def sql_type(self, col: Column) -> str: ...
+
+    @abstractmethod
+    def encode_geometries(self, geoms: Sequence[BaseGeometry | None]) -> list[Any]: ...
+
+    @abstractmethod
+    def decode_geometries(self, values: Sequence[Any]) -> list[BaseGeometry | None]: ...
+
+    @abstractmethod
+    def geometry_param(self) -> str: ...
+
+    @abstractmethod
+    def geometry_select(self) -> str: ...
+
+    @abstractmethod
+    def bbox_clause(self, lay: Layer) -> str:
+        """SQL using the spatial index, with placeholders for minx, miny, maxx, maxy."""
+
+    @abstractmethod
+    def next_ids(self, lay: Layer, count: int) -> list[int]: ...
+
+    @abstractmethod
+    def existing_columns(self, table: str) -> set[str]: ...
+
+    @abstractmethod
+    def create_layer(self, lay: Layer) -> None: ...
+
+    @abstractmethod
+    def add_column(self, lay: Layer, col: Column) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def on_write(self, lay: Layer, geoms: Sequence[BaseGeometry | None]) -> None:
+        """Hook for a backend that keeps layer metadata (GeoPackage extents)."""
+
+    def before_commit(self) -> None:
+        """Hook run once before the outermost transaction commits."""
+
+    def after_rollback(self) -> None:
+        """Hook run when the outermost transaction rolls back."""
+
+    def encode_value(self, col: Column, value: Any) -> Any:
+        return value
+
+    def decode_value(self, col: Column, value: Any) -> Any:
+        return value
+
+    # --- transactions --------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All-or-nothing; nested calls become savepoints."""
+        depth = self._depth
+        if depth == 0:
+            self.begin()
+        else:
+            self.execute(f"SAVEPOINT sp{depth}")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth = depth
+            if depth == 0:
+                self.execute("ROLLBACK")
+                self.after_rollback()
+            else:
+                self.execute(f"ROLLBACK TO SAVEPOINT sp{depth}")
+                self.execute(f"RELEASE SAVEPOINT sp{depth}")
+            raise
+        self._depth = depth
+        if depth == 0:
+            self.before_commit()
+            self.execute("COMMIT")
+        else:
+            self.execute(f"RELEASE SAVEPOINT sp{depth}")
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    # --- schema ------------------------------------------------------------------
+    def ensure_schema(self, layers: Sequence[Layer]) -> None:
+        """Create missing layers and add columns the model gained since (migration)."""
+        with self.transaction():
+            for lay in layers:
+                existing = self.existing_columns(lay.name)
+                if not existing:
+                    self.create_layer(lay)
+                    continue
+                for col in lay.attribute_columns:
+                    if col.name not in existing:
+                        self.add_column(lay, col)
+            if not self.existing_columns(AUDIT_TABLE):
+                self.create_audit_table()
+
+    @abstractmethod
+    def create_audit_table(self) -> None: ...
+
+    # --- rows ----------------------------------------------------------------------
+    def _names(self, lay: Layer) -> list[str]:
+        return [c.name for c in lay.attribute_columns]
+
+    def insert(self, lay: Layer, rows: Sequence[dict[str, Any]]) -> list[int]:
+        if not rows:
+            return []
+        ids = self.next_ids(lay, len(rows))
+        names = self._names(lay)
+        cols = ["id", *names]
+        params = [self.ph] * len(cols)
+        geoms: list[BaseGeometry | None] = []
+        if lay.geometry_type:
+            cols.append(GEOM)
+            params.append(self.geometry_param())
+            geoms = [row.get("geometry") for row in rows]
+            encoded = self.encode_geometries(geoms)
+        values = []
+        for i, (new_id, row) in enumerate(zip(ids, rows)):
+            value = [new_id, *(self.encode_value(c, row.get(c.name)) for c in lay.attribute_columns)]
+            if lay.geometry_type:
+                value.append(encoded[i])
+            values.append(value)
+        self.write_rows(lay, cols, params, values)
+        self.on_write(lay, geoms)
+        return ids
+
+    def write_rows(self, lay: Layer, cols: list[str], params: list[str], values: list[list[Any]]) -> None:
+        sql = f"INSERT INTO {q(lay.name)} ({', '.join(map(q, cols))}) VALUES ({', '.join(params)})"
+        self.executemany(sql, values)
+
+    def update(self, lay: Layer, record_id: int, row: dict[str, Any], expected_version: int) -> bool:
+        """Write the row if it is still at ``expected_version``; bump the version."""
+        sets = [f"{q(c.name)} = {self.ph}" for c in lay.attribute_columns if c.name != "version"]
+        values = [self.encode_value(c, row.get(c.name)) for c in lay.attribute_columns if c.name != "version"]
+        if lay.geometry_type:
+            sets.append(f"{q(GEOM)} = {self.geometry_param()}")
+            values.append(self.encode_geometries([row.get("geometry")])[0])
+            self.on_write(lay, [row.get("geometry")])
+        sets.append(f"{q('version')} = {q('version')} + 1")
+        sql = f"UPDATE {q(lay.name)} SET {', '.join(sets)} WHERE {q('id')} = {self.ph} AND {q('version')} = {self.ph}"
+        cursor = self.execute(sql, [*values, record_id, expected_version])
+        return cursor.rowcount == 1
+
+    def delete(self, lay: Layer, record_id: int) -> None:
+        self.execute(f"DELETE FROM {q(lay.name)} WHERE {q('id')} = {self.ph}", [record_id])
+
+    def select(
+        self,
+        lay: Layer,
+        *,
+        ids: Sequence[int] | None = None,
+        bbox: BBox | None = None,
+        where: dict[str, Any] | None = None,
+        order_by: str = "id",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """Rows as (id, row); ``where`` maps a column to a value or a list of values."""
+        names = self._names(lay)
+        cols = [q("id"), *map(q, names)]
+        if lay.geometry_type:
+            cols.append(self.geometry_select())
+        clause, params = self._filters(lay, ids, bbox, where)
+        if order_by != "id":
+            lay.column(order_by)
+        sql = f"SELECT {', '.join(cols)} FROM {q(lay.name)}{clause} ORDER BY {q(order_by)}, {q('id')}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
+        raw = self.execute(sql, params).fetchall()
+        geoms = self.decode_geometries([r[-1] for r in raw]) if lay.geometry_type else [None] * len(raw)
+        out = []
+        decode = self.decode_value
+        attrs = lay.attribute_columns
+        for r, geom in zip(raw, geoms):
+            row = {c.name: decode(c, v) for c, v in zip(attrs, r[1:])}
+            if lay.geometry_type:
+                row["geometry"] = geom
+            out.append((int(r[0]), row))
+        return out
+
+    def count(self, lay: Layer, *, bbox: BBox | None = None, where: dict[str, Any] | None = None) -> int:
+        clause, params = self._filters(lay, None, bbox, where)
+        return int(self.execute(f"SELECT count(*) FROM {q(lay.name)}{clause}", params).fetchone()[0])
+
+    def aggregate(self, lay: Layer, group_by: Sequence[str], sums: Sequence[str] = ()) -> list[tuple[Any, ...]]:
+        """Rows of (*group values, count, *sums), for summaries without loading geometries."""
+        for name in (*group_by, *sums):
+            if name != "id":
+                lay.column(name)
+        groups = ", ".join(map(q, group_by))
+        totals = "".join(f", sum({q(name)})" for name in sums)
+        sql = f"SELECT {groups}, count(*){totals} FROM {q(lay.name)} GROUP BY {groups}"
+        return [tuple(row) for row in self.execute(sql).fetchall()]
+
+    def existing_ids(self, lay: Layer, ids: Sequence[int]) -> set[int]:
+        found: set[int] = set()
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            sql = f"SELECT {q('id')} FROM {q(lay.name)} WHERE {q('id')} IN ({', '.join([self.ph] * len(chunk))})"
+            found.update(int(r[0]) for r in self.execute(sql, chunk).fetchall())
+        return found
+
+    def maximum(self, lay: Layer, column: str) -> Any:
+        lay.column(column)
+        return self.execute(f"SELECT max({q(column)}) FROM {q(lay.name)}").fetchone()[0]
+
+    def _filters(
+        self, lay: Layer, ids: Sequence[int] | None, bbox: BBox | None, where: dict[str, Any] | None
+    ) -> tuple[str, list[Any]]:
+        parts: list[str] = []
+        params: list[Any] = []
+        if ids is not None:
+            ids = list(ids) or [-1]
+            parts.append(f"{q('id')} IN ({', '.join([self.ph] * len(ids))})")
+            params.extend(ids)
+        if bbox is not None:
+            if not lay.geometry_type:
+                raise ValueError(f"{lay.kind} has no geometry to filter by bounding box")
+            parts.append(self.bbox_clause(lay))
+            params.extend(bbox)
+        for name, value in (where or {}).items():
+            col = lay.column(name)
+            if isinstance(value, (list, tuple, set, frozenset)):
+                values = [self.encode_value(col, _plain(v)) for v in value] or [None]
+                parts.append(f"{q(name)} IN ({', '.join([self.ph] * len(values))})")
+                params.extend(values)
+            elif value is None:
+                parts.append(f"{q(name)} IS NULL")
+            else:
+                parts.append(f"{q(name)} = {self.ph}")
+                params.append(self.encode_value(col, _plain(value)))
+        return ((" WHERE " + " AND ".join(parts)) if parts else ""), params
+
+    def ids_by_source_key(self, lay: Layer, keys: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        keys = list(keys)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            sql = (
+                f"SELECT {q('source_key')}, {q('id')} FROM {q(lay.name)} "
+                f"WHERE {q('source_key')} IN ({', '.join([self.ph] * len(chunk))})"
+            )
+            found.update({k: int(i) for k, i in self.execute(sql, chunk).fetchall()})
+        return found
+
+    def current_version(self, lay: Layer, record_id: int) -> int | None:
+        sql = f"SELECT {q('version')} FROM {q(lay.name)} WHERE {q('id')} = {self.ph}"
+        row = self.execute(sql, [record_id]).fetchone()
+        return None if row is None else int(row[0])
+
+    # --- audit log -----------------------------------------------------------------
+    AUDIT_COLUMNS = ("at", "username", "action", "layer", "record_id", "version", "before", "after")
+
+    def write_audit(self, entries: Sequence[AuditEntry]) -> None:
+        if not entries:
+            return
+        cols = ", ".join(map(q, self.AUDIT_COLUMNS))
+        sql = f"INSERT INTO {q(AUDIT_TABLE)} ({cols}) VALUES ({', '.join([self.ph] * 8)})"
+        self.executemany(
+            sql,
+            [
+                (
+                    self.encode_timestamp(e.at),
+                    e.user,
+                    e.action,
+                    e.layer,
+                    e.record_id,
+                    e.version,
+                    None if e.before is None else json.dumps(e.before, default=str),
+                    None if e.after is None else json.dumps(e.after, default=str),
+                )
+                for e in entries
+            ],
+        )
+
+    def read_audit(self, layer_name: str, record_id: int) -> list[AuditEntry]:
+        cols = ", ".join(map(q, ("id", *self.AUDIT_COLUMNS)))
+        sql = (
+            f"SELECT {cols} FROM {q(AUDIT_TABLE)} WHERE {q('layer')} = {self.ph} "
+            f"AND {q('record_id')} = {self.ph} ORDER BY {q('id')}"
+        )
+        out = []
+        for row in self.execute(sql, [layer_name, record_id]).fetchall():
+            at = row[1] if isinstance(row[1], datetime) else datetime.fromisoformat(row[1].replace("Z", "+00:00"))
+            out.append(
+                AuditEntry(
+                    id=int(row[0]),
+                    at=at,
+                    user=row[2],
+                    action=row[3],
+                    layer=row[4],
+                    record_id=int(row[5]),
+                    version=int(row[6]),
+                    before=None if row[7] is None else json.loads(row[7]),
+                    after=None if row[8] is None else json.loads(row[8]),
+                )
+            )
+        return out
+
+    def encode_timestamp(self, moment: datetime) -> Any:
+        return moment
+
+
+def _plain(value: Any) -> Any:
+    """Enum members and dates as the plain values the columns hold."""
+    if isinstance(value, (date, datetime, bool, int, float)) or value is None:
+        return value
+    return str(value)
