@@ -4,7 +4,8 @@ Geometries are shapely objects in WGS 84 lon/lat (EPSG:4326). Every record has a
 ``id`` given by the register and a ``version`` bumped on each update, so a writer
 that read an old version can be refused instead of overwriting (lost updates).
 ``source_key`` identifies a record imported from another system, so importing the
-same file twice updates instead of duplicating.
+same file twice updates instead of duplicating. ``organisation`` owns the record;
+a ``restricted`` record is shown only to that organisation's users.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class Record:
     id: int | None = None
     version: int = 0
     source_key: str | None = None
+    organisation: str = ""
+    restricted: bool = False  # visible only to users of ``organisation``
 
 
 @dataclass(kw_only=True)
@@ -96,7 +99,6 @@ class Team(Record):
     name: str
     kind: TeamKind
     geometry: BaseGeometry | None = None
-    organisation: str = ""
     personnel: int = 1
     lane_width_m: float = 1.0
     capabilities: tuple[Method, ...] = ()

@@ -1,0 +1,1 @@
+"""The planner: priorities, methods, sectors, lanes, schedule and forecast. Pure: no database."""
