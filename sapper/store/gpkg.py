@@ -86,10 +86,12 @@ def register_functions(conn: sqlite3.Connection) -> None:
     for i, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
         conn.create_function(name, 1, gpkg_binary.st_function(i), deterministic=True)
     conn.create_function("ST_IsEmpty", 1, gpkg_binary.is_empty, deterministic=True)
+    conn.create_function("sapper_intersects_box", 5, gpkg_binary.intersects_box, deterministic=True)
 
 
 class GeoPackageBackend(SqlBackend):
     ph = "?"
+    explain_prefix = "EXPLAIN QUERY PLAN "
 
     def __init__(self, path: str | Path, create: bool = False) -> None:
         super().__init__()
@@ -165,8 +167,12 @@ class GeoPackageBackend(SqlBackend):
     def bbox_clause(self, lay: Layer) -> str:
         return (
             f'"id" IN (SELECT id FROM "rtree_{lay.name}_{GEOM}" '
-            "WHERE maxx >= ? AND maxy >= ? AND minx <= ? AND miny <= ?)"
+            "WHERE maxx >= ? AND maxy >= ? AND minx <= ? AND miny <= ?) "
+            f"AND sapper_intersects_box({q(GEOM)}, ?, ?, ?, ?)"
         )
+
+    def bbox_params(self, bbox: tuple[float, float, float, float]) -> list[float]:
+        return [*bbox, *bbox]
 
     def encode_value(self, col: Column, value: Any) -> Any:
         if value is None:

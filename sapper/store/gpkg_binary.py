@@ -89,6 +89,20 @@ def is_empty(blob: bytes | None) -> int | None:
     return 1 if envelope(blob) is None else 0
 
 
+def intersects_box(blob: bytes | None, minx: float, miny: float, maxx: float, maxy: float) -> int:
+    """Exact test of a geometry against a box: the R-tree stores rounded float32 boxes, so
+    its hits are only candidates. The envelope settles most cases without decoding."""
+    env = envelope(blob)
+    if env is None:
+        return 0
+    gminx, gmaxx, gminy, gmaxy = env
+    if gmaxx < minx or gminx > maxx or gmaxy < miny or gminy > maxy:
+        return 0
+    if (gminx >= minx and gmaxx <= maxx) or (gminy >= miny and gmaxy <= maxy):
+        return 1  # inside the box in one axis and overlapping in the other: they intersect
+    return int(shapely.intersects(decode(blob), shapely.box(minx, miny, maxx, maxy)))
+
+
 def st_function(index: int):
     """The ST_MinX/MaxX/MinY/MaxY function the spec's R-tree triggers call."""
 

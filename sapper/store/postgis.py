@@ -69,7 +69,7 @@ class PostGISBackend(SqlBackend):
         return f"ST_AsBinary({q(GEOM)})"
 
     def bbox_clause(self, lay: Layer) -> str:
-        return f"{q(GEOM)} && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"
+        return f"ST_Intersects({q(GEOM)}, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"
 
     def next_ids(self, lay: Layer, count: int) -> list[int]:
         sql = "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)"

@@ -73,7 +73,11 @@ class SqlBackend(ABC):
 
     @abstractmethod
     def bbox_clause(self, lay: Layer) -> str:
-        """SQL using the spatial index, with placeholders for minx, miny, maxx, maxy."""
+        """SQL selecting geometries that intersect the box, through the spatial index;
+        its placeholders take ``bbox_params``."""
+
+    def bbox_params(self, bbox: BBox) -> list[float]:
+        return list(bbox)
 
     @abstractmethod
     def next_ids(self, lay: Layer, count: int) -> list[int]: ...
@@ -214,16 +218,7 @@ class SqlBackend(ABC):
         offset: int = 0,
     ) -> list[tuple[int, dict[str, Any]]]:
         """Rows as (id, row); ``where`` maps a column to a value or a list of values."""
-        names = self._names(lay)
-        cols = [q("id"), *map(q, names)]
-        if lay.geometry_type:
-            cols.append(self.geometry_select())
-        clause, params = self._filters(lay, ids, bbox, where)
-        if order_by != "id":
-            lay.column(order_by)
-        sql = f"SELECT {', '.join(cols)} FROM {q(lay.name)}{clause} ORDER BY {q(order_by)}, {q('id')}"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
+        sql, params = self._select_sql(lay, ids, bbox, where, order_by, limit, offset)
         raw = self.execute(sql, params).fetchall()
         geoms = self.decode_geometries([r[-1] for r in raw]) if lay.geometry_type else [None] * len(raw)
         out = []
@@ -235,6 +230,34 @@ class SqlBackend(ABC):
                 row["geometry"] = geom
             out.append((int(r[0]), row))
         return out
+
+    def _select_sql(
+        self,
+        lay: Layer,
+        ids: Sequence[int] | None,
+        bbox: BBox | None,
+        where: dict[str, Any] | None,
+        order_by: str = "id",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> tuple[str, list[Any]]:
+        cols = [q("id"), *map(q, self._names(lay))]
+        if lay.geometry_type:
+            cols.append(self.geometry_select())
+        clause, params = self._filters(lay, ids, bbox, where)
+        if order_by != "id":
+            lay.column(order_by)
+        sql = f"SELECT {', '.join(cols)} FROM {q(lay.name)}{clause} ORDER BY {q(order_by)}, {q('id')}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
+        return sql, params
+
+    def explain_bbox(self, lay: Layer, bbox: BBox) -> str:
+        """The database's query plan for a bounding-box select: shows the spatial index at work."""
+        sql, params = self._select_sql(lay, None, bbox, None)
+        return "\n".join(" ".join(map(str, row)) for row in self.execute(self.explain_prefix + sql, params).fetchall())
+
+    explain_prefix = "EXPLAIN "
 
     def count(self, lay: Layer, *, bbox: BBox | None = None, where: dict[str, Any] | None = None) -> int:
         clause, params = self._filters(lay, None, bbox, where)
@@ -275,7 +298,7 @@ class SqlBackend(ABC):
             if not lay.geometry_type:
                 raise ValueError(f"{lay.kind} has no geometry to filter by bounding box")
             parts.append(self.bbox_clause(lay))
-            params.extend(bbox)
+            params.extend(self.bbox_params(bbox))
         for name, value in (where or {}).items():
             col = lay.column(name)
             if isinstance(value, (list, tuple, set, frozenset)):
