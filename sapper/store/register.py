@@ -19,10 +19,12 @@ from typing import Any, TypeVar
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from sapper.model.enums import ReleaseRoute
 from sapper.model.errors import Conflict, NotFound
 from sapper.model.geometry import METRES_PER_DEGREE_MIN, distance_m
-from sapper.model.records import Record
-from sapper.store import rules
+from sapper.model.records import Record, Release
+from sapper.model.release import Balance
+from sapper.store import landrelease, rules
 from sapper.store.rows import from_row, to_row
 from sapper.store.schema import Layer, layer
 from sapper.store.sql import AuditEntry, BBox, SqlBackend
@@ -178,15 +180,12 @@ class Register:
         self.backend.write_audit(entries)
 
     # --- land release ------------------------------------------------------------------
-    def release(self, hazard_id: int, route: Any, **kwargs: Any) -> Any:
-        from sapper.store.landrelease import release
+    def release(self, hazard_id: int, route: ReleaseRoute | str | None = None, **kwargs: Any) -> Release:
+        """Release land from a hazard; see ``landrelease.release`` for the arguments."""
+        return landrelease.release(self, hazard_id, route, **kwargs)
 
-        return release(self, hazard_id, route, **kwargs)
-
-    def balance(self, hazard_id: int) -> Any:
-        from sapper.store.landrelease import hazard_balance
-
-        return hazard_balance(self, hazard_id)
+    def balance(self, hazard_id: int) -> Balance:
+        return landrelease.hazard_balance(self, hazard_id)
 
 
 def audit_dict(lay: Layer, record: Record) -> dict[str, Any]:
