@@ -6,8 +6,10 @@ of the data (a local metric CRS), as DESIGN.md decides.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
+import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import MultiPolygon, Polygon
@@ -44,6 +46,11 @@ def to_metric(geom: BaseGeometry, epsg: int | None = None) -> BaseGeometry:
     return shapely.transform(geom, lambda xy: _apply(forward, xy))
 
 
+def to_metric_many(geoms: np.ndarray, epsg: int) -> np.ndarray:
+    forward, _ = _transformers(epsg)
+    return shapely.transform(geoms, lambda xy: _apply(forward, xy))
+
+
 def to_wgs84(geom: BaseGeometry, epsg: int) -> BaseGeometry:
     _, back = _transformers(epsg)
     return shapely.transform(geom, lambda xy: _apply(back, xy))
@@ -60,6 +67,51 @@ def area_m2(geom: BaseGeometry | None) -> float:
     if geom is None or geom.is_empty:
         return 0.0
     return float(to_metric(geom).area)
+
+
+def areas_m2(geoms: Sequence[BaseGeometry | None]) -> np.ndarray:
+    """Areas of many geometries at once: one projection per UTM zone, not per geometry."""
+    array = np.asarray(geoms, dtype=object)
+    out = np.zeros(len(array))
+    present = ~(shapely.is_missing(array) | shapely.is_empty(array))
+    if not present.any():
+        return out
+    points = shapely.point_on_surface(array[present])
+    zones = np.array([utm_epsg(round(x, 0), round(y, 0)) for x, y in zip(shapely.get_x(points), shapely.get_y(points))])
+    index = np.flatnonzero(present)
+    for epsg in np.unique(zones):
+        chosen = index[zones == epsg]
+        out[chosen] = shapely.area(to_metric_many(array[chosen], int(epsg)))
+    return out
+
+
+def geometry_problems(geoms: Sequence[BaseGeometry | None], allowed_types: tuple[str, ...]) -> list[str | None]:
+    """``geometry_problem`` for many geometries; the common all-good case costs a few array calls."""
+    array = np.asarray(geoms, dtype=object)
+    if not len(array):
+        return []
+    missing = shapely.is_missing(array)
+    ok = ~missing
+    ok[ok] = ~shapely.is_empty(array[ok])
+    ok[ok] &= np.isin(shapely.get_type_id(array[ok]), [_TYPE_IDS[t] for t in allowed_types])
+    ok[ok] &= shapely.is_valid(array[ok])
+    if ok.any():
+        bounds = shapely.bounds(array[ok])
+        inside = (bounds[:, 0] >= -180) & (bounds[:, 2] <= 180) & (bounds[:, 1] >= -90) & (bounds[:, 3] <= 90)
+        ok[ok] = inside
+    return [None if good else geometry_problem(geom, allowed_types) for good, geom in zip(ok, array)]
+
+
+_TYPE_IDS = {
+    "Point": 0,
+    "LineString": 1,
+    "LinearRing": 2,
+    "Polygon": 3,
+    "MultiPoint": 4,
+    "MultiLineString": 5,
+    "MultiPolygon": 6,
+    "GeometryCollection": 7,
+}
 
 
 def distance_m(a: BaseGeometry, b: BaseGeometry) -> float:

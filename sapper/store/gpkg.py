@@ -10,11 +10,13 @@ GDAL and QGIS bring their own.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from sapper.store import gpkg_binary
@@ -79,6 +81,14 @@ BEGIN DELETE FROM "{r}" WHERE id = OLD."{i}"; END;
 BULK_ROWS = 5000
 
 SQL_TYPES = {INTEGER: "INTEGER", REAL: "DOUBLE", BOOLEAN: "BOOLEAN", DATE: "DATE", DATETIME: "DATETIME"}
+
+
+def _boolean(value: Any) -> int:
+    return int(bool(value))
+
+
+def _iso_date(value: date | str) -> str:
+    return value.isoformat()[:10] if isinstance(value, date) else str(value)
 
 
 def register_functions(conn: sqlite3.Connection) -> None:
@@ -174,16 +184,14 @@ class GeoPackageBackend(SqlBackend):
     def bbox_params(self, bbox: tuple[float, float, float, float]) -> list[float]:
         return [*bbox, *bbox]
 
-    def encode_value(self, col: Column, value: Any) -> Any:
-        if value is None:
-            return None
+    def encoder(self, col: Column) -> Callable[[Any], Any] | None:
         if col.kind == BOOLEAN:
-            return int(bool(value))
-        if col.kind == DATE and isinstance(value, date):
-            return value.isoformat()[:10]
-        if col.kind == DATETIME and isinstance(value, datetime):
-            return self.encode_timestamp(value)
-        return value
+            return _boolean
+        if col.kind == DATE:
+            return _iso_date
+        if col.kind == DATETIME:
+            return self.encode_timestamp
+        return None
 
     def decode_value(self, col: Column, value: Any) -> Any:
         if value is None:
@@ -279,12 +287,12 @@ class GeoPackageBackend(SqlBackend):
 
     def on_write(self, lay: Layer, geoms: Sequence[BaseGeometry | None]) -> None:
         extent = self._extents.setdefault(lay.name, [float("inf"), float("inf"), float("-inf"), float("-inf")])
-        for geom in geoms:
-            if geom is None or geom.is_empty:
-                continue
-            minx, miny, maxx, maxy = geom.bounds
-            extent[0], extent[1] = min(extent[0], minx), min(extent[1], miny)
-            extent[2], extent[3] = max(extent[2], maxx), max(extent[3], maxy)
+        bounds = shapely.bounds(np.asarray(geoms, dtype=object))
+        if len(bounds) and not np.isnan(bounds).all():
+            extent[0] = min(extent[0], float(np.nanmin(bounds[:, 0])))
+            extent[1] = min(extent[1], float(np.nanmin(bounds[:, 1])))
+            extent[2] = max(extent[2], float(np.nanmax(bounds[:, 2])))
+            extent[3] = max(extent[3], float(np.nanmax(bounds[:, 3])))
 
     def before_commit(self) -> None:
         """Keep gpkg_contents' extent and last_change true to what was written."""

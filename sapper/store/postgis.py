@@ -76,7 +76,10 @@ class PostGISBackend(SqlBackend):
         return [int(r[0]) for r in self.execute(sql, [lay.name, count]).fetchall()]
 
     def existing_columns(self, table: str) -> set[str]:
-        sql = "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = %s"
+        sql = (
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = %s"
+        )
         return {r[0] for r in self.execute(sql, [table]).fetchall()}
 
     def create_layer(self, lay: Layer) -> None:
@@ -114,10 +117,10 @@ class PostGISBackend(SqlBackend):
         if lay.geometry_type:
             hexes = _ewkb_hex([v[-1] for v in values])
             values = [[*v[:-1], h] for v, h in zip(values, hexes)]
-        with self.conn.cursor() as cur:
-            with cur.copy(f"COPY {q(lay.name)} ({', '.join(map(q, cols))}) FROM STDIN") as copy:
-                for value in values:
-                    copy.write_row(value)
+        sql = f"COPY {q(lay.name)} ({', '.join(map(q, cols))}) FROM STDIN"
+        with self.conn.cursor() as cur, cur.copy(sql) as copy:
+            for value in values:
+                copy.write_row(value)
 
     def close(self) -> None:
         self.conn.close()

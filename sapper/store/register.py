@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -26,7 +27,7 @@ from sapper.model.records import Record, Release
 from sapper.model.release import Balance
 from sapper.store import landrelease, rules
 from sapper.store.rows import from_row, to_row
-from sapper.store.schema import Layer, layer
+from sapper.store.schema import DATE, DATETIME, Layer, layer
 from sapper.store.sql import AuditEntry, BBox, SqlBackend
 
 R = TypeVar("R", bound=Record)
@@ -116,16 +117,36 @@ class Register:
         if not records:
             return []
         lay = layer(type(records[0]))
-        ready = [rules.prepare_new(self, lay, rec) for rec in records]
+        ready = rules.prepare_new(self, lay, records)
         with self.transaction():
             rules.check_links(self, lay, ready)
             rows = [to_row(lay, rec) for rec in ready]
             ids = self.backend.insert(lay, rows)
-            stored = [dataclasses.replace(rec, id=i, version=0) for rec, i in zip(ready, ids)]
-            self._audit_many(lay, "insert", [(None, rec) for rec in stored])
-            for rec in stored:
+            for rec, new_id in zip(ready, ids):
+                rec.id, rec.version = new_id, 0
+            self._audit_inserts(lay, rows, ids)
+            for rec in ready:
                 rules.after_insert(self, lay, rec)
-        return stored
+        return ready
+
+    def _audit_inserts(self, lay: Layer, rows: list[dict[str, Any]], ids: list[int]) -> None:
+        now = datetime.now(UTC)
+        afters = audit_dicts(lay, rows)
+        self.backend.write_audit(
+            [
+                AuditEntry(
+                    at=now,
+                    user=self.user,
+                    action="insert",
+                    layer=lay.name,
+                    record_id=i,
+                    version=0,
+                    before=None,
+                    after=after,
+                )
+                for i, after in zip(ids, afters)
+            ]
+        )
 
     def update(self, record: R, *, by_release: bool = False) -> R:
         """Write a changed record; refused if it changed since it was read (its version).
@@ -189,10 +210,22 @@ class Register:
 
 
 def audit_dict(lay: Layer, record: Record) -> dict[str, Any]:
-    """A record as JSON-ready values; geometry as full-precision WKT so nothing is lost."""
-    row = to_row(lay, record)
-    geom = row.pop("geometry", None)
-    out = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+    return audit_dicts(lay, [to_row(lay, record)])[0]
+
+
+def audit_dicts(lay: Layer, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as JSON-ready values; geometry as full-precision WKT so nothing is lost."""
+    wkts: Sequence[str | None] = []
     if lay.geometry_type:
-        out["geometry"] = None if geom is None else shapely.to_wkt(geom, rounding_precision=-1)
+        wkts = shapely.to_wkt(np.asarray([row.get("geometry") for row in rows], dtype=object), rounding_precision=-1)
+    dated = [c.name for c in lay.columns if c.kind in (DATE, DATETIME)]
+    out = []
+    for i, row in enumerate(rows):
+        plain = dict(row)
+        for name in dated:
+            if plain[name] is not None:
+                plain[name] = plain[name].isoformat()
+        if lay.geometry_type:
+            plain["geometry"] = wkts[i]
+        out.append(plain)
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 import shapely
@@ -32,15 +33,29 @@ FALSE_WORDS = {"0", "false", "no", "n", "f", "off", ""}
 
 
 def to_row(lay: Layer, record: Record) -> dict[str, Any]:
-    row: dict[str, Any] = {}
-    for col in lay.columns:
-        value = getattr(record, col.name)
-        if col.is_list:
-            value = ",".join(str(v) for v in value)
-        elif col.vocabulary is not None and value is not None:
-            value = str(value)
-        row[col.name] = value
+    fields = record.__dict__
+    row = {name: fields[name] for name in _plain_columns(lay)}
+    for name in _vocabulary_columns(lay):
+        value = fields[name]
+        row[name] = None if value is None else value.value
+    for name in _list_columns(lay):
+        row[name] = ",".join(v.value for v in fields[name])
     return row
+
+
+@cache
+def _plain_columns(lay: Layer) -> tuple[str, ...]:
+    return tuple(c.name for c in lay.columns if c.vocabulary is None)
+
+
+@cache
+def _vocabulary_columns(lay: Layer) -> tuple[str, ...]:
+    return tuple(c.name for c in lay.columns if c.vocabulary is not None and not c.is_list)
+
+
+@cache
+def _list_columns(lay: Layer) -> tuple[str, ...]:
+    return tuple(c.name for c in lay.columns if c.is_list)
 
 
 def from_row(lay: Layer, row: dict[str, Any], record_id: int | None) -> Record:

@@ -9,6 +9,7 @@ progress report puts a hazard in clearance as a CHA.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sapper.model.enums import (
@@ -19,7 +20,7 @@ from sapper.model.enums import (
     Method,
 )
 from sapper.model.errors import InvalidRecord
-from sapper.model.geometry import area_m2, as_multipolygon, geometry_problem
+from sapper.model.geometry import area_m2, areas_m2, as_multipolygon, geometry_problem, geometry_problems
 from sapper.model.records import Activity, Hazard, Item, ProtectedSite, Record, Release, Report, Team
 from sapper.model.states import (
     ACTIVITY_TRANSITIONS,
@@ -27,6 +28,7 @@ from sapper.model.states import (
     ITEM_TRANSITIONS,
     check_transition,
 )
+from sapper.store.rows import typed
 from sapper.store.schema import ACCEPTS, Layer
 from sapper.store.schema import layer as reg_layer
 
@@ -59,16 +61,27 @@ def ref(lay: Layer, rec: Record) -> str:
     return f"{lay.kind} {name!r}" if name else f"new {lay.kind}"
 
 
-def prepare_new(reg: Register, lay: Layer, rec: Record) -> Record:
-    rec = _normalise(lay, rec)
-    _check(reg, lay, rec)
-    if isinstance(rec, Hazard):
-        if rec.status == HazardStatus.RELEASED:
+def prepare_new(reg: Register, lay: Layer, recs: Sequence[Record]) -> list[Record]:
+    """Checked copies of new records, with what the register derives (areas, class).
+
+    Geometry checks and areas run once over the whole batch (bulk imports)."""
+    recs = [_normalise(lay, rec) for rec in recs]
+    problems: list[str | None] = [None] * len(recs)
+    if lay.geometry_type:
+        problems = geometry_problems([r.geometry for r in recs], ACCEPTS[lay.geometry_type])
+    for rec, problem in zip(recs, problems):
+        if problem and (rec.geometry is not None or lay.name in GEOMETRY_REQUIRED):
+            raise InvalidRecord(ref(lay, rec), problem)
+        for message in _range_problems(rec):
+            raise InvalidRecord(ref(lay, rec), message)
+        if isinstance(rec, Hazard) and rec.status == HazardStatus.RELEASED:
             raise InvalidRecord(
                 ref(lay, rec), "a new hazard cannot be released already; record it and release its land"
             )
-        rec = dataclasses.replace(rec, original_area_m2=area_m2(rec.geometry))
-    return rec
+    if lay.record is Hazard:
+        for rec, area in zip(recs, areas_m2([r.geometry for r in recs])):
+            rec.original_area_m2 = float(area)
+    return recs
 
 
 def prepare_update(reg: Register, lay: Layer, before: Record, rec: Record, *, by_release: bool = False) -> Record:
@@ -130,12 +143,30 @@ def check_delete(reg: Register, lay: Layer, rec: Record) -> None:
 
 
 def _normalise(lay: Layer, rec: Record) -> Record:
+    """A copy (the caller's object is left alone) with vocabularies parsed and derived fields set."""
+    original = rec
+    rec = rec.__class__.__new__(rec.__class__)
+    rec.__dict__.update(original.__dict__)
+    fields = rec.__dict__
+    for col in lay.columns:
+        vocabulary = col.vocabulary
+        if vocabulary is None:
+            continue
+        value = fields[col.name]
+        try:
+            if col.is_list:
+                if not all(isinstance(v, vocabulary) for v in value):
+                    fields[col.name] = typed(col, value)
+            elif value is not None and not isinstance(value, vocabulary):
+                fields[col.name] = vocabulary.parse(value)
+        except ValueError as exc:
+            raise InvalidRecord(ref(lay, rec), f"{col.name}: {exc}") from None
     if lay.geometry_type == "MULTIPOLYGON" and rec.geometry is not None and rec.geometry.geom_type == "Polygon":
-        rec = dataclasses.replace(rec, geometry=as_multipolygon(rec.geometry))
+        rec.geometry = as_multipolygon(rec.geometry)
     if isinstance(rec, Hazard) and rec.status in (HazardStatus.CONFIRMED, HazardStatus.IN_CLEARANCE):
-        rec = dataclasses.replace(rec, hazard_class=HazardClass.CHA)
+        rec.hazard_class = HazardClass.CHA
     if isinstance(rec, Report) and rec.geometry is not None:
-        rec = dataclasses.replace(rec, area_m2=area_m2(rec.geometry))
+        rec.area_m2 = area_m2(rec.geometry)
     return rec
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -103,8 +103,13 @@ class SqlBackend(ABC):
     def after_rollback(self) -> None:
         """Hook run when the outermost transaction rolls back."""
 
+    def encoder(self, col: Column) -> Callable[[Any], Any] | None:
+        """How a column's non-null values are written, or None when they go as they are."""
+        return None
+
     def encode_value(self, col: Column, value: Any) -> Any:
-        return value
+        enc = self.encoder(col)
+        return value if enc is None or value is None else enc(value)
 
     def decode_value(self, col: Column, value: Any) -> Any:
         return value
@@ -176,12 +181,14 @@ class SqlBackend(ABC):
             params.append(self.geometry_param())
             geoms = [row.get("geometry") for row in rows]
             encoded = self.encode_geometries(geoms)
-        values = []
-        for i, (new_id, row) in enumerate(zip(ids, rows)):
-            value = [new_id, *(self.encode_value(c, row.get(c.name)) for c in lay.attribute_columns)]
-            if lay.geometry_type:
-                value.append(encoded[i])
-            values.append(value)
+        plan = [(c.name, self.encoder(c)) for c in lay.attribute_columns]
+        values = [
+            [new_id, *[row[name] if enc is None or row[name] is None else enc(row[name]) for name, enc in plan]]
+            for new_id, row in zip(ids, rows)
+        ]
+        if lay.geometry_type:
+            for value, geom in zip(values, encoded):
+                value.append(geom)
         self.write_rows(lay, cols, params, values)
         self.on_write(lay, geoms)
         return ids
@@ -337,11 +344,12 @@ class SqlBackend(ABC):
             return
         cols = ", ".join(map(q, self.AUDIT_COLUMNS))
         sql = f"INSERT INTO {q(AUDIT_TABLE)} ({cols}) VALUES ({', '.join([self.ph] * 8)})"
+        stamps: dict[datetime, Any] = {}
         self.executemany(
             sql,
             [
                 (
-                    self.encode_timestamp(e.at),
+                    stamps[e.at] if e.at in stamps else stamps.setdefault(e.at, self.encode_timestamp(e.at)),
                     e.user,
                     e.action,
                     e.layer,
