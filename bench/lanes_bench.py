@@ -1,0 +1,190 @@
+"""The lanes benchmark: sapper's plan_lanes against the C++ planner `coverage-path-planner`.
+
+Both plan parallel lanes (zigzag) on the same polygons with the same lane spacing and
+direction, and both are timed (median of several runs) and measured the same way:
+
+- path length: the whole drive from the first lane to the last, lanes and the moves
+  between them (the peer's approach from its start point is left out);
+- coverage: share of the free area (area minus obstacles) under the path's footprint,
+  every segment of the path buffered by half the lane width with flat ends;
+- in obstacles: metres of path inside an obstacle (should be 0).
+
+    python bench/lanes_bench.py                 # all four cases, 7 runs each
+    python bench/lanes_bench.py --runs 21
+    python bench/lanes_bench.py --readme        # also write the figures into bench/README.md
+
+The peer (`pip install coverage-path-planner`, the `bench` extra) is optional: without
+it only sapper's figures are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+from shapely import affinity
+from shapely.geometry import Polygon, box
+
+from sapper.plan.lanes import plan_lanes
+
+try:
+    import coverage_path_planner as peer
+except ImportError:  # the peer is an optional extra
+    peer = None
+
+README = Path(__file__).with_name("README.md")
+MARK_START, MARK_END = "<!-- lanes-bench:start -->", "<!-- lanes-bench:end -->"
+
+
+@dataclass
+class Case:
+    name: str
+    area: Polygon
+    obstacles: list[Polygon]
+    width: float
+
+
+@dataclass
+class Result:
+    seconds: float
+    path: np.ndarray  # (n, 2) points of the whole drive
+
+
+def ruins(count: int, size: float, seed: int = 2016) -> list[Polygon]:
+    """Seeded obstacles: rotated rectangles 10-60 m, 10 m apart and 20 m inside the area edge (an assumption)."""
+    rng = np.random.default_rng(seed)
+    found: list[Polygon] = []
+    while len(found) < count:
+        cx, cy = rng.uniform(50, size - 50, 2)
+        w, h = rng.uniform(10, 60, 2)
+        ruin = affinity.rotate(box(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), rng.uniform(0, 90))
+        if all(ruin.distance(other) > 10 for other in found) and box(20, 20, size - 20, size - 20).contains(ruin):
+            found.append(ruin)
+    return found
+
+
+def cases() -> list[Case]:
+    rect = box(0, 0, 500, 300)
+    square = box(0, 0, 1000, 1000)
+    obstacles = ruins(20, 1000)
+    out = []
+    for width in (1.75, 1.0):
+        out.append(Case(f"500 x 300 m, {width} m lanes", rect, [], width))
+        out.append(Case(f"1 km2 + 20 ruins, {width} m lanes", square, obstacles, width))
+    return out
+
+
+def run_sapper(case: Case, angle: float) -> Result:
+    t0 = time.perf_counter()
+    plan = plan_lanes(case.area, case.width, obstacles=case.obstacles, angle=angle)
+    seconds = time.perf_counter() - t0
+    return Result(seconds, shapely.get_coordinates(plan.path))
+
+
+def run_peer(case: Case, angle: float) -> Result:
+    env = peer.Environment(_peer_polygon(case.area))
+    for obstacle in case.obstacles:
+        env.addObstacle(_peer_polygon(obstacle))
+    settings = peer.PathSettings()
+    settings.pattern = "lines"
+    settings.offset = case.width  # distance between lines
+    settings.angle = math.radians(angle)
+    settings.distanceToBorder = 0.0  # lanes run to the edge, as sapper's do
+    settings.mowArea = True
+    settings.mowBorder = False
+    settings.borderLaps = 0
+    settings.mowExclusionsBorder = False
+    settings.exclusionsBorderLaps = 0
+    start = peer.Point(*case.area.exterior.coords[0])
+    t0 = time.perf_counter()
+    result = peer.PathService().computeFullTask(env, settings, start)
+    seconds = time.perf_counter() - t0
+    points = np.array([(p.x, p.y) for p in result.path.getPoints()])
+    return Result(seconds, points[1:])  # leave out the approach from the start point
+
+
+def _peer_polygon(poly: Polygon):
+    return peer.Polygon([peer.Point(x, y) for x, y in list(poly.exterior.coords)[:-1]])
+
+
+def measure(case: Case, path: np.ndarray) -> dict[str, float]:
+    free = case.area.difference(shapely.union_all(case.obstacles)) if case.obstacles else case.area
+    segments = shapely.linestrings(np.stack([path[:-1], path[1:]], axis=1))
+    segments = segments[shapely.length(segments) > 1e-9]
+    footprint = shapely.union_all(shapely.buffer(segments, case.width / 2, cap_style="flat"))
+    inside = shapely.union_all(case.obstacles).buffer(-1e-6) if case.obstacles else Polygon()
+    return {
+        "length_m": float(shapely.length(segments).sum()),
+        "coverage": footprint.intersection(free).area / free.area,
+        "in_obstacles_m": float(shapely.length(shapely.intersection(segments, inside)).sum()),
+    }
+
+
+def timed(fn: Callable[[Case, float], Result], case: Case, angle: float, runs: int) -> tuple[float, np.ndarray]:
+    results = [fn(case, angle) for _ in range(runs)]
+    return statistics.median(r.seconds for r in results), results[-1].path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--readme", action="store_true", help="write the table into bench/README.md")
+    args = parser.parse_args()
+    version = peer.PathService().getVersion() if peer else None
+    print(f"peer: coverage-path-planner {version}" if peer else "peer: coverage-path-planner not installed")
+    header = "| case | planner | time (ms) | path (m) | coverage | in ruins (m) | time ratio | length ratio |"
+    lines = [header, "|---|---|---:|---:|---:|---:|---:|---:|"]
+    print(header)
+    for case in cases():
+        # sapper picks the direction; the peer gets the same one so both sweep alike.
+        angle = plan_lanes(case.area, case.width, obstacles=case.obstacles).angle
+        ours_t, ours_path = timed(run_sapper, case, angle, args.runs)
+        ours = measure(case, ours_path)
+        rows = [("sapper", ours_t, ours)]
+        if peer:
+            peer_t, peer_path = timed(run_peer, case, angle, args.runs)
+            rows.append(("coverage-path-planner", peer_t, measure(case, peer_path)))
+        for name, t, m in rows:
+            ratio_t = f"{ours_t / t:.2f}" if name != "sapper" else ""
+            ratio_l = f"{ours['length_m'] / m['length_m']:.3f}" if name != "sapper" else ""
+            row = (
+                f"| {case.name} | {name} | {t * 1000:.1f} | {m['length_m']:,.0f} | {m['coverage']:.2%} "
+                f"| {m['in_obstacles_m']:.1f} | {ratio_t} | {ratio_l} |"
+            )
+            lines.append(row)
+            print(row, flush=True)
+    print("ratios: sapper / peer (below 1: sapper faster or shorter)")
+    if args.readme:
+        _write_readme(lines, args.runs, version)
+
+
+def _write_readme(lines: list[str], runs: int, version: str | None) -> None:
+    text = README.read_text()
+    machine = f"{sys.platform}, Python {sys.version.split()[0]}, shapely {shapely.__version__}"
+    body = "\n".join(
+        [
+            f"Median of {runs} runs; peer coverage-path-planner {version or '(not installed)'}; {machine}.",
+            "Ratios are sapper / peer (below 1: sapper faster or shorter).",
+            "",
+            *lines,
+        ]
+    )
+    block = f"{MARK_START}\n{body}\n{MARK_END}"
+    if MARK_START in text:
+        text = re.sub(f"{re.escape(MARK_START)}.*?{re.escape(MARK_END)}", lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    README.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
