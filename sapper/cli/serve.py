@@ -1,0 +1,175 @@
+"""``sapper serve REGISTER`` and ``sapper user ...``: run the operations server and manage its accounts."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+from rich.table import Table
+
+from sapper.cli.app import app, console, err, friendly, open_target, register_target
+from sapper.model.accounts import Role, User
+from sapper.model.errors import SapperError
+from sapper.store.accounts import DEFAULT_TOKEN_DAYS, Accounts
+
+users = typer.Typer(help="Accounts of the operations server: users, roles, passwords and tokens.")
+app.add_typer(users, name="user")
+ROLES = ", ".join(r.value for r in Role)
+
+
+@app.command()
+@friendly
+def serve(
+    register: str = typer.Argument(None, help="The register to serve: a .gpkg file or postgresql:// URL."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0 for every network)."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    public: bool = typer.Option(False, help="Let visitors who are not logged in read unrestricted records."),
+    workers: int = typer.Option(1, min=1, help="Worker processes (more serve more map clients at once)."),
+) -> None:
+    """Serve the register: OGC API - Features at /ogc, the REST API at /api, the web UI."""
+    import uvicorn
+
+    from sapper.server.app import PUBLIC_ENV, TARGET_ENV, create_app
+
+    target = register_target(register)
+    with open_target(target) as reg:
+        n = Accounts(reg.backend).ensure().count()
+    if n == 0:
+        err.print(
+            "[yellow]no user accounts yet:[/] create one with "
+            f"`sapper -r {target} user add NAME --role admin`" + ("" if public else "; until then nobody can log in"),
+            highlight=False,
+        )
+    console.print(f"serving {target} on http://{host}:{port}/ (OGC API: /ogc, REST API: /api)", highlight=False)
+    if workers == 1:
+        uvicorn.run(create_app(target, public=public), host=host, port=port, log_level="info")
+        return
+    os.environ[TARGET_ENV] = target
+    os.environ[PUBLIC_ENV] = "1" if public else "0"
+    uvicorn.run("sapper.server.app:from_environment", factory=True, host=host, port=port, workers=workers)
+
+
+def _accounts() -> Accounts:
+    reg = open_target()
+    return Accounts(reg.backend).ensure()
+
+
+def _password(name: str, stdin: bool) -> str:
+    """From standard input (for scripts), SAPPER_PASSWORD, or asked twice without echo."""
+    if stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if os.environ.get("SAPPER_PASSWORD"):
+        return os.environ["SAPPER_PASSWORD"]
+    return typer.prompt(f"password for {name}", hide_input=True, confirmation_prompt=True)
+
+
+@users.command("add")
+@friendly
+def add_user(
+    name: str = typer.Argument(..., help="User name (letters, digits, . _ @ -)."),
+    role: str = typer.Option("viewer", help=f"One of: {ROLES}."),
+    organisation: str = typer.Option("", "--organisation", "--org", help="The organisation the user works for."),
+    team: int = typer.Option(None, help="For a field_team user: the team they lead and report for."),
+    password_stdin: bool = typer.Option(False, help="Read the password from standard input."),
+) -> None:
+    """Create an account (the password is asked for, or read from SAPPER_PASSWORD or stdin)."""
+    user = User(name=name, role=Role.parse(role), organisation=organisation, team_id=team)
+    accounts = _accounts()
+    try:
+        accounts.add(user, _password(name, password_stdin))
+    finally:
+        accounts.backend.close()
+    console.print(f"added {user.role.value} {name}" + (f" of {organisation}" if organisation else ""))
+
+
+@users.command("list")
+@friendly
+def list_users() -> None:
+    """Every account with its role, organisation and team."""
+    accounts = _accounts()
+    try:
+        rows = accounts.list()
+    finally:
+        accounts.backend.close()
+    table = Table("name", "role", "organisation", "team", "active", "created")
+    for u in rows:
+        created = u.created_at.strftime("%Y-%m-%d") if u.created_at else ""
+        team = "" if u.team_id is None else str(u.team_id)
+        table.add_row(u.name, u.role.value, u.organisation, team, "yes" if u.active else "no", created)
+    console.print(table)
+
+
+@users.command("change")
+@friendly
+def change_user(
+    name: str = typer.Argument(...),
+    role: str = typer.Option(None, help=f"One of: {ROLES}."),
+    organisation: str = typer.Option(None, "--organisation", "--org"),
+    team: int = typer.Option(None, help="The team a field_team user reports for."),
+    active: bool = typer.Option(None, "--active/--disabled", help="Disable an account (its tokens go too)."),
+) -> None:
+    """Change an account's role, organisation, team, or disable it."""
+    given = {"role": role, "organisation": organisation, "team_id": team, "active": active}
+    fields = {k: v for k, v in given.items() if v is not None}
+    if not fields:
+        raise SapperError("nothing to change: give --role, --organisation, --team or --active/--disabled")
+    accounts = _accounts()
+    try:
+        user = accounts.change(name, **fields)
+    finally:
+        accounts.backend.close()
+    console.print(f"{name}: {user.role.value}, organisation {user.organisation!r}, active {user.active}")
+
+
+@users.command("password")
+@friendly
+def set_password(name: str = typer.Argument(...), password_stdin: bool = typer.Option(False)) -> None:
+    """Set a new password; the user's tokens are withdrawn."""
+    accounts = _accounts()
+    try:
+        accounts.set_password(name, _password(name, password_stdin))
+    finally:
+        accounts.backend.close()
+    console.print(f"new password set for {name}; their tokens were withdrawn")
+
+
+@users.command("remove")
+@friendly
+def remove_user(name: str = typer.Argument(...)) -> None:
+    """Delete an account and its tokens (what they wrote stays in the audit log)."""
+    accounts = _accounts()
+    try:
+        accounts.remove(name)
+    finally:
+        accounts.backend.close()
+    console.print(f"removed {name}")
+
+
+@users.command("token")
+@friendly
+def token(
+    name: str = typer.Argument(...),
+    label: str = typer.Option("cli", help="What the token is for (e.g. qgis, field-tablet-3)."),
+    days: float = typer.Option(DEFAULT_TOKEN_DAYS, help="Days until it expires."),
+) -> None:
+    """Issue an access token (shown once) for a GIS client or a script."""
+    accounts = _accounts()
+    try:
+        secret = accounts.issue_token(name, label, days)
+    finally:
+        accounts.backend.close()
+    typer.echo(secret)
+
+
+@users.command("revoke")
+@friendly
+def revoke(name: str = typer.Argument(...)) -> None:
+    """Withdraw every token of a user (running servers forget them within seconds)."""
+    accounts = _accounts()
+    try:
+        accounts.get(name)
+        n = accounts.revoke(name)
+    finally:
+        accounts.backend.close()
+    console.print(f"withdrew {n} token(s) of {name}")

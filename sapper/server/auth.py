@@ -1,0 +1,147 @@
+"""Who is asking, and may they: bearer tokens, HTTP Basic for GIS clients, and roles.
+
+A token is looked up in the database and remembered for a few seconds, so a map client
+asking for hundreds of tiles does not cost a query each; a password is checked with argon2
+(slow on purpose) and the result remembered the same way for Basic clients, which send it
+with every request. The session cookie set at login is accepted for reading only (GET),
+so a page of another site cannot make a browser write on a user's behalf.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import threading
+import time
+
+from fastapi import Request
+
+from sapper.model.accounts import Role, User
+from sapper.server.context import registers, settings
+from sapper.server.errors import ApiError
+
+CACHE_SECONDS = 10.0
+COOKIE = "sapper_token"
+ANONYMOUS = User(name="anonymous", role=Role.VIEWER, organisation="")
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="sapper"'}
+
+
+class _Cache:
+    """Credentials checked recently: digest -> (user or None, when checked)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[User | None, float]] = {}
+
+    def get(self, key: str) -> tuple[bool, User | None]:
+        with self._lock:
+            hit = self._seen.get(key)
+        if hit is None or time.monotonic() - hit[1] > CACHE_SECONDS:
+            return False, None
+        return True, hit[0]
+
+    def put(self, key: str, user: User | None) -> None:
+        with self._lock:
+            if len(self._seen) > 10_000:
+                self._seen.clear()
+            self._seen[key] = (user, time.monotonic())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._seen.clear()
+
+
+def cache(request: Request) -> _Cache:
+    app = request.app
+    if not hasattr(app.state, "auth_cache"):
+        app.state.auth_cache = _Cache()
+    return app.state.auth_cache
+
+
+def _credentials(request: Request) -> tuple[str, str] | None:
+    """('bearer', token) or ('basic', 'name:password') from the request, if any."""
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        scheme = scheme.lower()
+        value = value.strip()
+        if scheme == "bearer" and value:
+            return "bearer", value
+        if scheme == "basic" and value:
+            try:
+                return "basic", base64.b64decode(value, validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                raise ApiError(401, "the Basic credentials are not valid base64 of name:password", CHALLENGE) from None
+        raise ApiError(401, "send 'Authorization: Bearer TOKEN' (or Basic name:password)", CHALLENGE)
+    cookie = request.cookies.get(COOKIE)
+    if cookie and request.method in ("GET", "HEAD"):
+        return "bearer", cookie
+    return None
+
+
+def _check(request: Request, kind: str, secret: str) -> User | None:
+    key = hashlib.sha256(f"{kind}\0{secret}".encode()).hexdigest()
+    known, user = cache(request).get(key)
+    if known:
+        return user
+    accounts = registers(request).accounts()
+    if kind == "bearer":
+        user = accounts.user_for_token(secret)
+    else:
+        name, sep, password = secret.partition(":")
+        user = accounts.verify(name, password) if sep else None
+    cache(request).put(key, user)
+    return user
+
+
+def authenticated(request: Request) -> User | None:
+    """The user the request carries valid credentials for; None if it carries none."""
+    if hasattr(request.state, "user"):
+        return request.state.user
+    creds = _credentials(request)
+    user = None
+    if creds is not None:
+        user = _check(request, *creds)
+        if user is None:
+            what = "token is unknown, expired or revoked" if creds[0] == "bearer" else "user name or password is wrong"
+            raise ApiError(401, f"the {what}; log in again", CHALLENGE)
+    request.state.user = user
+    return user
+
+
+def reader(request: Request) -> User:
+    """Anyone who may read: a logged-in user, or an anonymous viewer on a public server."""
+    user = authenticated(request)
+    if user is not None:
+        return user
+    if settings(request).public:
+        return ANONYMOUS
+    raise ApiError(401, "log in first: POST /api/login, then send 'Authorization: Bearer TOKEN'", CHALLENGE)
+
+
+def need(request: Request, role: Role, doing: str) -> User:
+    """The user, if their role allows ``doing``; 401 without credentials, 403 with too few rights."""
+    user = authenticated(request)
+    if user is None:
+        raise ApiError(401, f"log in to {doing}", CHALLENGE)
+    if not user.can(role):
+        raise ApiError(403, f"{user.name} is a {user.role.value}; to {doing} takes a {role.value} or above")
+    return user
+
+
+def writer(request: Request) -> User:
+    return need(request, Role.FIELD_TEAM, "change the register")
+
+
+def supervisor(request: Request) -> User:
+    return need(request, Role.SUPERVISOR, "do this")
+
+
+def admin(request: Request) -> User:
+    return need(request, Role.ADMIN, "manage accounts")
+
+
+def visible_to(user: User) -> str:
+    """The organisation whose restricted records the user may see (none, for anonymous visitors)."""
+    return "(anonymous)" if user is ANONYMOUS else user.organisation

@@ -1,0 +1,118 @@
+"""Every failure reaches the client as a 4xx with a sentence that says what is wrong.
+
+The body follows the OGC API exception schema (``code``, ``description``) so GIS clients
+show the sentence; ``detail`` repeats it for clients that expect FastAPI's field.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sapper.model.errors import Conflict, ForbiddenTransition, InvalidRecord, NotFound, SapperError
+
+log = logging.getLogger("sapper.server")
+
+
+class ApiError(Exception):
+    """An error with its HTTP status, raised anywhere in a request."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, message)
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    code = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else str(status)
+    return JSONResponse(
+        {"code": code, "description": message, "detail": message},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def status_of(exc: SapperError) -> int:
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, (Conflict, ForbiddenTransition)):
+        return 409
+    if isinstance(exc, InvalidRecord):
+        return 422
+    return 400
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header"))
+        parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid")))
+    return "; ".join(parts) or "invalid request"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.message, exc.headers)
+
+    @app.exception_handler(SapperError)
+    async def sapper_error(request: Request, exc: SapperError) -> JSONResponse:
+        return error_response(status_of(exc), str(exc))
+
+    @app.exception_handler(ValueError)
+    async def value_error(request: Request, exc: ValueError) -> JSONResponse:
+        return error_response(400, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(400, _validation_message(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"nothing at {request.url.path}; the API starts at /ogc (features) and /api (operations)"
+        if exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}"
+        return error_response(exc.status_code, message, getattr(exc, "headers", None))
+
+    app.add_middleware(CatchAll)
+
+
+class CatchAll:
+    """A bug answers 500 with a sentence and keeps the connection, instead of resetting it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            response = error_response(500, f"internal error ({type(exc).__name__}); the server log has the details")
+            await response(scope, receive, send)

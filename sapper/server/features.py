@@ -1,0 +1,163 @@
+"""Records as GeoJSON features and back.
+
+Properties carry every field of the record, named as in the register (and the GeoPackage),
+lists as comma-separated text as GIS tools store them. ``version`` travels with each
+feature so a client can send it back and be refused if someone changed the record since.
+Input is checked field by field; each problem names the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from sapper.model.records import Record
+from sapper.server.errors import bad_request
+from sapper.store.rows import to_row, typed
+from sapper.store.schema import GEOMETRY, INTEGER, REAL, TEXT, Column, Layer
+from sapper.store.sql import SqlBackend
+
+READ_ONLY = {"version", "original_area_m2"}  # kept by the register
+INT64 = 2**63 - 1
+
+
+def json_value(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def properties(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: json_value(v) for name, v in values.items()}
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=json_value)
+
+
+def geojson_texts(backend: SqlBackend, raws: list[Any]) -> list[str]:
+    """GeoJSON geometry texts for stored geometry values, converted as one array."""
+    geoms = np.asarray(backend.decode_geometries(raws), dtype=object)
+    try:
+        texts = shapely.to_geojson(geoms)
+    except shapely.errors.GEOSException:  # an empty geometry somewhere: convert one by one
+        texts = [_one_geojson(g) for g in geoms]
+    return ["null" if t is None else t for t in texts]
+
+
+def _one_geojson(geom: BaseGeometry | None) -> str | None:
+    if geom is None or geom.is_empty:
+        return None
+    return shapely.to_geojson(geom)
+
+
+def page_features(lay: Layer, backend: SqlBackend, rows: list[tuple[int, dict[str, Any], Any]]) -> list[str]:
+    """Feature texts of a page, built without a dict per geometry."""
+    geometries = geojson_texts(backend, [raw for _, _, raw in rows]) if lay.geometry_type else ["null"] * len(rows)
+    return [
+        f'{{"type":"Feature","id":{rid},"geometry":{geom},"properties":{dumps(properties(values))}}}'
+        for (rid, values, _), geom in zip(rows, geometries)
+    ]
+
+
+def record_feature(lay: Layer, record: Record) -> dict[str, Any]:
+    row = to_row(lay, record)
+    geom = row.pop("geometry", None)
+    return {
+        "type": "Feature",
+        "id": record.id,
+        "geometry": None if geom is None or geom.is_empty else json.loads(shapely.to_geojson(geom)),
+        "properties": properties(row),
+    }
+
+
+def record_from_feature(lay: Layer, body: Any, *, base: Record | None = None) -> tuple[Record, int | None]:
+    """The record a feature describes, and the version it names (None if it names none).
+
+    Without ``base`` it is a new record; with ``base`` the feature's fields are laid over
+    it (a partial update, as JSON merge patch).
+    """
+    where = f"{lay.kind} {base.id}" if base is not None else f"new {lay.kind}"
+    if not isinstance(body, dict):
+        raise bad_request(f"{where}: send a GeoJSON Feature (a JSON object)")
+    if base is None and body.get("type") != "Feature":
+        raise bad_request(f'{where}: send a GeoJSON Feature ("type": "Feature")')
+    props = body.get("properties") or {}
+    if not isinstance(props, dict):
+        raise bad_request(f"{where}: properties must be a JSON object")
+    values, version = field_values(lay, props, where)
+    if lay.geometry_type and "geometry" in body:
+        values["geometry"] = read_geometry(body["geometry"], where)
+    if base is not None:
+        return dataclasses.replace(base, **values), version
+    try:
+        return lay.record(**values), version
+    except TypeError as exc:
+        missing = str(exc).split("argument", 1)[-1].strip(": ")
+        raise bad_request(f"{where}: missing {missing}") from None
+
+
+def field_values(lay: Layer, props: dict[str, Any], where: str) -> tuple[dict[str, Any], int | None]:
+    values: dict[str, Any] = {}
+    version = None
+    for name, raw in props.items():
+        if name == "id":
+            continue
+        if name == "version":
+            version = plain(lay.column("version"), raw, where)
+            continue
+        if name in READ_ONLY:
+            continue
+        try:
+            col = lay.column(name)
+        except KeyError as exc:
+            raise bad_request(f"{where}: {exc.args[0]}") from None
+        if col.kind == GEOMETRY:
+            raise bad_request(f"{where}: the geometry goes in the feature's geometry, not in properties")
+        values[name] = plain(col, raw, where)
+    return values, version
+
+
+def plain(col: Column, raw: Any, where: str = "") -> Any:
+    """A user's value for a column, typed and within what both databases can store."""
+    prefix = f"{where}: " if where else ""
+    if isinstance(raw, dict) or (isinstance(raw, list) and not col.is_list):
+        raise bad_request(f"{prefix}{col.name}: expected a single value, got {type(raw).__name__}")
+    if col.kind == TEXT and not col.is_list and col.vocabulary is None and isinstance(raw, (int, float, bool)):
+        raw = str(raw)
+    try:
+        value = typed(col, raw)
+    except (ValueError, TypeError) as exc:
+        raise bad_request(f"{prefix}{col.name}: {exc}") from None
+    if isinstance(value, str) and "\x00" in value:
+        raise bad_request(f"{prefix}{col.name}: text may not contain NUL characters")
+    if col.kind == INTEGER and value is not None and abs(value) > INT64:
+        raise bad_request(f"{prefix}{col.name}: {value} is too large")
+    if col.kind == REAL and value is not None and not math.isfinite(value):
+        raise bad_request(f"{prefix}{col.name}: {value} is not a finite number")
+    return value
+
+
+def read_geometry(data: Any, where: str) -> BaseGeometry | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise bad_request(f"{where}: geometry must be a GeoJSON geometry object or null")
+    try:
+        geom = shape(data)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, shapely.errors.ShapelyError) as exc:
+        raise bad_request(f"{where}: geometry is not valid GeoJSON ({exc or type(exc).__name__})") from None
+    if geom.has_z:
+        geom = shapely.force_2d(geom)
+    coords = shapely.get_coordinates(geom)
+    if coords.size and not np.isfinite(coords).all():
+        raise bad_request(f"{where}: geometry has coordinates that are not finite numbers")
+    return geom

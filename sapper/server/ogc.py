@@ -1,0 +1,261 @@
+"""OGC API - Features, Part 1 (Core, GeoJSON, HTML) and Part 3 queryables: the read side.
+
+Paths live under ``/ogc``: the landing page, ``/conformance``, ``/collections``, one
+collection per geometry layer of the register, its ``/items`` (paged, with ``bbox``,
+``datetime`` and field filters) and single ``/items/{id}`` with an ETag. Pages are built
+from SQL rows straight to JSON text: a page of 100 features never loads a layer.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from sapper.server import html, query
+from sapper.server.auth import reader, visible_to
+from sapper.server.collections import CRS84, geo_layers, parameter_docs, parse_items_query, temporal_column
+from sapper.server.context import registers
+from sapper.server.errors import ApiError
+from sapper.server.etag import etag, none_match
+from sapper.server.features import dumps, page_features, properties
+from sapper.server.queryables import queryables
+from sapper.server.web import (
+    GEOJSON,
+    HTML,
+    JSON,
+    OPENAPI,
+    json_response,
+    link,
+    root,
+    self_links,
+    wants_html,
+    with_query,
+)
+from sapper.store.schema import Layer
+
+PREFIX = "/ogc"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
+]
+TITLE = "sapper: register of explosive hazards and their clearance"
+FORMAT_PARAM = {"name": "f", "in": "query", "required": False, "schema": {"type": "string", "enum": ["json", "html"]}}
+
+
+def router() -> APIRouter:
+    api = APIRouter(prefix=PREFIX, tags=["OGC API - Features"])
+    extra = {"parameters": [FORMAT_PARAM]}
+    api.add_api_route("", landing, methods=["GET"], summary="Landing page", openapi_extra=extra)
+    api.add_api_route("/conformance", conformance, methods=["GET"], summary="Conformance", openapi_extra=extra)
+    api.add_api_route("/collections", collections, methods=["GET"], summary="Collections", openapi_extra=extra)
+    for lay in geo_layers():
+        _collection_routes(api, lay)
+    return api
+
+
+def _collection_routes(api: APIRouter, lay: Layer) -> None:
+    base = f"/collections/{lay.name}"
+
+    def collection(request: Request) -> Response:
+        return one_collection(request, lay)
+
+    def items(request: Request) -> Response:
+        return items_page(request, lay)
+
+    def item(request: Request, featureId: str) -> Response:
+        return one_feature(request, lay, featureId)
+
+    def schema(request: Request) -> Response:
+        return queryables_doc(request, lay)
+
+    extra = {"parameters": [FORMAT_PARAM]}
+    api.add_api_route(
+        base, collection, methods=["GET"], operation_id=f"describe_{lay.name}", summary=lay.title, openapi_extra=extra
+    )
+    api.add_api_route(
+        f"{base}/items",
+        items,
+        methods=["GET"],
+        operation_id=f"get_{lay.name}",
+        summary=f"{lay.title}: a page of features",
+        openapi_extra={"parameters": parameter_docs(lay)},
+    )
+    api.add_api_route(
+        f"{base}/items/{{featureId}}",
+        item,
+        methods=["GET"],
+        operation_id=f"get_{lay.name}_feature",
+        summary=f"{lay.title}: one feature",
+        openapi_extra=extra,
+    )
+    api.add_api_route(
+        f"{base}/queryables",
+        schema,
+        methods=["GET"],
+        operation_id=f"queryables_{lay.name}",
+        summary=f"{lay.title}: fields to filter by",
+    )
+
+
+def landing(request: Request) -> Response:
+    reader(request)
+    base = f"{root(request)}{PREFIX}"
+    links = [
+        *self_links(request, PREFIX, title="Landing page"),
+        link(f"{root(request)}/openapi.json", "service-desc", OPENAPI, "The API definition (OpenAPI 3.1)"),
+        link(f"{base}/api?f=html", "service-doc", HTML, "The API documentation"),
+        link(f"{base}/conformance?f=json", "conformance", JSON, "Conformance classes"),
+        link(f"{base}/conformance?f=html", "conformance", HTML, "Conformance classes"),
+        link(f"{base}/collections?f=json", "data", JSON, "Collections"),
+        link(f"{base}/collections?f=html", "data", HTML, "Collections"),
+    ]
+    doc = {
+        "title": TITLE,
+        "description": "Hazard areas, explosive ordnance items, protected sites, teams, daily reports and land "
+        "released, served from the register of a mine action centre.",
+        "links": links,
+    }
+    if wants_html(request):
+        return html.page(TITLE, f"<p>{html.text(doc['description'])}</p>", links)
+    return json_response(dumps(doc))
+
+
+def conformance(request: Request) -> Response:
+    reader(request)
+    links = self_links(request, f"{PREFIX}/conformance", title="Conformance")
+    if wants_html(request):
+        return html.page("Conformance", "<ul>" + "".join(f"<li>{c}</li>" for c in CONFORMANCE) + "</ul>", links)
+    return json_response(dumps({"conformsTo": CONFORMANCE, "links": links}))
+
+
+def collections(request: Request) -> Response:
+    reader(request)
+    backend = registers(request).get().backend
+    docs = [collection_doc(request, lay, query.extent(backend, lay)) for lay in geo_layers()]
+    links = self_links(request, f"{PREFIX}/collections", title="Collections")
+    if wants_html(request):
+        rows = [(html.anchor(_html_href(d), d["id"]), html.text(d["title"])) for d in docs]
+        return html.page("Collections", html.table(rows, ["collection", "title"]), links)
+    return json_response(dumps({"links": links, "collections": docs, "crs": [CRS84]}))
+
+
+def _html_href(doc: dict[str, Any]) -> str:
+    return next(lk["href"] for lk in doc["links"] if lk["rel"] == "items" and lk["type"] == HTML)
+
+
+def collection_doc(request: Request, lay: Layer, bbox: tuple[float, float, float, float] | None) -> dict[str, Any]:
+    url = f"{root(request)}{PREFIX}/collections/{lay.name}"
+    extent: dict[str, Any] = {"spatial": {"bbox": [list(bbox) if bbox else [-180.0, -90.0, 180.0, 90.0]], "crs": CRS84}}
+    temporal = temporal_column(lay)
+    if temporal is not None:
+        extent["temporal"] = {"interval": [[None, None]], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+    return {
+        "id": lay.name,
+        "title": lay.title,
+        "description": f"{lay.title}: the register's {lay.name} layer ({lay.geometry_type.lower()} geometries).",
+        "itemType": "feature",
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "extent": extent,
+        "links": [
+            link(f"{url}?f=json", "self", JSON, lay.title),
+            link(f"{url}?f=html", "alternate", HTML, lay.title),
+            link(f"{url}/items?f=json", "items", GEOJSON, f"{lay.title} as GeoJSON"),
+            link(f"{url}/items?f=html", "items", HTML, f"{lay.title} as HTML"),
+            link(f"{url}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json"),
+        ],
+    }
+
+
+def one_collection(request: Request, lay: Layer) -> Response:
+    reader(request)
+    doc = collection_doc(request, lay, query.extent(registers(request).get().backend, lay))
+    if wants_html(request):
+        return html.page(lay.title, f"<p>{html.text(doc['description'])}</p>", doc["links"])
+    return json_response(dumps(doc))
+
+
+def items_page(request: Request, lay: Layer) -> Response:
+    user = reader(request)
+    page_html = wants_html(request)
+    asked = parse_items_query(lay, request.query_params, visible_to(user))
+    backend = registers(request).get().backend
+    rows = query.select(backend, lay, asked.filter, limit=asked.limit, offset=asked.offset)
+    matched = query.count(backend, lay, asked.filter)
+    path = f"{PREFIX}/collections/{lay.name}/items"
+    links = self_links(request, path, GEOJSON, title=lay.title)
+    url = f"{root(request)}{path}"
+    params = dict(request.query_params)
+    fmt = "html" if page_html else "json"
+    ftype = HTML if page_html else GEOJSON
+    if asked.offset + len(rows) < matched:
+        next_params = {**params, "f": fmt, "limit": asked.limit, "offset": asked.offset + asked.limit}
+        links.append(link(with_query(url, next_params), "next", ftype, "Next page"))
+    if asked.offset > 0:
+        prev_params = {**params, "f": fmt, "limit": asked.limit, "offset": max(asked.offset - asked.limit, 0)}
+        links.append(link(with_query(url, prev_params), "prev", ftype, "Previous page"))
+    links.append(link(f"{root(request)}{PREFIX}/collections/{lay.name}?f=json", "collection", JSON, lay.title))
+    if page_html:
+        return _items_html(lay, rows, matched, asked.offset, links)
+    stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    head = (
+        f'{{"type":"FeatureCollection","numberMatched":{matched},"numberReturned":{len(rows)},'
+        f'"timeStamp":"{stamp}","links":{dumps(links)},"features":['
+    )
+    body = head + ",".join(page_features(lay, backend, rows)) + "]}"
+    return json_response(body.encode(), GEOJSON)
+
+
+def _items_html(lay: Layer, rows: list[Any], matched: int, offset: int, links: list[dict[str, Any]]) -> Response:
+    names = [c.name for c in lay.attribute_columns]
+    cells = [
+        [html.anchor(f"/ogc/collections/{lay.name}/items/{rid}?f=html", rid)]
+        + [html.text(properties(values)[n]) for n in names]
+        for rid, values, _ in rows
+    ]
+    summary = f"<p>Features {offset + 1 if rows else 0}-{offset + len(rows)} of {matched}.</p>"
+    return html.page(lay.title, summary + html.table(cells, ["id", *names]), links)
+
+
+def one_feature(request: Request, lay: Layer, feature_id: str) -> Response:
+    user = reader(request)
+    page_html = wants_html(request)
+    if not feature_id.isdigit() or len(feature_id) > 18:
+        raise ApiError(404, f"{lay.name} has no feature {feature_id!r} (ids are whole numbers)")
+    record_id = int(feature_id)
+    backend = registers(request).get().backend
+    flt = query.Filter(ids=[record_id], organisation=visible_to(user))
+    rows = query.select(backend, lay, flt)
+    if not rows:
+        raise ApiError(404, f"{lay.kind} {record_id} does not exist")
+    rid, values, _raw = rows[0]
+    tag = etag(lay, rid, int(values["version"]))
+    if none_match(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers={"ETag": tag})
+    path = f"{PREFIX}/collections/{lay.name}/items/{rid}"
+    links = [
+        *self_links(request, path, GEOJSON, title=f"{lay.kind} {rid}"),
+        link(f"{root(request)}{PREFIX}/collections/{lay.name}?f=json", "collection", JSON, lay.title),
+    ]
+    if page_html:
+        props = properties(values)
+        rows_html = [(html.text(k), html.text(v)) for k, v in props.items()]
+        return html.page(f"{lay.kind} {rid}", html.table(rows_html, ["field", "value"]), links)
+    feature = page_features(lay, backend, rows)[0]
+    body = feature[:-1] + f',"links":{dumps(links)}}}'
+    return json_response(body.encode(), GEOJSON, ETag=tag)
+
+
+def queryables_doc(request: Request, lay: Layer) -> Response:
+    reader(request)
+    url = f"{root(request)}{PREFIX}/collections/{lay.name}/queryables"
+    return json_response(dumps(queryables(lay, url)), "application/schema+json")

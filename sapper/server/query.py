@@ -1,0 +1,114 @@
+"""Pages of a layer for one user: bbox, field filters, a date range and visibility, all in SQL.
+
+The register's own ``list`` filters by equality only; a user must also not see other
+organisations' restricted records, and a page needs its total count. Both are done here in
+the database, through the spatial index, so a page of 100 features never loads a layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sapper.store.schema import Layer
+from sapper.store.sql import BBox, SqlBackend, q
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What a request asks of a layer; ``organisation`` None means the caller sees everything."""
+
+    bbox: BBox | None = None
+    where: dict[str, Any] = field(default_factory=dict)
+    date_column: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    organisation: str | None = None
+    ids: Sequence[int] | None = None
+
+
+def where_sql(backend: SqlBackend, lay: Layer, flt: Filter) -> tuple[str, list[Any]]:
+    clause, params = backend._filters(lay, flt.ids, flt.bbox, flt.where)
+    parts = [clause[len(" WHERE ") :]] if clause else []
+    ph = backend.ph
+    if flt.date_column is not None:
+        col = lay.column(flt.date_column)
+        if flt.date_from is not None:
+            parts.append(f"{q(col.name)} >= {ph}")
+            params.append(backend.encode_value(col, flt.date_from))
+        if flt.date_to is not None:
+            parts.append(f"{q(col.name)} <= {ph}")
+            params.append(backend.encode_value(col, flt.date_to))
+    if flt.organisation is not None:
+        restricted = lay.column("restricted")
+        parts.append(f"(coalesce({q('restricted')}, {ph}) = {ph} OR {q('organisation')} = {ph})")
+        no = backend.encode_value(restricted, False)
+        params.extend([no, no, flt.organisation])
+    return ((" WHERE " + " AND ".join(parts)) if parts else ""), params
+
+
+def select(
+    backend: SqlBackend, lay: Layer, flt: Filter, *, limit: int | None = None, offset: int = 0
+) -> list[tuple[int, dict[str, Any], Any]]:
+    """Rows as (id, attribute values, stored geometry value), in id order.
+
+    The geometry stays as the database returned it (GeoPackage binary or WKB) so the caller
+    can convert a whole page at once.
+    """
+    attrs = lay.attribute_columns
+    cols = [q("id"), *(q(c.name) for c in attrs)]
+    if lay.geometry_type:
+        cols.append(backend.geometry_select())
+    clause, params = where_sql(backend, lay, flt)
+    sql = f"SELECT {', '.join(cols)} FROM {q(lay.name)}{clause} ORDER BY {q('id')}"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
+    decode = backend.decode_value
+    out = []
+    for raw in backend.execute(sql, params).fetchall():
+        values = {c.name: decode(c, v) for c, v in zip(attrs, raw[1 : 1 + len(attrs)])}
+        out.append((int(raw[0]), values, raw[-1] if lay.geometry_type else None))
+    return out
+
+
+def count(backend: SqlBackend, lay: Layer, flt: Filter) -> int:
+    clause, params = where_sql(backend, lay, flt)
+    return int(backend.execute(f"SELECT count(*) FROM {q(lay.name)}{clause}", params).fetchone()[0])
+
+
+def sums(
+    backend: SqlBackend, lay: Layer, flt: Filter, group_by: Sequence[str], totals: Sequence[str] = ()
+) -> list[tuple[Any, ...]]:
+    """Rows of (*group values, count, *sums) over what the filter lets through."""
+    for name in (*group_by, *totals):
+        if name != "id":
+            lay.column(name)
+    clause, params = where_sql(backend, lay, flt)
+    groups = ", ".join(map(q, group_by))
+    added = "".join(f", sum({q(name)})" for name in totals)
+    head = f"{groups}, " if group_by else ""
+    sql = f"SELECT {head}count(*){added} FROM {q(lay.name)}{clause}"
+    if group_by:
+        sql += f" GROUP BY {groups}"
+    return [tuple(row) for row in backend.execute(sql, params).fetchall()]
+
+
+def extent(backend: SqlBackend, lay: Layer) -> tuple[float, float, float, float] | None:
+    """The bounding box of a layer from its spatial index (whole layer, for collection metadata)."""
+    if not lay.geometry_type:
+        return None
+    from sapper.store.gpkg import GeoPackageBackend
+
+    if isinstance(backend, GeoPackageBackend):
+        sql = f'SELECT min(minx), min(miny), max(maxx), max(maxy) FROM "rtree_{lay.name}_geom"'
+    else:
+        sql = (
+            f'SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent("geom") AS e '
+            f"FROM {q(lay.name)}) AS x"
+        )
+    row = backend.execute(sql).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))

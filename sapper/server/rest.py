@@ -1,0 +1,162 @@
+"""The REST API for what is not a feature collection: daily reports, land release, history, sitrep.
+
+A team leader sends the day's report for their own team; only a supervisor approves land
+release. Every write goes through the register with the user's name in the audit log.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from sapper.model.accounts import Role, User
+from sapper.model.errors import NotFound
+from sapper.model.records import Record, Report
+from sapper.server.auth import need, reader, supervisor, visible_to
+from sapper.server.context import registers
+from sapper.server.errors import ApiError
+from sapper.server.etag import etag
+from sapper.server.features import dumps, read_geometry, record_feature
+from sapper.server.models import DailyReport, ReleaseAction
+from sapper.server.permissions import check_write
+from sapper.server.sitrep import sitrep
+from sapper.server.web import json_response
+from sapper.store.schema import layer
+
+router = APIRouter(prefix="/api", tags=["Operations"])
+
+
+def visible(request: Request, user: User, kind: str, record_id: int) -> Record:
+    """The record, if it exists and this user may see it (404 otherwise, as if it did not exist)."""
+    record = registers(request).get().get(kind, record_id)
+    if record.restricted and record.organisation != visible_to(user):
+        raise NotFound(f"{layer(kind).kind} {record_id}")
+    return record
+
+
+def _feature_response(kind: str, record: Record, status: int = 200) -> Response:
+    lay = layer(kind)
+    return json_response(
+        dumps(record_feature(lay, record)), "application/geo+json", status, ETag=etag(lay, record.id, record.version)
+    )
+
+
+@router.post("/reports", status_code=201, summary="Send a daily progress report (team leader: own team only)")
+def send_report(body: DailyReport, request: Request) -> Response:
+    user = need(request, Role.FIELD_TEAM, "send a daily report")
+    team_id = body.team_id if body.team_id is not None else user.team_id
+    geometry = read_geometry(body.geometry, "new report")
+    for kind, ref in (("hazard", body.hazard_id), ("team", team_id), ("activity", body.activity_id)):
+        if ref is not None:
+            _linked(request, user, kind, ref)
+    report = Report(
+        activity_type=body.activity_type,
+        report_date=body.report_date,
+        hazard_id=body.hazard_id,
+        team_id=team_id,
+        activity_id=body.activity_id,
+        geometry=geometry,
+        items_found=body.items_found,
+        reported_by=user.name,
+        notes=body.notes,
+        organisation=user.organisation,
+        restricted=body.restricted,
+    )
+    check_write(user, layer("report"), report)
+    reg = registers(request).get()
+    reg.user = user.name
+    return _feature_response("report", reg.add(report), 201)
+
+
+def _linked(request: Request, user: User, kind: str, record_id: int) -> Record:
+    try:
+        return visible(request, user, kind, record_id)
+    except NotFound:
+        raise ApiError(422, f"{kind} {record_id} does not exist") from None
+
+
+@router.post("/hazards/{hazard_id}/release", status_code=201, summary="Approve land release (supervisor)")
+def release_land(hazard_id: int, body: ReleaseAction, request: Request) -> Response:
+    user = supervisor(request)
+    hazard = visible(request, user, "hazard", hazard_id)
+    if body.report_id is not None:
+        _linked(request, user, "report", body.report_id)
+    if body.team_id is not None:
+        _linked(request, user, "team", body.team_id)
+    reg = registers(request).get()
+    reg.user = user.name
+    with reg.transaction():
+        piece = reg.release(
+            hazard_id,
+            body.route,
+            geometry=read_geometry(body.geometry, f"release of hazard {hazard_id}"),
+            on=body.on,
+            team_id=body.team_id,
+            report_id=body.report_id,
+            depth_cm=body.depth_cm,
+            notes=body.notes,
+        )
+        # The released land belongs to whoever owns the hazard, restricted as it is.
+        if (piece.organisation, piece.restricted) != (hazard.organisation, hazard.restricted):
+            piece = reg.update(
+                dataclasses.replace(piece, organisation=hazard.organisation, restricted=hazard.restricted)
+            )
+        after = reg.get("hazard", hazard_id)
+        bal = reg.balance(hazard_id)
+    body_out = {
+        "release": record_feature(layer("release"), piece),
+        "hazard": {"id": hazard_id, "status": after.status.value, "version": after.version},
+        "balance": _balance(bal),
+    }
+    return json_response(dumps(body_out), status=201)
+
+
+def _balance(bal: Any) -> dict[str, float]:
+    out = {k: round(float(v), 3) for k, v in dataclasses.asdict(bal).items()}
+    out["hazardous"] = round(float(bal.hazardous), 3)
+    return out
+
+
+@router.get("/hazards/{hazard_id}/balance", summary="Land-release balance of a hazard (m²)")
+def balance(hazard_id: int, request: Request) -> Response:
+    user = reader(request)
+    visible(request, user, "hazard", hazard_id)
+    return json_response(dumps(_balance(registers(request).get().balance(hazard_id))))
+
+
+@router.get("/history/{kind}/{record_id}", summary="Every change to a record: who, when, before and after")
+def history(kind: str, record_id: int, request: Request) -> Response:
+    user = reader(request)
+    try:
+        lay = layer(kind)
+    except KeyError as exc:
+        raise ApiError(404, exc.args[0]) from None
+    reg = registers(request).get()
+    entries = reg.history(lay.kind, record_id)
+    last = next((e.after or e.before for e in reversed(entries) if (e.after or e.before)), None)
+    hidden = last is not None and last.get("restricted") and last.get("organisation") != visible_to(user)
+    if not entries or hidden:
+        raise ApiError(404, f"{lay.kind} {record_id} has no history (it never existed)")
+    out = [
+        {
+            "at": e.at.isoformat(),
+            "user": e.user,
+            "action": e.action,
+            "version": e.version,
+            "before": e.before,
+            "after": e.after,
+        }
+        for e in entries
+    ]
+    return json_response(dumps({"kind": lay.kind, "id": record_id, "entries": out}))
+
+
+@router.get("/sitrep", summary="Situation report: today and in total, by priority, forecast")
+def situation(request: Request, on: date | None = None) -> Response:
+    user = reader(request)
+    report = sitrep(registers(request).get(), on or date.today(), visible_to(user))
+    return json_response(dumps(report))
