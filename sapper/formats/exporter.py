@@ -1,0 +1,242 @@
+"""Write layers of the register to GeoJSON, GeoPackage, Shapefile, KML or CSV.
+
+Files are written by GDAL (pyogrio) from whole columns, except CSV, which sapper writes
+itself with a WKT column (or lon/lat columns for points) so it reads back the same.
+Every file carries the register's ``id`` and every field, so it can be imported again
+(``source_key`` keeps re-imports from duplicating records). Format limits:
+- Shapefile: field names of at most 10 characters, so long names are shortened by a
+  fixed table (``names.SHAPEFILE_NAMES``) that the importer reads back; one geometry
+  type per file; text longer than 254 characters is cut by the format.
+- KML: always WGS 84; the id is written as ``sapper_id`` because KML keeps ``id`` for
+  its placemarks; a hazard's or site's name is the placemark's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyogrio.raw
+import shapely
+
+from sapper.formats.csvfile import write_csv
+from sapper.formats.geoms import TYPE_IDS, from_wgs84, parse_crs
+from sapper.formats.names import short_name
+from sapper.model.errors import SapperError
+from sapper.store.register import Register
+from sapper.store.schema import BOOLEAN, DATE, GEOMETRY, INTEGER, LAYERS, REAL, Layer
+from sapper.store.schema import layer as find_layer
+from sapper.store.sql import BBox
+
+FORMATS = {
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".gpkg": "GPKG",
+    ".shp": "ESRI Shapefile",
+    ".kml": "LIBKML",
+    ".csv": "CSV",
+}
+FORMAT_NAMES = {"geojson": "GeoJSON", "gpkg": "GPKG", "shapefile": "ESRI Shapefile", "kml": "LIBKML", "csv": "CSV"}
+GEOMETRY_NAMES = {"MULTIPOLYGON": "MultiPolygon", "POINT": "Point", "GEOMETRY": "Unknown"}
+SHAPE_TYPES = {  # shapely type id -> the one type a Shapefile of it holds
+    TYPE_IDS["Point"]: "Point",
+    TYPE_IDS["LineString"]: "MultiLineString",
+    TYPE_IDS["MultiLineString"]: "MultiLineString",
+    TYPE_IDS["Polygon"]: "MultiPolygon",
+    TYPE_IDS["MultiPolygon"]: "MultiPolygon",
+}
+
+
+def driver_for(path: str | Path, fmt: str | None = None) -> str:
+    if fmt:
+        if fmt.lower() not in FORMAT_NAMES:
+            raise SapperError(f"unknown format {fmt!r} (formats: {', '.join(FORMAT_NAMES)})")
+        return FORMAT_NAMES[fmt.lower()]
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise SapperError(f"cannot tell the format of {Path(path).name}: give it one of {', '.join(FORMATS)}")
+    return FORMATS[suffix]
+
+
+def export_layer(
+    reg: Register,
+    layer: str,
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    bbox: BBox | None = None,
+    where: dict[str, Any] | None = None,
+    lonlat: bool = False,
+    crs: str | None = None,
+    append: bool = False,
+) -> int:
+    """Write the layer's records (those in ``bbox`` and matching ``where``) to ``path``; return how many."""
+    lay = _layer(layer)
+    driver = driver_for(path, fmt)
+    if crs:
+        parse_crs(crs)
+    records = reg.list(lay.kind, bbox=bbox, where=where)
+    geoms = _geometries(lay, records, crs)
+    if driver == "CSV":
+        _write_csv(Path(path), lay, records, geoms, lonlat, crs)
+    else:
+        if lonlat:
+            raise SapperError("--lonlat is for CSV files; other formats carry their geometry")
+        _write_gdal(Path(path), driver, lay, records, geoms, crs, append)
+    return len(records)
+
+
+def export_all(reg: Register, path: str | Path, *, bbox: BBox | None = None) -> dict[str, int]:
+    """Every layer into one GeoPackage (replacing the file), one table per layer."""
+    path = Path(path)
+    if driver_for(path) != "GPKG":
+        raise SapperError("all layers go into one GeoPackage: give a .gpkg file (or export one --layer)")
+    path.unlink(missing_ok=True)
+    counts: dict[str, int] = {}
+    for i, lay in enumerate(LAYERS):
+        box = bbox if lay.geometry_type else None
+        counts[lay.name] = export_layer(reg, lay.name, path, bbox=box, append=i > 0)
+    return counts
+
+
+def _layer(layer: str) -> Layer:
+    try:
+        return find_layer(layer)
+    except KeyError as exc:
+        raise SapperError(exc.args[0]) from None
+
+
+def _geometries(lay: Layer, records: Sequence[Any], crs: str | None) -> np.ndarray | None:
+    if not lay.geometry_type:
+        return None
+    geoms = np.empty(len(records), dtype=object)
+    geoms[:] = [rec.geometry for rec in records]
+    return from_wgs84(geoms, crs)
+
+
+def _write_gdal(
+    path: Path, driver: str, lay: Layer, records: Sequence[Any], geoms: np.ndarray | None, crs: str | None, append: bool
+) -> None:
+    names, arrays, masks = _columns(lay, records)
+    if driver == "ESRI Shapefile":
+        names = [short_name(n) for n in names]
+    if driver == "LIBKML":
+        names = ["sapper_id" if n == "id" else n for n in names]
+    geometry_type = None
+    if geoms is not None:
+        geometry_type = _shapefile_type(lay, geoms) if driver == "ESRI Shapefile" else GEOMETRY_NAMES[lay.geometry_type]
+    options = {"FID": "id"} if driver == "GPKG" else {}
+    # GeoPackage 1.2, as the register itself: older GDAL (Debian's 3.6 validator) reads it fully.
+    dataset_options = {"VERSION": "1.2"} if driver == "GPKG" and not append else {}
+    if not append:
+        _remove(path, driver)
+    try:
+        pyogrio.raw.write(
+            str(path),
+            None if geoms is None else shapely.to_wkb(geoms, output_dimension=2),
+            arrays,
+            names,
+            field_mask=masks,
+            layer=lay.name,
+            driver=driver,
+            geometry_type=geometry_type,
+            crs=(crs or "EPSG:4326") if geoms is not None else None,
+            append=append,
+            layer_options=options,
+            dataset_options=dataset_options,
+            promote_to_multi=False,
+        )
+    except Exception as exc:  # GDAL's own error types
+        raise SapperError(f"cannot write {path}: {str(exc).strip()}") from None
+
+
+def _remove(path: Path, driver: str) -> None:
+    """Replace, not add to, an earlier export (a Shapefile is several files)."""
+    if driver == "ESRI Shapefile":
+        for suffix in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
+            path.with_suffix(suffix).unlink(missing_ok=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _shapefile_type(lay: Layer, geoms: np.ndarray) -> str:
+    present = {SHAPE_TYPES.get(int(t), "?") for t in np.unique(shapely.get_type_id(geoms)) if t >= 0}
+    if len(present) > 1 or "?" in present:
+        raise SapperError(
+            f"these {lay.name} mix geometry types ({', '.join(sorted(present))}) and a Shapefile holds one: "
+            "export to GeoPackage or GeoJSON, or filter (e.g. kind=monument)"
+        )
+    return present.pop() if present else "Point"
+
+
+def _columns(lay: Layer, records: Sequence[Any]) -> tuple[list[str], list[np.ndarray], list[np.ndarray | None]]:
+    """One typed array per field (and a null mask where the type cannot hold a null)."""
+    names = ["id"]
+    arrays: list[np.ndarray] = [np.asarray([rec.id for rec in records], dtype=np.int64)]
+    masks: list[np.ndarray | None] = [None]
+    for col in lay.columns:
+        if col.kind == GEOMETRY:
+            continue
+        values = [getattr(rec, col.name) for rec in records]
+        names.append(col.name)
+        mask = None
+        if col.is_list:
+            array = np.asarray([",".join(str(v) for v in value) for value in values], dtype=object)
+        elif col.vocabulary is not None:
+            array = np.asarray([None if v is None else v.value for v in values], dtype=object)
+        elif col.kind == INTEGER:
+            mask = np.asarray([v is None for v in values], dtype=bool)
+            array = np.asarray([0 if v is None else v for v in values], dtype=np.int64)
+        elif col.kind == REAL:
+            array = np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
+        elif col.kind == BOOLEAN:
+            array = np.asarray(values, dtype=bool)
+        elif col.kind == DATE:
+            array = np.asarray(["NaT" if v is None else v.isoformat() for v in values], dtype="datetime64[D]")
+        else:
+            array = np.asarray(values, dtype=object)
+        if len(records) == 0 and array.dtype == object:
+            array = np.asarray([], dtype=object)
+        arrays.append(array)
+        masks.append(mask if mask is not None and mask.any() else None)
+    return names, arrays, masks
+
+
+def _write_csv(
+    path: Path, lay: Layer, records: Sequence[Any], geoms: np.ndarray | None, lonlat: bool, crs: str | None
+) -> None:
+    columns = ["id", *(c.name for c in lay.columns if c.kind != GEOMETRY)]
+    rows = [[csv_text(getattr(rec, name)) for name in columns] for rec in records]
+    if geoms is not None and lonlat:
+        not_points = np.flatnonzero(~shapely.is_missing(geoms) & (shapely.get_type_id(geoms) != TYPE_IDS["Point"]))
+        if len(not_points):
+            rec = records[int(not_points[0])]
+            raise SapperError(f"--lonlat needs points, and {lay.kind} {rec.id} is a {rec.geometry.geom_type}")
+        projected = crs is not None and not parse_crs(crs).is_geographic
+        columns += ["x", "y"] if projected else ["lon", "lat"]
+        xs, ys = shapely.get_x(geoms), shapely.get_y(geoms)
+        for row, x, y in zip(rows, xs.tolist(), ys.tolist()):
+            row += ["", ""] if x != x else [repr(x), repr(y)]
+    elif geoms is not None:
+        columns.append("wkt")
+        for row, text in zip(rows, shapely.to_wkt(geoms, rounding_precision=-1).tolist()):
+            row.append(text or "")
+    write_csv(path, columns, rows)
+
+
+def csv_text(value: Any) -> str:
+    """A field as CSV text that sapper's importer reads back to the same value."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)

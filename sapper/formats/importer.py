@@ -1,0 +1,251 @@
+"""Import a file into one layer of the register: all rows or none.
+
+The whole import is one transaction. Rows are checked first, on whole columns; a bad
+row stops the import with an error naming the row and the problem, before anything
+is written. With ``skip_invalid`` the good rows go in and the bad ones are listed in
+a rejects file. Rows whose source key is already in the register update their record
+(through ``Register.update``: state machines and audit log apply) if their content
+changed, and are left alone otherwise, so importing the same file twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sapper.formats.mapping import Mapping, load_mapping, mapping_from_dict
+from sapper.formats.prepare import Prepared, prepare
+from sapper.formats.rejects import default_rejects_path, write_rejects
+from sapper.formats.resolve import resolve
+from sapper.formats.source import read_source
+from sapper.model.errors import InvalidRecord, SapperError
+from sapper.store import rules
+from sapper.store.register import Register
+from sapper.store.rows import _same
+from sapper.store.schema import Layer
+from sapper.store.schema import layer as find_layer
+
+BATCH_ROWS = 10_000
+LOOKUP_CHUNK = 1_000
+# IMSMA: a report only updates a record if its date of information is later than the
+# one held (IMSMA data management rules, see DESIGN.md "Reference figures").
+DATE_OF_INFORMATION = {"hazards": "reported_on"}
+
+Progress = Callable[[str, int, int], None]  # (what is happening, done, total)
+
+
+class BadRows(SapperError):
+    """Rows that cannot be imported; nothing was written."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        label, first = problems[0]
+        message = f"{label}: {first}"
+        if len(problems) > 1:
+            more = len(problems) - 1
+            message += f" (and {more} more bad row{'s' if more > 1 else ''})"
+        message += "; nothing was imported (--skip-invalid imports the good rows and lists the bad ones in a file)"
+        super().__init__(message)
+        self.problems = problems
+
+
+@dataclass
+class ImportResult:
+    layer: str
+    path: Path
+    rows: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0  # older than the information held (IMSMA rule), left as they were
+    rejected: int = 0
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (row label, problem)
+    ignored_fields: list[str] = field(default_factory=list)
+    rejects_path: Path | None = None
+    dry_run: bool = False
+
+    def counts(self) -> str:
+        return (
+            f"{self.added:,} added, {self.updated:,} updated, {self.unchanged:,} unchanged, "
+            f"{self.stale:,} stale, {self.rejected:,} rejected"
+        )
+
+
+class _DryRun(Exception):
+    """Raised inside the transaction to roll a dry run back."""
+
+
+def import_file(
+    reg: Register,
+    path: str | Path,
+    layer: str,
+    mapping: Mapping | dict[str, Any] | str | Path | None = None,
+    skip_invalid: bool = False,
+    rejects: str | Path | None = None,
+    *,
+    crs: str | None = None,
+    source_layer: str | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import ``path`` into ``layer``; see the module docstring for the rules."""
+    lay = _importable(layer)
+    the_mapping = as_mapping(mapping)
+    if the_mapping.layer and find_layer(the_mapping.layer) is not lay:
+        raise SapperError(f"the mapping is for {the_mapping.layer}, not {lay.name}")
+    source = read_source(path, source_layer, prefer=lay.name)
+    plan = resolve(source, the_mapping, lay)
+    _tell(progress, "checking rows", 0, len(source))
+    prep = prepare(source, plan, the_mapping, lay, crs)
+    result = ImportResult(layer=lay.name, path=Path(path), rows=len(source), ignored_fields=plan.ignored)
+    result.dry_run = dry_run
+    try:
+        with reg.transaction():
+            _write(reg, prep, result, skip_invalid, progress)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    result.problems = [(source.label(i), prep.problem(i)) for i in sorted(prep.problems)]
+    result.rejected = len(result.problems)
+    if skip_invalid and not dry_run:
+        target = Path(rejects) if rejects else default_rejects_path(path)
+        messages = {i: prep.problem(i) for i in prep.problems}
+        result.rejects_path = write_rejects(target, source, sorted(prep.problems), messages)
+    return result
+
+
+def as_mapping(mapping: Mapping | dict[str, Any] | str | Path | None) -> Mapping:
+    if mapping is None:
+        return Mapping()
+    if isinstance(mapping, Mapping):
+        return mapping
+    if isinstance(mapping, dict):
+        return mapping_from_dict(mapping)
+    return load_mapping(mapping)
+
+
+def _importable(layer: str) -> Layer:
+    try:
+        lay = find_layer(layer)
+    except KeyError as exc:
+        raise SapperError(exc.args[0]) from None
+    if lay.name == "releases":
+        raise SapperError("land is released with `sapper release` (it cuts the hazard's polygon), not imported")
+    return lay
+
+
+def _tell(progress: Progress | None, what: str, done: int, total: int) -> None:
+    if progress is not None:
+        progress(what, done, total)
+
+
+def _write(reg: Register, prep: Prepared, result: ImportResult, skip_invalid: bool, progress: Progress | None) -> None:
+    _resolve_links(reg, prep)
+    held = _held_records(reg, prep)
+    new_rows, updates = [], []
+    date_field = DATE_OF_INFORMATION.get(prep.lay.name)
+    for i, key in enumerate(prep.keys):
+        if i in prep.problems:
+            continue
+        before = held.get(key) if key is not None else None
+        if before is None:
+            new_rows.append(i)
+            continue
+        values = prep.row_values(i)
+        changes = {f: v for f, v in values.items() if not _same(getattr(before, f), v)}
+        if not changes:
+            result.unchanged += 1
+        elif date_field and _is_stale(getattr(before, date_field), values.get(date_field)):
+            result.stale += 1
+        else:
+            updates.append((i, before, changes))
+    records = _new_records(reg, prep, new_rows)
+    if prep.problems and not skip_invalid:
+        raise BadRows([(prep.source.label(i), prep.problem(i)) for i in sorted(prep.problems)])
+    total = len(records) + len(updates)
+    for start in range(0, len(records), BATCH_ROWS):
+        _tell(progress, "adding", start, total)
+        reg.add_many([rec for _, rec in records[start : start + BATCH_ROWS]])
+    result.added = len(records)
+    for done, (i, before, changes) in enumerate(updates):
+        if done % 1000 == 0:
+            _tell(progress, "updating", len(records) + done, total)
+        try:
+            with reg.transaction():
+                reg.update(dataclasses.replace(before, **changes))
+            result.updated += 1
+        except SapperError as exc:
+            if not skip_invalid:
+                raise BadRows([(prep.source.label(i), str(exc))]) from None
+            prep.add_problems({i: str(exc)})
+    _tell(progress, "done", total, total)
+
+
+def _is_stale(held: Any, incoming: Any) -> bool:
+    """Only information dated later than what is held replaces it."""
+    return held is not None and (incoming is None or incoming <= held)
+
+
+def _resolve_links(reg: Register, prep: Prepared) -> None:
+    """Link keys become record ids; link ids must name records that exist."""
+    links = rules.LINKS.get(prep.lay.name, {})
+    for target, keys in prep.link_keys.items():
+        kind = find_layer(links[target])
+        wanted = sorted({k for k in keys if k is not None})
+        found: dict[str, int] = {}
+        for start in range(0, len(wanted), LOOKUP_CHUNK):
+            found.update(reg.backend.ids_by_source_key(kind, wanted[start : start + LOOKUP_CHUNK]))
+        prep.values[target] = [None if k is None else found.get(k) for k in keys]
+        missing = {i: f"{target}: no {kind.kind} has the id {k!r}" for i, k in enumerate(keys) if k and k not in found}
+        prep.add_problems(missing)
+    for target, kind_name in links.items():
+        if target not in prep.values or target in prep.link_keys:
+            continue
+        kind = find_layer(kind_name)
+        column = prep.values[target]
+        wanted_ids = sorted({v for v in column if isinstance(v, int)})
+        existing = reg.backend.existing_ids(kind, wanted_ids)
+        prep.add_problems(
+            {
+                i: f"{target} names {kind.kind} {v}, which does not exist"
+                for i, v in enumerate(column)
+                if isinstance(v, int) and v not in existing
+            }
+        )
+
+
+def _held_records(reg: Register, prep: Prepared) -> dict[str, Any]:
+    keys = sorted({k for i, k in enumerate(prep.keys) if k is not None and i not in prep.problems})
+    held: dict[str, Any] = {}
+    for start in range(0, len(keys), LOOKUP_CHUNK):
+        for rec in reg.list(prep.lay.kind, where={"source_key": keys[start : start + LOOKUP_CHUNK]}):
+            held[rec.source_key] = rec
+    return held
+
+
+def _new_records(reg: Register, prep: Prepared, rows: list[int]) -> list[tuple[int, Any]]:
+    """Records for new rows, checked by the register's own rules; failures become row problems.
+
+    A batch is checked at once; only a batch holding a bad record is checked record by record."""
+    lay = prep.lay
+    out: list[tuple[int, Any]] = []
+    for start in range(0, len(rows), BATCH_ROWS):
+        chunk = []
+        for i in rows[start : start + BATCH_ROWS]:
+            values = prep.row_values(i)
+            values["source_key"] = prep.keys[i]
+            chunk.append((i, lay.record(**values)))
+        try:
+            out.extend(zip([i for i, _ in chunk], rules.prepare_new(reg, lay, [rec for _, rec in chunk])))
+            continue
+        except InvalidRecord:
+            pass
+        for i, rec in chunk:
+            try:
+                out.append((i, rules.prepare_new(reg, lay, [rec])[0]))
+            except InvalidRecord as exc:
+                prep.add_problems({i: exc.problem}, about=prep.ref)
+    return out

@@ -1,0 +1,131 @@
+"""Turn a file's columns into what the register needs, row by row, before anything is written.
+
+Every check that does not need the register runs here, on whole columns: geometry
+(reprojected to WGS 84), field values, ids. Each bad row gets its problems, worded
+with the field or the record they are about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sapper.formats.geoms import normalise, row_geometry_problems, to_wgs84
+from sapper.formats.keys import content_keys, duplicate_problems, id_keys, key_text
+from sapper.formats.mapping import Mapping
+from sapper.formats.resolve import FieldPlan
+from sapper.formats.source import Source
+from sapper.formats.values import MISSING, convert_column, plain, required_fields
+from sapper.model.errors import SapperError
+from sapper.store.rules import GEOMETRY_REQUIRED
+from sapper.store.schema import Layer
+
+
+@dataclass
+class Prepared:
+    """A file read and checked: typed values per sapper field, geometries, keys, row problems."""
+
+    source: Source
+    plan: FieldPlan
+    lay: Layer
+    values: dict[str, list[Any]]
+    geometries: np.ndarray | None  # None when the file has no geometry: records keep theirs
+    keys: list[str | None]
+    link_keys: dict[str, list[str | None]] = field(default_factory=dict)  # link field -> key of the linked record
+    problems: dict[int, list[str]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def add_problems(self, found: dict[int, str], about: Callable[[int], str] | None = None) -> None:
+        for i, problem in found.items():
+            self.problems.setdefault(i, []).append(f"{about(i)}: {problem}" if about else problem)
+
+    def problem(self, i: int) -> str:
+        return "; ".join(self.problems[i])
+
+    def ref(self, i: int) -> str:
+        """The record a row describes, as messages name it: hazard 'North field'."""
+        name = self.values["name"][i] if "name" in self.values else None
+        if name in (None, "", MISSING) and self.plan.id_field:
+            name = self.keys[i]
+        return f"{self.lay.kind} {name!r}" if name not in (None, "", MISSING) else self.lay.kind
+
+    def row_values(self, i: int) -> dict[str, Any]:
+        """The fields row ``i`` sets (not those it leaves empty where a default applies)."""
+        out = {name: column[i] for name, column in self.values.items() if column[i] is not MISSING}
+        out.update(self.plan.constants)
+        if self.geometries is not None:
+            out["geometry"] = self.geometries[i]
+        return out
+
+
+def prepare(source: Source, plan: FieldPlan, mapping: Mapping, lay: Layer, crs: str | None) -> Prepared:
+    n = len(source)
+    geometries = _geometries(source, lay, mapping, crs)
+    values: dict[str, list[Any]] = {}
+    problems: dict[int, str] = {}
+    required = required_fields(lay)
+    for target, src in plan.fields.items():
+        column, found = convert_column(
+            lay.column(target), source.columns[src], mapping.value_map(target), mapping.date_format, target in required
+        )
+        values[target] = column
+        for i, problem in found.items():
+            problems.setdefault(i, problem)
+    prep = Prepared(source=source, plan=plan, lay=lay, values=values, geometries=geometries, keys=[None] * n)
+    prep.add_problems(source.problems)
+    if geometries is not None:
+        needed = lay.name in GEOMETRY_REQUIRED
+        unread = source.problems  # a geometry that could not be read is already reported
+        found = {i: p for i, p in row_geometry_problems(geometries, lay, needed).items() if i not in unread}
+        prep.add_problems(found, about=prep.ref)
+    prep.add_problems(problems)
+    for target, src in plan.links.items():
+        prep.link_keys[target] = [
+            None if (text := key_text(v)) is None else mapping.id_prefix + text for v in plain(source.columns[src])
+        ]
+    prep.keys = _keys(prep, mapping)
+    return prep
+
+
+def _geometries(source: Source, lay: Layer, mapping: Mapping, crs: str | None) -> np.ndarray | None:
+    if not lay.geometry_type:
+        return None
+    if not source.has_geometry:
+        if lay.name in GEOMETRY_REQUIRED:
+            raise SapperError(
+                f"{source.path.name} has no geometry, which every {lay.kind} needs"
+                + (" (a CSV needs a wkt column, or lon and lat columns)" if source.row_word == "row" else "")
+            )
+        return None
+    declared = crs or source.crs or mapping.crs
+    return normalise(to_wgs84(source.geometries, declared), lay)
+
+
+def _keys(prep: Prepared, mapping: Mapping) -> list[str | None]:
+    source, plan = prep.source, prep.plan
+    if plan.id_field is not None:
+        explicit = mapping.id_field is not None or "source_key" in mapping.fields.values()
+        if explicit:
+            keys, empty = id_keys(source.columns[plan.id_field], mapping.id_prefix, plan.id_field)
+            prep.add_problems(empty)
+        else:  # a source_key column, as sapper exports: rows without one get a content key
+            keys = [None if (t := key_text(v)) is None else t for v in plain(source.columns[plan.id_field])]
+            if any(k is None for k in keys):
+                hashed = _content_keys(prep)
+                keys = [k if k is not None else h for k, h in zip(keys, hashed)]
+        prep.add_problems(duplicate_problems(keys, source.label))
+        return keys
+    return list(_content_keys(prep))
+
+
+def _content_keys(prep: Prepared) -> list[str]:
+    columns: dict[str, Any] = dict(prep.values)
+    for target, keys in prep.link_keys.items():
+        columns[target] = keys
+    geoms = prep.geometries if prep.geometries is not None else np.full(len(prep.source), None, dtype=object)
+    return content_keys(columns, geoms)

@@ -1,0 +1,120 @@
+"""Which source field feeds which sapper field, decided once per file, before any row.
+
+Fields the mapping names are taken; so are fields named like a sapper field (any
+case; for a Shapefile also sapper's short names), unless the mapping lists them in
+``ignore``. Everything else is reported once as ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sapper.formats.mapping import Mapping, check_mapping, writable_fields
+from sapper.formats.names import full_names
+from sapper.formats.source import Source
+from sapper.formats.values import convert_value, required_fields
+from sapper.model.errors import SapperError
+from sapper.store.schema import Layer
+
+
+@dataclass
+class FieldPlan:
+    fields: dict[str, str] = field(default_factory=dict)  # sapper field -> source field
+    constants: dict[str, Any] = field(default_factory=dict)  # sapper field -> typed value
+    links: dict[str, str] = field(default_factory=dict)  # sapper link field -> source field holding keys
+    id_field: str | None = None  # source field whose value becomes source_key
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def provided(self) -> set[str]:
+        """Sapper fields this file sets (the others keep their default or held value)."""
+        return set(self.fields) | set(self.constants) | set(self.links)
+
+
+def resolve(source: Source, mapping: Mapping, lay: Layer) -> FieldPlan:
+    check_mapping(mapping, lay)
+    find = _finder(source)
+    plan = FieldPlan()
+    used: set[str] = set()
+    for src, target in mapping.fields.items():
+        name = find(src, "[fields]")
+        if target == "source_key" and mapping.id_field:
+            raise SapperError(f"the mapping gives the id twice: id = {mapping.id_field!r} and [fields] {src!r}")
+        plan.fields[target] = name
+        used.add(name)
+    if mapping.id_field:
+        plan.id_field = find(mapping.id_field, "id")
+        used.add(plan.id_field)
+    elif "source_key" in plan.fields:
+        plan.id_field = plan.fields.pop("source_key")
+    for target, src in mapping.links.items():
+        plan.links[target] = find(src, f"[links] {target}")
+        used.add(plan.links[target])
+    for target, value in mapping.constants.items():
+        if target in plan.fields:
+            raise SapperError(f"[constants] {target}: also mapped from field {plan.fields[target]!r}; keep one")
+        plan.constants[target] = _constant(lay, target, value, mapping)
+    _same_names(source, mapping, lay, plan, used)
+    _check_required(source, lay, plan)
+    return plan
+
+
+def _finder(source: Source):
+    exact = set(source.fields)
+    folded: dict[str, list[str]] = {}
+    for name in source.fields:
+        folded.setdefault(name.casefold(), []).append(name)
+
+    def find(name: str, where: str) -> str:
+        if name in exact:
+            return name
+        matches = folded.get(name.casefold(), [])
+        if len(matches) == 1:
+            return matches[0]
+        listing = ", ".join(source.fields) or "none"
+        raise SapperError(
+            f"the mapping's {where} names field {name!r}, which {source.path.name} does not have "
+            f"(its fields: {listing})"
+        )
+
+    return find
+
+
+def _constant(lay: Layer, target: str, value: Any, mapping: Mapping) -> Any:
+    col = lay.column(target)
+    converted, problem = convert_value(col, value, mapping.value_map(target), mapping.date_format, required=True)
+    if problem:
+        raise SapperError(f"[constants] {target}: {problem}")
+    return converted
+
+
+def _same_names(source: Source, mapping: Mapping, lay: Layer, plan: FieldPlan, used: set[str]) -> None:
+    writable = {name.casefold(): name for name in writable_fields(lay)}
+    short = {k.casefold(): v for k, v in full_names().items()} if source.driver == "ESRI Shapefile" else {}
+    ignore = {name.casefold() for name in mapping.ignore}
+    for name in source.fields:
+        if name in used or name.casefold() in ignore:
+            continue
+        target = writable.get(name.casefold()) or short.get(name.casefold())
+        if target is None or target in plan.provided:
+            if name not in source.housekeeping:
+                plan.ignored.append(name)
+            continue
+        if target == "source_key":
+            if plan.id_field is None:
+                plan.id_field = name
+            else:
+                plan.ignored.append(name)
+            continue
+        plan.fields[target] = name
+
+
+def _check_required(source: Source, lay: Layer, plan: FieldPlan) -> None:
+    missing = sorted(required_fields(lay) - plan.provided)
+    if missing:
+        listing = ", ".join(source.fields) or "none"
+        raise SapperError(
+            f"{source.path.name} has no field for {', '.join(map(repr, missing))}, which every {lay.kind} needs; "
+            f"name the source field in the mapping's [fields] or give a value in [constants] (its fields: {listing})"
+        )

@@ -1,0 +1,111 @@
+"""Read a vector file into columns: one numpy array per field, one array of geometries.
+
+Every format goes through GDAL (pyogrio) except CSV, which sapper reads itself so a bad
+WKT or coordinate is reported with the row it is on. Rows are numbered as a user sees
+them: "row 1" is the first data row of a CSV (the line after the header), "feature 1"
+the first feature of any other file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyogrio
+import pyogrio.raw
+import shapely
+
+from sapper.model.errors import SapperError
+
+# Fields the KML driver adds to every placemark; they carry no register data.
+KML_HOUSEKEEPING = frozenset(
+    {"id", "description", "timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude", "visibility"}
+    | {"drawOrder", "icon", "snippet"}
+)
+
+
+@dataclass
+class Source:
+    """What a file holds, in the file's own CRS."""
+
+    path: Path
+    driver: str
+    layer: str | None
+    fields: list[str]
+    columns: dict[str, np.ndarray]
+    geometries: np.ndarray  # shapely geometries or None, one per row
+    crs: str | None
+    row_word: str = "feature"
+    problems: dict[int, str] = field(default_factory=dict)  # row index -> why the row could not be read
+    has_geometry: bool = True
+    housekeeping: frozenset[str] = frozenset()  # fields the format adds itself (not worth reporting)
+    numbers: np.ndarray | None = None  # the user's row number of each row, where rows were skipped (blank lines)
+
+    def __len__(self) -> int:
+        return len(self.geometries)
+
+    def label(self, index: int) -> str:
+        """How the user finds row ``index`` (0-based) in the file."""
+        number = index + 1 if self.numbers is None else int(self.numbers[index])
+        return f"{self.row_word} {number}"
+
+
+def read_source(path: str | Path, layer: str | None = None, prefer: str | None = None) -> Source:
+    """Read one layer of a file: ``layer`` if given, else the only one, else the one named ``prefer``."""
+    path = Path(path)
+    if not path.exists():
+        raise SapperError(f"file {path} does not exist")
+    if path.suffix.lower() in (".csv", ".txt", ".tsv"):
+        from sapper.formats.csvfile import read_csv
+
+        return read_csv(path)
+    try:
+        layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+    except Exception as exc:  # GDAL raises its own error types for unreadable files
+        raise SapperError(f"cannot read {path}: {_gdal_message(exc)}") from None
+    name = _choose_layer(path, layers, layer, prefer)
+    try:
+        meta, _fids, wkb, values = pyogrio.raw.read(path, layer=name, datetime_as_string=False)
+    except Exception as exc:
+        raise SapperError(f"cannot read {path} (layer {name}): {_gdal_message(exc)}") from None
+    names = [str(f) for f in meta["fields"]]
+    count = len(wkb) if wkb is not None else (len(values[0]) if values else 0)
+    geometries = shapely.force_2d(shapely.from_wkb(wkb)) if wkb is not None else np.full(count, None, dtype=object)
+    driver = _driver(path, name)
+    return Source(
+        path=path,
+        driver=driver,
+        layer=name,
+        fields=names,
+        columns=dict(zip(names, values)),
+        geometries=np.asarray(geometries, dtype=object),
+        crs=meta.get("crs"),
+        has_geometry=wkb is not None and meta.get("geometry_type") not in (None, "None"),
+        housekeeping=KML_HOUSEKEEPING if driver in ("LIBKML", "KML") else frozenset(),
+    )
+
+
+def _choose_layer(path: Path, layers: list[str], wanted: str | None, prefer: str | None) -> str:
+    if wanted is not None:
+        if wanted not in layers:
+            raise SapperError(f"{path} has no layer {wanted!r} (layers: {', '.join(layers)})")
+        return wanted
+    if len(layers) == 1:
+        return layers[0]
+    if prefer in layers:
+        return prefer
+    if not layers:
+        raise SapperError(f"{path} has no layers")
+    raise SapperError(f"{path} has several layers ({', '.join(layers)}); say which with --source-layer")
+
+
+def _driver(path: Path, layer: str) -> str:
+    try:
+        return str(pyogrio.read_info(path, layer=layer)["driver"])
+    except Exception:
+        return path.suffix.lstrip(".").upper()
+
+
+def _gdal_message(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
