@@ -162,3 +162,28 @@ def serving(app: object) -> Iterator[ServerThread]:
         yield server
     finally:
         server.stop()
+
+
+@dataclass
+class Served:
+    """A demo register served over HTTP, and a client per demo user."""
+
+    url: str
+    target: str
+    demo: Demo
+
+    def client(self, user: str | None = None, **kwargs: object) -> object:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self.demo.tokens[user]}"} if user else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30, **kwargs)
+
+
+@contextmanager
+def served_demo(target: str, **app_options: object) -> Iterator[Served]:
+    """Seed ``target`` with the demo register and serve it until the block ends."""
+    from sapper.server import create_app
+
+    demo = seed(target)
+    with serving(create_app(target, **app_options)) as server:
+        yield Served(server.url, target, demo)

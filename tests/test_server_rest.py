@@ -1,0 +1,151 @@
+"""The REST API over real HTTP on both backends: login, accounts, daily reports, land release, sitrep, history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from sapper.testing.server import LAT, LON, PASSWORD, Served, served_demo
+
+
+@pytest.fixture(scope="module", params=["gpkg", "postgis"])
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    if request.param == "gpkg":
+        target = str(tmp_path_factory.mktemp("rest") / "register.gpkg")
+    else:
+        target = request.getfixturevalue("pg_cluster").new_database()
+    with served_demo(target) as served:
+        yield served
+
+
+def polygon(lon: float, lat: float, w: float, h: float) -> dict[str, Any]:
+    ring = [[lon, lat], [lon + w, lat], [lon + w, lat + h], [lon, lat + h], [lon, lat]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def test_login_token_and_logout(api: Served) -> None:
+    with api.client() as c:
+        wrong = c.post("/api/login", json={"username": "viewer", "password": "guess"})
+        assert wrong.status_code == 401
+        nobody = c.post("/api/login", json={"username": "ghost", "password": PASSWORD})
+        assert nobody.status_code == 401
+        r = c.post("/api/login", json={"username": "viewer", "password": PASSWORD})
+        assert r.status_code == 200
+        token = r.json()["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        assert c.get("/api/me", headers=auth).json() == {
+            "name": "viewer", "role": "viewer", "organisation": "mac", "team_id": None, "active": True,
+        }  # fmt: skip
+        assert c.post("/api/logout", headers=auth).status_code == 204
+        assert c.get("/api/me", headers=auth).status_code == 401
+        assert c.post("/api/login", json={"username": "viewer"}).status_code == 400
+
+
+def test_basic_authentication_for_gis_clients(api: Served) -> None:
+    with api.client() as c:
+        assert c.get("/api/me", auth=("super", PASSWORD)).json()["role"] == "supervisor"
+        assert c.get("/api/me", auth=("super", "nope")).status_code == 401
+
+
+def test_admin_manages_accounts(api: Served) -> None:
+    with api.client("super") as sup:
+        assert sup.get("/api/users").status_code == 403
+    with api.client("admin") as admin, api.client() as c:
+        names = {u["name"] for u in admin.get("/api/users").json()}
+        assert {"admin", "super", "leader", "viewer", "ngo"} <= names
+        new = {"name": "qa1", "password": "inspect-2016", "role": "supervisor", "organisation": "mac"}
+        assert admin.post("/api/users", json=new).status_code == 201
+        assert admin.post("/api/users", json=new).status_code == 422  # exists already
+        assert admin.post("/api/users", json={**new, "name": "qa2", "role": "general"}).status_code == 400
+        assert admin.post("/api/users", json={**new, "name": "qa3", "password": "short"}).status_code == 422
+        token = c.post("/api/login", json={"username": "qa1", "password": "inspect-2016"}).json()["token"]
+        assert c.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        assert admin.patch("/api/users/qa1", json={"active": False}).json()["active"] is False
+        assert c.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        assert c.post("/api/login", json={"username": "qa1", "password": "inspect-2016"}).status_code == 401
+        assert admin.delete("/api/users/qa1").status_code == 204
+        assert admin.delete("/api/users/admin").status_code == 409
+
+
+def test_daily_report_from_a_team_leader_for_their_team_only(api: Served) -> None:
+    hid = api.demo.hazards[2]
+    own, other = api.demo.teams[0], api.demo.teams[1]
+    report = {
+        "report_date": "2016-04-06",
+        "activity_type": "clearance",
+        "hazard_id": hid,
+        "geometry": polygon(LON + 0.004, LAT, 0.0005, 0.001),
+        "items_found": 3,
+        "notes": "sector A1",
+    }
+    with api.client("viewer") as viewer:
+        assert viewer.post("/api/reports", json=report).status_code == 403
+    with api.client("leader") as leader:
+        assert leader.post("/api/reports", json={**report, "team_id": other}).status_code == 403
+        r = leader.post("/api/reports", json=report)
+        assert r.status_code == 201, r.text
+        props = r.json()["properties"]
+        assert props["team_id"] == own and props["reported_by"] == "leader"
+        assert props["area_m2"] == pytest.approx(45.8 * 110.9, rel=0.01)  # 0.0005 x 0.001 degrees at 34.55 N
+        # The first progress report puts the hazard in clearance as a CHA (IMSMA "worked on").
+        hazard = leader.get(f"/ogc/collections/hazards/items/{hid}").json()["properties"]
+        assert (hazard["status"], hazard["hazard_class"]) == ("in_clearance", "cha")
+        bad = leader.post("/api/reports", json={**report, "activity_type": "sweeping", "items_found": -1})
+        assert bad.status_code == 400 and "activity_type" in bad.json()["description"]
+        missing = leader.post("/api/reports", json={**report, "hazard_id": 999999})
+        assert missing.status_code == 422 and "hazard 999999" in missing.json()["description"]
+
+
+def test_only_a_supervisor_releases_land_and_the_sitrep_counts_it(api: Served) -> None:
+    road = api.demo.hazards[0]  # land_use road, priority 1
+    piece = polygon(LON, LAT, 0.001, 0.0005)  # the southern half
+    with api.client("leader") as leader:
+        assert leader.post(f"/api/hazards/{road}/release", json={"route": "cleared"}).status_code == 403
+    with api.client("super") as sup:
+        r = sup.post(f"/api/hazards/{road}/release", json={"route": "cleared", "geometry": piece, "on": "2016-04-07"})
+        assert r.status_code == 201, r.text
+        body = r.json()
+        assert body["release"]["properties"]["organisation"] == "mac"
+        bal = body["balance"]
+        assert bal["cleared"] + bal["hazardous"] == pytest.approx(bal["original"])
+        assert bal["cleared"] == pytest.approx(bal["original"] / 2, rel=1e-3)
+        rest = sup.post(f"/api/hazards/{road}/release", json={"route": "cancelled", "on": "2016-04-07"})
+        assert rest.status_code == 201 and rest.json()["hazard"]["status"] == "released"
+        again = sup.post(f"/api/hazards/{road}/release", json={"route": "cleared"})
+        assert again.status_code == 422 and "already released" in again.json()["description"]
+        assert sup.post("/api/hazards/999999/release", json={"route": "cleared"}).status_code == 404
+        assert sup.post(f"/api/hazards/{road}/release", json={"route": "blown"}).status_code == 400
+        rep = sup.get("/api/sitrep", params={"on": "2016-04-07"}).json()
+    land = rep["land"]
+    assert land["released_today"]["cleared"]["m2"] == pytest.approx(bal["cleared"], abs=0.1)
+    assert land["released_today"]["all"]["m2"] == pytest.approx(bal["original"], abs=0.1)
+    assert land["still_hazardous"]["m2"] == pytest.approx(
+        land["original"]["m2"] - land["released_total"]["all"]["m2"], abs=0.2
+    )
+    # Two 91.6 m x 55.4 m pieces, each counted as half its perimeter.
+    assert rep["roads"]["released_today_km"] == pytest.approx(2 * (91.6 + 55.4) / 1000, rel=0.02)
+    first = next(p for p in rep["priorities"] if p["priority"] == 1)
+    assert 0 < first["percent_done"] < 100
+    assert rep["items"]["total_found"] >= 25 and rep["items"]["found_total"]["uxo"] >= 12
+    assert rep["forecast"]["plan"] == "no plan yet"
+    assert rep["forecast"]["at_recent_rate"] is not None
+
+
+def test_history_of_a_record_and_of_a_restricted_one(api: Served) -> None:
+    hid = api.demo.hazards[4]
+    with api.client("super") as sup:
+        current = sup.get(f"/ogc/collections/hazards/items/{hid}")
+        sup.patch(
+            f"/ogc/collections/hazards/items/{hid}",
+            json={"properties": {"evidence": "witness"}},
+            headers={"If-Match": current.headers["etag"]},
+        )
+        entries = sup.get(f"/api/history/hazard/{hid}").json()["entries"]
+        assert [e["user"] for e in entries] == ["seed", "super"]
+        assert entries[-1]["after"]["evidence"] == "witness" and entries[-1]["before"]["evidence"] == ""
+        assert sup.get(f"/api/history/hazard/{api.demo.secret_hazard}").status_code == 404
+        assert sup.get("/api/history/rocket/1").status_code == 404
+    with api.client("ngo") as ngo:
+        assert ngo.get(f"/api/history/hazard/{api.demo.secret_hazard}").status_code == 200
