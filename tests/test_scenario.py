@@ -1,0 +1,199 @@
+"""The Palmyra scenario builds a register with the published figures, on both backends,
+the same every time, and a GeoPackage that GDAL validates and reads."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyogrio
+import pyogrio.raw
+import pytest
+import shapely
+
+from sapper import Register, init_register, open_register
+from sapper.model import InvalidRecord, ItemState, Method
+from sapper.model.geometry import area_m2
+from sapper.store import is_postgres
+from sapper.store.schema import LAYERS
+from scenarios.palmyra.build import build
+from scenarios.palmyra.figures import HERITAGE, outline
+from scenarios.palmyra.plan import make_plan
+
+HA = 10_000.0
+# Published (shared data README): historic part 234 ha, 23 km of road, 2,991 objects of which 432 IEDs;
+# residential part and airfield at an early stage 40 ha, 9.5 km of road, 1,432 objects, 560 ha still to do.
+HISTORIC_HA, HISTORIC_ITEMS, HISTORIC_IEDS = 234.0, 2991, 432
+EARLY_HA, EARLY_ITEMS, TODO_HA = 40.0, 1432, 560.0
+AREA_TOLERANCE = 0.005  # 0.5 %: the register measures in UTM what the scenario solved in UTM
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return make_plan()
+
+
+def hazards_of(reg: Register, prefix: str) -> list:
+    return [h for h in reg.list("hazard") if h.source_key.startswith(f"palmyra:hazard:{prefix}")]
+
+
+def test_the_plan_follows_the_published_lengths_and_areas(plan) -> None:
+    """Checked before any register: the outline is ~156 ha, the belt around it makes 234 ha,
+    roads come to 23 km and 9.5 km, and the land still to do stays within 560 ha."""
+    assert 150 * HA < area_m2(outline().geometry) < 160 * HA
+    by_region: dict[str, float] = {}
+    for a in plan.areas:
+        by_region[a.region] = by_region.get(a.region, 0.0) + a.shape.area
+    assert by_region["historic"] == pytest.approx(HISTORIC_HA * HA, rel=1e-6)
+    assert by_region["early"] == pytest.approx(EARLY_HA * HA, rel=1e-6)
+    assert 300 * HA < by_region["todo"] <= TODO_HA * HA
+    historic_roads = sum(a.road_m for a in plan.areas if a.region == "historic")
+    early_streets = sum(a.road_m for a in plan.areas if a.key.startswith("E-S"))
+    assert historic_roads == pytest.approx(23_000, abs=1)
+    assert early_streets == pytest.approx(9_500, abs=1)
+    # No square metre in two hazards: the areas tile their union.
+    union = shapely.union_all([a.shape for a in plan.areas])
+    assert union.area == pytest.approx(sum(a.shape.area for a in plan.areas), rel=1e-6)
+
+
+def test_the_register_has_the_published_totals(target: str, plan) -> None:
+    with init_register(target, user="tester") as reg:
+        build(reg, plan)
+        historic = hazards_of(reg, "H-")
+        early = hazards_of(reg, "E-")
+        assert sum(h.original_area_m2 for h in historic) == pytest.approx(HISTORIC_HA * HA, rel=AREA_TOLERANCE)
+        assert sum(h.original_area_m2 for h in early) == pytest.approx(EARLY_HA * HA, rel=AREA_TOLERANCE)
+
+        items = reg.list("item")
+        region = {h.id: h.source_key.split(":")[-1][0] for h in reg.list("hazard")}
+        in_historic = [i for i in items if region[i.hazard_id] == "H"]
+        assert len(in_historic) == HISTORIC_ITEMS
+        assert sum(i.category.is_ied for i in in_historic) == HISTORIC_IEDS
+        assert sum(region[i.hazard_id] == "E" for i in items) == EARLY_ITEMS
+        # Most items in the snapshot are found and marked, not yet disposed of.
+        assert sum(i.state == ItemState.FOUND for i in items) > 0.6 * len(items)
+
+        teams = reg.list("team")
+        assert 90 <= sum(t.personnel for t in teams) <= 110
+        robots = [t for t in teams if t.kind.value == "robot"]
+        assert robots and all(t.lane_width_m == 1.75 for t in robots)
+
+        heritage = [s for s in reg.list("site") if s.kind.is_heritage]
+        names = {f["properties"]["name"] for f in json.loads(HERITAGE.read_text())["features"]}
+        assert {s.name for s in heritage} == names and len(heritage) == 13
+        assert all(Method.DESTRUCTION_IN_PLACE in s.forbidden_methods for s in heritage)
+
+        summary_routes = {r.route.value for r in reg.list("release")}
+        assert summary_routes == {"cancelled", "reduced", "cleared"}
+        assert {h.status.value for h in reg.list("hazard")} >= {"suspected", "confirmed", "in_clearance", "released"}
+        _every_item_lies_in_its_hazard(reg)
+        _no_blast_where_a_site_forbids_it(reg)
+        _teams_are_based_outside_every_hazard(reg)
+
+
+def _every_item_lies_in_its_hazard(reg: Register) -> None:
+    """Inside the land its hazard had when recorded: what is still hazardous plus what was released."""
+    land = {}
+    for hazard in reg.list("hazard"):
+        parts = [r.geometry for r in reg.list("release", where={"hazard_id": hazard.id})]
+        if hazard.geometry is not None:
+            parts.append(hazard.geometry)
+        land[hazard.id] = shapely.union_all(parts).buffer(1e-9)
+    outside = [i.id for i in reg.list("item") if not land[i.hazard_id].covers(i.geometry)]
+    assert outside == []
+
+
+def _no_blast_where_a_site_forbids_it(reg: Register) -> None:
+    blasts = reg.list("item", where={"state": "destroyed_in_place"})
+    assert blasts, "the scenario destroys some items in place, away from protected sites"
+    reach = max(s.buffer_m for s in reg.list("site"))
+    for item in blasts:
+        for site, distance in reg.near("site", item.geometry, reach):
+            assert not (Method.DESTRUCTION_IN_PLACE in site.forbidden_methods and distance <= site.buffer_m)
+
+
+def _teams_are_based_outside_every_hazard(reg: Register) -> None:
+    for team in reg.list("team"):
+        assert team.geometry is not None
+        assert reg.near("hazard", team.geometry, 1.0) == [], team.name
+
+
+def test_two_builds_are_identical(target: str, request: pytest.FixtureRequest) -> None:
+    """Seeded: two builds, each planned afresh, give the same records (the audit log's times aside)."""
+    second = request.getfixturevalue("pg_cluster").new_database() if is_postgres(target) else target + ".2.gpkg"
+    dumps = []
+    for where in (target, second):
+        with init_register(where, user="tester") as reg:
+            build(reg, make_plan())
+            dumps.append(_dump(reg))
+    assert dumps[0] == dumps[1]
+    assert len(dumps[0]["item"]) == HISTORIC_ITEMS + EARLY_ITEMS
+
+
+def _dump(reg: Register) -> dict[str, list[dict]]:
+    out = {}
+    for lay in LAYERS:
+        rows = []
+        for rec in reg.list(lay.kind):
+            row = dataclasses.asdict(rec)
+            geom = row.pop("geometry", None)
+            row["geometry"] = None if geom is None else shapely.to_wkb(geom, hex=True)
+            rows.append(row)
+        out[lay.kind] = rows
+    return out
+
+
+def test_a_failing_build_leaves_the_register_empty(target: str, plan) -> None:
+    """All or nothing: an item blown up next to a monument is refused, and nothing else stays."""
+    broken = dataclasses.replace(plan, items=list(plan.items))
+    theatre = next(s for s in plan.sites if s.name == "Theatre")
+    last = broken.items[-1]
+    broken.items[-1] = dataclasses.replace(last, point=theatre.geometry, state=ItemState.DESTROYED_IN_PLACE)
+    with init_register(target, user="tester") as reg:
+        with pytest.raises(InvalidRecord, match="destruction in place is forbidden"):
+            build(reg, broken)
+        assert all(reg.count(lay.kind) == 0 for lay in LAYERS)
+
+
+def gdal_python() -> str | None:
+    """A Python that can import GDAL's validator (Debian's python3-gdal lives in the system Python)."""
+    for exe in dict.fromkeys([sys.executable, shutil.which("python3"), "/usr/bin/python3"]):
+        probe = "import osgeo_utils.samples.validate_gpkg"
+        if exe and subprocess.run([exe, "-c", probe], capture_output=True).returncode == 0:
+            return exe
+    return None
+
+
+def test_the_command_builds_a_geopackage_gdal_validates_and_refuses_a_second_build(tmp_path: Path) -> None:
+    path = tmp_path / "palmyra.gpkg"
+    sapper = [sys.executable, "-m", "sapper"]
+    done = subprocess.run([*sapper, "scenario", "palmyra", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Palmyra scenario built" in done.stdout and "Land release" in done.stdout
+
+    python = gdal_python()
+    if python is None:
+        pytest.skip("no Python with GDAL's osgeo_utils (Debian: apt install python3-gdal)")
+    valid = subprocess.run(
+        [python, "-m", "osgeo_utils.samples.validate_gpkg", str(path)], capture_output=True, text=True
+    )
+    assert valid.returncode == 0, valid.stdout + valid.stderr
+
+    with open_register(path) as reg:
+        counts = {lay.name: reg.count(lay.kind) for lay in LAYERS}
+    assert counts["items"] == HISTORIC_ITEMS + EARLY_ITEMS
+    for lay in LAYERS:
+        info = pyogrio.read_info(path, layer=lay.name)
+        assert info["features"] == counts[lay.name], lay.name
+        if lay.geometry_type:
+            assert info["crs"] == "EPSG:4326"
+            _meta, _fids, wkb, _fields = pyogrio.raw.read(path, layer=lay.name)
+            geoms = [shapely.from_wkb(g) for g in wkb if g is not None]
+            assert all(g.is_valid for g in geoms), lay.name
+    again = subprocess.run([*sapper, "scenario", "palmyra", str(path)], capture_output=True, text=True)
+    assert again.returncode == 1
+    assert "already holds records" in again.stderr
