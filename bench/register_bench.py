@@ -1,0 +1,139 @@
+"""The register benchmark: bulk import and 1 km² bounding-box queries, sapper against GDAL.
+
+On one generated source file (bench/generate.py) and in one run, for the GeoPackage
+and the PostGIS backend:
+1. import time: ``ogr2ogr`` (reference) against sapper's ``Register.add_many`` and, once
+   the project has it, sapper's file importer;
+2. query time of random 1 km² windows: ``Register.list(kind, bbox=...)`` against GDAL
+   (pyogrio with a spatial filter) and a plain SQL query on the spatial index, all on
+   the same register, with the number of features each returned.
+
+    python bench/register_bench.py                # 100,000 hazards, 1,000,000 items
+    python bench/register_bench.py --small        # 2,000 / 20,000: a smoke run
+    python bench/register_bench.py --readme       # also write the figures into bench/README.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import shutil
+import sys
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, TypeVar
+
+import generate
+import pyogrio
+import register_imports as imports
+import register_queries as queries
+import register_report as report
+
+from sapper.store import open_register
+from sapper.testing.postgis import Cluster
+
+T = TypeVar("T")
+KINDS = {"hazards": "hazard", "items": "item"}
+EMPTY_WINDOW = (0.0, 0.0, 0.009, 0.009)  # in the Gulf of Guinea: nothing there
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--hazards", type=int, help=f"default {generate.DEFAULT_HAZARDS:,}")
+    parser.add_argument("--items", type=int, help=f"default {generate.DEFAULT_ITEMS:,}")
+    parser.add_argument("--small", action="store_true", help="2,000 hazards, 20,000 items")
+    parser.add_argument("--seed", type=int, default=2016)
+    parser.add_argument("--windows", type=int, default=100, help="1 km² query windows per layer (default 100)")
+    parser.add_argument("--backends", default="gpkg,postgis", help="comma-separated: gpkg, postgis")
+    parser.add_argument("--readme", action="store_true", help="write the results into bench/README.md")
+    parser.add_argument("--profile", action="store_true", help="cProfile sapper's imports; print the top functions")
+    args = parser.parse_args(argv)
+    args.hazards = args.hazards or (generate.SMALL_HAZARDS if args.small else generate.DEFAULT_HAZARDS)
+    args.items = args.items or (generate.SMALL_ITEMS if args.small else generate.DEFAULT_ITEMS)
+    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if set(args.backends) - {"gpkg", "postgis"}:
+        parser.error("--backends takes gpkg and/or postgis")
+    return args
+
+
+def profiled(enabled: bool, label: str, fn: Callable[[], T]) -> T:
+    """Run ``fn``; with profiling on, print where its time went (top functions by own time)."""
+    if not enabled:
+        return fn()
+    profile = cProfile.Profile()
+    result = profile.runcall(fn)
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(18)
+    print(f"\n--- profile: {label} ---\n" + out.getvalue().split("\n\n", 1)[-1])
+    return result
+
+
+def run_backend(backend: str, args: argparse.Namespace, source: Path, work: Path, cluster: Cluster | None) -> Any:
+    def target(name: str) -> str:
+        if backend == "postgis":
+            assert cluster is not None
+            return cluster.new_database(name)
+        return str(work / f"{name}.gpkg")
+
+    reference, api = target("ogr2ogr"), target("sapper_api")
+    file_import = target("sapper_import") if imports.importer() else None
+    results: list[imports.ImportResult] = []
+    for table in ("hazards", "items"):
+        seconds = imports.ogr2ogr(source, table, reference)
+        results.append(imports.ImportResult("ogr2ogr", backend, table, imports.count(reference, table), seconds))
+        label = f"sapper add_many {backend} {table}"
+        total, making = profiled(args.profile, label, lambda t=table: imports.sapper_add_many(source, t, api))
+        n = imports.count(api, table)
+        results.append(imports.ImportResult("sapper add_many", backend, table, n, total))
+        results.append(imports.ImportResult("of which read file + make records", backend, table, n, making))
+        if file_import:
+            label = f"sapper import_file {backend} {table}"
+            seconds = profiled(args.profile, label, lambda t=table: imports.sapper_import_file(source, t, file_import))
+            n = imports.count(file_import, table)
+            results.append(imports.ImportResult("sapper import_file", backend, table, n, seconds))
+        print(report.import_lines([r for r in results if r.layer == table]), flush=True)
+    sizes = {"ogr2ogr": imports.size_mb(reference), "sapper": imports.size_mb(api)}
+
+    info = pyogrio.read_info(str(source), layer="hazards")
+    boxes = queries.windows(info["total_bounds"], args.windows, args.seed)
+    stats = {}
+    with open_register(api, user="bench") as reg, ExitStack() as stack:
+        for table, kind in KINDS.items():
+            stats[table] = queries.measure(queries.methods(reg, api, kind, stack), boxes, EMPTY_WINDOW)
+            print(report.query_lines(backend, table, stats[table]), flush=True)
+    return results, sizes, stats
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    source = generate.default_path(args.hazards, args.items, args.seed)
+    if not source.exists():
+        print(f"generating {source.name} ...", flush=True)
+        generate.generate(source, args.hazards, args.items, args.seed)
+    work = generate.DATA_DIR / f"run-{args.hazards}h-{args.items}i"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    if imports.importer() is None:
+        print("sapper.formats.import_file is not there yet: measuring Register.add_many only")
+
+    runs = {}
+    with ExitStack() as stack:
+        cluster = stack.enter_context(Cluster()) if "postgis" in args.backends else None
+        for backend in args.backends:
+            print(f"\n== {backend} ==", flush=True)
+            runs[backend] = run_backend(backend, args, source, work, cluster)
+        machine = report.machine(cluster)
+
+    text = report.markdown(args, argv if argv is not None else sys.argv[1:], machine, runs)
+    print("\n" + text)
+    if args.readme:
+        path = report.write_readme(text)
+        print(f"written into {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Bulk imports timed side by side: sapper's register against GDAL's ogr2ogr on the same file.
+
+ogr2ogr is the reference: it copies features into a GeoPackage or PostGIS table with a
+spatial index and nothing else. sapper also checks every record, derives what it
+derives (hazard areas in a metric CRS) and writes an audit entry per record, all in one
+transaction; the ratio says what that costs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pyogrio.raw
+import shapely
+
+from sapper.store import init_register, is_postgres, layer
+from sapper.store.rows import from_row
+
+CHUNK = 50_000  # records per add_many call, all inside one transaction
+
+
+@dataclass
+class ImportResult:
+    method: str
+    backend: str
+    layer: str
+    features: int
+    seconds: float
+    size_mb: float | None = None
+
+
+def ogr2ogr(source: Path, layer_name: str, target: str) -> float:
+    """Seconds for ``ogr2ogr`` with its default options to copy one layer into ``target``."""
+    from register_queries import gdal_name  # bench/ is on sys.path when run as a script
+
+    if is_postgres(target):
+        dest = ["-f", "PostgreSQL", gdal_name(target), "-lco", "GEOMETRY_NAME=geom"]
+    else:
+        dest = ["-f", "GPKG", *(["-update"] if Path(target).exists() else []), target]
+    command = [ogr2ogr_path(), *dest, str(source), layer_name]
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    return time.perf_counter() - start
+
+
+def ogr2ogr_path() -> str:
+    found = shutil.which("ogr2ogr")
+    if not found:
+        raise SystemExit("ogr2ogr not found: install gdal-bin (the reference of this benchmark)")
+    return found
+
+
+def read_source(source: Path, layer_name: str) -> tuple[list[str], Any, list[list[Any]]]:
+    """Field names, shapely geometries and each field's values as Python objects."""
+    meta, _, wkb, values = pyogrio.raw.read(str(source), layer=layer_name, return_fids=True)
+    return list(meta["fields"]), shapely.from_wkb(wkb), [v.tolist() for v in values]
+
+
+def sapper_add_many(source: Path, layer_name: str, target: str) -> tuple[float, float]:
+    """Read the file, make records, ``Register.add_many`` them in one transaction.
+
+    Returns (seconds in total, seconds of which reading the file and making records).
+    """
+    lay = layer(layer_name)
+    reg = init_register(target, user="bench")
+    try:
+        start = time.perf_counter()
+        names, geoms, columns = read_source(source, layer_name)
+        making = time.perf_counter() - start
+        with reg.transaction():
+            for first in range(0, len(geoms), CHUNK):
+                tick = time.perf_counter()
+                records = []
+                for i in range(first, min(first + CHUNK, len(geoms))):
+                    row = {name: column[i] for name, column in zip(names, columns)}
+                    row["geometry"] = geoms[i]
+                    records.append(from_row(lay, row, None))
+                making += time.perf_counter() - tick
+                reg.add_many(records)
+        return time.perf_counter() - start, making
+    finally:
+        reg.close()
+
+
+def importer() -> Any:
+    """sapper's file importer, once the project has one (None before)."""
+    try:
+        from sapper.formats import import_file
+    except ImportError:
+        return None
+    return import_file
+
+
+def sapper_import_file(source: Path, layer_name: str, target: str) -> float:
+    import_file = importer()
+    reg = init_register(target, user="bench")
+    try:
+        start = time.perf_counter()
+        import_file(reg, source, layer_name)
+        return time.perf_counter() - start
+    finally:
+        reg.close()
+
+
+def count(target: str, table: str) -> int:
+    """Features in a table as stored, counted with plain SQL (not through sapper)."""
+    if is_postgres(target):
+        with psycopg.connect(target) as conn:
+            return int(conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+    import sqlite3
+
+    with sqlite3.connect(target) as lite:
+        return int(lite.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+
+
+def size_mb(target: str) -> float:
+    if is_postgres(target):
+        with psycopg.connect(target) as conn:
+            return int(conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]) / 1e6
+    return Path(target).stat().st_size / 1e6
