@@ -42,13 +42,14 @@ def palmyra(
         raise SapperError(str(exc)) from None
     with reg:
         refuse_non_empty(reg)
-        plan = make_plan()
         if quiet:
-            build(reg, plan)
+            build(reg, make_plan())
         else:
             columns = (TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             with Progress(*columns, console=console, transient=True) as bar:
-                task = bar.add_task("planning", total=units(plan))
+                task = bar.add_task("planning", total=None)
+                plan = make_plan()
+                bar.update(task, total=units(plan))
                 build(reg, plan, progress=lambda what, n: bar.update(task, description=what, advance=n))
         result = summarise(reg)
     seconds = time.perf_counter() - started

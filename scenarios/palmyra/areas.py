@@ -61,8 +61,10 @@ def historic_areas(fig: dict[str, Any]) -> tuple[list[Area], BaseGeometry]:
     parts: list[Area] = []
     for k, zone in enumerate(shapes.split_west_to_east(city.difference(used), h["zones"]), start=1):
         inside = [f.name for f in _monuments() if zone.distance(shapes.metric(f.geometry)) < 20]
-        label = ", ".join(inside) or "open ruins"
-        parts.append(_historic(f"H-Z{k}", f"Ancient city zone {k} ({label})", zone, LandUse.HERITAGE, fig))
+        label = ", ".join(inside[:2]) + (f" and {len(inside) - 2} more" if len(inside) > 2 else "")
+        area = _historic(f"H-Z{k}", f"Ancient city zone {k} ({label or 'open ruins'})", zone, LandUse.HERITAGE, fig)
+        area.notes = "monuments: " + (", ".join(inside) or "none")
+        parts.append(area)
     parts.append(
         _historic("H-BEL", "Temple of Bel precinct and way from the arch", bel.difference(used), LandUse.HERITAGE, fig)
     )

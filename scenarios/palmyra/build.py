@@ -18,7 +18,7 @@ from sapper.store.schema import LAYERS
 from scenarios.palmyra import shapes
 from scenarios.palmyra.plan import Plan, make_plan
 
-Progress = Callable[[str, int], None]  # (what is being written, how many records just written)
+Progress = Callable[[str, int], None]  # (what is being written now, how many records were just written)
 ITEM_CHUNK = 1000
 
 
@@ -54,21 +54,23 @@ def build(reg: Register, plan: Plan | None = None, progress: Progress | None = N
     tick = progress or (lambda _what, _n: None)
     built = Built(plan)
     with reg.transaction():
+        tick("protected sites", 0)
         sites = reg.add_many(plan.sites)
-        tick("protected sites", len(sites))
+        tick("teams", len(sites))
         teams = {t.name: t.id for t in reg.add_many(plan.teams)}
-        tick("teams", len(teams))
+        tick("hazard areas", len(teams))
         stored = reg.add_many(plan.hazards())
         hazards = {a.key: h.id for a, h in zip(plan.areas, stored)}
-        tick("hazard areas", len(hazards))
+        tick("daily reports", len(hazards))
         activities = _activities(reg, plan, hazards, teams)
         reports = _reports(reg, plan, hazards, teams, activities)
-        tick("daily reports", len(reports))
+        tick("land release", len(reports))
         for report in reports:
             reg.release(report.hazard_id, None, report_id=report.id)
             tick("land release", 1)
         items = [_item(i, hazards, teams, plan) for i in plan.items]
         for start in range(0, len(items), ITEM_CHUNK):
+            tick("explosive items", 0)
             chunk = reg.add_many(items[start : start + ITEM_CHUNK])
             tick("explosive items", len(chunk))
     built.ids = {
