@@ -39,8 +39,8 @@ class Router:
         self.blockers = shapely.buffer(blockers, -TOLERANCE_M, quad_segs=1, join_style="mitre")
         self.tree = shapely.STRtree(self.blockers)
         corners = reflex_corners(free)
-        owner = self.tree.query(shapely.points(corners), predicate="dwithin", distance=10 * TOLERANCE_M)
-        self.corners = [corners[owner[0][owner[1] == k]] for k in range(len(blockers))]
+        owner = self.tree.query_nearest(shapely.points(corners), all_matches=False)[1]
+        self.corners = [corners[owner == k] for k in range(len(blockers))]
 
     def blocked_by(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pairs (move index, blocker index) for the straight moves a[i] -> b[i] that enter blocked ground."""

@@ -27,6 +27,7 @@ def free_area(area: BaseGeometry, obstacles: Sequence[BaseGeometry] = (), what: 
     if len(obstacles):
         free = shapely.difference(area, shapely.union_all(list(obstacles)))
     parts = as_multipolygon(free) if not isinstance(free, (Polygon, MultiPolygon)) else free
+    parts = shapely.remove_repeated_points(parts)  # a repeated corner would hide a reflex corner
     if parts.is_empty:
         return Polygon()
     if isinstance(parts, MultiPolygon) and len(parts.geoms) == 1:

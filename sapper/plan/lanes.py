@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -31,6 +31,7 @@ from sapper.plan.geom_shapes import candidate_angles, free_area
 # Defaults when the caller names no asset: the Uran-6 profile below.
 DEFAULT_SPEED_M_PER_H = 300.0
 DEFAULT_TURN_TIME_S = 60.0
+GRID_M = 1e-6  # precision of the coverage overlays, metres
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,6 @@ class LanePlan:
     lane_length_m: float
     connection_length_m: float
     estimated_hours: float
-    passes: np.ndarray = field(repr=False)  # offsets of the pass centre lines across the lanes, metres
 
     @property
     def length_m(self) -> float:
@@ -74,15 +74,19 @@ class LanePlan:
         return self.lane_width - self.overlap
 
     def covered(self) -> BaseGeometry:
-        """Ground under the lanes' footprints (each lane buffered by half the width, flat ends)."""
+        """Ground under the lanes' footprints (each lane buffered by half the width, flat ends).
+
+        The union is snapped to a micrometre grid: thousands of abutting footprints
+        otherwise trip floating-point overlay into dropping some of them.
+        """
         if not self.lanes:
             return Polygon()
         footprints = shapely.buffer(np.array(self.lanes, dtype=object), self.lane_width / 2.0, cap_style="flat")
-        return shapely.union_all(footprints)
+        return shapely.union_all(footprints, grid_size=GRID_M)
 
     def uncovered(self) -> BaseGeometry:
         """The part of the area no lane covers (slivers along oblique edges), for manual follow-up."""
-        return self.area.difference(self.covered())
+        return shapely.difference(self.area, self.covered(), grid_size=GRID_M)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +173,7 @@ def plan_lanes(
     ``start``: where the asset stands; the nearest cell corner is swept first.
     """
     _check(lane_width, overlap, speed_m_per_h, turn_time_s, transit_speed_m_per_h)
-    transit = transit_speed_m_per_h or speed_m_per_h
+    pace = _Pace(speed_m_per_h, turn_time_s, transit_speed_m_per_h or speed_m_per_h)
     area = free_area(sector, obstacles)
     spacing = lane_width - overlap
     if area.is_empty:
@@ -178,12 +182,22 @@ def plan_lanes(
     origin = (float(area.bounds[0]), float(area.bounds[1]))
     if angle is None:
         sweeps = [_sweep(edges, a, origin, lane_width, spacing) for a in candidate_angles(area)]
-        sweep = min(sweeps, key=lambda sw: _estimate(sw, spacing, speed_m_per_h, turn_time_s, transit))
+        sweep = min(sweeps, key=lambda sw: _estimate(sw, spacing, pace))
     else:
         sweep = _sweep(edges, float(angle), origin, lane_width, spacing)
     found = cells(sweep.segments, sweep.part_of_line)
-    idx, right = drive_order(found, sweep.segments, sweep.ys, _start(start, sweep))
-    return _assemble(area, sweep, idx, right, lane_width, overlap, speed_m_per_h, turn_time_s, transit)
+    order = drive_order(found, sweep.segments, sweep.ys, _start(start, sweep))
+    return _assemble(area, obstacles, sweep, order, lane_width, overlap, pace)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pace:
+    speed: float  # m/h along lanes
+    turn_time: float  # s per move
+    transit: float  # m/h between lanes
+
+    def hours(self, lane_m: float, move_m: float, moves: int) -> float:
+        return lane_m / self.speed + move_m / self.transit + moves * self.turn_time / 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,11 +231,11 @@ def _sweep(edges: Edges, angle: float, origin: tuple[float, float], width: float
     return _Sweep(angle, origin, np.concatenate(ys_all), np.concatenate(parts), segments)
 
 
-def _estimate(sweep: _Sweep, spacing: float, speed: float, turn_time: float, transit: float) -> float:
+def _estimate(sweep: _Sweep, spacing: float, pace: _Pace) -> float:
     """Rough hours for one lane direction: lane length, one turn and one spacing per extra lane."""
     seg = sweep.segments
     extra = max(len(seg) - 1, 0)
-    return float(seg.length.sum()) / speed + extra * (turn_time / 3600.0 + spacing / transit)
+    return pace.hours(float(seg.length.sum()), extra * spacing, extra)
 
 
 def _start(start: tuple[float, float] | None, sweep: _Sweep) -> tuple[float, float] | None:
@@ -231,9 +245,10 @@ def _start(start: tuple[float, float] | None, sweep: _Sweep) -> tuple[float, flo
     return float(x[0]), float(y[0])
 
 
-def _assemble(area, sweep: _Sweep, idx: np.ndarray, right: np.ndarray, width, overlap, speed, turn_time, transit):
+def _assemble(area, obstacles, sweep: _Sweep, order, width: float, overlap: float, pace: _Pace) -> LanePlan:
     """Lane and move geometries in the sector's CRS, in driving order, with lengths and time."""
     seg = sweep.segments
+    idx, right = order
     if len(idx) == 0:
         return _empty(area, width, overlap, sweep.angle)
     y = sweep.ys[seg.line[idx]]
@@ -246,11 +261,10 @@ def _assemble(area, sweep: _Sweep, idx: np.ndarray, right: np.ndarray, width, ov
     starts, ends = np.column_stack([ax, ay]), np.column_stack([bx, by])
     lanes = shapely.linestrings(np.stack([starts, ends], axis=1))
     # A move between two points of one boundary edge runs along that edge: inside, no test needed.
-    bends = _bends(area, ends[:-1], starts[1:], same_edge=eb[:-1] == ea[1:])
+    bends = _bends(area, obstacles, ends[:-1], starts[1:], same_edge=eb[:-1] == ea[1:])
     moves, move_lengths = _move_lines(ends[:-1], starts[1:], bends)
     lane_len = float(np.abs(xb - xa).sum())
     move_len = float(move_lengths.sum())
-    hours = lane_len / speed + move_len / transit + len(moves) * turn_time / 3600.0
     return LanePlan(
         area=area,
         lanes=tuple(lanes.tolist()),
@@ -261,19 +275,39 @@ def _assemble(area, sweep: _Sweep, idx: np.ndarray, right: np.ndarray, width, ov
         angle=sweep.angle,
         lane_length_m=lane_len,
         connection_length_m=move_len,
-        estimated_hours=hours,
-        passes=np.unique(sweep.ys[seg.line]),
+        estimated_hours=pace.hours(lane_len, move_len, len(moves)),
     )
 
 
-def _bends(area, a: np.ndarray, b: np.ndarray, same_edge: np.ndarray) -> dict[int, np.ndarray]:
-    """Intermediate points of the moves a[i] -> b[i] that must go around an obstacle (by move index)."""
+def _bends(area, obstacles, a: np.ndarray, b: np.ndarray, same_edge: np.ndarray) -> dict[int, np.ndarray]:
+    """Intermediate points of the moves a[i] -> b[i] that must go around an obstacle (by move index).
+
+    A move between separate parts of the sector cannot stay inside it: it goes around
+    the obstacles over whatever ground lies between.
+    """
     todo = np.flatnonzero(~same_edge)
     if len(todo) == 0:
         return {}
     router = Router(area)
-    blocked = todo[~router.straight(a[todo], b[todo])]
-    return {i: np.asarray(router.route(tuple(a[i]), tuple(b[i]))[1:-1]) for i in blocked.tolist()}
+    outside: Router | None = None
+    bends = {}
+    for i in todo[~router.straight(a[todo], b[todo])].tolist():
+        points = router.route(tuple(a[i]), tuple(b[i]))
+        if len(points) == 2 and len(obstacles):
+            if outside is None:
+                outside = Router(_ground_between(area, obstacles))
+            points = outside.route(tuple(a[i]), tuple(b[i]))
+        if len(points) > 2:
+            bends[i] = np.asarray(points[1:-1])
+    return bends
+
+
+def _ground_between(area, obstacles) -> BaseGeometry:
+    """Everywhere around the sector except the obstacles."""
+    blocked = shapely.union_all(list(obstacles))
+    minx, miny, maxx, maxy = shapely.union_all([area, blocked]).bounds
+    pad = 1.0 + 0.01 * max(maxx - minx, maxy - miny)
+    return shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad).difference(blocked)
 
 
 def _move_lines(a: np.ndarray, b: np.ndarray, bends: dict[int, np.ndarray]):
@@ -299,7 +333,7 @@ def _path_coords(starts: np.ndarray, ends: np.ndarray, bends: dict[int, np.ndarr
 
 
 def _empty(area, width, overlap, angle) -> LanePlan:
-    return LanePlan(area, (), (), LineString(), width, overlap, angle, 0.0, 0.0, 0.0, np.empty(0))
+    return LanePlan(area, (), (), LineString(), width, overlap, angle, 0.0, 0.0, 0.0)
 
 
 def _check(width, overlap, speed, turn_time, transit) -> None:
