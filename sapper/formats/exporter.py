@@ -13,12 +13,14 @@ Every file carries the register's ``id`` and every field, so it can be imported 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyogrio
 import pyogrio.raw
 import shapely
 
@@ -134,23 +136,38 @@ def _write_gdal(
     if not append:
         _remove(path, driver)
     try:
-        pyogrio.raw.write(
-            str(path),
-            None if geoms is None else shapely.to_wkb(geoms, output_dimension=2),
-            arrays,
-            names,
-            field_mask=masks,
-            layer=lay.name,
-            driver=driver,
-            geometry_type=geometry_type,
-            crs=(crs or "EPSG:4326") if geoms is not None else None,
-            append=append,
-            layer_options=options,
-            dataset_options=dataset_options,
-            promote_to_multi=False,
-        )
+        with _kml_fields_plain(driver):
+            pyogrio.raw.write(
+                str(path),
+                None if geoms is None else shapely.to_wkb(geoms, output_dimension=2),
+                arrays,
+                names,
+                field_mask=masks,
+                layer=lay.name,
+                driver=driver,
+                geometry_type=geometry_type,
+                crs=(crs or "EPSG:4326") if geoms is not None else None,
+                append=append,
+                layer_options=options,
+                dataset_options=dataset_options,
+                promote_to_multi=False,
+            )
     except Exception as exc:  # GDAL's own error types
         raise SapperError(f"cannot write {path}: {str(exc).strip()}") from None
+
+
+@contextmanager
+def _kml_fields_plain(driver: str) -> Iterator[None]:
+    """GDAL's KML writer takes a field called ``model`` for a 3D model (LIBKML_MODEL_FIELD) and
+    drops the point; an item's model is the ordnance model, so point that option elsewhere."""
+    if driver != "LIBKML":
+        yield
+        return
+    pyogrio.set_gdal_config_options({"LIBKML_MODEL_FIELD": "sapper_no_such_field"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"LIBKML_MODEL_FIELD": None})
 
 
 def _remove(path: Path, driver: str) -> None:

@@ -16,6 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from sapper.formats.keys import HASH_PREFIX, content_keys
 from sapper.formats.mapping import Mapping, load_mapping, mapping_from_dict
 from sapper.formats.prepare import Prepared, prepare
 from sapper.formats.rejects import default_rejects_path, write_rejects
@@ -24,7 +29,6 @@ from sapper.formats.source import read_source
 from sapper.model.errors import InvalidRecord, SapperError
 from sapper.store import rules
 from sapper.store.register import Register
-from sapper.store.rows import _same
 from sapper.store.schema import Layer
 from sapper.store.schema import layer as find_layer
 
@@ -155,7 +159,7 @@ def _write(reg: Register, prep: Prepared, result: ImportResult, skip_invalid: bo
             new_rows.append(i)
             continue
         values = prep.row_values(i)
-        changes = {f: v for f, v in values.items() if not _same(getattr(before, f), v)}
+        changes = {f: v for f, v in values.items() if not same(getattr(before, f), v)}
         if not changes:
             result.unchanged += 1
         elif date_field and _is_stale(getattr(before, date_field), values.get(date_field)):
@@ -182,6 +186,14 @@ def _write(reg: Register, prep: Prepared, result: ImportResult, skip_invalid: bo
                 raise BadRows([(prep.source.label(i), str(exc))]) from None
             prep.add_problems({i: str(exc)})
     _tell(progress, "done", total, total)
+
+
+def same(held: Any, incoming: Any) -> bool:
+    """Equal values; geometries equal to 1e-9 degree (0.1 mm) whatever their ring order or start
+    (a Shapefile turns rings clockwise, GeoJSON and KML keep 15 significant digits)."""
+    if isinstance(held, BaseGeometry) and isinstance(incoming, BaseGeometry):
+        return bool(shapely.normalize(held).equals_exact(shapely.normalize(incoming), 1e-9))
+    return bool(held == incoming)
 
 
 def _is_stale(held: Any, incoming: Any) -> bool:
@@ -218,12 +230,28 @@ def _resolve_links(reg: Register, prep: Prepared) -> None:
 
 
 def _held_records(reg: Register, prep: Prepared) -> dict[str, Any]:
+    """Records already in the register for the rows' keys."""
     keys = sorted({k for i, k in enumerate(prep.keys) if k is not None and i not in prep.problems})
     held: dict[str, Any] = {}
     for start in range(0, len(keys), LOOKUP_CHUNK):
         for rec in reg.list(prep.lay.kind, where={"source_key": keys[start : start + LOOKUP_CHUNK]}):
             held[rec.source_key] = rec
+    if not prep.link_keys and any(k.startswith(HASH_PREFIX) and k not in held for k in keys):
+        held.update(_keyless_by_content(reg, prep))
     return held
+
+
+def _keyless_by_content(reg: Register, prep: Prepared) -> dict[str, Any]:
+    """Records entered by hand (no source key) under the content key a row with the same content
+    gets, so a file exported from this register and imported back adds nothing."""
+    keyless = reg.list(prep.lay.kind, where={"source_key": None})
+    if not keyless:
+        return {}
+    columns = {name: [getattr(rec, name) for rec in keyless] for name in prep.values}
+    geoms = np.empty(len(keyless), dtype=object)
+    if prep.geometries is not None:
+        geoms[:] = [rec.geometry for rec in keyless]
+    return dict(zip(content_keys(columns, geoms), keyless))
 
 
 def _new_records(reg: Register, prep: Prepared, rows: list[int]) -> list[tuple[int, Any]]:

@@ -2,8 +2,8 @@
 
 A record's ``source_key`` is the id the other system gave it (the mapping's ``id``
 field, with its optional prefix). A file without ids gets a key hashed from each row's
-content: its field values as sapper reads them and its geometry (coordinates rounded
-to 1e-7 degree, about 1 cm, so the same data in another format hashes the same).
+content: its field values as sapper reads them and its geometry (normalised, coordinates
+rounded to 1e-7 degree, about 1 cm, so the same data in another format hashes the same).
 Identical rows get ``#2``, ``#3``... so two identical items are both kept, and the
 same file imported again yields the same keys.
 """
@@ -93,7 +93,8 @@ def content_keys(columns: dict[str, Sequence[Any]], geometries: np.ndarray) -> l
                 text = cache[key] = f"{name}={canonical(value)}"
             column.append(text)
         texts.append(column)
-    rounded = shapely.transform(np.asarray(geometries, dtype=object), lambda xy: np.round(xy, 7))
+    normal = shapely.normalize(np.asarray(geometries, dtype=object))  # ring order and start do not matter
+    rounded = shapely.transform(normal, lambda xy: np.round(xy, 7))
     wkbs = shapely.to_wkb(rounded, output_dimension=2, byte_order=1)
     seen: dict[str, int] = {}
     keys: list[str] = []

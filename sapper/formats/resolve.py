@@ -91,7 +91,9 @@ def _constant(lay: Layer, target: str, value: Any, mapping: Mapping) -> Any:
 
 def _same_names(source: Source, mapping: Mapping, lay: Layer, plan: FieldPlan, used: set[str]) -> None:
     writable = {name.casefold(): name for name in writable_fields(lay)}
-    short = {k.casefold(): v for k, v in full_names().items()} if source.driver == "ESRI Shapefile" else {}
+    short = {}
+    if source.driver == "ESRI Shapefile":
+        short = {k.casefold(): v for k, v in full_names().items() if v.casefold() in writable}
     ignore = {name.casefold() for name in mapping.ignore}
     for name in source.fields:
         if name in used or name.casefold() in ignore:
