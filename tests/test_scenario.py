@@ -3,6 +3,7 @@ the same every time, and a GeoPackage that GDAL validates and reads."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import shutil
@@ -21,11 +22,12 @@ from sapper.model.geometry import area_m2
 from sapper.store import is_postgres
 from sapper.store.schema import LAYERS
 from scenarios.palmyra.build import build
-from scenarios.palmyra.figures import HERITAGE, outline
+from scenarios.palmyra.figures import HERITAGE, check, figures, outline
 from scenarios.palmyra.plan import make_plan
 
 HA = 10_000.0
-# Published (shared data README): historic part 234 ha, 23 km of road, 2,991 objects of which 432 IEDs;
+# Published (Russian MoD via TASS, Sputnik, Interfax, RG; see ASSUMPTIONS.md):
+# historic part 234 ha, 23 km of road, 2,991 objects of which 432 IEDs;
 # residential part and airfield at an early stage 40 ha, 9.5 km of road, 1,432 objects, 560 ha still to do.
 HISTORIC_HA, HISTORIC_ITEMS, HISTORIC_IEDS = 234.0, 2991, 432
 EARLY_HA, EARLY_ITEMS, TODO_HA = 40.0, 1432, 560.0
@@ -58,6 +60,13 @@ def test_the_plan_follows_the_published_lengths_and_areas(plan) -> None:
     # No square metre in two hazards: the areas tile their union.
     union = shapely.union_all([a.shape for a in plan.areas])
     assert union.area == pytest.approx(sum(a.shape.area for a in plan.areas), rel=1e-6)
+
+
+def test_an_item_mix_that_misses_a_published_total_is_refused() -> None:
+    fig = copy.deepcopy(figures())
+    fig["items"]["historic"]["ied_time"] += 1  # one IED too many: 2,992 items, 433 IEDs
+    with pytest.raises(ValueError, match=r"\[items.historic\] adds up to 2992, the published figure is 2991"):
+        check(fig)
 
 
 def test_the_register_has_the_published_totals(target: str, plan) -> None:

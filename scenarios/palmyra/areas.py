@@ -16,7 +16,7 @@ from shapely.geometry.base import BaseGeometry
 
 from sapper.model import Contamination, HazardStatus, LandUse
 from scenarios.palmyra import shapes
-from scenarios.palmyra.figures import feature, outline
+from scenarios.palmyra.figures import Feature, feature, heritage, outline
 
 HISTORIC, EARLY, TODO = "historic", "early", "todo"
 
@@ -94,9 +94,7 @@ def _historic(key: str, name: str, shape: BaseGeometry, land_use: LandUse, fig: 
     )
 
 
-def _monuments() -> list[Any]:
-    from scenarios.palmyra.figures import heritage
-
+def _monuments() -> list[Feature]:
     return [f for f in heritage() if f.kind != "heritage_site"]
 
 

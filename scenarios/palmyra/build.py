@@ -10,26 +10,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from sapper.model import Activity, ActivityStatus, Item, Report, SapperError
 from sapper.store import Register
 from sapper.store.schema import LAYERS
 from scenarios.palmyra import shapes
+from scenarios.palmyra.items import PlacedItem
 from scenarios.palmyra.plan import Plan, make_plan
 
 Progress = Callable[[str, int], None]  # (what is being written now, how many records were just written)
 ITEM_CHUNK = 1000
-
-
-@dataclass
-class Built:
-    plan: Plan
-    ids: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> source key or name -> id
-
-    @property
-    def units(self) -> int:
-        return units(self.plan)
 
 
 def units(plan: Plan) -> int:
@@ -47,12 +37,14 @@ def refuse_non_empty(reg: Register) -> None:
         )
 
 
-def build(reg: Register, plan: Plan | None = None, progress: Progress | None = None) -> Built:
-    """Build the Palmyra register into the empty ``reg``; all or nothing."""
+def build(reg: Register, plan: Plan | None = None, progress: Progress | None = None) -> Plan:
+    """Build the Palmyra register into the empty ``reg``, all or nothing; returns what it wrote.
+
+    Every record carries a ``source_key`` ``palmyra:<kind>:<key>`` to find it again.
+    """
     refuse_non_empty(reg)
     plan = plan or make_plan()
     tick = progress or (lambda _what, _n: None)
-    built = Built(plan)
     with reg.transaction():
         tick("protected sites", 0)
         sites = reg.add_many(plan.sites)
@@ -73,13 +65,7 @@ def build(reg: Register, plan: Plan | None = None, progress: Progress | None = N
             tick("explosive items", 0)
             chunk = reg.add_many(items[start : start + ITEM_CHUNK])
             tick("explosive items", len(chunk))
-    built.ids = {
-        "site": {s.name: s.id for s in sites},
-        "team": teams,
-        "hazard": hazards,
-        "activity": {str(k): v for k, v in activities.items()},
-    }
-    return built
+    return plan
 
 
 def _activities(reg: Register, plan: Plan, hazards: dict[str, int], teams: dict[str, int]) -> dict[int, int]:
@@ -132,7 +118,7 @@ def _reports(
     return reg.add_many(records)
 
 
-def _item(i, hazards: dict[str, int], teams: dict[str, int], plan: Plan) -> Item:
+def _item(i: PlacedItem, hazards: dict[str, int], teams: dict[str, int], plan: Plan) -> Item:
     return Item(
         category=i.category,
         geometry=i.point,

@@ -32,7 +32,25 @@ class Feature:
 @cache
 def figures() -> dict[str, Any]:
     with FIGURES.open("rb") as f:
-        return tomllib.load(f)
+        fig = tomllib.load(f)
+    check(fig)
+    return fig
+
+
+def check(fig: dict[str, Any]) -> None:
+    """The assumed item mixes must keep the published totals; say which one an edit broke."""
+    pub, items = fig["published"], fig["items"]
+    totals = {
+        "[items.historic]": (sum(items["historic"].values()), pub["historic_items"]),
+        "IEDs in [items.historic]": (
+            sum(n for c, n in items["historic"].items() if c.startswith("ied_")),
+            pub["historic_ieds"],
+        ),
+        "[items.early]": (sum(items["early"].values()), pub["early_items"]),
+    }
+    for where, (have, published) in totals.items():
+        if have != published:
+            raise ValueError(f"{FIGURES.name}: {where} adds up to {have}, the published figure is {published}")
 
 
 @cache
@@ -52,10 +70,6 @@ def heritage() -> tuple[Feature, ...]:
             )
         )
     return tuple(out)
-
-
-def attribution() -> str:
-    return json.loads(HERITAGE.read_text(encoding="utf-8"))["attribution"]
 
 
 def feature(name: str) -> Feature:

@@ -49,7 +49,9 @@ class PlacedItem:
     notes: str = ""
 
 
-def allocate(counts: dict[str, int], areas: Sequence[Area], room: dict[str, float], density: dict) -> dict:
+def allocate(
+    counts: dict[str, int], areas: Sequence[Area], room: dict[str, float], density: dict[str, dict[str, float]]
+) -> dict[str, dict[str, int]]:
     """{area key: {category: n}}: each category's count shared by area x density, largest remainders."""
     out: dict[str, dict[str, int]] = {a.key: {} for a in areas}
     for category, total in counts.items():

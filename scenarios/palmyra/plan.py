@@ -32,9 +32,6 @@ class Plan:
     work: WorkPlan
     items: list[PlacedItem]
 
-    def area(self, key: str) -> Area:
-        return next(a for a in self.areas if a.key == key)
-
     def hazards(self) -> list[Hazard]:
         estimates = self.estimates()
         org = self.fig["scenario"]["organisation"]

@@ -26,9 +26,10 @@ MERGE_BELOW_M2 = 30_000  # assumption: a quarter cut smaller than 3 ha joins its
 
 
 def town_areas(fig: dict[str, Any], historic: BaseGeometry) -> list[Area]:
+    """Early quarters and their streets, the runway, the other quarters, plants, depot, airfield."""
     plants = [_plant(raw, fig) for raw in fig["plants"]]
-    runway, apron = _airfield(fig)
-    taken = shapely.union_all([historic, *(p.shape for p in plants), runway, apron])
+    runway, airfield = _airfield(fig)
+    taken = shapely.union_all([historic, *(p.shape for p in plants), runway, airfield])
     town = Polygon([tuple(xy) for xy in fig["residential"]["town"]])
     town = shapes.metric(town).difference(taken)
 
@@ -42,7 +43,7 @@ def town_areas(fig: dict[str, Any], historic: BaseGeometry) -> list[Area]:
     areas = [*_early_quarters(fig, early, streets), _runway(fig, runway)]
     areas += _todo_quarters(fig, town.difference(early))
     areas += plants
-    areas.append(_airfield_rest(fig, apron))
+    areas.append(_airfield_rest(fig, airfield))
     return areas
 
 
@@ -138,6 +139,7 @@ def _plant(raw: dict[str, Any], fig: dict[str, Any]) -> Area:
 
 
 def _airfield(fig: dict[str, Any]) -> tuple[Polygon, BaseGeometry]:
+    """The runway, and the rest of the airfield: its strip, taxiways and apron."""
     a = fig["airfield"]
     centre = shapes.metric_point(*a["centre"])
     runway = shapes.rectangle(centre, a["runway_length_m"], a["runway_width_m"], a["runway_bearing_deg"])
@@ -169,12 +171,12 @@ def _runway(fig: dict[str, Any], runway: Polygon) -> Area:
     )
 
 
-def _airfield_rest(fig: dict[str, Any], apron: BaseGeometry) -> Area:
+def _airfield_rest(fig: dict[str, Any], rest: BaseGeometry) -> Area:
     return Area(
         key="T-AIRFIELD",
         name="Airfield strip, taxiways and apron",
         region=TODO,
-        shape=shapes.polygonal(apron),
+        shape=shapes.polygonal(rest),
         land_use=LandUse.AIRFIELD,
         contamination=Contamination.MIXED,
         status=HazardStatus.SUSPECTED,
