@@ -100,6 +100,7 @@ def test_the_register_has_the_published_totals(target: str, plan) -> None:
         assert summary_routes == {"cancelled", "reduced", "cleared"}
         assert {h.status.value for h in reg.list("hazard")} >= {"suspected", "confirmed", "in_clearance", "released"}
         _every_item_lies_in_its_hazard(reg)
+        _items_in_released_land_are_disposed_of(reg)
         _no_blast_where_a_site_forbids_it(reg)
         _teams_are_based_outside_every_hazard(reg)
 
@@ -114,6 +115,17 @@ def _every_item_lies_in_its_hazard(reg: Register) -> None:
         land[hazard.id] = shapely.union_all(parts).buffer(1e-9)
     outside = [i.id for i in reg.list("item") if not land[i.hazard_id].covers(i.geometry)]
     assert outside == []
+
+
+def _items_in_released_land_are_disposed_of(reg: Register) -> None:
+    """Cleared land holds no item still waiting; land still hazardous holds only items waiting."""
+    released = {}
+    for piece in reg.list("release"):
+        released.setdefault(piece.hazard_id, []).append(piece.geometry)
+    land = {hazard: shapely.union_all(parts) for hazard, parts in released.items()}
+    for item in reg.list("item"):
+        cleared = item.hazard_id in land and land[item.hazard_id].covers(item.geometry)
+        assert cleared == (item.state != ItemState.FOUND), (item.id, item.state)
 
 
 def _no_blast_where_a_site_forbids_it(reg: Register) -> None:
