@@ -98,14 +98,18 @@ def importer() -> Any:
 
 
 def sapper_import_file(source: Path, layer_name: str, target: str) -> float:
+    """Seconds for ``sapper.formats.import_file`` to import one layer of the file (one transaction)."""
     import_file = importer()
     reg = init_register(target, user="bench")
     try:
         start = time.perf_counter()
-        import_file(reg, source, layer_name)
-        return time.perf_counter() - start
+        result = import_file(reg, source, layer_name, source_layer=layer_name)
+        seconds = time.perf_counter() - start
     finally:
         reg.close()
+    if result.added != result.rows:
+        raise RuntimeError(f"import_file of {layer_name}: {result.counts()} of {result.rows:,} rows")
+    return seconds
 
 
 def count(target: str, table: str) -> int:

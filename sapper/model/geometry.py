@@ -6,6 +6,7 @@ of the data (a local metric CRS), as DESIGN.md decides.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -20,6 +21,14 @@ POLYGONAL = ("Polygon", "MultiPolygon")
 # Distances are measured in a metric CRS; a degree of latitude is never shorter than
 # this, so a box of ``d / METRES_PER_DEGREE_MIN`` degrees is a safe search window.
 METRES_PER_DEGREE_MIN = 110_000.0
+
+
+def search_box(bounds: tuple[float, float, float, float], metres: float) -> tuple[float, float, float, float]:
+    """Lon/lat bounds widened so that everything within ``metres`` of them lies inside."""
+    minx, miny, maxx, maxy = bounds
+    pad_lat = metres / METRES_PER_DEGREE_MIN
+    pad_lon = pad_lat / max(0.05, math.cos(math.radians(min(max(abs(miny), abs(maxy)), 89.0))))
+    return (minx - pad_lon, miny - pad_lat, maxx + pad_lon, maxy + pad_lat)
 
 
 @lru_cache(maxsize=64)

@@ -15,7 +15,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from sapper.store.schema import AUDIT_TABLE, BOOLEAN, DATE, DATETIME, INTEGER, REAL, Column, Layer
-from sapper.store.sql import GEOM, SqlBackend, q
+from sapper.store.sql import GEOM, AuditEntry, SqlBackend, q
 
 SQL_TYPES = {
     INTEGER: "bigint",
@@ -120,6 +120,16 @@ class PostGISBackend(SqlBackend):
         sql = f"COPY {q(lay.name)} ({', '.join(map(q, cols))}) FROM STDIN"
         with self.conn.cursor() as cur, cur.copy(sql) as copy:
             for value in values:
+                copy.write_row(value)
+
+    def write_audit(self, entries: Sequence[AuditEntry]) -> None:
+        if len(entries) < COPY_ROWS:
+            super().write_audit(entries)
+            return
+        # Bulk inserts write one entry per record: COPY, as for the records themselves.
+        sql = f"COPY {q(AUDIT_TABLE)} ({', '.join(map(q, self.AUDIT_COLUMNS))}) FROM STDIN"
+        with self.conn.cursor() as cur, cur.copy(sql) as copy:
+            for value in self.audit_values(entries):
                 copy.write_row(value)
 
     def close(self) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
-import math
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from sapper.model.enums import ReleaseRoute
 from sapper.model.errors import Conflict, NotFound
-from sapper.model.geometry import METRES_PER_DEGREE_MIN, distance_m
+from sapper.model.geometry import distance_m, search_box
 from sapper.model.records import Record, Release
 from sapper.model.release import Balance
 from sapper.store import landrelease, rules
@@ -92,12 +91,8 @@ class Register:
         The bounding box (widened by the distance) goes through the spatial index; only
         those candidates are measured exactly in the metric CRS.
         """
-        minx, miny, maxx, maxy = geom.bounds
-        pad_lat = distance / METRES_PER_DEGREE_MIN
-        pad_lon = pad_lat / max(0.05, math.cos(math.radians(min(max(abs(miny), abs(maxy)), 89.0))))
-        window = (minx - pad_lon, miny - pad_lat, maxx + pad_lon, maxy + pad_lat)
         found = []
-        for record in self.list(kind, bbox=window):
+        for record in self.list(kind, bbox=search_box(geom.bounds, distance)):
             if record.geometry is None or record.geometry.is_empty:
                 continue
             d = distance_m(geom, record.geometry)
@@ -125,8 +120,7 @@ class Register:
             for rec, new_id in zip(ready, ids):
                 rec.id, rec.version = new_id, 0
             self._audit_inserts(lay, rows, ids)
-            for rec in ready:
-                rules.after_insert(self, lay, rec)
+            rules.after_insert_many(self, lay, ready)
         return ready
 
     def _audit_inserts(self, lay: Layer, rows: list[dict[str, Any]], ids: list[int]) -> None:

@@ -9,8 +9,12 @@ progress report puts a hazard in clearance as a CHA.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import shapely
 
 from sapper.model.enums import (
     ActivityType,
@@ -20,7 +24,15 @@ from sapper.model.enums import (
     Method,
 )
 from sapper.model.errors import InvalidRecord
-from sapper.model.geometry import area_m2, areas_m2, as_multipolygon, geometry_problem, geometry_problems
+from sapper.model.geometry import (
+    area_m2,
+    areas_m2,
+    as_multipolygon,
+    distance_m,
+    geometry_problem,
+    geometry_problems,
+    search_box,
+)
 from sapper.model.records import Activity, Hazard, Item, ProtectedSite, Record, Release, Report, Team
 from sapper.model.states import (
     ACTIVITY_TRANSITIONS,
@@ -129,6 +141,55 @@ def after_insert(reg: Register, lay: Layer, rec: Record) -> None:
         _check_destruction_allowed(reg, ref(lay, rec), rec)
 
 
+def after_insert_many(reg: Register, lay: Layer, recs: Sequence[Record]) -> None:
+    """``after_insert`` for a batch; items destroyed in place are checked all together."""
+    if lay.record is Item:
+        check_destructions(reg, lay, recs)
+        return
+    for rec in recs:
+        after_insert(reg, lay, rec)
+
+
+def check_destructions(reg: Register, lay: Layer, recs: Sequence[Record]) -> None:
+    """Refuse items destroyed in place within the buffer of a site that forbids it.
+
+    Same rule as ``_check_destruction_allowed``, but one query for the whole batch: a
+    bulk import of a million items must not ask the database twice per item.
+    """
+    method = Method.DESTRUCTION_IN_PLACE
+    blasts = [r for r in recs if isinstance(r, Item) and r.state == ItemState.DESTROYED_IN_PLACE and _has_shape(r)]
+    if not blasts:
+        return
+    reach = reg.backend.maximum(reg_layer("site"), "buffer_m")
+    if reach is None:  # no protected site at all
+        return
+    geoms = np.asarray([r.geometry for r in blasts], dtype=object)
+    minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(geoms))
+    window = search_box((minx, miny, maxx, maxy), reach)
+    sites = [s for s in reg.list("site", bbox=window) if method in s.forbidden_methods and _has_shape(s)]
+    if not sites:
+        return
+    # Candidate pairs in degrees (a superset: the pad covers ``reach`` in every direction),
+    # then the exact distance in metres, as Register.near measures it.
+    pad = math.hypot(window[2] - maxx, window[3] - maxy)
+    pairs = shapely.STRtree([s.geometry for s in sites]).query(geoms, predicate="dwithin", distance=pad)
+    candidates: dict[int, list[int]] = {}
+    for i, j in zip(*pairs.tolist()):
+        candidates.setdefault(i, []).append(j)
+    for i in sorted(candidates):
+        item = blasts[i]
+        measured = [(distance_m(item.geometry, sites[j].geometry), sites[j]) for j in candidates[i]]
+        inside = [(d, site) for d, site in measured if d <= site.buffer_m]
+        if inside:
+            site = min(inside, key=lambda pair: pair[0])[1]
+            raise InvalidRecord(ref(lay, item), _destruction_message(site))
+
+
+def _has_shape(rec: Record) -> bool:
+    geom = getattr(rec, "geometry", None)
+    return geom is not None and not geom.is_empty
+
+
 def check_delete(reg: Register, lay: Layer, rec: Record) -> None:
     """Refuse to delete a record others still point at: history would lose its meaning."""
     users = []
@@ -229,11 +290,14 @@ def _range_problems(rec: Record) -> list[str]:
 def _check_destruction_allowed(reg: Register, where: str, item: Item) -> None:
     """Near a site that forbids it, an item is rendered safe and removed, not blown up."""
     for site in sites_forbidding(reg, item.geometry, Method.DESTRUCTION_IN_PLACE):
-        raise InvalidRecord(
-            where,
-            f"destruction in place is forbidden within {site.buffer_m:g} m of {site.name} "
-            f"(site {site.id}); render it safe and remove it",
-        )
+        raise InvalidRecord(where, _destruction_message(site))
+
+
+def _destruction_message(site: ProtectedSite) -> str:
+    return (
+        f"destruction in place is forbidden within {site.buffer_m:g} m of {site.name} "
+        f"(site {site.id}); render it safe and remove it"
+    )
 
 
 def sites_forbidding(reg: Register, geom: Any, method: Method) -> list[ProtectedSite]:

@@ -344,23 +344,24 @@ class SqlBackend(ABC):
             return
         cols = ", ".join(map(q, self.AUDIT_COLUMNS))
         sql = f"INSERT INTO {q(AUDIT_TABLE)} ({cols}) VALUES ({', '.join([self.ph] * 8)})"
+        self.executemany(sql, self.audit_values(entries))
+
+    def audit_values(self, entries: Sequence[AuditEntry]) -> list[tuple[Any, ...]]:
+        """Audit entries as the values of AUDIT_COLUMNS (before/after as JSON text)."""
         stamps: dict[datetime, Any] = {}
-        self.executemany(
-            sql,
-            [
-                (
-                    stamps[e.at] if e.at in stamps else stamps.setdefault(e.at, self.encode_timestamp(e.at)),
-                    e.user,
-                    e.action,
-                    e.layer,
-                    e.record_id,
-                    e.version,
-                    None if e.before is None else json.dumps(e.before, default=str),
-                    None if e.after is None else json.dumps(e.after, default=str),
-                )
-                for e in entries
-            ],
-        )
+        return [
+            (
+                stamps[e.at] if e.at in stamps else stamps.setdefault(e.at, self.encode_timestamp(e.at)),
+                e.user,
+                e.action,
+                e.layer,
+                e.record_id,
+                e.version,
+                None if e.before is None else json.dumps(e.before, default=str),
+                None if e.after is None else json.dumps(e.after, default=str),
+            )
+            for e in entries
+        ]
 
     def read_audit(self, layer_name: str, record_id: int) -> list[AuditEntry]:
         cols = ", ".join(map(q, ("id", *self.AUDIT_COLUMNS)))
