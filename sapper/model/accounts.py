@@ -20,7 +20,7 @@ from datetime import datetime
 from sapper.model.enums import Vocabulary
 from sapper.model.errors import InvalidRecord
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 MIN_PASSWORD = 8
 
 
@@ -56,7 +56,7 @@ class User:
 
 def check_user(user: User) -> None:
     """Refuse an account the server could not use safely."""
-    if not NAME_PATTERN.match(user.name):
+    if not NAME_PATTERN.fullmatch(user.name):
         raise InvalidRecord(
             f"user {user.name!r}", "a user name is 1-64 letters, digits or . _ @ - and starts with a letter or digit"
         )

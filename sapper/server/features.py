@@ -137,6 +137,8 @@ def plain(col: Column, raw: Any, where: str = "") -> Any:
         value = typed(col, raw)
     except (ValueError, TypeError) as exc:
         raise bad_request(f"{prefix}{col.name}: {exc}") from None
+    if value is None and not col.nullable and not col.is_list:
+        raise bad_request(f"{prefix}{col.name}: needs a value (it cannot be null or empty)")
     if isinstance(value, str) and "\x00" in value:
         raise bad_request(f"{prefix}{col.name}: text may not contain NUL characters")
     if col.kind == INTEGER and value is not None and abs(value) > INT64:

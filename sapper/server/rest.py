@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from sapper.model.accounts import Role, User
@@ -28,6 +28,7 @@ from sapper.server.web import json_response
 from sapper.store.schema import layer
 
 router = APIRouter(prefix="/api", tags=["Operations"])
+PathId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 def visible(request: Request, user: User, kind: str, record_id: int) -> Record:
@@ -80,7 +81,7 @@ def _linked(request: Request, user: User, kind: str, record_id: int) -> Record:
 
 
 @router.post("/hazards/{hazard_id}/release", status_code=201, summary="Approve land release (supervisor)")
-def release_land(hazard_id: int, body: ReleaseAction, request: Request) -> Response:
+def release_land(hazard_id: PathId, body: ReleaseAction, request: Request) -> Response:
     user = supervisor(request)
     hazard = visible(request, user, "hazard", hazard_id)
     if body.report_id is not None:
@@ -122,14 +123,14 @@ def _balance(bal: Any) -> dict[str, float]:
 
 
 @router.get("/hazards/{hazard_id}/balance", summary="Land-release balance of a hazard (m²)")
-def balance(hazard_id: int, request: Request) -> Response:
+def balance(hazard_id: PathId, request: Request) -> Response:
     user = reader(request)
     visible(request, user, "hazard", hazard_id)
     return json_response(dumps(_balance(registers(request).get().balance(hazard_id))))
 
 
 @router.get("/history/{kind}/{record_id}", summary="Every change to a record: who, when, before and after")
-def history(kind: str, record_id: int, request: Request) -> Response:
+def history(kind: str, record_id: PathId, request: Request) -> Response:
     user = reader(request)
     try:
         lay = layer(kind)

@@ -15,7 +15,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from sapper.model.accounts import Role, User, check_password, check_user
+from sapper.model.accounts import NAME_PATTERN, Role, User, check_password, check_user
 from sapper.model.errors import InvalidRecord, NotFound
 from sapper.store.schema import layer
 from sapper.store.sql import SqlBackend, q
@@ -96,7 +96,7 @@ class Accounts:
         )
 
     def find(self, name: str) -> User | None:
-        row = self._row(name)
+        row = self._row(name) if NAME_PATTERN.fullmatch(name) else None
         return None if row is None else _user(row)
 
     def get(self, name: str) -> User:
@@ -156,7 +156,7 @@ class Accounts:
 
     def verify(self, name: str, password: str) -> User | None:
         """The user if the password is theirs and the account active, else None."""
-        row = self._row(name)
+        row = self._row(name) if NAME_PATTERN.fullmatch(name) else None
         stored = row[1] if row is not None else _DUMMY_HASH
         try:
             _hasher.verify(stored, password)
