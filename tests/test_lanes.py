@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 import shapely
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 from shapely import affinity
 from shapely.geometry import LineString, MultiPolygon, Polygon, box
@@ -206,6 +206,7 @@ def sectors_with_ruins(draw):
 )
 def test_lanes_cover_random_polygons_with_holes(case, width, overlap_share, angle):
     sector, ruins = case
+    note(f"sector {sector.wkt} ruins {[r.wkt for r in ruins]}")
     overlap = width * overlap_share
     plan = plan_lanes(sector, width, overlap=overlap, obstacles=ruins, angle=angle)
     free = plan.area

@@ -92,13 +92,13 @@ def _grid(free: BaseGeometry, angle: float, width: float, length: float):
     x0, y0 = float(fx.min()), float(fy.min())
     ncol = max(1, math.ceil((float(fx.max()) - x0) / length - 1e-9))
     nrow = max(1, math.ceil((float(fy.max()) - y0) / width - 1e-9))
+    # Rotate the lattice of grid corners once, so neighbouring cells share exactly the same corners.
+    lx, ly = np.meshgrid(x0 + length * np.arange(ncol + 1), y0 + width * np.arange(nrow + 1))
+    wx, wy = from_frame(lx, ly, angle, origin)
     rows, cols = np.divmod(np.arange(nrow * ncol), ncol)
-    gx, gy = x0 + cols * length, y0 + rows * width
-    # Corners in the grid frame, counter-clockwise, then back to the area's CRS.
-    cx = np.stack([gx, gx + length, gx + length, gx, gx], axis=1)
-    cy = np.stack([gy, gy, gy + width, gy + width, gy], axis=1)
-    wx, wy = from_frame(cx, cy, angle, origin)
-    cells = shapely.polygons(np.stack([wx, wy], axis=2))
+    corner_rows = np.stack([rows, rows, rows + 1, rows + 1, rows], axis=1)  # counter-clockwise, closed
+    corner_cols = np.stack([cols, cols + 1, cols + 1, cols, cols], axis=1)
+    cells = shapely.polygons(np.stack([wx[corner_rows, corner_cols], wy[corner_rows, corner_cols]], axis=2))
     hit = shapely.STRtree(cells).query(free, predicate="intersects")
     return cells[hit], rows[hit], cols[hit]
 
