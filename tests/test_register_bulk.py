@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import shapely
 from shapely.geometry import Point
 
 from sapper import Register
-from sapper.model import InvalidRecord, Item, ItemState, Method, ProtectedSite
+from sapper.model import Contamination, Hazard, HazardStatus, InvalidRecord, Item, ItemState, Method, ProtectedSite
 
 LON, LAT = 38.27, 34.55
 M_LON = 91_700.0  # metres per degree of longitude at 34.55 N
@@ -64,3 +66,36 @@ def test_large_batch_writes_one_audit_entry_per_record(reg: Register) -> None:
         assert shapely.from_wkt(entry.after["geometry"]).equals(rec.geometry)
     window = (LON + 999.5e-5, LAT - 1e-4, LON + 1_999.5e-5, LAT + 1e-4)
     assert len(reg.list("item", bbox=window)) == 1_000
+
+
+def test_records_read_back_equal_to_what_was_written(reg: Register) -> None:
+    """Reading takes stored values of the right type as they are: nothing may change on the way."""
+    square = shapely.box(LON, LAT, LON + 0.001, LAT + 0.001)
+    hazards = [
+        Hazard(name="Bare", geometry=square),
+        Hazard(
+            name="Full",
+            geometry=square,
+            status="in_clearance",
+            contamination="ied",
+            land_use="water",
+            priority=1,
+            blocks_access=True,
+            estimated_items=12,
+            clearance_depth_cm=13,
+            reported_on=date(2016, 4, 2),
+            notes="pipes packed with explosive",
+            organisation="MAC",
+            restricted=True,
+            source_key="X-1",
+        ),
+    ]
+    site = _site("Temple of Bel", 0, 150)
+    stored = [*reg.add_many(hazards), reg.add(site)]
+    read = reg.list("hazard") + reg.list("site")
+    assert read == stored
+    assert read[1].reported_on == date(2016, 4, 2) and read[1].clearance_depth_cm == 13
+    # Vocabularies come back as their enum members, not the bare strings that compare equal.
+    assert read[1].contamination is Contamination.IED and read[1].status is HazardStatus.IN_CLEARANCE
+    assert read[0].clearance_depth_cm is None and read[0].reported_on is None and read[0].notes == ""
+    assert read[2].forbidden_methods == (Method.DESTRUCTION_IN_PLACE,)
