@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import shutil
 import sys
@@ -119,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     if imports.importer() is None:
         print("sapper.formats.import_file is not there yet: measuring Register.add_many only")
 
+    load_at_start = os.getloadavg()[0]
     runs = {}
     with ExitStack() as stack:
         cluster = stack.enter_context(Cluster()) if "postgis" in args.backends else None
@@ -126,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n== {backend} ==", flush=True)
             runs[backend] = run_backend(backend, args, source, work, cluster)
         machine = report.machine(cluster)
+    machine["load"] = f"{load_at_start:.1f} at start, {os.getloadavg()[0]:.1f} at end"
 
     text = report.markdown(args, argv if argv is not None else sys.argv[1:], machine, runs)
     print("\n" + text)

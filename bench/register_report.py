@@ -151,11 +151,12 @@ def markdown(args: Any, argv: list[str], host: dict[str, str], runs: dict[str, A
         for b, (_, s, _) in runs.items()
     ]
     queried = [row for b, (_, _, stats) in runs.items() for t, st in stats.items() for row in query_rows(b, t, st)]
-    versions = ", ".join(f"{k} {v}" for k, v in host.items() if k not in ("cpus", "cpu", "ram"))
+    versions = ", ".join(f"{k} {v}" for k, v in host.items() if k not in ("cpus", "cpu", "ram", "load"))
     return "\n".join(
         [
             f"Measured {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} with `{command}`",
-            f"on {host['cpus']} CPUs ({host['cpu']}), {host['ram']} RAM; {versions}.",
+            f"on {host['cpus']} CPUs ({host['cpu']}), {host['ram']} RAM, load average {host.get('load', '?')}; "
+            f"{versions}.",
             f"Source: {args.hazards:,} hazard polygons and {args.items:,} item points (seed {args.seed}).",
             "",
             "**Bulk import** (seconds; ratio = sapper / ogr2ogr, lower is better):",
