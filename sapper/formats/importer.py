@@ -166,26 +166,53 @@ def _write(reg: Register, prep: Prepared, result: ImportResult, skip_invalid: bo
             result.stale += 1
         else:
             updates.append((i, before, changes))
-    records = _new_records(reg, prep, new_rows)
-    if prep.problems and not skip_invalid:
-        raise BadRows([(prep.source.label(i), prep.problem(i)) for i in sorted(prep.problems)])
-    total = len(records) + len(updates)
-    for start in range(0, len(records), BATCH_ROWS):
-        _tell(progress, "adding", start, total)
-        reg.add_many([rec for _, rec in records[start : start + BATCH_ROWS]])
-    result.added = len(records)
+    _stop_if_bad(prep, skip_invalid)
+    total = len(new_rows) + len(updates)
+    result.added = _add_new(reg, prep, new_rows, lambda done: _tell(progress, "adding", done, total))
     for done, (i, before, changes) in enumerate(updates):
         if done % 1000 == 0:
-            _tell(progress, "updating", len(records) + done, total)
+            _tell(progress, "updating", len(new_rows) + done, total)
         try:
             with reg.transaction():
                 reg.update(dataclasses.replace(before, **changes))
             result.updated += 1
-        except SapperError as exc:
-            if not skip_invalid:
-                raise BadRows([(prep.source.label(i), str(exc))]) from None
+        except InvalidRecord as exc:
             prep.add_problems({i: str(exc)})
+            if not skip_invalid:
+                break
+    _stop_if_bad(prep, skip_invalid)  # inside the transaction: raising rolls everything back
     _tell(progress, "done", total, total)
+
+
+def _stop_if_bad(prep: Prepared, skip_invalid: bool) -> None:
+    if prep.problems and not skip_invalid:
+        raise BadRows([(prep.source.label(i), prep.problem(i)) for i in sorted(prep.problems)])
+
+
+def _add_new(reg: Register, prep: Prepared, rows: list[int], tell: Callable[[int], None]) -> int:
+    """Add the new rows' records in batches; the register's own checks (ranges, links, protected
+    sites) apply. A batch it refuses is retried record by record, so each bad row is named."""
+    lay = prep.lay
+    added = 0
+    for start in range(0, len(rows), BATCH_ROWS):
+        tell(start)
+        chunk = rows[start : start + BATCH_ROWS]
+        records = [lay.record(**values) for values in prep.records_values(chunk)]
+        try:
+            with reg.transaction():
+                reg.add_many(records)
+            added += len(records)
+            continue
+        except InvalidRecord:
+            pass
+        for i, record in zip(chunk, records):
+            try:
+                with reg.transaction():
+                    reg.add(record)
+                added += 1
+            except InvalidRecord as exc:
+                prep.add_problems({i: exc.problem}, about=prep.ref)
+    return added
 
 
 def same(held: Any, incoming: Any) -> bool:
@@ -252,28 +279,3 @@ def _keyless_by_content(reg: Register, prep: Prepared) -> dict[str, Any]:
     if prep.geometries is not None:
         geoms[:] = [rec.geometry for rec in keyless]
     return dict(zip(content_keys(columns, geoms), keyless))
-
-
-def _new_records(reg: Register, prep: Prepared, rows: list[int]) -> list[tuple[int, Any]]:
-    """Records for new rows, checked by the register's own rules; failures become row problems.
-
-    A batch is checked at once; only a batch holding a bad record is checked record by record."""
-    lay = prep.lay
-    out: list[tuple[int, Any]] = []
-    for start in range(0, len(rows), BATCH_ROWS):
-        chunk = []
-        for i in rows[start : start + BATCH_ROWS]:
-            values = prep.row_values(i)
-            values["source_key"] = prep.keys[i]
-            chunk.append((i, lay.record(**values)))
-        try:
-            out.extend(zip([i for i, _ in chunk], rules.prepare_new(reg, lay, [rec for _, rec in chunk])))
-            continue
-        except InvalidRecord:
-            pass
-        for i, rec in chunk:
-            try:
-                out.append((i, rules.prepare_new(reg, lay, [rec])[0]))
-            except InvalidRecord as exc:
-                prep.add_problems({i: exc.problem}, about=prep.ref)
-    return out

@@ -7,8 +7,9 @@ with the field or the record they are about.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -61,6 +62,26 @@ class Prepared:
         if self.geometries is not None:
             out["geometry"] = self.geometries[i]
         return out
+
+    def records_values(self, rows: list[int]) -> Iterator[dict[str, Any]]:
+        """``row_values`` plus the source key, for many rows: columns are sliced once, not per cell."""
+        names = list(self.values)
+        columns = [[self.values[name][i] for i in rows] for name in names]
+        with_missing = {j for j, column in enumerate(columns) if any(v is MISSING for v in column)}
+        plain_names = [n for j, n in enumerate(names) if j not in with_missing]
+        plain_columns = [c for j, c in enumerate(columns) if j not in with_missing]
+        geoms = None if self.geometries is None else self.geometries[rows]
+        plain_rows = zip(*plain_columns) if plain_columns else repeat(())
+        for k, (i, row) in enumerate(zip(rows, plain_rows)):
+            out = dict(zip(plain_names, row))
+            for j in with_missing:
+                if columns[j][k] is not MISSING:
+                    out[names[j]] = columns[j][k]
+            out.update(self.plan.constants)
+            if geoms is not None:
+                out["geometry"] = geoms[k]
+            out["source_key"] = self.keys[i]
+            yield out
 
 
 def prepare(source: Source, plan: FieldPlan, mapping: Mapping, lay: Layer, crs: str | None) -> Prepared:
