@@ -1,0 +1,211 @@
+"""The optimised plan: OR-Tools CP-SAT, started from the greedy plan, in rolling windows.
+
+Model of one window (a set of sectors free to move; all others stay where they are):
+- each free sector has one start and end and one optional interval per candidate team
+  (the ``candidates`` fastest teams its rules allow, plus its current team); exactly one
+  is chosen, so a team never works what its rules forbid;
+- one NoOverlap per team, holding the fixed work of that team too; one two-interval
+  NoOverlap per pair of sectors closer than the safety distance (IMAS 10.20), built only
+  for those pairs;
+- a road's hazard ends before the quarters it leads to begin;
+- objective: minimise sum of priority score x hectares x finishing tick (integers, scaled).
+
+A small problem is one window: CP-SAT sees it whole and its bound is global. A large one
+(50 teams x 2,000 sectors would spend most of a minute in presolve on two cores) is swept
+in windows of ``window`` sectors taken in the current plan's time order, half a window at
+a time, each solved for a share of the time limit: the rolling-horizon decomposition.
+The first plan is the better of the greedy plan and the sharper list schedule (Smith's
+rule, earliest finish); each window starts from the current plan (AddHint), and a
+window's plan is taken only if it is better, so the result is never worse than greedy. The global bound is then the
+larger of CP-SAT's (whole problem only) and the relaxations of ``sapper.plan.bounds``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from sapper.plan.bounds import fluid_bound, lower_bound
+from sapper.plan.greedy import wspt_schedule
+from sapper.plan.problem import TICKS_PER_DAY, Option, Problem
+from sapper.plan.schedule import Schedule, Slot, objective_of
+
+WEIGHT_SCALE = 10_000  # the heaviest sector weighs this much in the integer objective
+
+
+@dataclass
+class Window:
+    model: cp_model.CpModel
+    start: dict[int, cp_model.IntVar]
+    end: dict[int, cp_model.IntVar]
+    picks: dict[int, list[tuple[cp_model.IntVar | None, Option]]]
+
+
+def cpsat_schedule(
+    problem: Problem,
+    hint: Schedule,
+    time_limit_s: float = 20.0,
+    workers: int = 8,
+    candidates: int = 8,
+    window: int = 60,
+    seed: int = 0,
+    log: bool = False,
+) -> Schedule:
+    began = time.perf_counter()
+    sectors = problem.workable
+    if not sectors:
+        return Schedule({}, "cp-sat", "nothing to plan", 0.0, 0.0)
+    weights = {s: problem.weight(s) for s in sectors}
+    scale = WEIGHT_SCALE / max(max(weights.values()), 1e-9)
+    sharper = wspt_schedule(problem)
+    current = dict(min(hint, sharper, key=lambda p: p.objective).slots)
+    relaxed = max(lower_bound(problem), fluid_bound(problem, max(s.end for s in current.values())))
+    deadline = began + time_limit_s
+    if len(sectors) <= window:
+        left = max(0.5, deadline - time.perf_counter())
+        status, solver_bound, slots = _solve(
+            problem, set(sectors), current, scale, candidates, left, workers, seed, log
+        )
+        current.update(slots)
+        bound = max(relaxed, solver_bound / scale / TICKS_PER_DAY if solver_bound is not None else 0.0)
+        return _result(problem, current, hint, status, bound, began)
+    passes, improved, step = 0, 0, max(1, window // 2)
+    while time.perf_counter() < deadline - 0.5:
+        passes += 1
+        order = sorted(sectors, key=lambda s: (current[s].start, s))
+        offset = 0 if passes % 2 else step // 2
+        groups = [order[max(0, i) : i + window] for i in range(-offset, len(order) - step, step)] or [order]
+        gained = 0
+        for i, group in enumerate(groups):
+            left = deadline - time.perf_counter()
+            if left < 0.5:
+                break
+            before = sum(weights[s] * current[s].end for s in group)
+            budget = max(0.5, left / (len(groups) - i))
+            _, _, slots = _solve(problem, set(group), current, scale, candidates, budget, workers, seed, log)
+            if slots and sum(weights[s] * slots[s].end for s in group) < before - 1e-9:
+                current.update(slots)
+                gained += 1
+        improved += gained
+        if not gained:
+            break
+    schedule = _result(problem, current, hint, f"{passes} passes of windows, {improved} improved", relaxed, began)
+    schedule.notes.append(f"rolling windows of {window} sectors; bound from relaxations (bounds.py)")
+    return schedule
+
+
+def _result(problem: Problem, slots: dict[int, Slot], hint: Schedule, status: str, bound: float, began: float):
+    objective = objective_of(problem, slots)
+    bound = min(bound, objective)
+    seconds = time.perf_counter() - began
+    if objective >= hint.objective:
+        return Schedule(
+            dict(hint.slots),
+            "greedy",
+            f"greedy kept ({status})",
+            hint.objective,
+            min(bound, hint.objective),
+            seconds,
+            ["CP-SAT found nothing better than greedy"],
+        )
+    return Schedule(slots, "cp-sat", status, objective, bound, seconds)
+
+
+def _solve(
+    problem: Problem,
+    free: set[int],
+    current: dict[int, Slot],
+    scale: float,
+    candidates: int,
+    time_limit_s: float,
+    workers: int,
+    seed: int,
+    log: bool,
+) -> tuple[str, float | None, dict[int, Slot]]:
+    win = _build(problem, free, current, scale, candidates)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    solver.parameters.num_workers = max(8, int(workers))  # DESIGN: >= 8 even on two cores
+    solver.parameters.random_seed = int(seed)
+    solver.parameters.log_search_progress = log
+    status = solver.solve(win.model)
+    name = solver.status_name(status).lower()
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return name, None, {}
+    slots = {}
+    for s in free:
+        o = next(o for x, o in win.picks[s] if x is None or solver.boolean_value(x))
+        slots[s] = Slot(s, o.team, o.method, solver.value(win.start[s]), solver.value(win.end[s]))
+    return name, solver.best_objective_bound, slots
+
+
+def _build(problem: Problem, free: set[int], current: dict[int, Slot], scale: float, candidates: int) -> Window:
+    model = cp_model.CpModel()
+    horizon = int(max(s.end for s in current.values()) * 1.5) + TICKS_PER_DAY
+    start, end, size, whole = {}, {}, {}, {}
+    picks: dict[int, list[tuple[cp_model.IntVar | None, Option]]] = {}
+    per_team: dict[int, list[cp_model.IntervalVar]] = defaultdict(list)
+    for s in sorted(free):
+        slot = current[s]
+        opts = list(problem.options[s][:candidates])
+        if all(o.team != slot.team for o in opts):
+            opts.append(next(o for o in problem.options[s] if o.team == slot.team))
+        lo, hi = min(o.ticks for o in opts), max(o.ticks for o in opts)
+        start[s] = model.new_int_var(0, horizon - lo, f"start{s}")
+        end[s] = model.new_int_var(lo, horizon, f"end{s}")
+        size[s] = model.new_int_var(lo, hi, f"size{s}")
+        whole[s] = model.new_interval_var(start[s], size[s], end[s], f"sector{s}")
+        model.add_hint(start[s], slot.start)
+        model.add_hint(end[s], slot.end)
+        model.add_hint(size[s], slot.end - slot.start)
+        if len(opts) == 1:
+            model.add(size[s] == opts[0].ticks)
+            per_team[opts[0].team].append(whole[s])
+            picks[s] = [(None, opts[0])]
+            continue
+        picks[s] = []
+        for o in opts:
+            x = model.new_bool_var(f"x{s}_{o.team}")
+            per_team[o.team].append(model.new_optional_fixed_size_interval_var(start[s], o.ticks, x, f"i{s}_{o.team}"))
+            model.add(size[s] == o.ticks).only_enforce_if(x)
+            model.add_hint(x, o.team == slot.team)
+            picks[s].append((x, o))
+        model.add_exactly_one(x for x, _ in picks[s])
+
+    def fixed(s: int) -> cp_model.IntervalVar:
+        return model.new_fixed_size_interval_var(current[s].start, current[s].end - current[s].start, f"fixed{s}")
+
+    for s, slot in current.items():
+        if s not in free and slot.team in per_team:
+            per_team[slot.team].append(fixed(s))
+    for intervals in per_team.values():
+        if len(intervals) > 1:
+            model.add_no_overlap(intervals)
+    for i, j in problem.conflicts:
+        if i in free or j in free:
+            model.add_no_overlap([whole[i] if i in free else fixed(i), whole[j] if j in free else fixed(j)])
+    _precedence(model, problem, free, current, start, end, horizon)
+    model.minimize(sum(max(1, round(problem.weight(s) * scale)) * end[s] for s in free))
+    return Window(model, start, end, picks)
+
+
+def _precedence(model, problem: Problem, free: set[int], current: dict[int, Slot], start, end, horizon) -> None:
+    """Every sector of a hazard starts after the road that leads to it is finished."""
+    members: dict[int, list[int]] = defaultdict(list)
+    for s in current:
+        members[problem.sectors[s].hazard_id].append(s)
+    road_end: dict[int, cp_model.IntVar] = {}
+    for first, then in problem.precedence:
+        road, quarter = members[first], members[then]
+        if not any(s in free for s in road + quarter):
+            continue
+        if first not in road_end:
+            road_end[first] = model.new_int_var(0, horizon, f"road{first}")
+            model.add_hint(road_end[first], max(current[s].end for s in road))
+            for s in road:
+                model.add((end[s] if s in free else current[s].end) <= road_end[first])
+        for s in quarter:
+            model.add((start[s] if s in free else current[s].start) >= road_end[first])

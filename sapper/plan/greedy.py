@@ -1,0 +1,146 @@
+"""List schedules: the plan an officer makes by hand, and a sharper one to start the optimiser.
+
+The officer's plan (``greedy_schedule``): highest priority first, nearest team. Hazards
+are taken by priority score (a hazard waits for the road that leads to it); each sector
+goes to the team that can start on it soonest (the same day counts as equal), among
+those one of the method the rules prefer there, and among those the nearest. It is the
+benchmark the optimiser must beat.
+
+The sharper plan (``wspt_schedule``): sectors by priority weight per day of work
+(Smith's rule, the best order for one team), each to the team that finishes it first.
+
+Both push a start back past any work closer than the safety distance, so both are sound.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+
+from sapper.plan.problem import TICKS_PER_DAY, Option, Problem
+from sapper.plan.schedule import Schedule, Slot, objective_of
+
+PickKey = Callable[[Option, int], tuple]
+
+
+def earliest_fit(busy: list[tuple[int, int]], start: int, length: int) -> int:
+    """First start >= ``start`` where [start, start + length) overlaps none of ``busy``."""
+    for a, b in sorted(busy):
+        if start + length <= a:
+            break
+        if b > start:
+            start = b
+    return start
+
+
+class _Builder:
+    """Places sectors one by one, keeping team, safety and road rules."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.free = [0] * len(problem.teams)
+        self.neighbours: dict[int, list[int]] = defaultdict(list)
+        for i, j in problem.conflicts:
+            self.neighbours[i].append(j)
+            self.neighbours[j].append(i)
+        self.preds: dict[int, list[int]] = defaultdict(list)
+        self.after: dict[int, list[int]] = defaultdict(list)
+        for first, then in problem.precedence:
+            self.preds[then].append(first)
+            self.after[first].append(then)
+        self.members: dict[int, list[int]] = defaultdict(list)
+        for s in problem.workable:
+            self.members[problem.sectors[s].hazard_id].append(s)
+        self.left = {h: len(m) for h, m in self.members.items()}
+        self.hazard_end: dict[int, int] = {}
+        self.slots: dict[int, Slot] = {}
+
+    def place(self, s: int, key: PickKey) -> list[int]:
+        """Schedule sector ``s``; returns the hazards this finished (now open to their quarters)."""
+        h = self.problem.sectors[s].hazard_id
+        ready = max((self.hazard_end.get(p, 0) for p in self.preds[h]), default=0)
+        busy = [(self.slots[n].start, self.slots[n].end) for n in self.neighbours[s] if n in self.slots]
+        best = None
+        for opt in self.problem.options[s]:
+            start = earliest_fit(busy, max(self.free[opt.team], ready), opt.ticks)
+            k = key(opt, start)
+            if best is None or k < best[0]:
+                best = (k, opt, start)
+        assert best is not None
+        _, opt, start = best
+        self.slots[s] = Slot(s, opt.team, opt.method, start, start + opt.ticks)
+        self.free[opt.team] = start + opt.ticks
+        self.hazard_end[h] = max(self.hazard_end.get(h, 0), start + opt.ticks)
+        self.left[h] -= 1
+        return [h] if self.left[h] == 0 else []
+
+    def open_after(self, hazard: int, waiting: dict[int, set[int]]) -> Iterator[int]:
+        for then in self.after[hazard]:
+            waiting[then].discard(hazard)
+            if not waiting[then]:
+                yield then
+
+    def schedule(self, name: str, began: float) -> Schedule:
+        objective = objective_of(self.problem, self.slots)
+        return Schedule(self.slots, name, "heuristic", objective, seconds=time.perf_counter() - began)
+
+
+def greedy_schedule(problem: Problem) -> Schedule:
+    """The officer's plan: highest priority first, nearest team."""
+    began = time.perf_counter()
+    b = _Builder(problem)
+    score = {s.hazard_id: s.score for s in problem.sectors}
+    waiting = {h: set(b.preds[h]) & set(b.members) for h in b.members}
+    ready = [(-score[h], h) for h, w in waiting.items() if not w]
+    heapq.heapify(ready)
+    done: set[int] = set()
+    while ready or len(done) < len(b.members):
+        if not ready:  # a cycle of roads: take the rest by score
+            rest = [h for h in b.members if h not in done]
+            ready = [(-score[h], h) for h in rest]
+            heapq.heapify(ready)
+            for h in rest:
+                waiting[h] = set()
+        _, h = heapq.heappop(ready)
+        if h in done:
+            continue
+        done.add(h)
+        for s in b.members[h]:
+            b.place(s, _officer_key(problem.sectors[s].decision.allowed))
+        for then in b.open_after(h, waiting):
+            heapq.heappush(ready, (-score[then], then))
+    return b.schedule("greedy", began)
+
+
+def _officer_key(prefer: tuple) -> PickKey:
+    """Soonest day, then the method the rules prefer, then the nearest team."""
+    return lambda opt, start: (start // TICKS_PER_DAY, prefer.index(opt.method), opt.distance_m, opt.team)
+
+
+def wspt_schedule(problem: Problem) -> Schedule:
+    """Sectors by weight per day of work, each to the team that finishes it first."""
+    began = time.perf_counter()
+    b = _Builder(problem)
+    waiting = {h: set(b.preds[h]) & set(b.members) for h in b.members}
+
+    def ratio(s: int) -> float:
+        return -problem.weight(s) / min(o.ticks for o in problem.options[s])
+
+    ready = [(ratio(s), s) for h, w in waiting.items() if not w for s in b.members[h]]
+    heapq.heapify(ready)
+    placed: set[int] = set()
+    while len(placed) < len(problem.workable):
+        if not ready:  # a cycle of roads: release the rest
+            ready = [(ratio(s), s) for s in problem.workable if s not in placed]
+            heapq.heapify(ready)
+        _, s = heapq.heappop(ready)
+        if s in placed:
+            continue
+        placed.add(s)
+        for h in b.place(s, lambda opt, start: (start + opt.ticks, opt.distance_m, opt.team)):
+            for then in b.open_after(h, waiting):
+                for t in b.members[then]:
+                    heapq.heappush(ready, (ratio(t), t))
+    return b.schedule("wspt", began)

@@ -1,0 +1,157 @@
+"""The scheduling problem: sectors to work, teams, who may work what and how long it takes.
+
+Built once from the planner's earlier steps (priorities, sectors, methods) and shared
+by the greedy plan, the CP-SAT plan and the forecast, so all three answer exactly the
+same question. Time runs in working days cut into ``TICKS_PER_DAY`` ticks; a team with a
+shorter day (dogs) or a long drive from base gets through less of a sector per day.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from shapely import STRtree
+from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
+
+from sapper.model.enums import ItemCategory, Method, TeamKind
+from sapper.plan.methods import Decision, method_for
+from sapper.plan.productivity import Productivity, WorkDay
+
+TICKS_PER_DAY = 48  # a tick is 1/48 of a working day (10 minutes of an 8-hour day)
+
+
+@dataclass
+class WorkSector:
+    index: int
+    hazard_id: int
+    label: str
+    geometry: BaseGeometry  # metres
+    area_m2: float  # still to work (after work already reported)
+    score: float  # priority score of its hazard
+    decision: Decision
+    items: dict[ItemCategory, float] = field(default_factory=dict)  # expected items still in it
+    safety_m: float = 25.0  # keep other teams this far while it is worked (IMAS 10.20)
+    danger_m: float = 0.0  # demolition danger radius (UN SaferGuard)
+
+
+@dataclass
+class WorkTeam:
+    index: int
+    team_id: int
+    name: str
+    kind: TeamKind
+    methods: tuple[Method, ...]
+    base: Point | None  # metres
+    personnel: int
+    lane_width_m: float
+    day: WorkDay
+
+
+@dataclass(frozen=True)
+class Option:
+    """One team able to work one sector: its method and how long it takes."""
+
+    team: int
+    method: Method
+    search_h: float  # hours of searching at the most likely rate
+    handling_h: float  # hours of dealing with the expected items
+    day_h: float  # hours of work per day once travel is taken off
+    distance_m: float  # base to sector
+
+    @property
+    def days(self) -> float:
+        return (self.search_h + self.handling_h) / self.day_h
+
+    @property
+    def ticks(self) -> int:
+        return max(1, math.ceil(self.days * TICKS_PER_DAY - 1e-9))
+
+
+@dataclass
+class Problem:
+    sectors: list[WorkSector]
+    teams: list[WorkTeam]
+    options: list[list[Option]]  # per sector, fastest first
+    conflicts: list[tuple[int, int]]  # sectors never worked at the same time
+    precedence: list[tuple[int, int]]  # (hazard first, hazard after)
+    unworkable: dict[int, str] = field(default_factory=dict)  # sector -> why no team may work it
+
+    @property
+    def workable(self) -> list[int]:
+        return [s.index for s in self.sectors if self.options[s.index]]
+
+    def weight(self, sector: int) -> float:
+        """What an early finish of this sector is worth: priority score x hectares."""
+        s = self.sectors[sector]
+        return s.score * s.area_m2 / 10_000.0
+
+    def option(self, sector: int, team: int) -> Option | None:
+        for opt in self.options[sector]:
+            if opt.team == team:
+                return opt
+        return None
+
+    def sectors_of(self, hazard_id: int) -> list[int]:
+        return [s.index for s in self.sectors if s.hazard_id == hazard_id]
+
+
+def team_options(sector: WorkSector, teams: Sequence[WorkTeam], prod: Productivity) -> list[Option]:
+    """Every team whose methods the sector's rules allow, with its duration; fastest first."""
+    out = []
+    handling = prod.handling_hours(sector.items)
+    for team in teams:
+        method = method_for(team.methods, sector.decision)
+        if method is None or method not in prod.search:
+            continue
+        distance = float(shapely.distance(team.base, sector.geometry)) if team.base is not None else 0.0
+        search = prod.search_hours(method, sector.area_m2, team.personnel, team.day.hours)
+        out.append(Option(team.index, method, search, handling, prod.work_hours_per_day(team.kind, distance), distance))
+    return sorted(out, key=lambda o: (o.days, o.distance_m, o.team))
+
+
+def why_unworkable(sector: WorkSector, teams: Sequence[WorkTeam]) -> str:
+    allowed = ", ".join(m.value for m in sector.decision.allowed) or "no search method"
+    have = sorted({m.value for t in teams for m in t.methods})
+    forbidden = "; ".join(f"no {m.value}: {why}" for m, why in sector.decision.forbidden.items())
+    text = f"allowed: {allowed}; teams offer: {', '.join(have) or 'nothing'}"
+    return f"{text}; {forbidden}" if forbidden else text
+
+
+def find_conflicts(sectors: Sequence[WorkSector]) -> list[tuple[int, int]]:
+    """Pairs of sectors closer than the larger of their safety distances (IMAS 10.20)."""
+    if len(sectors) < 2:
+        return []
+    geoms = np.array([s.geometry for s in sectors], dtype=object)
+    reach = max(s.safety_m for s in sectors)
+    tree = STRtree(geoms)
+    left, right = tree.query(geoms, predicate="dwithin", distance=reach)
+    keep = left < right
+    left, right = left[keep], right[keep]
+    dist = shapely.distance(geoms[left], geoms[right])
+    need = np.maximum([sectors[i].safety_m for i in left], [sectors[j].safety_m for j in right])
+    close = dist < need
+    return sorted(zip(left[close].tolist(), right[close].tolist()))
+
+
+def build_problem(
+    sectors: list[WorkSector],
+    teams: list[WorkTeam],
+    prod: Productivity,
+    hazard_links: dict[int, list[int]],
+) -> Problem:
+    """Options, conflicts and precedence for sectors and teams (indices must be 0..n-1)."""
+    options = [team_options(s, teams, prod) for s in sectors]
+    unworkable = {s.index: why_unworkable(s, teams) for s in sectors if not options[s.index]}
+    workable_hazards = {s.hazard_id for s in sectors if options[s.index]}
+    precedence = [
+        (road, other)
+        for road, reached in hazard_links.items()
+        for other in reached
+        if road in workable_hazards and other in workable_hazards
+    ]
+    return Problem(sectors, teams, options, find_conflicts(sectors), sorted(precedence), unworkable)

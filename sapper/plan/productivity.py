@@ -1,0 +1,133 @@
+"""How long work takes: search rates per method, working days, travel and item handling.
+
+Rates are distributions from cited figures (data/productivity.toml). The plan uses the
+most likely figure (the mode); the forecast draws from the whole range.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from sapper.model.enums import Contamination, ItemCategory, Method, TeamKind
+from sapper.plan.datafiles import DataFileError, Section, Triangular, load
+
+SEARCH_METHODS = (Method.MANUAL, Method.BAC, Method.DOG, Method.ROBOT, Method.MECHANICAL)
+UNITS = ("m2_per_person_day", "m2_per_team_day", "m2_per_hour")
+# A team never has less than this share of its day left for work after travel.
+MIN_WORK_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class SearchRate:
+    unit: str
+    rate: Triangular
+    source: str
+
+    def per_hour(self, value: float, personnel: int, day_hours: float) -> float:
+        """A rate in this method's unit as square metres per working hour of the team."""
+        if self.unit == "m2_per_person_day":
+            return value * personnel / day_hours
+        if self.unit == "m2_per_team_day":
+            return value / day_hours
+        return value
+
+
+@dataclass(frozen=True)
+class WorkDay:
+    start_h: float  # clock hour the team leaves base
+    hours: float  # hours on the job, travel included
+
+
+@dataclass(frozen=True)
+class Productivity:
+    search: dict[Method, SearchRate]
+    days: dict[TeamKind, WorkDay]
+    speed_kmh: float
+    setup_h: float
+    sector_sigma: float
+    default_items_per_ha: float
+    handling: dict[ItemCategory, Triangular]
+    mix: dict[Contamination, dict[ItemCategory, float]]
+
+    def day(self, kind: TeamKind) -> WorkDay:
+        return self.days.get(kind) or self.days.get(TeamKind.MANUAL) or WorkDay(6.0, 7.0)
+
+    def search_hours(self, method: Method, area_m2: float, personnel: int, day_hours: float) -> float:
+        """Hours for a team to search ``area_m2`` at the most likely rate."""
+        rate = self.search[method]
+        return area_m2 / rate.per_hour(rate.rate.mode, personnel, day_hours)
+
+    def handling_hours(self, items: dict[ItemCategory, float]) -> float:
+        """Most likely hours to deal with the expected items."""
+        return sum(n * self.handling[cat].mode for cat, n in items.items() if cat in self.handling)
+
+    def travel_hours(self, distance_m: float) -> float:
+        """Daily overhead: to the sector and back, plus setting out."""
+        return 2.0 * distance_m / 1000.0 / self.speed_kmh + self.setup_h
+
+    def work_hours_per_day(self, kind: TeamKind, distance_m: float) -> float:
+        day = self.day(kind)
+        return max(day.hours - self.travel_hours(distance_m), MIN_WORK_SHARE * day.hours)
+
+
+def _clock(section: Section, key: str) -> float:
+    text = section.text(key)
+    try:
+        hours, minutes = text.split(":")
+        value = int(hours) + int(minutes) / 60.0
+    except ValueError:
+        raise DataFileError(section.where, f"{key}: {text!r} is not a time HH:MM") from None
+    if not 0 <= value < 24:
+        raise DataFileError(section.where, f"{key}: {text!r} is not a time of day")
+    return value
+
+
+def _rate(section: Section, key: str) -> SearchRate:
+    sub = section.section(key)
+    unit = sub.text("unit")
+    if unit not in UNITS:
+        raise DataFileError(sub.where, f"unit {unit!r} is not one of {', '.join(UNITS)}")
+    rate = section.triangular(key)
+    if rate.low <= 0:
+        raise DataFileError(sub.where, "a rate must be above zero")
+    return SearchRate(unit, rate, sub.text("source", ""))
+
+
+def _day(section: Section, key: str) -> WorkDay:
+    sub = section.section(key)
+    hours = sub.number("hours")
+    if not 0 < hours <= 24:
+        raise DataFileError(sub.where, f"hours {hours:g} is not within a day")
+    return WorkDay(_clock(sub, "start"), hours)
+
+
+def _mix(section: Section, key: str) -> dict[ItemCategory, float]:
+    shares = section.section(key).entries(ItemCategory, lambda s, k: s.number(k))
+    total = sum(shares.values())
+    if total <= 0:
+        raise DataFileError(section.where, f"{key}: shares add up to nothing")
+    return {cat: share / total for cat, share in shares.items()}
+
+
+def load_productivity(path: str | Path | None = None) -> Productivity:
+    data = load("productivity.toml", path)
+    search = data.mapping("search", Method, _rate)
+    missing = [m.value for m in SEARCH_METHODS if m not in search]
+    if missing:
+        raise DataFileError(data.where, f"[search] has no rate for {', '.join(missing)}")
+    travel = data.section("travel")
+    speed = travel.number("speed_kmh")
+    if speed <= 0 or math.isnan(speed):
+        raise DataFileError(travel.where, "speed_kmh must be above zero")
+    return Productivity(
+        search=search,
+        days=data.mapping("day", TeamKind, _day),
+        speed_kmh=speed,
+        setup_h=travel.number("setup_hours"),
+        sector_sigma=data.section("variability").number("sector_sigma"),
+        default_items_per_ha=data.section("items").number("default_per_ha"),
+        handling=data.mapping("handling", ItemCategory, lambda s, k: s.triangular(k)),
+        mix=data.mapping("mix", Contamination, _mix),
+    )
