@@ -36,6 +36,9 @@ def cells(segments: Segments, part_of_line: np.ndarray) -> Cells:
     if n == 0:
         return Cells(np.empty(0, dtype=np.int64), np.zeros(1, dtype=np.int64))
     link = _links(segments, part_of_line)
+    if np.all(np.diff(segments.line) > 0):  # one piece a line: cells are runs, no two interleave
+        first = np.flatnonzero(link < 0)
+        return Cells(np.arange(n), np.append(first, n))
     # Follow the links down to the bottom piece of each stack (pointer jumping).
     root = np.where(link >= 0, link, np.arange(n))
     while True:

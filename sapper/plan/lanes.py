@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import shapely
@@ -28,13 +29,13 @@ from sapper.plan.geom_route import Router
 from sapper.plan.geom_scan import Edges, Segments, from_frame, pass_positions, polygon_edges, scan, to_frame
 from sapper.plan.geom_shapes import candidate_angles, free_area
 
-# Defaults when the caller names no asset: the Uran-6 profile below.
-DEFAULT_SPEED_M_PER_H = 300.0
+# Defaults when the caller names no asset: the Uran-6 profile below (assumptions, see there).
+DEFAULT_SPEED_M_PER_H = 475.0
 DEFAULT_TURN_TIME_S = 60.0
 GRID_M = 1e-6  # precision of the coverage overlays, metres
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LanePlan:
     """The lanes of one sector in driving order, the moves between them, and what they cost.
 
@@ -46,18 +47,46 @@ class LanePlan:
     between two passes. Edges along or across the lanes are covered exactly, so a
     rectangle swept along a side is covered in full. :meth:`uncovered` gives the exact
     remainder, for a manual team to finish.
+
+    Moves between lanes stay inside ``area`` and go round obstacles; only a move between
+    separate parts of a sector leaves it (still going round the obstacles).
     """
 
     area: BaseGeometry
-    lanes: tuple[LineString, ...]
-    connections: tuple[LineString, ...]  # connections[i] joins lanes[i] to lanes[i + 1]
-    path: LineString
+    starts: np.ndarray = field(repr=False)  # (n, 2) where each lane begins, in driving order
+    ends: np.ndarray = field(repr=False)  # (n, 2) where each lane ends
+    bends: dict[int, np.ndarray] = field(repr=False)  # corners of move i where it goes round an obstacle
     lane_width: float
     overlap: float
     angle: float
     lane_length_m: float
     connection_length_m: float
     estimated_hours: float
+
+    @cached_property
+    def lanes(self) -> tuple[LineString, ...]:
+        """The lanes in driving order, each drawn in its driving direction."""
+        return tuple(shapely.linestrings(np.stack([self.starts, self.ends], axis=1)).tolist())
+
+    @cached_property
+    def connections(self) -> tuple[LineString, ...]:
+        """``connections[i]`` joins the end of ``lanes[i]`` to the start of ``lanes[i + 1]``."""
+        a, b = self.ends[:-1], self.starts[1:]
+        moves = shapely.linestrings(np.stack([a, b], axis=1)) if len(a) else np.empty(0, dtype=object)
+        for i, mid in self.bends.items():
+            moves[i] = shapely.linestrings(np.vstack([a[i], mid, b[i]]))
+        return tuple(moves.tolist())
+
+    @cached_property
+    def path(self) -> LineString:
+        """The whole drive as one line: lane, move, lane, ..."""
+        if len(self.starts) == 0:
+            return LineString()
+        coords = np.stack([self.starts, self.ends], axis=1).reshape(-1, 2)
+        if self.bends:
+            where = np.concatenate([np.full(len(mid), 2 * i + 2) for i, mid in self.bends.items()])
+            coords = np.insert(coords, where, np.concatenate(list(self.bends.values())), axis=0)
+        return shapely.linestrings(coords)
 
     @property
     def length_m(self) -> float:
@@ -67,7 +96,7 @@ class LanePlan:
     @property
     def turns(self) -> int:
         """Number of moves from one lane to the next."""
-        return len(self.connections)
+        return max(len(self.starts) - 1, 0)
 
     @property
     def spacing(self) -> float:
@@ -112,6 +141,8 @@ class LaneProfile:
         }
 
 
+# Speeds are area rates divided by the effective lane (width minus overlap); the area
+# rates are the most likely figures of the planner's productivity table.
 PROFILES: dict[str, LaneProfile] = {
     p.name: p
     for p in (
@@ -122,30 +153,31 @@ PROFILES: dict[str, LaneProfile] = {
             DEFAULT_SPEED_M_PER_H,
             DEFAULT_TURN_TIME_S,
             2000.0,
-            "1.75 m lane: published Palmyra 2016 figures (DESIGN.md). Overlap 0.25 m, 300 m/h "
-            "(about 450 m2/h), 60 s a turn and 2 km/h transit are assumptions.",
+            "1.75 m lane: published Palmyra 2016 figures (DESIGN.md). 475 m/h: 5,000 m2 in a 7-hour day "
+            "over a 1.5 m effective lane, ASSUMPTION from press reports of up to one hectare a day. "
+            "Overlap 0.25 m, 60 s a turn and 2 km/h between lanes: ASSUMPTIONS.",
         ),
         LaneProfile(
             "mv-4",
             1.7,
             0.2,
-            1000.0,
+            533.0,
             45.0,
             3000.0,
-            "MV-4 up to about 1,500 m2/h (DESIGN.md; Ukrainian Ministry of Economy trial): "
-            "1,000 m/h on a 1.5 m effective lane. Flail width 1.7 m, overlap 0.2 m, 45 s a turn "
-            "and 3 km/h transit are assumptions.",
+            "MV-4 up to about 1,500 m2/h (DESIGN.md); 800 m2/h most likely (ASSUMPTION) over a 1.5 m "
+            "effective lane gives 533 m/h. Flail width 1.7 m, overlap 0.2 m, 45 s a turn and 3 km/h "
+            "between lanes: ASSUMPTIONS.",
         ),
         LaneProfile(
             "manual",
             1.0,
             0.0,
-            5.0,
+            2.86,
             0.0,
             2000.0,
-            "1 m lane per deminer (DESIGN.md, e.g. Sudan). 10-50 m2 per deminer-day (HALO Trust): "
-            "30 m2 over a 6-hour working day gives 5 m/h (the mid-point and the 6 hours are "
-            "assumptions). Walking back over cleared ground at 2 km/h is an assumption.",
+            "1 m lane per deminer (DESIGN.md, e.g. Sudan). 10-50 m2 per deminer-day (HALO Trust), "
+            "5-20 m2 in full clearance (Palmyra reports): 20 m2 over a 7-hour day gives 2.86 m/h "
+            "(ASSUMPTION). Walking back over cleared ground at 2 km/h: ASSUMPTION.",
         ),
     )
 }
@@ -259,23 +291,21 @@ def _assemble(area, obstacles, sweep: _Sweep, order, width: float, overlap: floa
     ax, ay = from_frame(xa, y, sweep.angle, sweep.origin)
     bx, by = from_frame(xb, y, sweep.angle, sweep.origin)
     starts, ends = np.column_stack([ax, ay]), np.column_stack([bx, by])
-    lanes = shapely.linestrings(np.stack([starts, ends], axis=1))
     # A move between two points of one boundary edge runs along that edge: inside, no test needed.
     bends = _bends(area, obstacles, ends[:-1], starts[1:], same_edge=eb[:-1] == ea[1:])
-    moves, move_lengths = _move_lines(ends[:-1], starts[1:], bends)
     lane_len = float(np.abs(xb - xa).sum())
-    move_len = float(move_lengths.sum())
+    move_len = _moves_length(ends[:-1], starts[1:], bends)
     return LanePlan(
         area=area,
-        lanes=tuple(lanes.tolist()),
-        connections=tuple(moves.tolist()),
-        path=shapely.linestrings(_path_coords(starts, ends, bends)),
+        starts=starts,
+        ends=ends,
+        bends=bends,
         lane_width=width,
         overlap=overlap,
         angle=sweep.angle,
         lane_length_m=lane_len,
         connection_length_m=move_len,
-        estimated_hours=pace.hours(lane_len, move_len, len(moves)),
+        estimated_hours=pace.hours(lane_len, move_len, len(starts) - 1),
     )
 
 
@@ -310,30 +340,17 @@ def _ground_between(area, obstacles) -> BaseGeometry:
     return shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad).difference(blocked)
 
 
-def _move_lines(a: np.ndarray, b: np.ndarray, bends: dict[int, np.ndarray]):
-    """The moves as LineStrings and their lengths."""
+def _moves_length(a: np.ndarray, b: np.ndarray, bends: dict[int, np.ndarray]) -> float:
     lengths = np.hypot(*(b - a).T)
-    if not bends:
-        return shapely.linestrings(np.stack([a, b], axis=1)), lengths
-    moves = shapely.linestrings(np.stack([a, b], axis=1))
     for i, mid in bends.items():
         pts = np.vstack([a[i], mid, b[i]])
-        moves[i] = shapely.linestrings(pts)
-        lengths[i] = float(np.hypot(*np.diff(pts, axis=0).T).sum())
-    return moves, lengths
-
-
-def _path_coords(starts: np.ndarray, ends: np.ndarray, bends: dict[int, np.ndarray]) -> np.ndarray:
-    """One point sequence for the whole drive: lane, move, lane, ..."""
-    coords = np.stack([starts, ends], axis=1).reshape(-1, 2)
-    if not bends:
-        return coords
-    where = np.concatenate([np.full(len(mid), 2 * i + 2) for i, mid in bends.items()])
-    return np.insert(coords, where, np.concatenate(list(bends.values())), axis=0)
+        lengths[i] = np.hypot(*np.diff(pts, axis=0).T).sum()
+    return float(lengths.sum())
 
 
 def _empty(area, width, overlap, angle) -> LanePlan:
-    return LanePlan(area, (), (), LineString(), width, overlap, angle, 0.0, 0.0, 0.0)
+    nothing = np.empty((0, 2))
+    return LanePlan(area, nothing, nothing, {}, width, overlap, angle, 0.0, 0.0, 0.0)
 
 
 def _check(width, overlap, speed, turn_time, transit) -> None:
