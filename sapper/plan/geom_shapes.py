@@ -25,7 +25,11 @@ def free_area(area: BaseGeometry, obstacles: Sequence[BaseGeometry] = (), what: 
         _check_polygonal(obstacle, f"obstacle {i + 1}")
     free = area
     if len(obstacles):
-        free = shapely.difference(area, shapely.union_all(list(obstacles)))
+        found = np.empty(len(obstacles), dtype=object)
+        found[:] = list(obstacles)
+        near = found[shapely.intersects(found, area)]  # a city's ruins, most far from this sector
+        if len(near):
+            free = shapely.difference(area, shapely.union_all(near))
     parts = as_multipolygon(free) if not isinstance(free, (Polygon, MultiPolygon)) else free
     parts = shapely.remove_repeated_points(parts)  # a repeated corner would hide a reflex corner
     if parts.is_empty:
