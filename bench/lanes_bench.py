@@ -158,7 +158,7 @@ def main() -> None:
             ratio_t = f"{ours_t / t:.2f}" if name != "sapper" else ""
             ratio_l = f"{ours['length_m'] / m['length_m']:.3f}" if name != "sapper" else ""
             row = (
-                f"| {case.name} | {name} | {t * 1000:.1f} | {m['length_m']:,.0f} | {m['coverage']:.2%} "
+                f"| {case.name} | {name} | {t * 1000:.2f} | {m['length_m']:,.0f} | {m['coverage']:.2%} "
                 f"| {m['in_obstacles_m']:.1f} | {ratio_t} | {ratio_l} |"
             )
             lines.append(row)
