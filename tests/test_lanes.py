@@ -159,6 +159,7 @@ def test_profiles_cite_their_figures():
         ({"lane_width": 2, "overlap": -0.1}, "overlap"),
         ({"lane_width": 2, "speed_m_per_h": 0}, "speed"),
         ({"lane_width": 2, "turn_time_s": -1}, "turn time"),
+        ({"lane_width": 2, "angle": float("inf")}, "lane angle"),
     ],
 )
 def test_bad_settings_are_refused_with_the_reason(kwargs, message):

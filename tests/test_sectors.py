@@ -110,6 +110,7 @@ def test_nothing_left_after_obstacles_gives_no_sectors():
         (box(0, 0, 10, 10), {"width": 0}, "sector width"),
         (box(0, 0, 10, 10), {"length": -5}, "sector length"),
         (box(0, 0, 10, 10), {"min_area": -1}, "minimum sector area"),
+        (box(0, 0, 10, 10), {"angle": float("nan")}, "sector angle"),
         (Point(0, 0), {}, "Polygon or MultiPolygon"),
         (Polygon([(0, 0), (10, 10), (10, 0), (0, 10)]), {}, "invalid geometry"),
         (box(0, 0, 10, 10), {"obstacles": [LineString([(0, 0), (1, 1)])]}, "obstacle 1"),

@@ -205,6 +205,8 @@ def plan_lanes(
     ``start``: where the asset stands; the nearest cell corner is swept first.
     """
     _check(lane_width, overlap, speed_m_per_h, turn_time_s, transit_speed_m_per_h)
+    if angle is not None and not math.isfinite(angle):
+        raise SapperError(f"lane angle must be a number of degrees, not {angle!r}")
     pace = _Pace(speed_m_per_h, turn_time_s, transit_speed_m_per_h or speed_m_per_h)
     area = free_area(sector, obstacles)
     spacing = lane_width - overlap

@@ -73,6 +73,8 @@ def split_into_sectors(
         min_area = MIN_AREA_SHARE * width * length
     if not min_area >= 0:
         raise SapperError(f"minimum sector area must be 0 m2 or more, not {min_area!r}")
+    if angle is not None and not math.isfinite(angle):
+        raise SapperError(f"sector angle must be a number of degrees, not {angle!r}")
     free = free_area(area, obstacles)
     if free.is_empty:
         return []
