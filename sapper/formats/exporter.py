@@ -27,6 +27,7 @@ import shapely
 from sapper.formats.csvfile import write_csv
 from sapper.formats.geoms import TYPE_IDS, from_wgs84, parse_crs
 from sapper.formats.names import short_name
+from sapper.formats.wkt import to_wkt_many
 from sapper.model.errors import SapperError
 from sapper.store.register import Register
 from sapper.store.schema import BOOLEAN, DATE, GEOMETRY, INTEGER, LAYERS, REAL, Layer
@@ -239,7 +240,7 @@ def _write_csv(
             row += ["", ""] if x != x else [repr(x), repr(y)]
     elif geoms is not None:
         columns.append("wkt")
-        for row, text in zip(rows, shapely.to_wkt(geoms, rounding_precision=-1).tolist()):
+        for row, text in zip(rows, to_wkt_many(geoms)):
             row.append(text or "")
     write_csv(path, columns, rows)
 

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import shapely
 
 from sapper.formats.csvfile import write_csv
 from sapper.formats.source import Source
 from sapper.formats.values import plain
+from sapper.formats.wkt import to_wkt_many
 
 
 def default_rejects_path(path: str | Path) -> Path:
@@ -32,7 +32,7 @@ def write_rejects(path: Path, source: Source, rows: Sequence[int], problems: dic
     with_geometry = source.has_geometry
     if with_geometry:
         header.append("wkt")
-        wkts = shapely.to_wkt(source.geometries[index], rounding_precision=-1) if len(index) else []
+        wkts = to_wkt_many(source.geometries[index])
     out = []
     for j, i in enumerate(index):
         line = [source.label(int(i)), problems[int(i)], *(_text(column[j]) for column in columns)]
