@@ -63,7 +63,7 @@ def page_features(lay: Layer, backend: SqlBackend, rows: list[tuple[int, dict[st
     """Feature texts of a page, built without a dict per geometry."""
     geometries = geojson_texts(backend, [raw for _, _, raw in rows]) if lay.geometry_type else ["null"] * len(rows)
     return [
-        f'{{"type":"Feature","id":{rid},"geometry":{geom},"properties":{dumps(properties(values))}}}'
+        f'{{"type":"Feature","id":{rid},"geometry":{geom},"properties":{dumps(values)}}}'
         for (rid, values, _), geom in zip(rows, geometries)
     ]
 

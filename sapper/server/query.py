@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sapper.store.schema import Layer
+from sapper.store.schema import BOOLEAN, DATE, DATETIME, Layer
 from sapper.store.sql import BBox, SqlBackend, q
 
 
@@ -52,10 +52,11 @@ def where_sql(backend: SqlBackend, lay: Layer, flt: Filter) -> tuple[str, list[A
 def select(
     backend: SqlBackend, lay: Layer, flt: Filter, *, limit: int | None = None, offset: int = 0
 ) -> list[tuple[int, dict[str, Any], Any]]:
-    """Rows as (id, attribute values, stored geometry value), in id order.
+    """Rows as (id, attribute values as JSON has them, stored geometry value), in id order.
 
-    The geometry stays as the database returned it (GeoPackage binary or WKB) so the caller
-    can convert a whole page at once.
+    Values are ready for JSON (dates as ISO text, booleans as booleans) without a round trip
+    through Python dates; the geometry stays as the database returned it (GeoPackage binary
+    or WKB) so the caller can convert a whole page at once.
     """
     attrs = lay.attribute_columns
     cols = [q("id"), *(q(c.name) for c in attrs)]
@@ -65,12 +66,24 @@ def select(
     sql = f"SELECT {', '.join(cols)} FROM {q(lay.name)}{clause} ORDER BY {q('id')}"
     if limit is not None:
         sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
-    decode = backend.decode_value
+    names = [c.name for c in attrs]
+    plan = [(i, _JSON_READY[c.kind]) for i, c in enumerate(attrs, start=1) if c.kind in _JSON_READY]
     out = []
     for raw in backend.execute(sql, params).fetchall():
-        values = {c.name: decode(c, v) for c, v in zip(attrs, raw[1 : 1 + len(attrs)])}
+        values = dict(zip(names, raw[1:]))
+        for i, convert in plan:
+            if raw[i] is not None:
+                values[names[i - 1]] = convert(raw[i])
         out.append((int(raw[0]), values, raw[-1] if lay.geometry_type else None))
     return out
+
+
+def _iso(value: Any) -> str:
+    return value if isinstance(value, str) else value.isoformat()
+
+
+# What a column's stored value needs to become its JSON value (others go as they are).
+_JSON_READY = {BOOLEAN: bool, DATE: _iso, DATETIME: _iso}
 
 
 def count(backend: SqlBackend, lay: Layer, flt: Filter) -> int:
