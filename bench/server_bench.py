@@ -16,8 +16,8 @@ sapper is asked with a bearer token (as its users are); pygeoapi has no accounts
 pygeoapi needs GDAL's Python bindings; on Debian they come with the system Python
 (``python3-gdal``), so pygeoapi runs from a virtual environment that sees them:
 
-    python3 -m venv --system-site-packages bench/.pygeoapi
-    bench/.pygeoapi/bin/pip install pygeoapi starlette uvicorn
+    python3 -m venv --system-site-packages bench/data/pygeoapi-venv
+    bench/data/pygeoapi-venv/bin/pip install pygeoapi starlette uvicorn
 
 (or name another interpreter with --pygeoapi-python). Without it the sapper side runs alone.
 The data is synthetic (an assumption, not a survey): items scattered around Tadmur.
@@ -46,7 +46,7 @@ from shapely import points
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "server"
 README = HERE / "README.md"
-DEFAULT_PYGEOAPI = HERE / ".pygeoapi" / "bin" / "python"
+DEFAULT_PYGEOAPI = HERE / "data" / "pygeoapi-venv" / "bin" / "python"
 TOWN = (38.272, 34.556)  # Tadmur town centre
 WINDOW_M = 250.0  # half the side of a query window, metres
 METRES_PER_DEGREE = 111_320.0
