@@ -105,12 +105,15 @@ class LanePlan:
     def covered(self) -> BaseGeometry:
         """Ground under the lanes' footprints (each lane buffered by half the width, flat ends).
 
-        The union is snapped to a micrometre grid: thousands of abutting footprints
-        otherwise trip floating-point overlay into dropping some of them.
+        The union is snapped to a micrometre grid (thousands of abutting footprints
+        otherwise trip floating-point overlay into dropping some of them), and each
+        footprint is two grid steps wider so that abutting ones overlap instead of
+        leaving zero-width seams.
         """
         if not self.lanes:
             return Polygon()
-        footprints = shapely.buffer(np.array(self.lanes, dtype=object), self.lane_width / 2.0, cap_style="flat")
+        half = self.lane_width / 2.0 + 2 * GRID_M
+        footprints = shapely.buffer(np.array(self.lanes, dtype=object), half, cap_style="flat")
         return shapely.union_all(footprints, grid_size=GRID_M)
 
     def uncovered(self) -> BaseGeometry:
