@@ -372,9 +372,11 @@ def main(argv: list[str] | None = None) -> int:
     print(result)
     if args.readme:
         cpus = os.cpu_count()
+        load1, load5, _ = os.getloadavg()
         note = textwrap.dedent(f"""\
             {args.items:,} items, windows of {2 * WINDOW_M:.0f} m, `limit=100`, {args.duration:g} s per run,
-            {args.workers} worker process(es) per server, {cpus} cores shared by both servers and the load generator.
+            {args.workers} worker process(es) per server, {cpus} cores shared by both servers and the load generator;
+            load average at the end {load1:.1f} (1 min), {load5:.1f} (5 min): other work on the machine shows here.
             Command: `python bench/server_bench.py{' --readme' if args.readme else ''}`.
             """)  # fmt: skip
         write_readme(note + "\n" + result)

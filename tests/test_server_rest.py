@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -149,3 +150,38 @@ def test_history_of_a_record_and_of_a_restricted_one(api: Served) -> None:
         assert sup.get("/api/history/rocket/1").status_code == 404
     with api.client("ngo") as ngo:
         assert ngo.get(f"/api/history/hazard/{api.demo.secret_hazard}").status_code == 200
+
+
+def _wait_for_plan(client: Any, url: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 120
+    while True:
+        plan = client.get(url).json()
+        if plan["status"] in ("done", "failed") or time.monotonic() > deadline:
+            return plan
+        time.sleep(0.2)
+
+
+def test_plans_run_in_the_background_list_and_compare(api: Served) -> None:
+    quick = {"start": "2016-04-10", "time_limit_s": 1, "runs": 100}
+    with api.client("viewer") as viewer:
+        assert viewer.post("/api/plans", json=quick).status_code == 403
+    with api.client("super") as sup, api.client("ngo") as ngo:
+        assert sup.post("/api/plans", json={**quick, "runs": 10}).status_code == 400
+        first = sup.post("/api/plans", json=quick)
+        assert first.status_code == 202 and first.json()["status"] in ("queued", "running")
+        second = sup.post("/api/plans", json={**quick, "sector_width_m": 60, "sector_length_m": 100})
+        a = _wait_for_plan(sup, first.headers["location"])
+        b = _wait_for_plan(sup, second.headers["location"])
+        assert a["status"] == "done", a["error"]
+        assert b["status"] == "done", b["error"]
+        assert a["summary"]["finish"]["p50"] >= "2016-04-10"
+        assert str(api.demo.secret_hazard) not in a["summary"]["hazard_finish_p50"]  # not the supervisor's to see
+        assert a["summary"]["sectors"] > b["summary"]["sectors"]  # smaller sectors, more of them
+        assert [p["id"] for p in sup.get("/api/plans").json()][-2:] == [a["id"], b["id"]]
+        diff = sup.get("/api/plans/compare", params={"a": a["id"], "b": b["id"]}).json()
+        assert diff["sectors_more"] == b["summary"]["sectors"] - a["summary"]["sectors"]
+        assert set(diff["finish_days_later"]) == set(a["summary"]["finish"])
+        assert ngo.get(f"/api/plans/{a['id']}").status_code == 404  # another organisation's plan
+        assert sup.get("/api/plans/compare", params={"a": a["id"], "b": 99999}).status_code == 404
+        rep = sup.get("/api/sitrep", params={"on": "2016-04-10"}).json()
+        assert rep["forecast"]["plan"] == {"id": b["id"], "finish": b["summary"]["finish"]}

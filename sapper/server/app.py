@@ -22,7 +22,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from sapper.server import accounts_api, errors, ogc, ogc_edit, rest
+from sapper.server import accounts_api, errors, ogc, ogc_edit, plans, rest
 from sapper.server.context import Registers, Settings
 from sapper.server.features import dumps
 from sapper.server.html import page, table
@@ -42,6 +42,7 @@ def create_app(target: str, *, public: bool = False, token_days: float = 30.0) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        app.state.planner.pool.shutdown(wait=False, cancel_futures=True)
         registers.close_all()
 
     app = FastAPI(
@@ -55,10 +56,12 @@ def create_app(target: str, *, public: bool = False, token_days: float = 30.0) -
     )
     app.state.registers = registers
     app.state.settings = Settings(target=str(target), public=public, token_days=token_days)
+    app.state.planner = plans.Planner()
     errors.install(app)
     app.include_router(ogc.router())
     app.include_router(ogc_edit.router())
     app.include_router(rest.router)
+    app.include_router(plans.router)
     app.include_router(accounts_api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     has_ui = importlib.util.find_spec(UI_MODULE) is not None

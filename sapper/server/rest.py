@@ -159,5 +159,7 @@ def history(kind: str, record_id: PathId, request: Request) -> Response:
 @router.get("/sitrep", summary="Situation report: today and in total, by priority, forecast")
 def situation(request: Request, on: date | None = None) -> Response:
     user = reader(request)
-    report = sitrep(registers(request).get(), on or date.today(), visible_to(user))
+    latest = request.app.state.planner.latest_done(user)
+    plan = None if latest is None else {"id": latest.id, **(latest.summary or {})}
+    report = sitrep(registers(request).get(), on or date.today(), visible_to(user), plan)
     return json_response(dumps(report))

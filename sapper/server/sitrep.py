@@ -11,7 +11,7 @@ Measures that the register does not hold directly are derived, and say how:
 - Buildings checked: protected sites that are buildings (hospital, school, bakery, water,
   power, religious, monument, other) whose land has been released and that no hazard still
   touches.
-- Forecast: the latest stored plan's finish when plans are stored; otherwise the area
+- Forecast: the finish dates (percentiles) of the latest plan made, and, always, the area
   still hazardous divided by the mean area released per day over the last ``RATE_DAYS``.
 """
 
@@ -49,8 +49,13 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-def sitrep(reg: Register, on: date, organisation: str | None = None) -> dict[str, Any]:
-    """The situation report on day ``on`` as JSON-ready values (areas in m² and ha)."""
+def sitrep(
+    reg: Register, on: date, organisation: str | None = None, plan: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The situation report on day ``on`` as JSON-ready values (areas in m² and ha).
+
+    ``plan`` is the summary of the latest plan, whose forecast finish the report repeats.
+    """
     flt = Filter(organisation=organisation)
     land = _land(reg, on, flt)
     return {
@@ -61,7 +66,7 @@ def sitrep(reg: Register, on: date, organisation: str | None = None) -> dict[str
         "buildings_checked": _buildings(reg, flt),
         "items": _items(reg, on, flt),
         "priorities": _priorities(reg, flt),
-        "forecast": _forecast(reg, on, land),
+        "forecast": _forecast(on, land, plan),
     }
 
 
@@ -212,14 +217,13 @@ def _priorities(reg: Register, flt: Filter) -> list[dict[str, Any]]:
     return out
 
 
-def _forecast(reg: Register, on: date, land: dict[str, Any]) -> dict[str, Any]:
+def _forecast(on: date, land: dict[str, Any], plan: dict[str, Any] | None) -> dict[str, Any]:
     daily: dict[date, float] = land.pop("_daily")
     remaining = land["still_hazardous"]["m2"]
-    plan = latest_plan_finish(reg)
     since = on - timedelta(days=RATE_DAYS - 1)
     rate = sum(area for day, area in daily.items() if since <= day <= on) / RATE_DAYS
     out: dict[str, Any] = {
-        "plan": plan if plan is not None else "no plan yet",
+        "plan": {"id": plan.get("id"), "finish": plan["finish"]} if plan is not None else "no plan yet",
         "rate_m2_per_day": round(rate, 1),
         "rate_basis": f"mean area released per day over the {RATE_DAYS} days to {on.isoformat()}",
     }
@@ -230,14 +234,3 @@ def _forecast(reg: Register, on: date, land: dict[str, Any]) -> dict[str, Any]:
     else:
         out["at_recent_rate"] = None
     return out
-
-
-def latest_plan_finish(reg: Register) -> str | None:
-    """The forecast finish of the latest stored plan, once plans are stored in the register."""
-    try:
-        from sapper.plan.store import latest_plan  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    plan = latest_plan(reg)
-    finish = getattr(plan, "finish", None) if plan is not None else None
-    return None if finish is None else str(finish)

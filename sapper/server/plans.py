@@ -1,0 +1,218 @@
+"""Plans over the API: run the planner on the register as the user sees it, list the runs, compare two.
+
+A plan takes from a second to minutes (CP-SAT's time limit, the Monte Carlo forecast), so
+a run is queued to one background worker and the request answers 202 at once with the
+plan's id; the client reads ``/api/plans/{id}`` until it is done. The server keeps the
+plans it made in memory until it stops (storing plans in the register is the planner's
+business). A plan is made from the records its requester may see and shown to their
+organisation only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import Field
+
+from sapper.model.accounts import User
+from sapper.server.auth import reader, supervisor, visible_to
+from sapper.server.context import Registers, registers
+from sapper.server.errors import ApiError
+from sapper.server.features import dumps
+from sapper.server.models import Strict
+from sapper.server.web import json_response
+
+router = APIRouter(prefix="/api", tags=["Plans"])
+MAX_WAITING = 4
+KINDS = {"hazards": "hazard", "items": "item", "sites": "site", "teams": "team", "reports": "report"}
+
+
+class PlanRequest(Strict):
+    """What to plan with; defaults are quick enough for an operations room to wait for."""
+
+    start: date | None = Field(None, description="First working day (default: today)")
+    sector_width_m: Annotated[float, Field(ge=5, le=500)] = 30.0  # Palmyra 2016: 30 x 80 m sectors
+    sector_length_m: Annotated[float, Field(ge=5, le=500)] = 80.0
+    time_limit_s: Annotated[float, Field(ge=1, le=600)] = 10.0
+    runs: Annotated[int, Field(ge=50, le=5000)] = 500
+    rest_weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(default_factory=list, max_length=6)
+    lanes: bool = False
+
+
+@dataclass
+class PlanJob:
+    id: int
+    by: str
+    organisation: str
+    requested_at: datetime
+    request: dict[str, Any]
+    status: str = "queued"  # queued, running, done, failed
+    step: str = ""
+    error: str | None = None
+    summary: dict[str, Any] | None = None
+    finished_at: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "step": self.step,
+            "by": self.by,
+            "requested_at": self.requested_at.isoformat(timespec="seconds"),
+            "finished_at": self.finished_at.isoformat(timespec="seconds") if self.finished_at else None,
+            "request": self.request,
+            "error": self.error,
+            "summary": self.summary,
+        }
+
+
+@dataclass
+class Planner:
+    """The plans of one server and the single worker that makes them."""
+
+    jobs: dict[int, PlanJob] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="planner"))
+    ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def submit(self, regs: Registers, user: User, req: PlanRequest) -> PlanJob:
+        with self.lock:
+            waiting = sum(1 for j in self.jobs.values() if j.status in ("queued", "running"))
+            if waiting >= MAX_WAITING:
+                raise ApiError(429, f"{waiting} plans are queued or running already; try again when one is done")
+            job = PlanJob(next(self.ids), user.name, visible_to(user), datetime.now(UTC), req.model_dump(mode="json"))
+            self.jobs[job.id] = job
+        self.pool.submit(self._run, regs, job, req)
+        return job
+
+    def _run(self, regs: Registers, job: PlanJob, req: PlanRequest) -> None:
+        from sapper.plan.build import Inputs, Settings, make_plan
+
+        job.status = "running"
+        try:
+            reg = regs.get()
+            seen = {
+                name: [r for r in reg.list(kind) if not (r.restricted and r.organisation != job.organisation)]
+                for name, kind in KINDS.items()
+            }
+            releases = [r for r in reg.list("release") if not (r.restricted and r.organisation != job.organisation)]
+            settings = Settings(
+                start=req.start or date.today(),
+                sector_width_m=req.sector_width_m,
+                sector_length_m=req.sector_length_m,
+                time_limit_s=req.time_limit_s,
+                runs=req.runs,
+                rest_weekdays=tuple(sorted(set(req.rest_weekdays))),
+                lanes=req.lanes,
+            )
+
+            def progress(step: str, share: float) -> None:
+                job.step = f"{step} {share:.0%}" if share < 1 else step
+
+            plan = make_plan(Inputs(releases=releases, **seen), settings, progress)
+            job.summary = summarise(plan)
+            job.status = "done"
+        except (ValueError, KeyError) as exc:  # the planner's word on what it cannot plan
+            job.status, job.error = "failed", str(exc.args[0] if exc.args else exc)
+        except Exception as exc:  # a plan that fails must not take the server with it
+            job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
+        job.finished_at = datetime.now(UTC)
+
+    def visible(self, user: User) -> list[PlanJob]:
+        with self.lock:
+            return [j for j in self.jobs.values() if j.organisation == visible_to(user)]
+
+    def latest_done(self, user: User) -> PlanJob | None:
+        done = [j for j in self.visible(user) if j.status == "done"]
+        return done[-1] if done else None
+
+
+def summarise(plan: Any) -> dict[str, Any]:
+    """What an operations officer compares between plans: when, how much work, what is left idle."""
+    cal = plan.calendar
+    return {
+        "finish": {f"p{q}": d.isoformat() for q, d in sorted(plan.finish_dates.items())},
+        "working_days": {f"p{q}": round(v, 1) for q, v in sorted(plan.forecast.finish.items())},
+        "hazard_finish_p50": {
+            str(h): cal.finish_date(v.get(50, max(v.values()))).isoformat()
+            for h, v in sorted(plan.forecast.hazard_finish.items())
+        },
+        "sectors": len(plan.problem.sectors),
+        "unworkable_sectors": len(plan.problem.unworkable),
+        "team_days": len({(w.team, w.on) for w in plan.work}),
+        "solver": plan.schedule.solver,
+        "solver_status": plan.schedule.status,
+        "gap": None if plan.schedule.gap is None else round(plan.schedule.gap, 4),
+        "idle_teams": {str(k): v for k, v in plan.idle_teams.items()},
+    }
+
+
+def planner(request: Request) -> Planner:
+    return request.app.state.planner
+
+
+def _job(request: Request, user: User, plan_id: int) -> PlanJob:
+    job = next((j for j in planner(request).visible(user) if j.id == plan_id), None)
+    if job is None:
+        raise ApiError(404, f"plan {plan_id} does not exist")
+    return job
+
+
+@router.post("/plans", status_code=202, summary="Run the planner on the register (supervisor); answers at once")
+def run_plan(body: PlanRequest, request: Request) -> Response:
+    user = supervisor(request)
+    job = planner(request).submit(registers(request), user, body)
+    return json_response(dumps(job.as_dict()), status=202, Location=f"/api/plans/{job.id}")
+
+
+@router.get("/plans", summary="Plans made by this server for your organisation, newest last")
+def list_plans(request: Request) -> Response:
+    user = reader(request)
+    return json_response(dumps([j.as_dict() for j in planner(request).visible(user)]))
+
+
+@router.get("/plans/compare", summary="What changes from plan a to plan b")
+def compare_plans(
+    request: Request, a: Annotated[int, Query(ge=1, le=2**31)], b: Annotated[int, Query(ge=1, le=2**31)]
+) -> Response:
+    user = reader(request)
+    first, second = _job(request, user, a), _job(request, user, b)
+    for job in (first, second):
+        if job.summary is None:
+            raise ApiError(409, f"plan {job.id} is {job.status}; compare plans that are done")
+    return json_response(dumps(compare(first, second)))
+
+
+@router.get("/plans/{plan_id}", summary="One plan: its status while it runs, its summary when done")
+def get_plan(plan_id: Annotated[int, Path(ge=1, le=2**31)], request: Request) -> Response:
+    return json_response(dumps(_job(request, reader(request), plan_id).as_dict()))
+
+
+def compare(first: PlanJob, second: PlanJob) -> dict[str, Any]:
+    sa, sb = first.summary or {}, second.summary or {}
+
+    def days(x: str | None, y: str | None) -> int | None:
+        return None if x is None or y is None else (date.fromisoformat(y) - date.fromisoformat(x)).days
+
+    finish = {q: days(sa["finish"].get(q), sb["finish"].get(q)) for q in sorted(set(sa["finish"]) | set(sb["finish"]))}
+    hazards = set(sa["hazard_finish_p50"]) | set(sb["hazard_finish_p50"])
+    moved = {
+        h: days(sa["hazard_finish_p50"].get(h), sb["hazard_finish_p50"].get(h))
+        for h in sorted(hazards, key=lambda k: int(k))
+    }
+    return {
+        "a": first.id,
+        "b": second.id,
+        "finish_days_later": finish,
+        "team_days_more": sb["team_days"] - sa["team_days"],
+        "sectors_more": sb["sectors"] - sa["sectors"],
+        "hazard_finish_p50_days_later": moved,
+        "settings": {"a": first.request, "b": second.request},
+    }
