@@ -108,6 +108,18 @@ def test_buffered_obstacles_keep_the_machine_clear_of_a_ruin():
     assert plan.path.distance(ruin) >= 1.75 / 2 + 0.5 - TOL
 
 
+def test_a_part_walled_in_by_ruins_is_reached_straight_across_and_flagged():
+    # A courtyard: four walls close a 10 x 10 m yard inside a 40 x 40 m sector.
+    walls = [box(10, 10, 25, 15), box(20, 10, 25, 30), box(10, 25, 25, 30), box(10, 10, 15, 30)]
+    plan = plan_lanes(box(0, 0, 40, 40), 2.0, obstacles=walls, angle=0)
+    yard = box(15, 15, 20, 25)
+    assert any(lane.within(yard.buffer(TOL)) for lane in plan.lanes)
+    assert plan.walled_in  # into the yard and out again
+    blocked = shapely.union_all(walls).buffer(-TOL)
+    for i, move in enumerate(plan.connections):
+        assert move.intersects(blocked) == (i in plan.walled_in)
+
+
 def test_strip_narrower_than_a_lane_gets_one_pass_down_its_middle():
     plan = plan_lanes(box(0, 0, 100, 1.2), 1.75)
     assert len(plan.lanes) == 1
@@ -226,8 +238,11 @@ def test_lanes_cover_random_polygons_with_holes(case, width, overlap_share, angl
     assert free.buffer(TOL).covers(lanes)
     if isinstance(free, Polygon):
         assert free.buffer(TOL).covers(plan.path)
-    for ruin in ruins:
-        assert not plan.path.intersects(ruin.buffer(-TOL))
+    for i, move in enumerate(plan.connections):
+        crosses = any(move.intersects(ruin.buffer(-TOL)) for ruin in ruins)
+        assert crosses == (i in plan.walled_in)
+    for lane in plan.lanes:
+        assert not any(lane.intersects(ruin.buffer(-TOL)) for ruin in ruins)
     # Coverage: whatever the footprints miss lies within half a width of the boundary
     # (0.1 % slack for the polygonal approximation of the round buffer).
     strip = free.boundary.buffer(width / 2 * 1.001 + TOL, quad_segs=64)

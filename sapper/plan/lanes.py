@@ -49,7 +49,9 @@ class LanePlan:
     remainder, for a manual team to finish.
 
     Moves between lanes stay inside ``area`` and go round obstacles; only a move between
-    separate parts of a sector leaves it (still going round the obstacles).
+    separate parts of a sector leaves it (still going round the obstacles). A part that
+    obstacles wall in completely cannot be reached on the ground: the moves into and out
+    of it go straight across and are listed in ``walled_in``.
     """
 
     area: BaseGeometry
@@ -62,6 +64,7 @@ class LanePlan:
     lane_length_m: float
     connection_length_m: float
     estimated_hours: float
+    walled_in: tuple[int, ...] = ()  # moves that cross an obstacle because no way round exists
 
     @cached_property
     def lanes(self) -> tuple[LineString, ...]:
@@ -297,7 +300,7 @@ def _assemble(area, obstacles, sweep: _Sweep, order, width: float, overlap: floa
     bx, by = from_frame(xb, y, sweep.angle, sweep.origin)
     starts, ends = np.column_stack([ax, ay]), np.column_stack([bx, by])
     # A move between two points of one boundary edge runs along that edge: inside, no test needed.
-    bends = _bends(area, obstacles, ends[:-1], starts[1:], same_edge=eb[:-1] == ea[1:])
+    bends, walled_in = _bends(area, obstacles, ends[:-1], starts[1:], same_edge=eb[:-1] == ea[1:])
     lane_len = float(np.abs(xb - xa).sum())
     move_len = _moves_length(ends[:-1], starts[1:], bends)
     return LanePlan(
@@ -311,30 +314,34 @@ def _assemble(area, obstacles, sweep: _Sweep, order, width: float, overlap: floa
         lane_length_m=lane_len,
         connection_length_m=move_len,
         estimated_hours=pace.hours(lane_len, move_len, len(starts) - 1),
+        walled_in=walled_in,
     )
 
 
-def _bends(area, obstacles, a: np.ndarray, b: np.ndarray, same_edge: np.ndarray) -> dict[int, np.ndarray]:
-    """Intermediate points of the moves a[i] -> b[i] that must go around an obstacle (by move index).
+def _bends(area, obstacles, a: np.ndarray, b: np.ndarray, same_edge: np.ndarray):
+    """Corners of the moves a[i] -> b[i] that go round an obstacle (by move index), and the walled-in moves.
 
-    A move between separate parts of the sector cannot stay inside it: it goes around
-    the obstacles over whatever ground lies between.
+    A move between separate parts of the sector cannot stay inside it: it goes round
+    the obstacles over whatever ground lies between, or straight across if none can.
     """
     todo = np.flatnonzero(~same_edge)
+    bends: dict[int, np.ndarray] = {}
+    walled_in: list[int] = []
     if len(todo) == 0:
-        return {}
+        return bends, ()
     router = Router(area)
     outside: Router | None = None
-    bends = {}
     for i in todo[~router.straight(a[todo], b[todo])].tolist():
         points = router.route(tuple(a[i]), tuple(b[i]))
         if len(points) == 2 and len(obstacles):
             if outside is None:
                 outside = Router(_ground_between(area, obstacles))
             points = outside.route(tuple(a[i]), tuple(b[i]))
+            if len(points) == 2 and not outside.straight(a[i : i + 1], b[i : i + 1])[0]:
+                walled_in.append(i)
         if len(points) > 2:
             bends[i] = np.asarray(points[1:-1])
-    return bends
+    return bends, tuple(walled_in)
 
 
 def _ground_between(area, obstacles) -> BaseGeometry:
