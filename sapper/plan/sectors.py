@@ -10,6 +10,8 @@ Slivers: a piece of a cell smaller than ``min_area`` is merged into the touching
 sector with which it shares the longest border. It is never dropped: every square
 metre of a hazard must end in some sector, so the sectors' areas add up to the area
 minus the obstacles. A sliver that touches no other sector stays a sector of its own.
+When an obstacle cuts a cell into pieces big enough to stand, they stay one sector
+(a MultiPolygon): one team's block of work.
 
 Geometry is plain shapely in a metric CRS (metres); angles are degrees counter-clockwise
 from the x axis (east).
