@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Set up sapper on a fresh Debian machine (run as root).
 #   ./install.sh          sapper itself, in .venv
-#   ./install.sh --test   also what the tests need: PostgreSQL + PostGIS, GDAL tools
+#   ./install.sh --test   also what the tests need: PostgreSQL + PostGIS, GDAL tools, Chromium
 set -euo pipefail
 cd "$(dirname "$0")"
 export DEBIAN_FRONTEND=noninteractive
 if [[ "${1:-}" == "--test" ]]; then
-  packages="postgresql postgis gdal-bin python3-gdal"
+  packages="postgresql postgis gdal-bin python3-gdal chromium"
   missing=""
   for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
   if [[ -n "$missing" ]]; then
