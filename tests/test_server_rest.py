@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from sapper.store import open_register
+from sapper.store.schema import layer
 from sapper.testing.server import LAT, LON, PASSWORD, Served, served_demo
 
 
@@ -184,4 +187,20 @@ def test_plans_run_in_the_background_list_and_compare(api: Served) -> None:
         assert ngo.get(f"/api/plans/{a['id']}").status_code == 404  # another organisation's plan
         assert sup.get("/api/plans/compare", params={"a": a["id"], "b": 99999}).status_code == 404
         rep = sup.get("/api/sitrep", params={"on": "2016-04-10"}).json()
-        assert rep["forecast"]["plan"] == {"id": b["id"], "finish": b["summary"]["finish"]}
+        assert rep["forecast"]["plan"] == {"id": b["id"], "source": "run", "finish": b["summary"]["finish"]}
+
+
+def test_the_sitrep_reads_the_latest_plan_stored_in_the_register(api: Served) -> None:
+    try:
+        plans = layer("plans")
+    except KeyError:
+        pytest.skip("this register has no plans layer yet")
+    made = datetime.now(UTC) + timedelta(days=1)  # newer than any plan this server ran
+    with open_register(api.target, user="planner") as reg:
+        stored = reg.add(plans.record(number=7, made_at=made, finish_p50=date(2016, 6, 1), finish_p90=date(2016, 7, 1)))
+    with api.client("viewer") as viewer:
+        listed = viewer.get("/api/plans/stored").json()
+        assert listed[-1]["id"] == stored.id and listed[-1]["finish_p50"] == "2016-06-01"
+        plan = viewer.get("/api/sitrep", params={"on": "2016-04-10"}).json()["forecast"]["plan"]
+    assert plan["source"] == "stored"
+    assert plan["finish"]["p50"] == "2016-06-01" and plan["finish"]["p90"] == "2016-07-01"

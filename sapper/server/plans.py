@@ -22,12 +22,16 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from sapper.model.accounts import User
+from sapper.server import query
 from sapper.server.auth import reader, supervisor, visible_to
 from sapper.server.context import Registers, registers
 from sapper.server.errors import ApiError
 from sapper.server.features import dumps
 from sapper.server.models import Strict
+from sapper.server.query import Filter
 from sapper.server.web import json_response
+from sapper.store.register import Register
+from sapper.store.schema import layer
 
 router = APIRouter(prefix="/api", tags=["Plans"])
 MAX_WAITING = 4
@@ -158,6 +162,40 @@ def planner(request: Request) -> Planner:
     return request.app.state.planner
 
 
+def stored_plans(reg: Register, organisation: str) -> list[dict[str, Any]]:
+    """Plans written into the register (its ``plans`` layer, once it has one), oldest first."""
+    try:
+        lay = layer("plans")
+    except KeyError:
+        return []
+    rows = query.select(reg.backend, lay, Filter(organisation=organisation))
+    return [{"id": rid, **values} for rid, values, _ in rows]
+
+
+def _moment(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif value:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    else:
+        return datetime.min.replace(tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def latest_plan(request: Request, user: User) -> dict[str, Any] | None:
+    """The newest plan the user may see, stored in the register or run by this server: its finish dates."""
+    found: list[tuple[datetime, dict[str, Any]]] = []
+    run = planner(request).latest_done(user)
+    if run is not None and run.summary is not None:
+        found.append((_moment(run.finished_at), {"id": run.id, "source": "run", "finish": run.summary["finish"]}))
+    stored = stored_plans(registers(request).get(), visible_to(user))
+    if stored:
+        last = stored[-1]
+        finish = {k.removeprefix("finish_"): v for k, v in last.items() if k.startswith("finish_p") and v}
+        found.append((_moment(last.get("made_at")), {"id": last["id"], "source": "stored", "finish": finish}))
+    return max(found, key=lambda pair: pair[0])[1] if found else None
+
+
 def _job(request: Request, user: User, plan_id: int) -> PlanJob:
     job = next((j for j in planner(request).visible(user) if j.id == plan_id), None)
     if job is None:
@@ -176,6 +214,12 @@ def run_plan(body: PlanRequest, request: Request) -> Response:
 def list_plans(request: Request) -> Response:
     user = reader(request)
     return json_response(dumps([j.as_dict() for j in planner(request).visible(user)]))
+
+
+@router.get("/plans/stored", summary="Plans stored in the register (by sapper plan), oldest first")
+def list_stored_plans(request: Request) -> Response:
+    user = reader(request)
+    return json_response(dumps(stored_plans(registers(request).get(), visible_to(user))))
 
 
 @router.get("/plans/compare", summary="What changes from plan a to plan b")

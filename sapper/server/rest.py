@@ -23,6 +23,7 @@ from sapper.server.etag import etag
 from sapper.server.features import dumps, read_geometry, record_feature
 from sapper.server.models import DailyReport, ReleaseAction
 from sapper.server.permissions import check_write
+from sapper.server.plans import latest_plan
 from sapper.server.sitrep import sitrep
 from sapper.server.web import json_response
 from sapper.store.schema import layer
@@ -159,7 +160,5 @@ def history(kind: str, record_id: PathId, request: Request) -> Response:
 @router.get("/sitrep", summary="Situation report: today and in total, by priority, forecast")
 def situation(request: Request, on: date | None = None) -> Response:
     user = reader(request)
-    latest = request.app.state.planner.latest_done(user)
-    plan = None if latest is None else {"id": latest.id, **(latest.summary or {})}
-    report = sitrep(registers(request).get(), on or date.today(), visible_to(user), plan)
+    report = sitrep(registers(request).get(), on or date.today(), visible_to(user), latest_plan(request, user))
     return json_response(dumps(report))

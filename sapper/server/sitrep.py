@@ -54,7 +54,7 @@ def sitrep(
 ) -> dict[str, Any]:
     """The situation report on day ``on`` as JSON-ready values (areas in m² and ha).
 
-    ``plan`` is the summary of the latest plan, whose forecast finish the report repeats.
+    ``plan`` names the latest plan and its forecast finish dates, which the report repeats.
     """
     flt = Filter(organisation=organisation)
     land = _land(reg, on, flt)
@@ -223,7 +223,7 @@ def _forecast(on: date, land: dict[str, Any], plan: dict[str, Any] | None) -> di
     since = on - timedelta(days=RATE_DAYS - 1)
     rate = sum(area for day, area in daily.items() if since <= day <= on) / RATE_DAYS
     out: dict[str, Any] = {
-        "plan": {"id": plan.get("id"), "finish": plan["finish"]} if plan is not None else "no plan yet",
+        "plan": plan if plan is not None else "no plan yet",
         "rate_m2_per_day": round(rate, 1),
         "rate_basis": f"mean area released per day over the {RATE_DAYS} days to {on.isoformat()}",
     }
