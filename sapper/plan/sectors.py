@@ -39,6 +39,7 @@ PALMYRA_LENGTH_M = 80.0
 MIN_AREA_SHARE = 0.1
 # Two pieces count as touching when this close (metres): cell edges are computed in a rotated frame.
 TOUCH_M = 1e-6
+GRID_M = 1e-9  # precision of the union of merged pieces, metres
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +160,10 @@ def _sectors(pieces: np.ndarray, key: np.ndarray, rows: np.ndarray, cols: np.nda
     serpentine = sorted(cells.tolist(), key=lambda c: (rows[c], cols[c] if rows[c] % 2 == 0 else -cols[c]))
     out = []
     for index, c in enumerate(serpentine):
-        geom = shapely.union_all(pieces[key == c])
+        members = pieces[key == c]
+        # Pieces clipped from neighbouring cells share edges up to the last bit; floating
+        # overlay can misjudge such edges, snap rounding on a nanometre grid cannot.
+        geom = members[0] if len(members) == 1 else shapely.union_all(members, grid_size=GRID_M)
         if geom.geom_type not in ("Polygon", "MultiPolygon"):  # rounding left a line: keep the ground only
             geom = as_multipolygon(geom)
         row, col = int(rows[c]), int(cols[c])
