@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sapper.cli import records, register, release, scenario, serve, transfer  # noqa: F401 - they register commands
+from sapper.cli import plan, records, register, release, scenario, serve, transfer  # noqa: F401 - they register commands
 from sapper.cli.app import app
 
 

@@ -30,7 +30,10 @@ def lower_bound(problem: Problem) -> float:
     return max(eei, float(np.sum(w * p)))
 
 
-def fluid_bound(problem: Problem, horizon_ticks: int, buckets: int = 30) -> float:
+GROUP_LOG = float(np.log(1.05))
+
+
+def fluid_bound(problem: Problem, horizon_ticks: int, buckets: int = 40) -> float:
     """A tighter bound: teams of one kind pooled as a fluid, work spread over time buckets.
 
     Each team t gets a speed v_t (1 / its median duration); a sector s worked by a team
@@ -39,7 +42,9 @@ def fluid_bound(problem: Problem, horizon_ticks: int, buckets: int = 30) -> floa
     buckets within capacity; a sector whose work falls in bucket k is busy no earlier
     than the bucket's start, and finishes half its duration (at least the shortest in
     that class) after its mean busy time (Goemans et al.), so the LP's optimum is below
-    every real plan's objective.
+    every real plan's objective. Sectors of one hazard with areas within 5 % form one
+    group that takes the least weight, work and duration of its members (still a
+    relaxation), which keeps the LP small.
     """
     from ortools.linear_solver import pywraplp
 
@@ -58,21 +63,28 @@ def fluid_bound(problem: Problem, horizon_ticks: int, buckets: int = 30) -> floa
     class_of = {t: c for c, members in enumerate(classes.values()) for t in members}
     capacity = [sum(speed[t] for t in members) for members in classes.values()]
     edges = np.linspace(0.0, float(horizon_ticks), buckets + 1)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for s in sectors:  # near-identical sectors (one hazard, areas within 5 %) share variables
+        key = (problem.sectors[s].hazard_id, int(np.floor(np.log(max(problem.sectors[s].area_m2, 1e-6)) / GROUP_LOG)))
+        groups.setdefault(key, []).append(s)
     solver = pywraplp.Solver.CreateSolver("GLOP")
     use: list[list[tuple[float, object]]] = [[[] for _ in range(buckets)] for _ in capacity]  # type: ignore[misc]
     objective = solver.Objective()
-    for s in sectors:
+    for members in groups.values():
+        # the group takes the least weight, work and duration of its members: still a relaxation
         need: dict[int, float] = {}
         shortest: dict[int, int] = {}
-        for o in problem.options[s]:
-            c = class_of[o.team]
-            need[c] = min(need.get(c, np.inf), o.ticks * speed[o.team])
-            shortest[c] = min(shortest.get(c, o.ticks), o.ticks)
-        w = problem.weight(s) / TICKS_PER_DAY
-        row = solver.Constraint(1.0, 1.0)
+        for s in members:
+            for o in problem.options[s]:
+                c = class_of[o.team]
+                need[c] = min(need.get(c, np.inf), o.ticks * speed[o.team])
+                shortest[c] = min(shortest.get(c, o.ticks), o.ticks)
+        w = min(problem.weight(s) for s in members) / TICKS_PER_DAY
+        n = float(len(members))
+        row = solver.Constraint(n, n)
         for c, a in need.items():
             for k in range(buckets):
-                y = solver.NumVar(0.0, 1.0, "")
+                y = solver.NumVar(0.0, n, "")
                 row.SetCoefficient(y, 1.0)
                 use[c][k].append((a, y))
                 objective.SetCoefficient(y, w * (edges[k] + shortest[c] / 2.0))

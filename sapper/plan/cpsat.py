@@ -8,7 +8,7 @@ Model of one window (a set of sectors free to move; all others stay where they a
   NoOverlap per pair of sectors closer than the safety distance (IMAS 10.20), built only
   for those pairs;
 - a road's hazard ends before the quarters it leads to begin;
-- objective: minimise sum of priority score x hectares x finishing tick (integers, scaled).
+- objective: minimise sum of sector weight (Problem.weight) x finishing tick (integers, scaled).
 
 A small problem is one window: CP-SAT sees it whole and its bound is global. A large one
 (50 teams x 2,000 sectors would spend most of a minute in presolve on two cores) is swept
@@ -60,8 +60,8 @@ def cpsat_schedule(
         return Schedule({}, "cp-sat", "nothing to plan", 0.0, 0.0)
     weights = {s: problem.weight(s) for s in sectors}
     scale = WEIGHT_SCALE / max(max(weights.values()), 1e-9)
-    sharper = wspt_schedule(problem)
-    current = dict(min(hint, sharper, key=lambda p: p.objective).slots)
+    first = min(hint, wspt_schedule(problem), key=lambda p: p.objective)
+    current = dict(first.slots)
     relaxed = max(lower_bound(problem), fluid_bound(problem, max(s.end for s in current.values())))
     deadline = began + time_limit_s
     if len(sectors) <= window:
@@ -71,7 +71,7 @@ def cpsat_schedule(
         )
         current.update(slots)
         bound = max(relaxed, solver_bound / scale / TICKS_PER_DAY if solver_bound is not None else 0.0)
-        return _result(problem, current, hint, status, bound, began)
+        return _result(problem, current, first, status, bound, began)
     passes, improved, step = 0, 0, max(1, window // 2)
     while time.perf_counter() < deadline - 0.5:
         passes += 1
@@ -92,26 +92,21 @@ def cpsat_schedule(
         improved += gained
         if not gained:
             break
-    schedule = _result(problem, current, hint, f"{passes} passes of windows, {improved} improved", relaxed, began)
-    schedule.notes.append(f"rolling windows of {window} sectors; bound from relaxations (bounds.py)")
+    schedule = _result(problem, current, first, f"{passes} passes of windows, {improved} improved", relaxed, began)
+    schedule.notes.append(f"CP-SAT in rolling windows of {window} sectors; bound from relaxations")
     return schedule
 
 
-def _result(problem: Problem, slots: dict[int, Slot], hint: Schedule, status: str, bound: float, began: float):
+def _result(problem: Problem, slots: dict[int, Slot], first: Schedule, status: str, bound: float, began: float):
+    """CP-SAT's plan if it improved on the first plan; else the first plan, said so."""
     objective = objective_of(problem, slots)
-    bound = min(bound, objective)
     seconds = time.perf_counter() - began
-    if objective >= hint.objective:
+    if objective >= first.objective - 1e-9:
+        note = f"CP-SAT found nothing better than the {first.solver} plan ({status})"
         return Schedule(
-            dict(hint.slots),
-            "greedy",
-            f"greedy kept ({status})",
-            hint.objective,
-            min(bound, hint.objective),
-            seconds,
-            ["CP-SAT found nothing better than greedy"],
+            dict(first.slots), first.solver, status, first.objective, min(bound, first.objective), seconds, [note]
         )
-    return Schedule(slots, "cp-sat", status, objective, bound, seconds)
+    return Schedule(slots, "cp-sat", status, objective, min(bound, objective), seconds)
 
 
 def _solve(
@@ -145,6 +140,10 @@ def _solve(
 def _build(problem: Problem, free: set[int], current: dict[int, Slot], scale: float, candidates: int) -> Window:
     model = cp_model.CpModel()
     horizon = int(max(s.end for s in current.values()) * 1.5) + TICKS_PER_DAY
+    first, last = 0, horizon
+    if len(free) < len(current):  # a window: its sectors move within their time span and half as much around it
+        lo, hi = min(current[s].start for s in free), max(current[s].end for s in free)
+        first, last = max(0, lo - (hi - lo) // 2), hi + (hi - lo) // 2
     start, end, size, whole = {}, {}, {}, {}
     picks: dict[int, list[tuple[cp_model.IntVar | None, Option]]] = {}
     per_team: dict[int, list[cp_model.IntervalVar]] = defaultdict(list)
@@ -154,8 +153,8 @@ def _build(problem: Problem, free: set[int], current: dict[int, Slot], scale: fl
         if all(o.team != slot.team for o in opts):
             opts.append(next(o for o in problem.options[s] if o.team == slot.team))
         lo, hi = min(o.ticks for o in opts), max(o.ticks for o in opts)
-        start[s] = model.new_int_var(0, horizon - lo, f"start{s}")
-        end[s] = model.new_int_var(lo, horizon, f"end{s}")
+        start[s] = model.new_int_var(first, max(first, last - lo), f"start{s}")
+        end[s] = model.new_int_var(first + lo, max(first + lo, last), f"end{s}")
         size[s] = model.new_int_var(lo, hi, f"size{s}")
         whole[s] = model.new_interval_var(start[s], size[s], end[s], f"sector{s}")
         model.add_hint(start[s], slot.start)
@@ -178,14 +177,17 @@ def _build(problem: Problem, free: set[int], current: dict[int, Slot], scale: fl
     def fixed(s: int) -> cp_model.IntervalVar:
         return model.new_fixed_size_interval_var(current[s].start, current[s].end - current[s].start, f"fixed{s}")
 
+    def near(s: int) -> bool:  # fixed work the window's sectors could reach
+        return current[s].end > first and current[s].start < last
+
     for s, slot in current.items():
-        if s not in free and slot.team in per_team:
+        if s not in free and slot.team in per_team and near(s):
             per_team[slot.team].append(fixed(s))
     for intervals in per_team.values():
         if len(intervals) > 1:
             model.add_no_overlap(intervals)
     for i, j in problem.conflicts:
-        if i in free or j in free:
+        if (i in free and (j in free or near(j))) or (j in free and near(i)):
             model.add_no_overlap([whole[i] if i in free else fixed(i), whole[j] if j in free else fixed(j)])
     _precedence(model, problem, free, current, start, end, horizon)
     model.minimize(sum(max(1, round(problem.weight(s) * scale)) * end[s] for s in free))

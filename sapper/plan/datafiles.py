@@ -53,6 +53,18 @@ class Triangular:
         return (self.low + self.mode + self.high) / 3.0
 
     @property
+    def mean_inverse(self) -> float:
+        """E[1/X]: what an expected duration needs when X is a rate."""
+        a, b, c = self.low, self.mode, self.high
+        if c <= a:
+            return 1.0 / b
+
+        def term(lo: float, hi: float, at: float) -> float:  # at * ln(hi/lo) / (hi - lo), 1 in the limit
+            return at * float(np.log(hi / lo)) / (hi - lo) if hi > lo else 1.0
+
+        return 2.0 / (c - a) * (term(b, c, c) - term(a, b, a))
+
+    @property
     def sd(self) -> float:
         a, b, c = self.low, self.mode, self.high
         return float(np.sqrt((a * a + b * b + c * c - a * b - a * c - b * c) / 18.0))

@@ -17,7 +17,7 @@ from shapely import STRtree
 
 from sapper.model.enums import Contamination, ItemCategory, LandUse, SiteKind
 from sapper.model.records import Hazard, Item, ProtectedSite
-from sapper.plan.datafiles import DataFileError, load
+from sapper.plan.datafiles import DataFileError, Section, load
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Weights:
     per_hazard_reached: float
     blockage_max: float
     register_points: tuple[float, ...]  # for priority 1..5
+    doubling_points: float = 10.0  # the plan's objective: score points that double a hectare's value
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,15 @@ def load_weights(path: str | Path | None = None) -> Weights:
         per_hazard_reached=block.number("per_hazard_reached"),
         blockage_max=block.number("max_points"),
         register_points=tuple(float(p) for p in points),
+        doubling_points=_doubling(data.section("objective")),
     )
+
+
+def _doubling(section: Section) -> float:
+    value = section.number("doubling_points", 10.0)
+    if value <= 0:
+        raise DataFileError(section.where, "doubling_points must be above zero")
+    return value
 
 
 def gives_access(hazard: Hazard) -> bool:

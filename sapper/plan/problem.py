@@ -18,7 +18,7 @@ from shapely import STRtree
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from sapper.model.enums import ItemCategory, Method, TeamKind
+from sapper.model.enums import ItemCategory, LandUse, Method, TeamKind
 from sapper.plan.methods import Decision, method_for
 from sapper.plan.productivity import Productivity, WorkDay
 
@@ -37,6 +37,7 @@ class WorkSector:
     items: dict[ItemCategory, float] = field(default_factory=dict)  # expected items still in it
     safety_m: float = 25.0  # keep other teams this far while it is worked (IMAS 10.20)
     danger_m: float = 0.0  # demolition danger radius (UN SaferGuard)
+    land_use: LandUse = LandUse.OTHER  # terrain: sets the search rate
 
 
 @dataclass
@@ -59,7 +60,7 @@ class Option:
     team: int
     method: Method
     search_h: float  # hours of searching at the most likely rate
-    handling_h: float  # hours of dealing with the expected items
+    handling_h: float  # hours of dealing with the expected items (the team's crews in parallel)
     day_h: float  # hours of work per day once travel is taken off
     distance_m: float  # base to sector
 
@@ -80,15 +81,20 @@ class Problem:
     conflicts: list[tuple[int, int]]  # sectors never worked at the same time
     precedence: list[tuple[int, int]]  # (hazard first, hazard after)
     unworkable: dict[int, str] = field(default_factory=dict)  # sector -> why no team may work it
+    doubling_points: float = 10.0  # every this many points of priority score double a hectare's value
 
     @property
     def workable(self) -> list[int]:
         return [s.index for s in self.sectors if self.options[s.index]]
 
     def weight(self, sector: int) -> float:
-        """What an early finish of this sector is worth: priority score x hectares."""
+        """What finishing this sector a day earlier is worth: hectares x 2^((score - 50) / doubling).
+
+        Exponential in the score so priority leads: a faster method on low-priority land
+        does not jump ahead of high-priority land (a hectare of score 50 weighs 1).
+        """
         s = self.sectors[sector]
-        return s.score * s.area_m2 / 10_000.0
+        return s.area_m2 / 10_000.0 * 2.0 ** ((s.score - 50.0) / self.doubling_points)
 
     def option(self, sector: int, team: int) -> Option | None:
         for opt in self.options[sector]:
@@ -109,8 +115,10 @@ def team_options(sector: WorkSector, teams: Sequence[WorkTeam], prod: Productivi
         if method is None or method not in prod.search:
             continue
         distance = float(shapely.distance(team.base, sector.geometry)) if team.base is not None else 0.0
-        search = prod.search_hours(method, sector.area_m2, team.personnel, team.day.hours)
-        out.append(Option(team.index, method, search, handling, prod.work_hours_per_day(team.kind, distance), distance))
+        search = prod.search_hours(method, sector.area_m2, team.personnel, team.day.hours, sector.land_use)
+        crews = prod.item_crews(team.personnel)
+        day_h = prod.work_hours_per_day(team.kind, distance)
+        out.append(Option(team.index, method, search, handling / crews, day_h, distance))
     return sorted(out, key=lambda o: (o.days, o.distance_m, o.team))
 
 
@@ -143,6 +151,7 @@ def build_problem(
     teams: list[WorkTeam],
     prod: Productivity,
     hazard_links: dict[int, list[int]],
+    doubling_points: float = 10.0,
 ) -> Problem:
     """Options, conflicts and precedence for sectors and teams (indices must be 0..n-1)."""
     options = [team_options(s, teams, prod) for s in sectors]
@@ -154,4 +163,4 @@ def build_problem(
         for other in reached
         if road in workable_hazards and other in workable_hazards
     ]
-    return Problem(sectors, teams, options, find_conflicts(sectors), sorted(precedence), unworkable)
+    return Problem(sectors, teams, options, find_conflicts(sectors), sorted(precedence), unworkable, doubling_points)

@@ -1,7 +1,8 @@
 """How long work takes: search rates per method, working days, travel and item handling.
 
-Rates are distributions from cited figures (data/productivity.toml). The plan uses the
-most likely figure (the mode); the forecast draws from the whole range.
+Rates are distributions from cited figures (data/productivity.toml). The plan uses
+expected durations (the mean time a sector takes over the rate's range and its spread,
+and the mean handling time); the forecast draws from the whole range.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from sapper.model.enums import Contamination, ItemCategory, Method, TeamKind
+from sapper.model.enums import Contamination, ItemCategory, LandUse, Method, TeamKind
 from sapper.plan.datafiles import DataFileError, Section, Triangular, load
 
 SEARCH_METHODS = (Method.MANUAL, Method.BAC, Method.DOG, Method.ROBOT, Method.MECHANICAL)
@@ -43,25 +44,38 @@ class WorkDay:
 @dataclass(frozen=True)
 class Productivity:
     search: dict[Method, SearchRate]
+    terrain: dict[LandUse, dict[Method, SearchRate]]
     days: dict[TeamKind, WorkDay]
     speed_kmh: float
     setup_h: float
     sector_sigma: float
     default_items_per_ha: float
+    people_per_item: float
     handling: dict[ItemCategory, Triangular]
     mix: dict[Contamination, dict[ItemCategory, float]]
 
     def day(self, kind: TeamKind) -> WorkDay:
         return self.days.get(kind) or self.days.get(TeamKind.MANUAL) or WorkDay(6.0, 7.0)
 
-    def search_hours(self, method: Method, area_m2: float, personnel: int, day_hours: float) -> float:
-        """Hours for a team to search ``area_m2`` at the most likely rate."""
-        rate = self.search[method]
-        return area_m2 / rate.per_hour(rate.rate.mode, personnel, day_hours)
+    def rate(self, method: Method, land_use: LandUse | None = None) -> SearchRate:
+        """The method's rate on this terrain (a terrain line if there is one)."""
+        return self.terrain.get(land_use, {}).get(method) or self.search[method]  # type: ignore[arg-type]
+
+    def search_hours(
+        self, method: Method, area_m2: float, personnel: int, day_hours: float, land_use: LandUse | None = None
+    ) -> float:
+        """Expected hours for a team to search ``area_m2``: E[1/rate] over the range and the spread."""
+        rate = self.rate(method, land_use)
+        spread = math.exp(self.sector_sigma**2 / 2.0)  # E[1/L] for a lognormal L of median 1
+        return area_m2 * spread / rate.per_hour(1.0 / rate.rate.mean_inverse, personnel, day_hours)
 
     def handling_hours(self, items: dict[ItemCategory, float]) -> float:
-        """Most likely hours to deal with the expected items."""
-        return sum(n * self.handling[cat].mode for cat, n in items.items() if cat in self.handling)
+        """Expected hours to deal with the expected items."""
+        return sum(n * self.handling[cat].mean for cat, n in items.items() if cat in self.handling)
+
+    def item_crews(self, personnel: int) -> int:
+        """How many items a team deals with at once."""
+        return max(1, int(personnel // self.people_per_item))
 
     def travel_hours(self, distance_m: float) -> float:
         """Daily overhead: to the sector and back, plus setting out."""
@@ -123,11 +137,13 @@ def load_productivity(path: str | Path | None = None) -> Productivity:
         raise DataFileError(travel.where, "speed_kmh must be above zero")
     return Productivity(
         search=search,
+        terrain=data.mapping("terrain", LandUse, lambda s, k: s.section(k).entries(Method, _rate)),
         days=data.mapping("day", TeamKind, _day),
         speed_kmh=speed,
         setup_h=travel.number("setup_hours"),
         sector_sigma=data.section("variability").number("sector_sigma"),
         default_items_per_ha=data.section("items").number("default_per_ha"),
+        people_per_item=max(1.0, data.section("items").number("people_per_item", 2.0)),
         handling=data.mapping("handling", ItemCategory, lambda s, k: s.triangular(k)),
         mix=data.mapping("mix", Contamination, _mix),
     )

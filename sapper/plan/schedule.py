@@ -1,7 +1,8 @@
 """A schedule (who works which sector, from when to when) and the rules every schedule keeps.
 
 The objective is the one both the greedy and the CP-SAT plans are judged by: the sum over
-sectors of priority score x hectares x the day the sector is finished, so releasing
+sectors of their weight (hectares, doubled for every ``doubling_points`` of priority
+score, see ``Problem.weight``) x the day the sector is finished, so releasing
 high-priority land early lowers it. ``check`` lists every broken rule; a plan with
 none is what the officer may hand out.
 """

@@ -15,6 +15,7 @@ from functools import cached_property
 
 from shapely.geometry.base import BaseGeometry
 
+from sapper.model import plan as p
 from sapper.model import records as r
 from sapper.model.enums import Vocabulary
 
@@ -95,6 +96,11 @@ LAYERS: tuple[Layer, ...] = (
     Layer("activities", "activity", r.Activity, None, "Activities (tasks)"),
     Layer("reports", "report", r.Report, "MULTIPOLYGON", "Daily progress reports"),
     Layer("releases", "release", r.Release, "MULTIPOLYGON", "Land released (cancelled, reduced, cleared)"),
+    Layer("plans", "plan", p.Plan, None, "Plans made by sapper plan (number = version)"),
+    Layer("plan_sectors", "plan_sector", p.PlanSector, "MULTIPOLYGON", "Plan: work sectors, method, team and dates"),
+    Layer("plan_lanes", "plan_lane", p.PlanLane, "GEOMETRY", "Plan: lanes of each sector in driving order"),
+    Layer("plan_assignments", "assignment", p.PlanAssignment, None, "Plan: team-days (team, sector, day, hours)"),
+    Layer("plan_priorities", "priority", p.PlanPriority, None, "Plan: hazard priorities with their breakdown"),
 )
 AUDIT_TABLE = "audit_log"
 

@@ -1,0 +1,219 @@
+"""`sapper plan`: what to clear first, who goes where, how, and when it will be done."""
+
+from __future__ import annotations
+
+import calendar as weekdays
+from datetime import date, timedelta
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sapper.cli.app import app, console, friendly, open_target, register_target
+from sapper.model.errors import SapperError
+from sapper.plan.build import Inputs, PlanResult, Settings, make_plan
+from sapper.plan.problem import TICKS_PER_DAY
+from sapper.plan.records import bundle
+from sapper.report.plan_files import write_plan_files
+from sapper.store import Register
+from sapper.store.plans import save_plan
+from sapper.store.rows import parse_date
+
+HA = 10_000.0
+# Share of the progress bar each step takes (the optimiser and the forecast take longest).
+STEPS = {"priorities": 2, "sectors": 8, "greedy plan": 2, "optimised plan": 60, "lanes": 10, "forecast": 18}
+SHOWN_HAZARDS = 15
+
+
+@app.command()
+@friendly
+def plan(
+    register: str = typer.Argument(None, help="Register (default: -r / SAPPER_REGISTER)."),
+    out: Path = typer.Option(None, "--out", "-o", help="Folder for the files (default: plan-N here)."),
+    start: str = typer.Option(None, help="First working day, YYYY-MM-DD (default: the day after the last report)."),
+    time_limit: float = typer.Option(20.0, help="Seconds CP-SAT may spend improving the plan."),
+    runs: int = typer.Option(1000, help="Monte Carlo runs of the forecast."),
+    seed: int = typer.Option(0, help="Random seed (the same seed gives the same forecast)."),
+    sector_width: float = typer.Option(30.0, help="Sector width in metres (Palmyra 2016: 30)."),
+    sector_length: float = typer.Option(80.0, help="Sector length in metres (Palmyra 2016: 80)."),
+    rest_day: list[str] = typer.Option([], help="A weekday with no work (repeat for more), e.g. friday."),
+    lanes: bool = typer.Option(True, help="Plan the lanes of every sector."),
+    weights: Path = typer.Option(None, help="Priority weights file replacing the packaged one (TOML)."),
+    rules: Path = typer.Option(None, help="Method rules file replacing the packaged one (TOML)."),
+    productivity: Path = typer.Option(None, help="Productivity figures file replacing the packaged one (TOML)."),
+    safety: Path = typer.Option(None, help="Safety distances file replacing the packaged one (TOML)."),
+) -> None:
+    """Plan the clearance: priorities, methods, sectors, lanes, teams over days, and a forecast.
+
+    The plan is stored in the register under a new number, with its sectors and lanes as
+    map layers; its files (sectors and lanes for GIS, schedule.csv, priorities.csv,
+    burndown.png, gantt.png) go into the --out folder.
+    """
+    if runs < 1:
+        raise SapperError("--runs must be at least 1")
+    if time_limit <= 0:
+        raise SapperError("--time-limit must be more than 0 seconds")
+    with open_target(register_target(register)) as reg:
+        inputs = read_inputs(reg)
+        settings = Settings(
+            start=parse_date(start) if start else default_start(inputs),
+            sector_width_m=sector_width,
+            sector_length_m=sector_length,
+            time_limit_s=time_limit,
+            runs=runs,
+            seed=seed,
+            rest_weekdays=tuple(parse_weekday(d) for d in rest_day),
+            lanes=lanes,
+            weights=str(weights) if weights else None,
+            rules=str(rules) if rules else None,
+            productivity=str(productivity) if productivity else None,
+            safety=str(safety) if safety else None,
+        )
+        result = run_with_progress(inputs, settings)
+        with console.status("writing the plan into the register"):
+            stored = save_plan(reg, bundle(result))
+        folder = out or Path(f"plan-{stored.number}")
+        with console.status(f"writing files into {folder}"):
+            files = write_plan_files(reg, int(stored.id), result, folder)  # type: ignore[arg-type]
+    for table in summary_tables(result):
+        console.print(table)
+    console.print(
+        f"plan {stored.number} stored in the register (plan id {stored.id}); files in {folder}: " + ", ".join(files)
+    )
+
+
+def read_inputs(reg: Register) -> Inputs:
+    return Inputs(
+        hazards=reg.list("hazard"),
+        items=reg.list("item"),
+        sites=reg.list("site"),
+        teams=reg.list("team"),
+        reports=reg.list("report"),
+        releases=reg.list("release"),
+    )
+
+
+def default_start(inputs: Inputs) -> date:
+    """The day after the latest report or release: re-planning starts from the work done."""
+    days = [r.report_date for r in inputs.reports] + [r.released_on for r in inputs.releases]
+    return max(days) + timedelta(days=1) if days else date.today()
+
+
+def parse_weekday(text: str) -> int:
+    names = [d.lower() for d in weekdays.day_name]
+    word = text.strip().lower()
+    for i, name in enumerate(names):
+        if word and name.startswith(word[:3]) and name.startswith(word):
+            return i
+    raise SapperError(f"unknown weekday {text!r} (monday ... sunday)")
+
+
+def run_with_progress(inputs: Inputs, settings: Settings) -> PlanResult:
+    columns = (TextColumn("[bold]{task.description:<16}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("planning", total=sum(STEPS.values()))
+        done = {"before": 0.0}
+        order = list(STEPS)
+
+        def progress(step: str, share: float) -> None:
+            before = sum(STEPS[s] for s in order[: order.index(step)]) if step in STEPS else done["before"]
+            done["before"] = before
+            bar.update(task, description=step, completed=before + STEPS.get(step, 0) * min(share, 1.0) * 0.999)
+
+        return make_plan(inputs, settings, progress)
+
+
+def summary_tables(result: PlanResult) -> list[Table]:
+    return [headline_table(result), hazard_table(result), team_table(result)]
+
+
+def headline_table(result: PlanResult) -> Table:
+    s, g, fc = result.schedule, result.greedy, result.forecast
+    problem = result.problem
+    table = Table(title="Plan", title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("value")
+    area = sum(x.area_m2 for x in problem.sectors) / HA
+    table.add_row("work", f"{len(result.priorities)} hazards, {len(problem.sectors):,} sectors, {area:,.1f} ha")
+    table.add_row("teams", f"{len(problem.teams)} searching; idle: {len(result.idle_teams)}")
+    gain = (g.objective - s.objective) / g.objective if g.objective else 0.0
+    table.add_row("plan", f"{s.solver}, {s.status}, {s.seconds:.1f} s")
+    bound = f"{s.bound:,.0f}" if s.bound is not None else "-"
+    gap = f"{s.gap:.1%}" if s.gap is not None else "-"
+    table.add_row(
+        "objective",
+        f"{s.objective:,.0f} (greedy {g.objective:,.0f}, {gain:.1%} better); bound {bound}, gap {gap}",
+    )
+    table.add_row(
+        "planned finish", f"{result.calendar.finish_date(s.makespan_days)} ({s.makespan_days:,.0f} working days)"
+    )
+    dates = result.finish_dates
+    table.add_row(
+        "forecast finish",
+        ", ".join(f"P{q} {dates[q]}" for q in (50, 80, 90, 95)) + f" ({fc.runs:,} runs)",
+    )
+    if problem.unworkable:
+        why = next(iter(problem.unworkable.values()))
+        table.add_row("not planned", f"{len(problem.unworkable):,} sectors no team may work, e.g. {why}")
+    for team_id, why in sorted(result.idle_teams.items()):
+        table.add_row("idle team", f"team {team_id}: {why}")
+    return table
+
+
+def hazard_table(result: PlanResult) -> Table:
+    problem, cal = result.problem, result.calendar
+    table = Table(
+        title=f"Priorities (top {SHOWN_HAZARDS}; score = stake + danger + blockage + officer)", title_justify="left"
+    )
+    for name in ("#", "hazard", "score", "parts", "ha", "methods", "P50", "P90"):
+        table.add_column(
+            name,
+            justify="left" if name in ("hazard", "methods", "parts") else "right",
+            no_wrap=name in ("P50", "P90", "parts"),
+        )
+    methods: dict[int, set[str]] = {}
+    area: dict[int, float] = {}
+    for s in problem.sectors:
+        slot = result.schedule.slots.get(s.index)
+        methods.setdefault(s.hazard_id, set()).add(slot.method.value if slot else "none")
+        area[s.hazard_id] = area.get(s.hazard_id, 0.0) + s.area_m2
+    for hid, pr in sorted(result.priorities.items(), key=lambda kv: kv[1].rank)[:SHOWN_HAZARDS]:
+        levels = result.forecast.hazard_finish.get(hid)
+        parts = "/".join(f"{pr.points(n):.0f}" for n in ("stake", "danger", "blockage", "register"))
+        table.add_row(
+            str(pr.rank),
+            f"{hid} {result.hazards[hid].name}"[:30],
+            f"{pr.score:.1f}",
+            parts,
+            f"{area.get(hid, 0.0) / HA:,.1f}",
+            ",".join(sorted(methods.get(hid, set()))) or "-",
+            str(cal.finish_date(levels[50])) if levels else "-",
+            str(cal.finish_date(levels[90])) if levels else "-",
+        )
+    return table
+
+
+def team_table(result: PlanResult) -> Table:
+    problem, cal = result.problem, result.calendar
+    table = Table(title="Teams", title_justify="left")
+    for name in ("team", "kind", "methods", "sectors", "ha", "days", "first", "last"):
+        table.add_column(
+            name, justify="left" if name in ("team", "kind", "methods") else "right", no_wrap=name in ("first", "last")
+        )
+    for team, run in sorted(result.schedule.by_team().items()):
+        t = problem.teams[team]
+        busy = sum(s.end - s.start for s in run) / TICKS_PER_DAY
+        ha = sum(problem.sectors[s.sector].area_m2 for s in run) / HA
+        used = sorted({s.method.value for s in run})
+        table.add_row(
+            t.name[:24],
+            t.kind.value,
+            ",".join(used),
+            f"{len(run):,}",
+            f"{ha:,.1f}",
+            f"{busy:,.0f}",
+            str(cal.date_of(run[0].start // TICKS_PER_DAY)),
+            str(cal.finish_date(run[-1].end / TICKS_PER_DAY)),
+        )
+    return table

@@ -1,0 +1,319 @@
+"""The planner's pipeline: from plain register records to a full plan. No database here.
+
+priorities -> work left after reports -> sectors -> methods per sector -> teams and
+durations -> greedy plan -> CP-SAT plan -> lanes -> Monte Carlo forecast -> team-days.
+Records come in WGS 84 as the register holds them; everything is measured in the UTM
+zone of the hazards, and the result keeps that zone to write geometries back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import shapely
+
+from sapper.model.enums import Contamination, HazardStatus, ItemCategory, ItemState, Method
+from sapper.model.geometry import as_multipolygon, to_metric, utm_epsg
+from sapper.model.records import Hazard, Item, ProtectedSite, Release, Report, Team
+from sapper.plan import lanes as lanes_mod
+from sapper.plan.cpsat import cpsat_schedule
+from sapper.plan.forecast import Forecast, forecast
+from sapper.plan.geom_shapes import long_axis_angle
+from sapper.plan.greedy import greedy_schedule
+from sapper.plan.methods import Rules, decide, load_rules, team_methods
+from sapper.plan.priority import Priority, access_links, load_weights, prioritise
+from sapper.plan.problem import Problem, WorkSector, WorkTeam, build_problem
+from sapper.plan.productivity import SEARCH_METHODS, Productivity, load_productivity
+from sapper.plan.safety import Safety, load_safety
+from sapper.plan.schedule import Schedule, check
+from sapper.plan.sectors import split_into_sectors
+from sapper.plan.timeline import Calendar, DayWork, day_work
+from sapper.plan.worked import Remaining, remaining_by_hazard
+
+Progress = Callable[[str, float], None]  # (step, share of the step done)
+LANE_PROFILE = {Method.ROBOT: "uran-6", Method.MECHANICAL: "mv-4"}
+HANDLED = (ItemState.REMOVED, ItemState.DESTROYED_IN_PLACE)
+MIN_SECTOR_M2 = 1.0
+
+
+@dataclass
+class Settings:
+    start: date
+    sector_width_m: float = 30.0  # Palmyra 2016: 30 x 80 m sectors (shared data README)
+    sector_length_m: float = 80.0
+    time_limit_s: float = 20.0
+    workers: int = 8
+    candidates: int = 8
+    window: int = 60
+    runs: int = 1000
+    seed: int = 0
+    rest_weekdays: tuple[int, ...] = ()
+    lanes: bool = True
+    weights: str | None = None  # data files replacing the packaged ones
+    rules: str | None = None
+    productivity: str | None = None
+    safety: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["start"] = self.start.isoformat()
+        out["rest_weekdays"] = list(self.rest_weekdays)
+        return out
+
+
+@dataclass
+class Inputs:
+    hazards: Sequence[Hazard]
+    items: Sequence[Item] = ()
+    sites: Sequence[ProtectedSite] = ()
+    teams: Sequence[Team] = ()
+    reports: Sequence[Report] = ()
+    releases: Sequence[Release] = ()
+
+
+@dataclass
+class PlanResult:
+    settings: Settings
+    epsg: int  # the metric CRS every geometry below is in
+    priorities: dict[int, Priority]
+    hazards: dict[int, Hazard]  # open hazards, metric
+    remaining: dict[int, Remaining]
+    problem: Problem
+    greedy: Schedule
+    schedule: Schedule
+    forecast: Forecast
+    calendar: Calendar
+    work: list[DayWork]
+    lanes: dict[int, lanes_mod.LanePlan] = field(default_factory=dict)  # by sector
+    idle_teams: dict[int, str] = field(default_factory=dict)  # team id -> why it has no sector work
+
+    @property
+    def finish_dates(self) -> dict[int, date]:
+        return {q: self.calendar.finish_date(d) for q, d in self.forecast.finish.items()}
+
+
+@dataclass(frozen=True)
+class Data:
+    weights: Any
+    rules: Rules
+    productivity: Productivity
+    safety: Safety
+
+
+def load_data(settings: Settings) -> Data:
+    return Data(
+        load_weights(settings.weights),
+        load_rules(settings.rules),
+        load_productivity(settings.productivity),
+        load_safety(settings.safety),
+    )
+
+
+def _metric(records: Sequence[Any], epsg: int) -> list[Any]:
+    """Copies with geometries in metres; a polygon the projection left invalid is repaired."""
+    out = []
+    for r in records:
+        if r.geometry is None or r.geometry.is_empty:
+            out.append(r)
+            continue
+        geom = to_metric(r.geometry, epsg)
+        if geom.geom_type in ("Polygon", "MultiPolygon") and not geom.is_valid:
+            geom = as_multipolygon(shapely.make_valid(geom))
+        out.append(dataclasses.replace(r, geometry=geom))
+    return out
+
+
+def metric_epsg(hazards: Sequence[Hazard]) -> int:
+    minx, miny, maxx, maxy = shapely.total_bounds([h.geometry for h in hazards])
+    return utm_epsg((minx + maxx) / 2.0, (miny + maxy) / 2.0)
+
+
+def expected_items(
+    hazard: Hazard, rem: Remaining, recorded: list[Item], prod: Productivity
+) -> tuple[float, dict[ItemCategory, float]]:
+    """Items not yet found still expected in the hazard, and their mix by category."""
+    original = hazard.original_area_m2 or float(hazard.geometry.area)
+    share = rem.area_m2 / original if original > 0 else 0.0
+    if hazard.estimated_items or recorded:
+        unknown = max(0, hazard.estimated_items - len(recorded)) * share
+    else:
+        unknown = prod.default_items_per_ha * rem.area_m2 / 10_000.0
+    if recorded:
+        counts = Counter(i.category for i in recorded)
+        mix = {c: n / len(recorded) for c, n in counts.items()}
+    else:
+        mix = prod.mix.get(hazard.contamination) or prod.mix.get(Contamination.UNKNOWN, {})
+    return unknown, mix
+
+
+def make_sectors(
+    hazards: dict[int, Hazard],
+    remaining: dict[int, Remaining],
+    priorities: dict[int, Priority],
+    items: Sequence[Item],
+    sites: Sequence[ProtectedSite],
+    team_can: set[Method],
+    data: Data,
+    settings: Settings,
+) -> list[WorkSector]:
+    by_hazard: dict[int, list[Item]] = defaultdict(list)
+    for item in items:
+        if item.hazard_id is not None:
+            by_hazard[item.hazard_id].append(item)
+    out: list[WorkSector] = []
+    for hid in sorted(priorities, key=lambda h: priorities[h].rank):
+        hazard, rem = hazards[hid], remaining[hid]
+        if rem.area_m2 <= 0 or rem.geometry.is_empty:
+            continue
+        unknown, mix = expected_items(hazard, rem, by_hazard[hid], data.productivity)
+        waiting = [i for i in by_hazard[hid] if i.state not in HANDLED and i.geometry is not None]
+        danger = data.safety.danger_radius_of(c for c, share in mix.items() if share > 0)
+        poly_area = float(rem.geometry.area)
+        for sector in split_into_sectors(rem.geometry, settings.sector_width_m, settings.sector_length_m):
+            if sector.area_m2 < MIN_SECTOR_M2:
+                continue  # a sliver left by the grid: nothing to plan
+            share = sector.area_m2 / poly_area if poly_area else 0.0
+            found = Counter(i.category for i in waiting if sector.geometry.intersects(i.geometry))
+            expect = {c: unknown * share * m + found.get(c, 0) for c, m in mix.items()}
+            for c, n in found.items():
+                expect.setdefault(c, float(n))
+            decision = decide(hazard, sector.geometry, sites, data.rules, danger)
+            usable = [m for m in decision.allowed if m in team_can]
+            out.append(
+                WorkSector(
+                    index=len(out),
+                    hazard_id=hid,
+                    label=f"H{hid}-{sector.label}",
+                    geometry=sector.geometry,
+                    area_m2=sector.area_m2 * rem.factor,
+                    score=priorities[hid].score,
+                    decision=decision,
+                    items=expect,
+                    safety_m=data.safety.working_distance(hazard.contamination, usable),
+                    danger_m=danger,
+                    land_use=hazard.land_use,
+                )
+            )
+    return out
+
+
+def make_teams(teams: Sequence[Team], data: Data) -> tuple[list[WorkTeam], dict[int, str]]:
+    crew, idle = [], {}
+    for team in teams:
+        methods = tuple(m for m in team_methods(team, data.rules) if m in SEARCH_METHODS)
+        if not team.active:
+            idle[int(team.id)] = "not active"  # type: ignore[arg-type]
+        elif not methods:
+            idle[int(team.id)] = "offers no search method (its work is items, survey or support)"  # type: ignore[arg-type]
+        else:
+            crew.append(
+                WorkTeam(
+                    len(crew),
+                    int(team.id),  # type: ignore[arg-type]
+                    team.name,
+                    team.kind,
+                    methods,
+                    team.geometry,
+                    team.personnel,
+                    team.lane_width_m,
+                    data.productivity.day(team.kind),
+                )
+            )
+    return crew, idle
+
+
+def plan_lanes_for(problem: Problem, schedule: Schedule) -> dict[int, lanes_mod.LanePlan]:
+    out = {}
+    for s, slot in schedule.slots.items():
+        team = problem.teams[slot.team]
+        width, overlap = team.lane_width_m, 0.0
+        profile = lanes_mod.PROFILES.get(LANE_PROFILE.get(slot.method, ""))
+        if profile is not None and profile.overlap < width:
+            overlap = profile.overlap
+        start = None
+        if team.base is not None:
+            start = (team.base.x, team.base.y)
+        geom = problem.sectors[s].geometry
+        # lanes along the sector's long side: the fewest turns, without trying every direction
+        out[s] = lanes_mod.plan_lanes(geom, width, overlap, angle=long_axis_angle(geom), start=start)
+    return out
+
+
+def make_plan(inputs: Inputs, settings: Settings, progress: Progress | None = None) -> PlanResult:
+    def step(name: str, share: float = 1.0) -> None:
+        if progress:
+            progress(name, share)
+
+    data = load_data(settings)
+    open_hazards = [
+        h
+        for h in inputs.hazards
+        if h.status != HazardStatus.RELEASED and h.geometry is not None and not h.geometry.is_empty
+    ]
+    if not open_hazards:
+        raise ValueError("no open hazard to plan: every hazard is released or has no polygon")
+    epsg = metric_epsg(open_hazards)
+    hazards = {int(h.id): h for h in _metric(open_hazards, epsg)}  # type: ignore[arg-type]
+    items, sites = _metric(inputs.items, epsg), _metric(inputs.sites, epsg)
+    teams, reports = _metric(inputs.teams, epsg), _metric(inputs.reports, epsg)
+    step("priorities")
+    remaining = remaining_by_hazard(list(hazards.values()), reports, inputs.releases)
+    ranked = prioritise(list(hazards.values()), sites, items, data.weights, data.productivity.mix)
+    priorities = {p.hazard_id: p for p in ranked}
+    crew, idle = make_teams(teams, data)
+    step("sectors")
+    sectors = make_sectors(
+        hazards, remaining, priorities, items, sites, {m for t in crew for m in t.methods}, data, settings
+    )
+    links = access_links(list(hazards.values()), data.weights.access_m)
+    problem = build_problem(sectors, crew, data.productivity, links, data.weights.doubling_points)
+    step("greedy plan")
+    greedy = greedy_schedule(problem)
+    step("optimised plan")
+    best = cpsat_schedule(
+        problem,
+        greedy,
+        time_limit_s=settings.time_limit_s,
+        workers=settings.workers,
+        candidates=settings.candidates,
+        window=settings.window,
+        seed=settings.seed,
+    )
+    broken = check(problem, best)
+    if broken:  # never hand out a plan that breaks a rule
+        raise AssertionError("the plan breaks its own rules: " + "; ".join(broken[:5]))
+    for t in crew:
+        if all(slot.team != t.index for slot in best.slots.values()):
+            idle.setdefault(t.team_id, "no sector its methods may work, or no time left for it")
+    step("lanes")
+    lane_plans = plan_lanes_for(problem, best) if settings.lanes else {}
+    step("forecast", 0.0)
+    outlook = forecast(
+        problem,
+        best,
+        data.productivity,
+        runs=settings.runs,
+        seed=settings.seed,
+        progress=lambda done, total: step("forecast", done / max(total, 1)),
+    )
+    calendar = Calendar(settings.start, settings.rest_weekdays)
+    return PlanResult(
+        settings=settings,
+        epsg=epsg,
+        priorities=priorities,
+        hazards=hazards,
+        remaining=remaining,
+        problem=problem,
+        greedy=greedy,
+        schedule=best,
+        forecast=outlook,
+        calendar=calendar,
+        work=day_work(problem, best, calendar),
+        lanes=lane_plans,
+        idle_teams=idle,
+    )

@@ -1,0 +1,1 @@
+"""Reports: charts and files made from the register and from plans."""
