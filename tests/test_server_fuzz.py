@@ -24,13 +24,13 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list
 
 @pytest.fixture(scope="module")
 def on_gpkg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    with served_demo(str(tmp_path_factory.mktemp("fuzz") / "register.gpkg")) as api:
+    with served_demo(str(tmp_path_factory.mktemp("fuzz") / "register.gpkg"), plan_seconds=1) as api:
         yield api
 
 
 @pytest.fixture(scope="module")
 def on_postgis(pg_cluster: Any) -> Iterator[Served]:
-    with served_demo(pg_cluster.new_database()) as api:
+    with served_demo(pg_cluster.new_database(), plan_seconds=1) as api:
         yield api
 
 

@@ -17,6 +17,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import RedirectResponse, Response
@@ -29,20 +30,28 @@ from sapper.server.html import page, table
 from sapper.server.web import OPENAPI, json_response, link, root, wants_html
 
 STATIC = Path(__file__).parent / "static"
+# Worker threads per process; each holds its own database connection, so 16 keeps a few
+# processes within PostgreSQL's default of 100 connections. The work is mostly Python, which
+# runs one thread at a time anyway.
+THREADS = 16
 UI_MODULE = "sapper.server.ui"
 TARGET_ENV = "SAPPER_SERVE_TARGET"
 PUBLIC_ENV = "SAPPER_SERVE_PUBLIC"
 
 
-def create_app(target: str, *, public: bool = False, token_days: float = 30.0) -> FastAPI:
-    """The server for one register; registers are opened per worker thread on first use."""
+def create_app(target: str, *, public: bool = False, token_days: float = 30.0, plan_seconds: float = 600.0) -> FastAPI:
+    """The server for one register; registers are opened per worker thread on first use.
+
+    ``plan_seconds`` caps the solver time of a plan asked for over the API.
+    """
     registers = Registers(str(target))
     registers.get()  # fail now, with the register's own message, if the target is wrong
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
         yield
-        app.state.planner.pool.shutdown(wait=False, cancel_futures=True)
+        app.state.planner.stop()
         registers.close_all()
 
     app = FastAPI(
@@ -56,7 +65,7 @@ def create_app(target: str, *, public: bool = False, token_days: float = 30.0) -
     )
     app.state.registers = registers
     app.state.settings = Settings(target=str(target), public=public, token_days=token_days)
-    app.state.planner = plans.Planner()
+    app.state.planner = plans.Planner(max_seconds=plan_seconds)
     errors.install(app)
     app.include_router(ogc.router())
     app.include_router(ogc_edit.router())

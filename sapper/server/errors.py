@@ -61,6 +61,20 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def _integrity_errors() -> list[type[Exception]]:
+    """The databases' own refusals of a duplicate key (the register checks everything else first)."""
+    import sqlite3
+
+    import psycopg
+
+    return [sqlite3.IntegrityError, psycopg.IntegrityError]
+
+
+async def _duplicate(request: Request, exc: Exception) -> JSONResponse:
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return error_response(409, f"conflicts with a record already stored ({detail}); a source_key names one record only")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -69,6 +83,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(SapperError)
     async def sapper_error(request: Request, exc: SapperError) -> JSONResponse:
         return error_response(status_of(exc), str(exc))
+
+    for integrity in _integrity_errors():
+        app.add_exception_handler(integrity, _duplicate)
 
     @app.exception_handler(ValueError)
     async def value_error(request: Request, exc: ValueError) -> JSONResponse:

@@ -116,6 +116,8 @@ def field_values(lay: Layer, props: dict[str, Any], where: str) -> tuple[dict[st
             continue
         if name in READ_ONLY:
             continue
+        if name == "source_key" and raw == "":
+            raw = None  # an empty key is no key: it must not collide with other empty ones
         try:
             col = lay.column(name)
         except KeyError as exc:

@@ -44,6 +44,8 @@ def table(rows: Iterable[Sequence[Any]], head: Sequence[str]) -> str:
 
 
 def text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     return "" if value is None else escape(str(value))
 
 

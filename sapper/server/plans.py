@@ -50,6 +50,10 @@ class PlanRequest(Strict):
     lanes: bool = False
 
 
+class Stopped(Exception):
+    """The server is stopping: a plan being made is abandoned."""
+
+
 @dataclass
 class PlanJob:
     id: int
@@ -57,7 +61,7 @@ class PlanJob:
     organisation: str
     requested_at: datetime
     request: dict[str, Any]
-    status: str = "queued"  # queued, running, done, failed
+    status: str = "queued"  # queued, running, done, failed, cancelled
     step: str = ""
     error: str | None = None
     summary: dict[str, Any] | None = None
@@ -85,6 +89,13 @@ class Planner:
     lock: threading.Lock = field(default_factory=threading.Lock)
     pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="planner"))
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    max_seconds: float = 600.0  # the most solver time one plan may take on this server
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def stop(self) -> None:
+        """Cancel what waits; the plan running stops at its next step."""
+        self.stopping.set()
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
     def submit(self, regs: Registers, user: User, req: PlanRequest) -> PlanJob:
         with self.lock:
@@ -111,18 +122,22 @@ class Planner:
                 start=req.start or date.today(),
                 sector_width_m=req.sector_width_m,
                 sector_length_m=req.sector_length_m,
-                time_limit_s=req.time_limit_s,
+                time_limit_s=min(req.time_limit_s, self.max_seconds),
                 runs=req.runs,
                 rest_weekdays=tuple(sorted(set(req.rest_weekdays))),
                 lanes=req.lanes,
             )
 
             def progress(step: str, share: float) -> None:
+                if self.stopping.is_set():
+                    raise Stopped("the server stopped before the plan was done")
                 job.step = f"{step} {share:.0%}" if share < 1 else step
 
             plan = make_plan(Inputs(releases=releases, **seen), settings, progress)
             job.summary = summarise(plan)
             job.status = "done"
+        except Stopped as exc:
+            job.status, job.error = "cancelled", str(exc)
         except (ValueError, KeyError) as exc:  # the planner's word on what it cannot plan
             job.status, job.error = "failed", str(exc.args[0] if exc.args else exc)
         except Exception as exc:  # a plan that fails must not take the server with it

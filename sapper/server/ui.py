@@ -1,0 +1,366 @@
+"""The web UI: the map, the sitrep dashboard, the daily report form and the plan view.
+
+The pages are static HTML and plain ES modules under ``/static/ui`` (Leaflet vendored under
+``/static/vendor``; nothing comes from the internet). They read the OGC API for map layers
+and the REST API for details, history, reports and the sitrep. The few views a page needs
+that neither API gives are here, under ``/ui/api``: the default extent and vocabularies, the
+buffers of protected sites, day-by-day progress, the stored plan as a Gantt and a burn-down,
+and the tiles of a user's own imagery (an MBTiles file, e.g. a drone orthophoto).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from sapper.model.enums import ActivityType, HazardStatus, ItemCategory, ItemState, ReleaseRoute
+from sapper.model.errors import SapperError
+from sapper.model.geometry import metric_epsg_for, search_box, to_metric, to_wgs84
+from sapper.server import query
+from sapper.server.auth import reader, visible_to
+from sapper.server.collections import parse_bbox
+from sapper.server.context import registers
+from sapper.server.errors import ApiError
+from sapper.server.features import dumps
+from sapper.server.query import Filter
+from sapper.server.web import json_response
+from sapper.store.schema import Layer, layer
+
+PAGES = Path(__file__).parent / "static" / "ui"
+PAGE_FILES = {"": "map.html", "login": "login.html", "sitrep": "sitrep.html", "report": "report.html"}
+PAGE_FILES["plan"] = "plan.html"
+# Scripts only from this server; Leaflet positions elements through style properties.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+MAX_BUFFERS = 5000
+TILE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+router = APIRouter(prefix="/ui", tags=["Web UI"])
+
+
+def install(app: FastAPI) -> None:
+    """Called by the app factory: add the pages and their JSON views; check the imagery file now."""
+    path = imagery_path(app)
+    if path is not None:
+        Imagery(path).metadata()  # a wrong file stops the server at start, with the reason
+    app.include_router(router)
+
+
+@router.get("", include_in_schema=False)
+def ui_root() -> Response:
+    return RedirectResponse("/ui/", status_code=308)
+
+
+@router.get("/", include_in_schema=False)
+def ui_map() -> Response:
+    return ui_page("")
+
+
+@router.get("/{page}", include_in_schema=False)
+def ui_page(page: str) -> Response:
+    name = PAGE_FILES.get(page.strip("/"))
+    if name is None:
+        raise ApiError(404, f"no page /ui/{page}; the pages are /ui/ (map), /ui/sitrep, /ui/report and /ui/plan")
+    return FileResponse(PAGES / name, media_type="text/html", headers={"Content-Security-Policy": CSP})
+
+
+def _day(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _has(kind: str) -> Layer | None:
+    try:
+        return layer(kind)
+    except KeyError:
+        return None
+
+
+@router.get("/api/config", summary="What the pages start from: extent, latest report day, vocabularies, imagery")
+def config(request: Request) -> Response:
+    user = reader(request)
+    reg = registers(request).get()
+    flt = Filter(organisation=visible_to(user))
+    boxes = [b for b in (query.extent(reg.backend, layer(k)) for k in ("hazard", "site")) if b is not None]
+    extent = None
+    if boxes:
+        corners = list(zip(*boxes))
+        extent = [min(corners[0]), min(corners[1]), max(corners[2]), max(corners[3])]
+    days = [_day(row[0]) for row in query.sums(reg.backend, layer("report"), flt, ["report_date"])]
+    days = [d for d in days if d is not None]
+    path = imagery_path(request.app)
+    body = {
+        "extent": extent,
+        "today": date.today().isoformat(),
+        "latest_report_date": max(days).isoformat() if days else None,
+        "latest_plan": _latest_plan(reg, flt),
+        "imagery": Imagery(path).metadata() if path is not None else None,
+        "vocabularies": {
+            "activity_type": [m.value for m in ActivityType],
+            "hazard_status": [m.value for m in HazardStatus],
+            "item_category": [m.value for m in ItemCategory],
+            "item_state": [m.value for m in ItemState],
+            "release_route": [m.value for m in ReleaseRoute],
+        },
+    }
+    return json_response(dumps(body))
+
+
+@router.get("/api/choices", summary="Hazards and teams to pick from in the daily report form (no geometry)")
+def choices(request: Request) -> Response:
+    user = reader(request)
+    backend = registers(request).get().backend
+    flt = Filter(organisation=visible_to(user))
+    hazards = [
+        {"id": rid, "name": v["name"], "status": v["status"], "priority": v["priority"]}
+        for rid, v, _ in query.select(backend, layer("hazard"), flt)
+    ]
+    teams = [
+        {"id": rid, "name": v["name"], "kind": v["kind"]} for rid, v, _ in query.select(backend, layer("team"), flt)
+    ]
+    return json_response(dumps({"hazards": hazards, "teams": teams}))
+
+
+@router.get("/api/buffers", summary="Buffers of the protected sites near a box, as GeoJSON polygons")
+def buffers(request: Request, bbox: Annotated[str, Query(max_length=400)]) -> Response:
+    """A site's buffer (``buffer_m``) drawn exactly, polygons included, measured in metres (UTM)."""
+    user = reader(request)
+    box = parse_bbox(bbox)
+    backend = registers(request).get().backend
+    lay = layer("site")
+    widest = float(backend.maximum(lay, "buffer_m") or 0.0)
+    flt = Filter(bbox=search_box(box, widest), organisation=visible_to(user))
+    rows = [r for r in query.select(backend, lay, flt, limit=MAX_BUFFERS) if (r[1]["buffer_m"] or 0) > 0]
+    geoms = backend.decode_geometries([raw for _, _, raw in rows])
+    features = []
+    for (rid, values, _), geom in zip(rows, geoms):
+        if geom is None or geom.is_empty:
+            continue
+        epsg = metric_epsg_for(geom)
+        zone = to_wgs84(to_metric(geom, epsg).buffer(float(values["buffer_m"]), quad_segs=12), epsg)
+        props = {"name": values["name"], "kind": values["kind"], "buffer_m": values["buffer_m"]}
+        features.append({"type": "Feature", "id": rid, "geometry": zone.__geo_interface__, "properties": props})
+    return json_response(dumps({"type": "FeatureCollection", "features": features}), "application/geo+json")
+
+
+@router.get("/api/progress", summary="Day by day: land released by route, area worked, items found, still hazardous")
+def progress(
+    request: Request,
+    on: date | None = None,
+    days: Annotated[int, Query(ge=1, le=3660)] = 60,
+) -> Response:
+    user = reader(request)
+    backend = registers(request).get().backend
+    flt = Filter(organisation=visible_to(user))
+    end = on or date.today()
+    start = end - timedelta(days=days - 1)
+    released: dict[date, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    before = 0.0
+    for day, route, _n, area in query.sums(backend, layer("release"), flt, ["released_on", "route"], ["area_m2"]):
+        day = _day(day)
+        if day is None or day > end:
+            continue
+        if day < start:
+            before += float(area or 0)
+        else:
+            released[day][route] += float(area or 0)
+    worked: dict[date, tuple[int, float]] = {}
+    for day, n, area in query.sums(backend, layer("report"), flt, ["report_date"], ["area_m2"]):
+        if (d := _day(day)) is not None and start <= d <= end:
+            worked[d] = (int(n), float(area or 0))
+    item_days = Filter(organisation=flt.organisation, date_column="found_on", date_from=start, date_to=end)
+    found = {_day(day): int(n) for day, n in query.sums(backend, layer("item"), item_days, ["found_on"])}
+    original = sum(float(r[1] or 0) for r in query.sums(backend, layer("hazard"), flt, [], ["original_area_m2"]))
+    series, done = [], before
+    for i in range(days):
+        day = start + timedelta(days=i)
+        routes = released.get(day, {})
+        done += sum(routes.values())
+        n, area = worked.get(day, (0, 0.0))
+        series.append(
+            {
+                "day": day.isoformat(),
+                "released_m2": {r.value: round(routes.get(r.value, 0.0), 1) for r in ReleaseRoute},
+                "reports": n,
+                "worked_m2": round(area, 1),
+                "items_found": found.get(day, 0),
+                "still_hazardous_m2": round(max(original - done, 0.0), 1),
+            }
+        )
+    body = {"from": start.isoformat(), "to": end.isoformat(), "original_m2": round(original, 1), "days": series}
+    return json_response(dumps(body))
+
+
+def _latest_plan(reg: Any, flt: Filter) -> dict[str, Any] | None:
+    """The newest stored plan the user may see: its record id (sectors and lanes name it) and number."""
+    lay = _has("plan")
+    if lay is None:
+        return None
+    found = query.sums(reg.backend, lay, flt, ["id", "number"])
+    if not found:
+        return None
+    plan_id, number, _count = max(found, key=lambda row: int(row[1]))
+    return {"id": int(plan_id), "number": int(number)}
+
+
+@router.get("/api/plan", summary="A stored plan as a Gantt (team rows) and a burn-down (area left per day)")
+def plan_view(request: Request, number: Annotated[int | None, Query(ge=1, le=2**31)] = None) -> Response:
+    user = reader(request)
+    backend = registers(request).get().backend
+    flt = Filter(organisation=visible_to(user))
+    plan_lay, sector_lay, work_lay = _has("plan"), _has("plan_sector"), _has("assignment")
+    if plan_lay is None or sector_lay is None or work_lay is None:
+        raise ApiError(404, "this register has no plan layers")
+    plans = query.select(backend, plan_lay, flt if number is None else Filter(where={"number": number}, **_org(flt)))
+    if not plans:
+        which = "no plan is stored yet (make one with `sapper plan`)" if number is None else f"no plan {number}"
+        raise ApiError(404, which)
+    plan_id, plan, _ = max(plans, key=lambda row: int(row[1]["number"]))
+    of_plan = Filter(where={"plan_id": plan_id}, **_org(flt))
+    sectors = {rid: v for rid, v, _ in query.select(backend, sector_lay, of_plan)}
+    work = sorted((v for _, v, _ in query.select(backend, work_lay, of_plan)), key=lambda v: (v["team_id"], v["day"]))
+    names = {rid: v["name"] for rid, v, _ in query.select(backend, layer("team"), flt)}
+    hazards = {rid: v["name"] for rid, v, _ in query.select(backend, layer("hazard"), flt)}
+    body = {
+        "plan": plan | {"id": plan_id},
+        "teams": _gantt(work, names),
+        "hazards": {str(h): hazards.get(h, f"hazard {h}") for h in sorted({w["hazard_id"] for w in work})},
+        "burndown": _burndown(plan, sectors, work),
+    }
+    return json_response(dumps(body))
+
+
+def _org(flt: Filter) -> dict[str, Any]:
+    return {"organisation": flt.organisation}
+
+
+def _gantt(work: list[dict[str, Any]], names: dict[int, str]) -> list[dict[str, Any]]:
+    """One row per team; a bar per run of consecutive team-days on the same hazard."""
+    rows: dict[int, dict[str, Any]] = {}
+    for w in work:
+        team = int(w["team_id"])
+        row = rows.setdefault(team, {"team_id": team, "name": names.get(team, f"team {team}"), "bars": []})
+        bars = row["bars"]
+        if bars and bars[-1]["hazard_id"] == w["hazard_id"]:
+            bar = bars[-1]
+            bar["end"] = w["day"]
+        else:
+            bar = {"hazard_id": w["hazard_id"], "start": w["day"], "end": w["day"], "hours": 0.0, "sectors": []}
+            bars.append(bar)
+        bar["hours"] = round(bar["hours"] + float(w["hours"] or 0), 2)
+        if w["sector_id"] not in bar["sectors"]:
+            bar["sectors"].append(w["sector_id"])
+    for row in rows.values():
+        for bar in row["bars"]:
+            bar["sectors"] = len(bar["sectors"])
+    return [rows[t] for t in sorted(rows)]
+
+
+def _burndown(plan: dict[str, Any], sectors: dict[int, dict[str, Any]], work: list[dict[str, Any]]) -> list[Any]:
+    """Area the plan still has to work at the end of each day: a sector's area is worked in
+    proportion to the hours its team-days give it."""
+    hours: dict[int, float] = defaultdict(float)
+    days: dict[int, int] = defaultdict(int)
+    for w in work:
+        hours[w["sector_id"]] += float(w["hours"] or 0)
+        days[w["sector_id"]] += 1
+    done: dict[str, float] = defaultdict(float)
+    for w in work:
+        area = float(sectors.get(w["sector_id"], {}).get("area_m2") or 0)
+        total = hours[w["sector_id"]]
+        share = float(w["hours"] or 0) / total if total > 0 else 1.0 / days[w["sector_id"]]
+        done[w["day"]] += area * share
+    left = float(plan.get("area_m2") or 0) or sum(float(s.get("area_m2") or 0) for s in sectors.values())
+    out = [{"day": plan.get("start_on"), "left_m2": round(left, 1)}] if plan.get("start_on") else []
+    for day in sorted(done):
+        left -= done[day]
+        out.append({"day": day, "left_m2": round(max(left, 0.0), 1)})
+    return out
+
+
+def imagery_path(app: FastAPI) -> Path | None:
+    """The MBTiles file the server was started with (``app.state.imagery`` or the settings' ``imagery``)."""
+    path = getattr(app.state, "imagery", None) or getattr(getattr(app.state, "settings", None), "imagery", None)
+    return Path(path) if path else None
+
+
+def _imagery(app: FastAPI) -> Imagery | None:
+    """The server's imagery, its metadata read once."""
+    path = imagery_path(app)
+    if path is None:
+        return None
+    cached = getattr(app.state, "ui_imagery", None)
+    if cached is None or cached.path != path:
+        cached = Imagery(path)
+        cached.metadata()
+        app.state.ui_imagery = cached
+    return cached
+
+
+class Imagery:
+    """An MBTiles file (tiles in a SQLite table, TMS rows), read-only."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.format = "png"
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self.path.is_file():
+            raise SapperError(f"imagery {self.path}: no such file")
+        return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+
+    def metadata(self) -> dict[str, Any]:
+        with self._connect() as conn:
+            try:
+                meta = dict(conn.execute("SELECT name, value FROM metadata").fetchall())
+                zooms = conn.execute("SELECT min(zoom_level), max(zoom_level) FROM tiles").fetchone()
+            except sqlite3.DatabaseError as exc:
+                raise SapperError(f"imagery {self.path}: not an MBTiles file ({exc})") from None
+        bounds = [float(v) for v in meta.get("bounds", "-180,-85.0511,180,85.0511").split(",")]
+        self.format = meta.get("format", "png")
+        return {
+            "name": meta.get("name", self.path.stem),
+            "format": self.format,
+            "bounds": bounds,
+            "minzoom": int(zooms[0] if zooms[0] is not None else meta.get("minzoom", 0)),
+            "maxzoom": int(zooms[1] if zooms[1] is not None else meta.get("maxzoom", 0)),
+            "attribution": meta.get("attribution", ""),
+        }
+
+    def tile(self, z: int, x: int, y: int) -> bytes | None:
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
+                (z, x, (1 << z) - 1 - y),
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
+
+@router.get("/imagery/{z}/{x}/{y}", summary="A tile of the server's imagery (XYZ numbering, as web maps ask)")
+def imagery_tile(
+    request: Request,
+    z: Annotated[int, PathParam(ge=0, le=30)],
+    x: Annotated[int, PathParam(ge=0, le=2**31)],
+    y: Annotated[int, PathParam(ge=0, le=2**31)],
+) -> Response:
+    reader(request)
+    imagery = _imagery(request.app)
+    if imagery is None:
+        raise ApiError(404, "this server has no imagery (start it with an MBTiles file)")
+    if x >= 1 << z or y >= 1 << z:
+        raise ApiError(404, f"no tile {z}/{x}/{y}: at zoom {z}, x and y run from 0 to {(1 << z) - 1}")
+    data = imagery.tile(z, x, y)
+    if data is None:
+        raise ApiError(404, f"the imagery has no tile {z}/{x}/{y}")
+    kind = TILE_TYPES.get(imagery.format, "application/octet-stream")
+    return Response(data, media_type=kind, headers={"Cache-Control": "private, max-age=3600"})
