@@ -76,11 +76,12 @@ class Triangular:
 
 
 class Section:
-    """One table of a data file, with typed getters whose errors name the key."""
+    """One table of a data file, with typed getters whose errors name the file, table and key."""
 
-    def __init__(self, raw: Mapping[str, Any], where: str) -> None:
+    def __init__(self, raw: Mapping[str, Any], where: str, table: bool = False) -> None:
         self.raw = raw
-        self.where = where
+        self.where = where  # the file, then the table: "priority.toml, table stake.site_kind"
+        self.table = table
 
     def _fail(self, key: str, problem: str) -> DataFileError:
         return DataFileError(self.where, f"{key}: {problem}")
@@ -92,7 +93,7 @@ class Section:
         value = self.raw.get(key, {})
         if not isinstance(value, Mapping):
             raise self._fail(key, "should be a table")
-        return Section(value, f"{self.where} [{key}]")
+        return Section(value, f"{self.where}.{key}" if self.table else f"{self.where}, table {key}", True)
 
     def number(self, key: str, default: float | None = None, minimum: float | None = 0.0) -> float:
         value = self.raw.get(key, default)
@@ -147,7 +148,7 @@ class Section:
         value = self.raw.get(key, [])
         if not isinstance(value, list):
             raise self._fail(key, "should be an array of tables ([[...]])")
-        return [Section(v, f"{self.where} [[{key}]] #{i + 1}") for i, v in enumerate(value)]
+        return [Section(v, f"{self.where}, {key} #{i + 1}", True) for i, v in enumerate(value)]
 
 
 def load(name: str, path: str | Path | None = None) -> Section:

@@ -65,7 +65,7 @@ def load_weights(path: str | Path | None = None) -> Weights:
     stake, danger, block = data.section("stake"), data.section("danger"), data.section("blockage")
     points = data.section("register").raw.get("points", [])
     if not (isinstance(points, list) and len(points) == 5 and all(isinstance(p, (int, float)) for p in points)):
-        raise DataFileError(f"{data.where} [register]", "points: give five numbers, for priority 1 to 5")
+        raise DataFileError(data.section("register").where, "points: give five numbers, for priority 1 to 5")
     return Weights(
         site_radius_m=stake.number("radius_m"),
         stake_max=stake.number("max_points"),

@@ -130,7 +130,7 @@ def load_productivity(path: str | Path | None = None) -> Productivity:
     search = data.mapping("search", Method, _rate)
     missing = [m.value for m in SEARCH_METHODS if m not in search]
     if missing:
-        raise DataFileError(data.where, f"[search] has no rate for {', '.join(missing)}")
+        raise DataFileError(data.where, f"table search has no rate for {', '.join(missing)}")
     travel = data.section("travel")
     speed = travel.number("speed_kmh")
     if speed <= 0 or math.isnan(speed):

@@ -1,0 +1,129 @@
+"""The Monte Carlo forecast: it replays the plan, its averages match the plan's expectations,
+its percentiles and burn-down behave, and the calendar counts working days."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from datetime import date
+
+import numpy as np
+import pytest
+from shapely.geometry import Point, box
+
+from sapper.model.enums import Contamination, ItemCategory, LandUse, Method, TeamKind
+from sapper.model.records import Hazard
+from sapper.plan.datafiles import Triangular
+from sapper.plan.forecast import forecast, sample_days
+from sapper.plan.greedy import greedy_schedule
+from sapper.plan.methods import decide, load_rules
+from sapper.plan.problem import TICKS_PER_DAY, WorkSector, WorkTeam, build_problem
+from sapper.plan.productivity import load_productivity
+from sapper.plan.timeline import Calendar, day_work
+
+RULES = load_rules()
+PROD = load_productivity()
+
+
+def fixed(prod):
+    """Every rate and handling time at its mode, no spread: nothing left to chance but items."""
+
+    def flat(rate):
+        return dataclasses.replace(rate, rate=Triangular(rate.rate.mode, rate.rate.mode, rate.rate.mode))
+
+    return dataclasses.replace(
+        prod,
+        search={m: flat(r) for m, r in prod.search.items()},
+        terrain={use: {m: flat(r) for m, r in rates.items()} for use, rates in prod.terrain.items()},
+        sector_sigma=0.0,
+        handling={c: Triangular(t.mode, t.mode, t.mode) for c, t in prod.handling.items()},
+    )
+
+
+def town(prod, items: float = 0.0, n: int = 6, teams: int = 2):
+    hazard = Hazard(id=1, name="H1", land_use=LandUse.OPEN_GROUND, contamination=Contamination.UXO)
+    sectors = []
+    for i in range(n):
+        geom = box(i * 40.0, 0, i * 40.0 + 30, 80)
+        decision = decide(hazard, geom, [], RULES)
+        sectors.append(
+            WorkSector(
+                i,
+                1 + i // 3,
+                f"S{i}",
+                geom,
+                geom.area,
+                60 - i,
+                decision,
+                {ItemCategory.UXO: items},
+                safety_m=50,
+                land_use=hazard.land_use,
+            )
+        )
+    crew = [
+        WorkTeam(
+            t, t + 1, f"T{t}", TeamKind.MANUAL, (Method.MANUAL,), Point(0, -100), 4, 1.0, prod.day(TeamKind.MANUAL)
+        )
+        for t in range(teams)
+    ]
+    problem = build_problem(sectors, crew, prod, {})
+    return problem, greedy_schedule(problem)
+
+
+def test_with_nothing_left_to_chance_the_forecast_replays_the_plan() -> None:
+    prod = fixed(PROD)
+    problem, plan = town(prod)
+    assert problem.conflicts  # neighbours 10 m apart wait for each other
+    fc = forecast(problem, plan, prod, runs=50, seed=1)
+    # The replay keeps the plan's order; tick rounding can only make the plan a little longer.
+    assert fc.finish[50] == pytest.approx(fc.finish[95])
+    assert plan.makespan_days - 0.25 <= fc.finish[50] <= plan.makespan_days + 1e-9
+    assert fc.planned[0] == pytest.approx(sum(s.area_m2 for s in problem.sectors))
+
+
+def test_a_sectors_mean_duration_is_the_plans_expected_duration() -> None:
+    problem, plan = town(PROD, items=6.0, n=1, teams=1)
+    option = problem.option(0, plan.slots[0].team)
+    days = sample_days(problem, plan, PROD, 40_000, np.random.default_rng(7))[0]
+    # productivity draws from triangular rates and a lognormal spread, items are Poisson with
+    # triangular handling times: on average they take what the plan expects
+    assert days.mean() == pytest.approx(option.days, rel=0.02)
+    assert days.std() > 0.05 * option.days
+
+
+def test_percentiles_and_burn_down_behave() -> None:
+    problem, plan = town(PROD, items=3.0)
+    fc = forecast(problem, plan, PROD, runs=500, seed=3)
+    levels = [fc.finish[q] for q in (50, 80, 90, 95)]
+    assert levels == sorted(levels) and levels[0] > 0
+    for hazard in fc.hazard_finish.values():
+        assert hazard[95] <= fc.finish[95] + 1e-9
+    total = sum(s.area_m2 for s in problem.sectors)
+    for q in (10, 50, 90):
+        curve = fc.remaining[q]
+        assert curve[0] == pytest.approx(total) and curve[-1] == pytest.approx(0.0, abs=1e-6)
+        assert np.all(np.diff(curve) <= 1e-6)  # area left only ever goes down
+    assert np.all(fc.remaining[10] <= fc.remaining[90] + 1e-6)
+    again = forecast(problem, plan, PROD, runs=500, seed=3)
+    assert again.finish == fc.finish  # the same seed gives the same forecast
+
+
+def test_the_calendar_skips_rest_days_and_team_days_follow_on() -> None:
+    cal = Calendar(date(2016, 4, 1), rest_weekdays=(4,))  # Fridays off; 1 April 2016 was a Friday
+    assert cal.date_of(0) == date(2016, 4, 2)
+    assert cal.date_of(6) == date(2016, 4, 9)  # the Friday 8 April is skipped
+    assert cal.finish_date(6.2) == date(2016, 4, 9)
+    problem, plan = town(fixed(PROD))
+    work = day_work(problem, plan, Calendar(date(2016, 4, 11)))
+    assert sum(w.hours for w in work) > 0
+    by_team_day: dict[tuple[int, int], list] = {}
+    for w in work:
+        by_team_day.setdefault((w.team, w.day), []).append(w)
+    for pieces in by_team_day.values():
+        pieces.sort(key=lambda w: w.start_h)
+        assert all(a.end_h <= b.start_h + 1e-9 for a, b in itertools.pairwise(pieces))
+        day = problem.teams[pieces[0].team].day
+        assert pieces[0].start_h >= day.start_h and pieces[-1].end_h <= day.start_h + day.hours + 1e-6
+    for s, slot in plan.slots.items():  # the team-days add up to the sector's working days
+        days = sum(w.end_h - w.start_h for w in work if w.sector == s) / problem.option(s, slot.team).day_h
+        assert days == pytest.approx((slot.end - slot.start) / TICKS_PER_DAY)
