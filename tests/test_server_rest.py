@@ -108,7 +108,18 @@ def test_only_a_supervisor_releases_land_and_the_sitrep_counts_it(api: Served) -
     with api.client("leader") as leader:
         assert leader.post(f"/api/hazards/{road}/release", json={"route": "cleared"}).status_code == 403
     with api.client("super") as sup:
-        r = sup.post(f"/api/hazards/{road}/release", json={"route": "cleared", "geometry": piece, "on": "2016-04-07"})
+        stale = sup.post(
+            f"/api/hazards/{road}/release",
+            json={"route": "cleared", "geometry": piece},
+            headers={"If-Match": f'"hazards-{road}-v99"'},
+        )
+        assert stale.status_code == 412  # the supervisor approved another state of the hazard
+        seen = sup.get(f"/ogc/collections/hazards/items/{road}").headers["etag"]
+        r = sup.post(
+            f"/api/hazards/{road}/release",
+            json={"route": "cleared", "geometry": piece, "on": "2016-04-07"},
+            headers={"If-Match": seen},
+        )
         assert r.status_code == 201, r.text
         body = r.json()
         assert body["release"]["properties"]["organisation"] == "mac"

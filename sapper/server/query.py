@@ -116,7 +116,7 @@ def extent(backend: SqlBackend, lay: Layer) -> tuple[float, float, float, float]
 
     if isinstance(backend, GeoPackageBackend):
         sql = f'SELECT min(minx), min(miny), max(maxx), max(maxy) FROM "rtree_{lay.name}_geom"'
-    else:
+    else:  # exact, a scan of the table (ST_EstimatedExtent would be quicker but approximate)
         sql = (
             f'SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent("geom") AS e '
             f"FROM {q(lay.name)}) AS x"

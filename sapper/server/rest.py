@@ -19,7 +19,7 @@ from sapper.model.records import Record, Report
 from sapper.server.auth import need, reader, supervisor, visible_to
 from sapper.server.context import registers
 from sapper.server.errors import ApiError
-from sapper.server.etag import etag
+from sapper.server.etag import etag, if_match_version
 from sapper.server.features import dumps, read_geometry, record_feature
 from sapper.server.models import DailyReport, ReleaseAction
 from sapper.server.permissions import check_write
@@ -81,7 +81,11 @@ def _linked(request: Request, user: User, kind: str, record_id: int) -> Record:
         raise ApiError(422, f"{kind} {record_id} does not exist") from None
 
 
-@router.post("/hazards/{hazard_id}/release", status_code=201, summary="Approve land release (supervisor)")
+@router.post(
+    "/hazards/{hazard_id}/release",
+    status_code=201,
+    summary="Approve land release (supervisor); with If-Match, only if the hazard is as last read",
+)
 def release_land(hazard_id: PathId, body: ReleaseAction, request: Request) -> Response:
     user = supervisor(request)
     hazard = visible(request, user, "hazard", hazard_id)
@@ -92,6 +96,9 @@ def release_land(hazard_id: PathId, body: ReleaseAction, request: Request) -> Re
     reg = registers(request).get()
     reg.user = user.name
     with reg.transaction():
+        # With If-Match, the approval holds only for the hazard as the supervisor last saw it.
+        current = reg.backend.current_version(layer("hazard"), hazard_id)
+        if_match_version(request.headers.get("if-match"), layer("hazard"), hazard_id, current)
         piece = reg.release(
             hazard_id,
             body.route,
