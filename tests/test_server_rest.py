@@ -215,3 +215,30 @@ def test_the_sitrep_reads_the_latest_plan_stored_in_the_register(api: Served) ->
         plan = viewer.get("/api/sitrep", params={"on": "2016-04-10"}).json()["forecast"]["plan"]
     assert plan["source"] == "stored"
     assert plan["finish"]["p50"] == "2016-06-01" and plan["finish"]["p90"] == "2016-07-01"
+
+
+def test_tasks_given_by_a_supervisor_and_moved_along_by_the_team_leader(api: Served) -> None:
+    own, other = api.demo.teams[0], api.demo.teams[1]
+    task = {"activity_type": "clearance", "hazard_id": api.demo.hazards[3], "team_id": own, "start_on": "2016-04-08"}
+    with api.client("leader") as leader, api.client("super") as sup:
+        assert leader.post("/api/activities", json=task).status_code == 403
+        created = sup.post("/api/activities", json=task)
+        assert created.status_code == 201, created.text
+        url, tag = created.headers["location"], created.headers["etag"]
+        elsewhere = sup.post("/api/activities", json={**task, "team_id": other}).json()
+        mine = leader.get("/api/activities", params={"team_id": own, "status": "planned"}).json()
+        assert created.json()["id"] in [t["id"] for t in mine] and elsewhere["id"] not in [t["id"] for t in mine]
+        started = leader.patch(url, json={"status": "ongoing", "notes": "lanes 1-4"}, headers={"If-Match": tag})
+        assert started.status_code == 200 and started.json()["status"] == "ongoing"
+        assert leader.patch(url, json={"status": "completed"}, headers={"If-Match": tag}).status_code == 412
+        retarget = leader.patch(url, json={"hazard_id": api.demo.hazards[0], "version": 1})
+        assert retarget.status_code == 403
+        theirs = leader.patch(f"/api/activities/{elsewhere['id']}", json={"status": "ongoing", "version": 0})
+        assert theirs.status_code == 403
+        back = sup.patch(url, json={"status": "planned", "version": 1})
+        assert back.status_code == 409 and "cannot change from ongoing to planned" in back.json()["description"]
+        assert sup.get("/api/activities", params={"status": "sleeping"}).status_code == 400
+        assert sup.delete(url).status_code == 204
+        assert sup.get(url).status_code == 404
+        history = sup.get(f"/api/history/activity/{created.json()['id']}").json()["entries"]
+    assert [e["user"] for e in history] == ["super", "leader", "super"]

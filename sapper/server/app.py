@@ -23,7 +23,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from sapper.server import accounts_api, errors, ogc, ogc_edit, plans, rest
+from sapper.server import accounts_api, errors, ogc, ogc_edit, plans, rest, tasks
 from sapper.server.context import Registers, Settings
 from sapper.server.features import dumps
 from sapper.server.html import page, table
@@ -71,6 +71,7 @@ def create_app(target: str, *, public: bool = False, token_days: float = 30.0, p
     app.include_router(ogc_edit.router())
     app.include_router(rest.router)
     app.include_router(plans.router)
+    app.include_router(tasks.router)
     app.include_router(accounts_api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     has_ui = importlib.util.find_spec(UI_MODULE) is not None
