@@ -192,6 +192,12 @@ def test_plans_run_in_the_background_list_and_compare(api: Served) -> None:
         assert str(api.demo.secret_hazard) not in a["summary"]["hazard_finish_p50"]  # not the supervisor's to see
         assert a["summary"]["sectors"] > b["summary"]["sectors"]  # smaller sectors, more of them
         assert [p["id"] for p in sup.get("/api/plans").json()][-2:] == [a["id"], b["id"]]
+        stored = {p["id"]: p for p in sup.get("/api/plans/stored").json()}
+        first_plan = stored[a["summary"]["stored"]["id"]]
+        assert first_plan["number"] == a["summary"]["stored"]["number"] and first_plan["made_by"] == "super"
+        assert first_plan["finish_p50"] == a["summary"]["finish"]["p50"]
+        sectors = sup.get("/ogc/collections/plan_sectors/items", params={"plan_id": first_plan["id"], "limit": 1000})
+        assert sectors.json()["numberMatched"] == a["summary"]["sectors"]
         diff = sup.get("/api/plans/compare", params={"a": a["id"], "b": b["id"]}).json()
         assert diff["sectors_more"] == b["summary"]["sectors"] - a["summary"]["sectors"]
         assert set(diff["finish_days_later"]) == set(a["summary"]["finish"])

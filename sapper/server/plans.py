@@ -2,14 +2,16 @@
 
 A plan takes from a second to minutes (CP-SAT's time limit, the Monte Carlo forecast), so
 a run is queued to one background worker and the request answers 202 at once with the
-plan's id; the client reads ``/api/plans/{id}`` until it is done. The server keeps the
-plans it made in memory until it stops (storing plans in the register is the planner's
-business). A plan is made from the records its requester may see and shown to their
-organisation only.
+run's id; the client reads ``/api/plans/{id}`` until it is done. A finished plan is stored
+in the register under its next number (as ``sapper plan`` does), with its sectors and lanes
+as map layers; the runs themselves are kept in memory by the server process that made them.
+A plan is made from the records its requester may see, belongs to their organisation and is
+restricted if any of those records is.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +38,23 @@ from sapper.store.schema import layer
 router = APIRouter(prefix="/api", tags=["Plans"])
 MAX_WAITING = 4
 KINDS = {"hazards": "hazard", "items": "item", "sites": "site", "teams": "team", "reports": "report"}
+
+
+def owned(plan_rows: Any, organisation: str, restricted: bool) -> Any:
+    """A plan's rows belong to the organisation that asked for it, restricted if any record it
+    was made from is: its sectors would otherwise show restricted hazards to everyone."""
+
+    def own(record: Any) -> Any:
+        return dataclasses.replace(record, organisation=organisation, restricted=restricted)
+
+    return dataclasses.replace(
+        plan_rows,
+        plan=own(plan_rows.plan),
+        sectors=[own(s) for s in plan_rows.sectors],
+        lanes=[(i, own(lane)) for i, lane in plan_rows.lanes],
+        assignments=[(i, own(a)) for i, a in plan_rows.assignments],
+        priorities=[own(p) for p in plan_rows.priorities],
+    )
 
 
 class PlanRequest(Strict):
@@ -109,15 +128,17 @@ class Planner:
 
     def _run(self, regs: Registers, job: PlanJob, req: PlanRequest) -> None:
         from sapper.plan.build import Inputs, Settings, make_plan
+        from sapper.plan.records import bundle
+        from sapper.store.plans import save_plan
 
         job.status = "running"
         try:
             reg = regs.get()
             seen = {
                 name: [r for r in reg.list(kind) if not (r.restricted and r.organisation != job.organisation)]
-                for name, kind in KINDS.items()
+                for name, kind in (*KINDS.items(), ("releases", "release"))
             }
-            releases = [r for r in reg.list("release") if not (r.restricted and r.organisation != job.organisation)]
+            secret = any(r.restricted for records in seen.values() for r in records)
             settings = Settings(
                 start=req.start or date.today(),
                 sector_width_m=req.sector_width_m,
@@ -133,8 +154,11 @@ class Planner:
                     raise Stopped("the server stopped before the plan was done")
                 job.step = f"{step} {share:.0%}" if share < 1 else step
 
-            plan = make_plan(Inputs(releases=releases, **seen), settings, progress)
-            job.summary = summarise(plan)
+            plan = make_plan(Inputs(**seen), settings, progress)
+            job.step = "storing"
+            reg.user = job.by
+            stored = save_plan(reg, owned(bundle(plan, f"made over the API by {job.by}"), job.organisation, secret))
+            job.summary = {"stored": {"id": stored.id, "number": stored.number}, **summarise(plan)}
             job.status = "done"
         except Stopped as exc:
             job.status, job.error = "cancelled", str(exc)
