@@ -26,6 +26,7 @@ from sapper.formats.names import SHAPEFILE_NAMES
 from sapper.model import Activity, Hazard, Item, ProtectedSite, Team
 from sapper.model.errors import SapperError
 from sapper.model.geometry import as_multipolygon
+from sapper.store.schema import LAYERS
 
 LON, LAT = 38.27, 34.55
 FORMATS = ["geojson", "gpkg", "shp", "kml", "csv"]
@@ -194,7 +195,7 @@ def test_shapefile_names_are_short_and_read_back_as_sapper_fields(
 def test_all_layers_into_one_geopackage_that_gdal_validates(full: Register, tmp_path: Path) -> None:
     path = tmp_path / "everything.gpkg"
     counts = export_all(full, path)
-    assert counts == {
+    expected = {
         "hazards": 3,
         "items": 2,
         "protected_sites": 3,
@@ -203,6 +204,8 @@ def test_all_layers_into_one_geopackage_that_gdal_validates(full: Register, tmp_
         "reports": 0,
         "releases": 0,
     }
+    assert {name: counts[name] for name in expected} == expected
+    assert set(counts) == {lay.name for lay in LAYERS}
     result = validate_gpkg(path)
     assert result.returncode == 0, result.stdout + result.stderr
     layers = {str(name) for name, _ in pyogrio.list_layers(path)}
