@@ -11,7 +11,7 @@ that seeds the optimiser, and the optimised plan, with wall time, objective
 (priority-weighted hectare-days), ratio to greedy and makespan; then the proven bound,
 the gap and the gain over greedy. Run:
 
-    python bench/schedule_bench.py                 # 50 teams x 2,000 sectors, 60 s limit
+    python bench/schedule_bench.py                 # 50 teams x 2,000 sectors, 50 s limit
     python bench/schedule_bench.py --teams 10 --sectors 200 --limit 10
 """
 
@@ -99,7 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--teams", type=int, default=50)
     parser.add_argument("--sectors", type=int, default=2000)
-    parser.add_argument("--limit", type=float, default=60.0, help="CP-SAT time limit, seconds")
+    parser.add_argument("--limit", type=float, default=50.0, help="CP-SAT time limit, seconds")
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()

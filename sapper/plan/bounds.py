@@ -31,16 +31,17 @@ def lower_bound(problem: Problem) -> float:
 
 
 GROUP_LOG = float(np.log(1.05))
+BUCKET_GROWTH = 0.15
 
 
-def fluid_bound(problem: Problem, horizon_ticks: int, buckets: int = 40) -> float:
+def fluid_bound(problem: Problem, horizon_ticks: int, buckets: int = 50) -> float:
     """A tighter bound: teams of one kind pooled as a fluid, work spread over time buckets.
 
     Each team t gets a speed v_t (1 / its median duration); a sector s worked by a team
     of class c uses at least a_sc = min over that class of p_st * v_t of the class's
     capacity (sum of v_t per tick). An LP spreads every sector's work over classes and
-    buckets within capacity; a sector whose work falls in bucket k is busy no earlier
-    than the bucket's start, and finishes half its duration (at least the shortest in
+    buckets (growing geometrically) within capacity; a sector whose work falls in bucket
+    k is busy no earlier than the bucket's start, and finishes half its duration (at least the shortest in
     that class) after its mean busy time (Goemans et al.), so the LP's optimum is below
     every real plan's objective. Sectors of one hazard with areas within 5 % form one
     group that takes the least weight, work and duration of its members (still a
@@ -62,7 +63,9 @@ def fluid_bound(problem: Problem, horizon_ticks: int, buckets: int = 40) -> floa
         classes.setdefault((team.kind, team.methods), []).append(t)
     class_of = {t: c for c, members in enumerate(classes.values()) for t in members}
     capacity = [sum(speed[t] for t in members) for members in classes.values()]
-    edges = np.linspace(0.0, float(horizon_ticks), buckets + 1)
+    # buckets grow geometrically: fine early, where the heaviest sectors finish, coarse late
+    growth = (1.0 + BUCKET_GROWTH) ** np.arange(buckets + 1) - 1.0
+    edges = float(horizon_ticks) * growth / growth[-1]
     groups: dict[tuple[int, int], list[int]] = {}
     for s in sectors:  # near-identical sectors (one hazard, areas within 5 %) share variables
         key = (problem.sectors[s].hazard_id, int(np.floor(np.log(max(problem.sectors[s].area_m2, 1e-6)) / GROUP_LOG)))

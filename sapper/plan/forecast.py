@@ -28,6 +28,7 @@ from sapper.plan.productivity import Productivity
 from sapper.plan.schedule import Schedule
 
 LEVELS = (50, 80, 90, 95)
+CHART_RUNS = 2000
 Progress = Callable[[int, int], None]  # (done, total)
 
 
@@ -122,18 +123,22 @@ def forecast(
         hazard_rows[problem.sectors[s].hazard_id].append(row)
     whole = ends.max(axis=0)
     grid = np.arange(int(np.ceil(whole.max())) + 2)
-    done = np.zeros((runs, len(grid)))
-    day_index = np.minimum(np.ceil(ends).astype(int), len(grid) - 1)
-    for r in range(runs):
+    shown = min(runs, CHART_RUNS)  # the burn-down's bands need no more runs than this
+    done = np.zeros((shown, len(grid)))
+    day_index = np.minimum(np.ceil(ends[:, :shown]).astype(int), len(grid) - 1)
+    for r in range(shown):
         done[r] = np.bincount(day_index[:, r], weights=area, minlength=len(grid))
     remaining = area.sum() - np.cumsum(done, axis=1)
+    sector_levels = np.percentile(ends, LEVELS, axis=1)  # levels x sectors
     planned_end = np.array([schedule.slots[s].end / TICKS_PER_DAY for s in order])
     planned = np.array([area[planned_end > d].sum() for d in grid])
     return Forecast(
         runs=runs,
         finish=_levels(whole),
         hazard_finish={h: _levels(ends[rows].max(axis=0)) for h, rows in hazard_rows.items()},
-        sector_finish={s: _levels(ends[row]) for row, s in enumerate(order)},
+        sector_finish={
+            s: dict(zip(LEVELS, sector_levels[:, row].tolist(), strict=True)) for row, s in enumerate(order)
+        },
         days=grid,
         remaining={q: np.percentile(remaining, q, axis=0) for q in (10, 50, 90)},
         planned=planned,
