@@ -24,8 +24,8 @@ from typing import Any
 
 from sapper.model.enums import ItemState, ReleaseRoute, SiteKind
 from sapper.model.geometry import to_metric
-from sapper.server import query
-from sapper.server.query import Filter
+from sapper.store import query
+from sapper.store.query import Filter
 from sapper.store.register import Register
 from sapper.store.schema import layer
 

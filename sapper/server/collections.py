@@ -16,7 +16,7 @@ from starlette.datastructures import QueryParams
 
 from sapper.server.errors import bad_request
 from sapper.server.features import plain
-from sapper.server.query import Filter
+from sapper.store.query import Filter
 from sapper.store.schema import BOOLEAN, DATE, DATETIME, GEOMETRY, INTEGER, LAYERS, REAL, Column, Layer
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"

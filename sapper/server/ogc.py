@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from sapper.server import html, query
+from sapper.server import html
 from sapper.server.auth import reader, visible_to
 from sapper.server.collections import CRS84, geo_layers, parameter_docs, parse_items_query, temporal_column
 from sapper.server.context import registers
@@ -34,6 +34,7 @@ from sapper.server.web import (
     wants_html,
     with_query,
 )
+from sapper.store import query
 from sapper.store.schema import Layer
 
 PREFIX = "/ogc"

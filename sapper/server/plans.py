@@ -24,14 +24,14 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from sapper.model.accounts import User
-from sapper.server import query
 from sapper.server.auth import reader, supervisor, visible_to
 from sapper.server.context import Registers, registers
 from sapper.server.errors import ApiError
 from sapper.server.features import dumps
 from sapper.server.models import Strict
-from sapper.server.query import Filter
 from sapper.server.web import json_response
+from sapper.store import query
+from sapper.store.query import Filter
 from sapper.store.register import Register
 from sapper.store.schema import layer
 

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from sapper.model.accounts import Role, User
 from sapper.model.errors import NotFound
 from sapper.model.records import Record, Report
+from sapper.report.sitrep import sitrep
 from sapper.server.auth import need, reader, supervisor, visible_to
 from sapper.server.context import registers
 from sapper.server.errors import ApiError
@@ -24,7 +25,6 @@ from sapper.server.features import dumps, read_geometry, record_feature
 from sapper.server.models import DailyReport, ReleaseAction
 from sapper.server.permissions import check_write
 from sapper.server.plans import latest_plan
-from sapper.server.sitrep import sitrep
 from sapper.server.web import json_response
 from sapper.store.schema import layer
 

@@ -18,7 +18,6 @@ from starlette.concurrency import run_in_threadpool
 from sapper.model.accounts import Role, User
 from sapper.model.errors import Conflict
 from sapper.model.records import Record
-from sapper.server import query
 from sapper.server.auth import need, reader, supervisor, visible_to
 from sapper.server.collections import column_schema
 from sapper.server.context import registers
@@ -28,6 +27,7 @@ from sapper.server.features import dumps, field_values, properties
 from sapper.server.ogc_edit import read_json
 from sapper.server.permissions import check_write, new_record_defaults
 from sapper.server.web import json_response
+from sapper.store import query
 from sapper.store.rows import to_row
 from sapper.store.schema import GEOMETRY, layer
 
