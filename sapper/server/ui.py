@@ -23,14 +23,14 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from sapper.model.enums import ActivityType, HazardStatus, ItemCategory, ItemState, ReleaseRoute
 from sapper.model.errors import SapperError
 from sapper.model.geometry import metric_epsg_for, search_box, to_metric, to_wgs84
-from sapper.server import query
 from sapper.server.auth import reader, visible_to
 from sapper.server.collections import parse_bbox
 from sapper.server.context import registers
 from sapper.server.errors import ApiError
 from sapper.server.features import dumps
-from sapper.server.query import Filter
 from sapper.server.web import json_response
+from sapper.store import query
+from sapper.store.query import Filter
 from sapper.store.schema import Layer, layer
 
 PAGES = Path(__file__).parent / "static" / "ui"
@@ -221,20 +221,25 @@ def plan_view(request: Request, number: Annotated[int | None, Query(ge=1, le=2**
     plan_lay, sector_lay, work_lay = _has("plan"), _has("plan_sector"), _has("assignment")
     if plan_lay is None or sector_lay is None or work_lay is None:
         raise ApiError(404, "this register has no plan layers")
-    plans = query.select(backend, plan_lay, flt if number is None else Filter(where={"number": number}, **_org(flt)))
+    plans = {int(v["number"]): (rid, v) for rid, v, _ in query.select(backend, plan_lay, flt)}
     if not plans:
-        which = "no plan is stored yet (make one with `sapper plan`)" if number is None else f"no plan {number}"
-        raise ApiError(404, which)
-    plan_id, plan, _ = max(plans, key=lambda row: int(row[1]["number"]))
+        raise ApiError(404, "no plan is stored yet: make one with `sapper plan` or on this page")
+    if number is not None and number not in plans:
+        raise ApiError(404, f"no plan {number}; the plans are {', '.join(map(str, sorted(plans)))}")
+    plan_id, plan = plans[max(plans) if number is None else number]
     of_plan = Filter(where={"plan_id": plan_id}, **_org(flt))
     sectors = {rid: v for rid, v, _ in query.select(backend, sector_lay, of_plan)}
-    work = sorted((v for _, v, _ in query.select(backend, work_lay, of_plan)), key=lambda v: (v["team_id"], v["day"]))
+    work = [v for _, v, _ in query.select(backend, work_lay, of_plan)]
+    work.sort(key=lambda v: (v["team_id"], v["day"], v["start"]))
     names = {rid: v["name"] for rid, v, _ in query.select(backend, layer("team"), flt)}
-    hazards = {rid: v["name"] for rid, v, _ in query.select(backend, layer("hazard"), flt)}
+    hazards = {
+        rid: {"name": v["name"], "priority": v["priority"]} for rid, v, _ in query.select(backend, layer("hazard"), flt)
+    }
     body = {
         "plan": plan | {"id": plan_id},
+        "numbers": sorted(plans),
         "teams": _gantt(work, names),
-        "hazards": {str(h): hazards.get(h, f"hazard {h}") for h in sorted({w["hazard_id"] for w in work})},
+        "hazards": {str(h): hazards.get(h, {"name": f"hazard {h}"}) for h in sorted({w["hazard_id"] for w in work})},
         "burndown": _burndown(plan, sectors, work),
     }
     return json_response(dumps(body))
@@ -281,7 +286,8 @@ def _burndown(plan: dict[str, Any], sectors: dict[int, dict[str, Any]], work: li
         share = float(w["hours"] or 0) / total if total > 0 else 1.0 / days[w["sector_id"]]
         done[w["day"]] += area * share
     left = float(plan.get("area_m2") or 0) or sum(float(s.get("area_m2") or 0) for s in sectors.values())
-    out = [{"day": plan.get("start_on"), "left_m2": round(left, 1)}] if plan.get("start_on") else []
+    first = _day(plan.get("start_on"))
+    out = [{"day": (first - timedelta(days=1)).isoformat(), "left_m2": round(left, 1)}] if first else []
     for day in sorted(done):
         left -= done[day]
         out.append({"day": day, "left_m2": round(max(left, 0.0), 1)})
