@@ -73,11 +73,13 @@ def write_priorities(result: PlanResult, path: Path) -> Path:
 
 def draw_burndown(result: PlanResult, path: Path) -> Path:
     fc, cal = result.forecast, result.calendar
-    dates = [cal.date_of(int(d)) for d in fc.days]
-    bands = {q: v / 10_000.0 for q, v in fc.remaining.items()}
+    # show up to a little past the P95 finish: the slowest runs' long tails say nothing more
+    last = min(len(fc.days), int(max(fc.finish[95], result.schedule.makespan_days) * 1.08) + 2)
+    dates = [cal.date_of(int(d)) for d in fc.days[:last]]
+    bands = {q: v[:last] / 10_000.0 for q, v in fc.remaining.items()}
     total = sum(s.area_m2 for s in result.problem.sectors) / 10_000.0
     title = f"Area still to clear: {total:,.1f} ha planned, {fc.runs:,} forecast runs"
-    return burndown_chart(path, dates, fc.planned / 10_000.0, bands, result.finish_dates, title)
+    return burndown_chart(path, dates, fc.planned[:last] / 10_000.0, bands, result.finish_dates, title)
 
 
 def draw_gantt(result: PlanResult, path: Path) -> Path:
