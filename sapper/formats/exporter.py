@@ -43,7 +43,15 @@ FORMATS = {
     ".csv": "CSV",
 }
 FORMAT_NAMES = {"geojson": "GeoJSON", "gpkg": "GPKG", "shapefile": "ESRI Shapefile", "kml": "LIBKML", "csv": "CSV"}
-GEOMETRY_NAMES = {"MULTIPOLYGON": "MultiPolygon", "POINT": "Point", "GEOMETRY": "Unknown"}
+GEOMETRY_NAMES = {  # the register's geometry types (OGC names) as GDAL spells them
+    "POINT": "Point",
+    "LINESTRING": "LineString",
+    "POLYGON": "Polygon",
+    "MULTIPOINT": "MultiPoint",
+    "MULTILINESTRING": "MultiLineString",
+    "MULTIPOLYGON": "MultiPolygon",
+    "GEOMETRY": "Unknown",
+}
 SHAPE_TYPES = {  # shapely type id -> the one type a Shapefile of it holds
     TYPE_IDS["Point"]: "Point",
     TYPE_IDS["LineString"]: "MultiLineString",

@@ -10,12 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sapper.formats.mapping import Mapping, check_mapping, writable_fields
+from sapper.formats.mapping import KEPT_BY_REGISTER, Mapping, check_mapping, writable_fields
 from sapper.formats.names import full_names
 from sapper.formats.source import Source
 from sapper.formats.values import convert_value, required_fields
 from sapper.model.errors import SapperError
 from sapper.store.schema import Layer
+
+# Columns of sapper's own exports that the register keeps itself: skipped without a word.
+KEPT_COLUMNS = {name.casefold() for name in (*KEPT_BY_REGISTER, "orig_m2", "sapper_id")}
 
 
 @dataclass
@@ -100,7 +103,7 @@ def _same_names(source: Source, mapping: Mapping, lay: Layer, plan: FieldPlan, u
             continue
         target = writable.get(name.casefold()) or short.get(name.casefold())
         if target is None or target in plan.provided:
-            if name not in source.housekeeping:
+            if name not in source.housekeeping and name.casefold() not in KEPT_COLUMNS:
                 plan.ignored.append(name)
             continue
         if target == "source_key":

@@ -18,10 +18,11 @@ import shapely
 
 from sapper.model.errors import SapperError
 
-# Fields the KML driver adds to every placemark; they carry no register data.
+# Fields the KML driver adds to every placemark; they carry no register data (its Name is
+# taken as the record's name where the layer has one).
 KML_HOUSEKEEPING = frozenset(
     {"id", "description", "timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude", "visibility"}
-    | {"drawOrder", "icon", "snippet"}
+    | {"drawOrder", "icon", "snippet", "Name"}
 )
 
 
