@@ -131,7 +131,7 @@ def parse_date_text(text: str, date_format: str | None = None) -> date:
         try:
             return datetime.strptime(text, date_format).date()
         except ValueError:
-            raise ValueError(f"{text!r} is not a date in the form {date_format}") from None
+            raise ValueError(f"{text!r} is not a date in the form {readable_format(date_format)}") from None
     slashed = _SLASHED_DATE.match(text)
     if slashed:
         year, month, day = (int(g) for g in slashed.groups())
@@ -140,6 +140,13 @@ def parse_date_text(text: str, date_format: str | None = None) -> date:
         except ValueError:
             raise ValueError(f"{text!r} is not a date (expected YYYY-MM-DD)") from None
     return typed(Column("date", DATE), text)
+
+
+def readable_format(date_format: str) -> str:
+    """%d/%m/%Y as a user reads it: DD/MM/YYYY."""
+    for code, word in (("%d", "DD"), ("%m", "MM"), ("%Y", "YYYY"), ("%y", "YY"), ("%b", "Mon"), ("%B", "Month")):
+        date_format = date_format.replace(code, word)
+    return date_format
 
 
 def _number(text: str) -> float:
