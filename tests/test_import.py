@@ -47,6 +47,17 @@ def geojson(path: Path, features: list[tuple[dict[str, Any], Any]]) -> Path:
     return path
 
 
+def gdal_file(path: Path, geoms: list, fields: dict[str, list], driver: str = "GPKG", **options: Any) -> Path:
+    """A file written by GDAL itself, as another tool would write it."""
+    columns = [np.asarray(values, dtype=object) for values in fields.values()]
+    geometry_type = options.pop("geometry_type", geoms[0].geom_type)
+    pyogrio.raw.write(
+        str(path), shapely.to_wkb(np.asarray(geoms)), columns, list(fields), driver=driver,
+        geometry_type=geometry_type, crs=options.pop("crs", "EPSG:4326"), append=path.exists(), **options,
+    )  # fmt: skip
+    return path
+
+
 def write_csv(path: Path, header: list[str], rows: list[list[Any]], delimiter: str = ",") -> Path:
     with open(path, "w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out, delimiter=delimiter)
@@ -338,17 +349,7 @@ def test_any_declared_crs_is_reprojected_to_wgs84(reg: Register, tmp_path: Path)
     from pyproj import Transformer
 
     x, y = Transformer.from_crs(4326, 32637, always_xy=True).transform(LON, LAT)
-    path = tmp_path / "utm.gpkg"
-    pyogrio.raw.write(
-        str(path),
-        shapely.to_wkb(np.array([Point(x, y)])),
-        [np.array(["uxo"], dtype=object)],
-        ["category"],
-        driver="GPKG",
-        geometry_type="Point",
-        crs="EPSG:32637",
-        layer="finds",
-    )
+    path = gdal_file(tmp_path / "utm.gpkg", [Point(x, y)], {"category": ["uxo"]}, crs="EPSG:32637", layer="finds")
     import_file(reg, path, "items")
     point = reg.list("item")[0].geometry
     assert point.x == pytest.approx(LON, abs=1e-8) and point.y == pytest.approx(LAT, abs=1e-8)
@@ -375,27 +376,9 @@ def test_semicolon_csv_with_decimal_commas_and_a_byte_order_mark(reg: Register, 
 
 
 def test_shapefile_and_kml_from_other_tools_import(reg: Register, tmp_path: Path) -> None:
-    geoms = shapely.to_wkb(np.array([square(0), square(1)]))
-    names, status = np.array(["Well", "Mill"], dtype=object), np.array(["suspected", "confirmed"], dtype=object)
-    pyogrio.raw.write(
-        str(tmp_path / "h.shp"),
-        geoms,
-        [names, status],
-        ["NAME", "Status"],
-        driver="ESRI Shapefile",
-        geometry_type="Polygon",
-        crs="EPSG:4326",
-    )
-    pyogrio.raw.write(
-        str(tmp_path / "h.kml"),
-        geoms,
-        [names],
-        ["name"],
-        driver="LIBKML",
-        geometry_type="Polygon",
-        crs="EPSG:4326",
-        layer="hazards",
-    )
+    geoms, names = [square(0), square(1)], ["Well", "Mill"]
+    gdal_file(tmp_path / "h.shp", geoms, {"NAME": names, "Status": ["suspected", "confirmed"]}, "ESRI Shapefile")
+    gdal_file(tmp_path / "h.kml", geoms, {"name": names}, "LIBKML", layer="hazards")
     assert import_file(reg, tmp_path / "h.shp", "hazards").added == 2
     kml = import_file(reg, tmp_path / "h.kml", "hazards")
     assert kml.ignored_fields == []  # KML's own housekeeping fields are not reported
@@ -407,17 +390,7 @@ def test_shapefile_and_kml_from_other_tools_import(reg: Register, tmp_path: Path
 def test_a_file_with_several_layers_needs_the_one_to_read(reg: Register, tmp_path: Path) -> None:
     path = tmp_path / "two.gpkg"
     for name in ("finds", "more"):
-        pyogrio.raw.write(
-            str(path),
-            shapely.to_wkb(np.array([Point(LON, LAT)])),
-            [np.array(["uxo"], dtype=object)],
-            ["category"],
-            driver="GPKG",
-            geometry_type="Point",
-            crs="EPSG:4326",
-            layer=name,
-            append=path.exists(),
-        )
+        gdal_file(path, [Point(LON, LAT)], {"category": ["uxo"]}, layer=name)
     with pytest.raises(SapperError, match=r"has several layers \(finds, more\); say which with --source-layer"):
         import_file(reg, path, "items")
     assert import_file(reg, path, "items", source_layer="more").added == 1
