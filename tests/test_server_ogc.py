@@ -39,6 +39,7 @@ def test_landing_conformance_and_collections_follow_the_standard(api: Served) ->
     assert items["crs"] == ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]
     expected = [LON + 0.0005, LAT + 0.0005, LON + 0.0085, LAT + 0.0005]  # the items' corners
     assert items["extent"]["spatial"]["bbox"][0] == pytest.approx(expected)
+    assert items["extent"]["temporal"]["interval"] == [["2016-04-01T00:00:00Z", "2016-04-10T00:00:00Z"]]
     assert any(lk["rel"] == "items" and lk["type"] == "application/geo+json" for lk in items["links"])
 
 

@@ -36,6 +36,7 @@ from sapper.server.web import (
 )
 from sapper.store import query
 from sapper.store.schema import Layer
+from sapper.store.sql import SqlBackend
 
 PREFIX = "/ogc"
 CONFORMANCE = [
@@ -141,7 +142,7 @@ def conformance(request: Request) -> Response:
 def collections(request: Request) -> Response:
     reader(request)
     backend = registers(request).get().backend
-    docs = [collection_doc(request, lay, query.extent(backend, lay)) for lay in geo_layers()]
+    docs = [collection_doc(request, lay, backend) for lay in geo_layers()]
     links = self_links(request, f"{PREFIX}/collections", title="Collections")
     if wants_html(request):
         rows = [(html.anchor(_html_href(d), d["id"]), html.text(d["title"])) for d in docs]
@@ -153,12 +154,15 @@ def _html_href(doc: dict[str, Any]) -> str:
     return next(lk["href"] for lk in doc["links"] if lk["rel"] == "items" and lk["type"] == HTML)
 
 
-def collection_doc(request: Request, lay: Layer, bbox: tuple[float, float, float, float] | None) -> dict[str, Any]:
+def collection_doc(request: Request, lay: Layer, backend: SqlBackend) -> dict[str, Any]:
+    """A collection's description, with the extent of its data (whole layer, every organisation's)."""
     url = f"{root(request)}{PREFIX}/collections/{lay.name}"
+    bbox = query.extent(backend, lay)
     extent: dict[str, Any] = {"spatial": {"bbox": [list(bbox) if bbox else [-180.0, -90.0, 180.0, 90.0]], "crs": CRS84}}
     temporal = temporal_column(lay)
     if temporal is not None:
-        extent["temporal"] = {"interval": [[None, None]], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+        first, last = query.date_range(backend, lay, temporal)
+        extent["temporal"] = {"interval": [[first, last]], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
     return {
         "id": lay.name,
         "title": lay.title,
@@ -179,7 +183,7 @@ def collection_doc(request: Request, lay: Layer, bbox: tuple[float, float, float
 
 def one_collection(request: Request, lay: Layer) -> Response:
     reader(request)
-    doc = collection_doc(request, lay, query.extent(registers(request).get().backend, lay))
+    doc = collection_doc(request, lay, registers(request).get().backend)
     if wants_html(request):
         return html.page(lay.title, f"<p>{html.text(doc['description'])}</p>", doc["links"])
     return json_response(dumps(doc))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sapper.store.schema import BOOLEAN, DATE, DATETIME, Layer
+from sapper.store.schema import BOOLEAN, DATE, DATETIME, Column, Layer
 from sapper.store.sql import BBox, SqlBackend, q
 
 
@@ -125,3 +125,16 @@ def extent(backend: SqlBackend, lay: Layer) -> tuple[float, float, float, float]
     if row is None or row[0] is None:
         return None
     return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
+
+def date_range(backend: SqlBackend, lay: Layer, col: Column) -> tuple[str | None, str | None]:
+    """The first and last value of a date column, as RFC 3339 instants (None when empty)."""
+    row = backend.execute(f"SELECT min({q(col.name)}), max({q(col.name)}) FROM {q(lay.name)}").fetchone()
+
+    def instant(value: Any) -> str | None:
+        if value is None:
+            return None
+        text = _iso(value)
+        return text if "T" in text else f"{text[:10]}T00:00:00Z"
+
+    return instant(row[0]), instant(row[1])
