@@ -248,3 +248,15 @@ def test_tasks_given_by_a_supervisor_and_moved_along_by_the_team_leader(api: Ser
         assert sup.get(url).status_code == 404
         history = sup.get(f"/api/history/activity/{created.json()['id']}").json()["entries"]
     assert [e["user"] for e in history] == ["super", "leader", "super"]
+
+
+def test_password_guessing_is_cut_short(api: Served) -> None:
+    with api.client("admin") as admin, api.client() as c:
+        admin.post("/api/users", json={"name": "guessed", "password": "right-password", "role": "viewer"})
+        for attempt in range(10):
+            assert c.post("/api/login", json={"username": "guessed", "password": f"guess {attempt}"}).status_code == 401
+        locked = c.post("/api/login", json={"username": "guessed", "password": "right-password"})
+        assert locked.status_code == 429 and "too many wrong passwords" in locked.json()["description"]
+        assert int(locked.headers["retry-after"]) > 0
+        assert c.get("/api/me", auth=("guessed", "right-password")).status_code == 429
+        assert c.post("/api/login", json={"username": "viewer", "password": PASSWORD}).status_code == 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from sapper.model.accounts import User
-from sapper.server.auth import COOKIE, admin, authenticated, cache, reader
+from sapper.server.auth import COOKIE, admin, authenticated, cache, reader, verify_password
 from sapper.server.context import registers, settings
 from sapper.server.errors import ApiError
 from sapper.server.models import Login, NewUser, TokenOut, UserChange, UserOut
@@ -22,7 +22,7 @@ def user_out(user: User) -> UserOut:
 @router.post("/login", response_model=TokenOut, summary="Exchange a user name and password for a token")
 def login(body: Login, request: Request, response: Response) -> TokenOut:
     accounts = registers(request).accounts()
-    user = accounts.verify(body.username, body.password)
+    user = verify_password(request, body.username, body.password)
     if user is None:
         raise ApiError(401, "user name or password is wrong (or the account is disabled)")
     days = settings(request).token_days

@@ -22,6 +22,7 @@ from sapper.server.context import registers, settings
 from sapper.server.errors import ApiError
 
 CACHE_SECONDS = 10.0
+MAX_FAILURES, FAILURE_WINDOW_S = 10, 600.0  # wrong passwords per user name, and in how long
 COOKIE = "sapper_token"
 ANONYMOUS = User(name="anonymous", role=Role.VIEWER, organisation="")
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="sapper"'}
@@ -50,6 +51,58 @@ class _Cache:
     def clear(self) -> None:
         with self._lock:
             self._seen.clear()
+
+
+class Throttle:
+    """Refuse password checks for a user name after too many wrong ones in a short time.
+
+    argon2 makes each guess slow; this bounds how many a guesser gets per name. In memory,
+    per server process.
+    """
+
+    def __init__(self, failures: int = MAX_FAILURES, window_s: float = FAILURE_WINDOW_S) -> None:
+        self.failures, self.window_s = failures, window_s
+        self._lock = threading.Lock()
+        self._seen: dict[str, list[float]] = {}
+
+    def check(self, name: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._seen.get(name, []) if now - t < self.window_s]
+            self._seen[name] = recent
+        if len(recent) >= self.failures:
+            wait = int(self.window_s - (now - recent[0])) + 1
+            raise ApiError(
+                429, f"too many wrong passwords for {name!r}; try again in {wait} s", {"Retry-After": str(wait)}
+            )
+
+    def failed(self, name: str) -> None:
+        with self._lock:
+            if len(self._seen) > 10_000:
+                self._seen.clear()
+            self._seen.setdefault(name, []).append(time.monotonic())
+
+    def passed(self, name: str) -> None:
+        with self._lock:
+            self._seen.pop(name, None)
+
+
+def throttle(request: Request) -> Throttle:
+    app = request.app
+    if not hasattr(app.state, "throttle"):
+        app.state.throttle = Throttle()
+    return app.state.throttle
+
+
+def verify_password(request: Request, name: str, password: str) -> User | None:
+    """The user if the password is theirs, counting wrong guesses per name."""
+    throttle(request).check(name)
+    user = registers(request).accounts().verify(name, password)
+    if user is None:
+        throttle(request).failed(name)
+    else:
+        throttle(request).passed(name)
+    return user
 
 
 def cache(request: Request) -> _Cache:
@@ -90,7 +143,7 @@ def _check(request: Request, kind: str, secret: str) -> User | None:
         user = accounts.user_for_token(secret)
     else:
         name, sep, password = secret.partition(":")
-        user = accounts.verify(name, password) if sep else None
+        user = verify_password(request, name, password) if sep else None
     cache(request).put(key, user)
     return user
 
