@@ -24,6 +24,8 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 
 def test_landing_conformance_and_collections_follow_the_standard(api: Served) -> None:
     with api.client("viewer") as c:
+        home = c.get("/", headers={"Accept": "application/json"})
+        assert home.status_code == 303 and home.headers["location"] == "/ogc"  # GIS clients start at /ogc
         landing = c.get("/ogc").json()
         rels = {lk["rel"] for lk in landing["links"]}
         assert {"self", "alternate", "service-desc", "service-doc", "conformance", "data"} <= rels
