@@ -111,9 +111,10 @@ export function dateLines({ series, marks = [], unit = "", width = 640, height =
   }
   root.append(grid, svg("text", { x: 4, y: 2, "dominant-baseline": "hanging" }, unit));
   const span = (x1 - x0) / DAY_MS;
-  const step = span > 400 ? 91 : span > 120 ? 30 : span > 40 ? 7 : span > 14 ? 2 : 1;
-  for (let d = x0; d <= x1; d += step * DAY_MS) {
-    root.append(svg("text", { x: x(d), y: height - m.b + 16, "text-anchor": "middle" }, isoDay(d).slice(span > 300 ? 0 : 5, span > 300 ? 7 : 10)));
+  const step = [1, 2, 7, 14, 30, 61, 91, 182, 365, 730, 1826].find((s) => span / s <= 9) || 3652;
+  for (let d = x0; d <= x1 - step * DAY_MS * 0.3; d += step * DAY_MS) {
+    const text = span > 300 ? isoDay(d).slice(0, 7) : isoDay(d).slice(5);
+    root.append(svg("text", { x: x(d), y: height - m.b + 16, "text-anchor": "middle" }, text));
   }
   for (const mark of marks) {
     const at = x(toDay(mark.day));
@@ -140,7 +141,7 @@ function timeTicks(root, x, x0, x1, y, height) {
     const every = span > 730 ? 3 : 1;
     let d = Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1);
     for (let i = 0; d <= x1; i += 1) {
-      if (i % every === 0) {
+      if (i % every === 0 && x1 - d > 20 * DAY_MS) {
         root.append(svg("line", { x1: x(d), x2: x(d), y1: y, y2: height, stroke: "#e4e4e4" }));
         root.append(svg("text", { x: x(d) + 2, y: y - 4 }, isoDay(d).slice(0, 7)));
       }
@@ -150,7 +151,7 @@ function timeTicks(root, x, x0, x1, y, height) {
     return;
   }
   const step = span > 20 ? 7 : 1;
-  for (let d = x0; d <= x1; d += step * DAY_MS) {
+  for (let d = x0; d <= x1 - step * DAY_MS * 0.5; d += step * DAY_MS) {
     root.append(svg("line", { x1: x(d), x2: x(d), y1: y, y2: height, stroke: "#e4e4e4" }));
     root.append(svg("text", { x: x(d) + 2, y: y - 4 }, isoDay(d).slice(5)));
   }

@@ -16,7 +16,6 @@ const map = L.map("map", { zoomSnap: 0.25, preferCanvas: false });
 L.control.scale({ imperial: false }).addTo(map);
 const PANES = { base: 250, hazards: 400, released: 410, plan: 420, progress: 430, buffers: 440, items: 450 };
 for (const [name, z] of Object.entries(PANES)) map.createPane(name).style.zIndex = z;
-const itemCanvas = L.canvas({ pane: "items", padding: 0.2, tolerance: 3 });
 
 const OVERLAYS = [
   { id: "base", title: "Site outline and buildings", collection: "protected_sites", kind: "site", pane: "base",
@@ -36,7 +35,7 @@ const OVERLAYS = [
     swatch: { fill: S.teamColour(1), opacity: 0 } },
   { id: "buffers", title: "Protected site buffers", url: "/ui/api/buffers", collection: "protected_sites",
     kind: "site", pane: "buffers", style: S.bufferStyle, on: true, swatch: { fill: S.BUFFER.stroke, opacity: 0.1, dash: "4 3" } },
-  { id: "items", title: "Explosive items", collection: "items", kind: "item", pane: "items", renderer: itemCanvas,
+  { id: "items", title: "Explosive items", collection: "items", kind: "item", pane: "items",
     point: S.itemSymbol, on: true, minZoom: 15, pageSize: 2500, cap: 10000, swatch: { shape: "circle", fill: S.ITEM.uxo.color } },
   { id: "teams", title: "Teams (home base)", collection: "teams", kind: "team", pane: "items", point: S.teamSymbol,
     on: false, swatch: { shape: "circle", fill: S.teamColour(2), stroke: "#000" } },
@@ -60,8 +59,9 @@ function makeGroup(overlay) {
   return L.geoJSON(null, {
     pane: overlay.pane,
     style: overlay.style,
-    pointToLayer: overlay.point ? (f, latlng) => overlay.point(f, latlng, overlay.renderer, map.getZoom()) : undefined,
+    pointToLayer: overlay.point ? (f, latlng) => overlay.point(f, latlng, { pane: overlay.pane }, map.getZoom()) : undefined,
     onEachFeature: (feature, layer) => {
+      layer.on("add", () => layer.getElement?.()?.setAttribute("data-id", feature.id));
       layer.on("click", (event) => {
         L.DomEvent.stopPropagation(event);
         select(overlay, feature, layer);
@@ -214,7 +214,13 @@ try {
   legend();
   await imagery();
   let timer = null;
-  const reload = () => OVERLAYS.forEach(load);
+  let rounds = 0;
+  // data-rounds counts finished loads of the view: a test (or a script) waits on it
+  const reload = async () => {
+    await Promise.all(OVERLAYS.map(load));
+    rounds += 1;
+    document.body.dataset.rounds = String(rounds);
+  };
   map.on("moveend", () => {
     clearTimeout(timer);
     timer = setTimeout(reload, 200);

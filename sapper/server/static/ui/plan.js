@@ -29,7 +29,7 @@ function cards(p, teams) {
     card("plan-finish", "Finish (p50)", p.finish_p50 || "—", `p80 ${p.finish_p80 || "—"} · p95 ${p.finish_p95 || "—"}`),
     card("plan-area", "Area to work", hectares(p.area_m2), `${number(p.hazards)} hazards in ${number(p.sectors)} sectors`),
     card("plan-unworkable", "Sectors no team may work", number(p.unworkable), p.unworkable ? "see the sectors layer on the map" : "every sector has a team"),
-    card("plan-team-days", "Team-days", number(teamDays), `${teams.length} teams`),
+    card("plan-team-days", "Team-days", number(teamDays), `${teams.length} team${teams.length === 1 ? "" : "s"} at work`),
     card("plan-solver", "Schedule", label(p.solver), `${p.status || ""}${gap}`),
   ];
 }
@@ -64,10 +64,11 @@ async function drawBurndown(doc) {
   const p = doc.plan;
   const planned = doc.burndown.map((d) => [d.day, d.left_m2 / 10000]);
   const series = [{ name: "planned", colour: "#0b5394", points: planned }];
-  if (p.start_on) {
-    // the land released up to the plan's start (or today), for comparison
-    const until = [config.latest_report_date || config.today, config.today].sort()[0];
-    const from = Date.parse(p.start_on) - 60 * DAY_MS;
+  const end = [p.finish_p95, doc.burndown.at(-1)?.day].filter(Boolean).sort().at(-1);
+  if (p.start_on && end) {
+    // the land still hazardous in the register from a month before the plan, for comparison
+    const from = Date.parse(p.start_on) - 30 * DAY_MS;
+    const until = [config.latest_report_date || config.today, config.today, end].sort()[0];
     const days = Math.max(1, Math.min(3660, Math.round((Date.parse(until) - from) / DAY_MS) + 1));
     const progress = await api(`/ui/api/progress?on=${until}&days=${days}`);
     const actual = progress.days.map((d) => [d.day, d.still_hazardous_m2 / 10000]);

@@ -117,18 +117,18 @@ export function itemLook(zoom, feature) {
   };
 }
 
-export function itemSymbol(feature, latlng, renderer, zoom) {
+export function itemSymbol(feature, latlng, options, zoom) {
   const s = ITEM[feature.properties.category] || ITEM.uxo;
-  return new Symbol(latlng, { renderer, shape: s.shape, ...itemLook(zoom, feature) });
+  return new Symbol(latlng, { ...options, shape: s.shape, ...itemLook(zoom, feature) });
 }
 
-export function siteSymbol(feature, latlng) {
-  return new Symbol(latlng, { shape: "square", radius: 4, color: "#ffffff", weight: 1, fillColor: "#333", fillOpacity: 1 });
+export function siteSymbol(feature, latlng, options) {
+  return new Symbol(latlng, { ...options, shape: "square", radius: 4, color: "#ffffff", weight: 1, fillColor: "#333", fillOpacity: 1 });
 }
 
-export function teamSymbol(feature, latlng) {
+export function teamSymbol(feature, latlng, options) {
   const colour = teamColour(feature.id);
-  return new Symbol(latlng, { shape: "circle", radius: 6, color: "#000", weight: 2, fillColor: colour, fillOpacity: 1 });
+  return new Symbol(latlng, { ...options, shape: "circle", radius: 6, color: "#000", weight: 2, fillColor: colour, fillOpacity: 1 });
 }
 
 // Small SVG swatches for the legend, drawn the way the map draws them.
