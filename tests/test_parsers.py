@@ -283,7 +283,7 @@ def test_a_mapping_naming_an_unknown_field_says_which(tmp_path_factory, data: di
     data["fields"]["SOMEWHERE"] = wrong
     path = tmp_path_factory.mktemp("mapping") / "m.toml"
     path.write_text(toml_text(data), encoding="utf-8")
-    with pytest.raises(SapperError, match=f"\\[fields\\] SOMEWHERE: '{wrong}' (is not a field of hazard|is kept by)"):
+    with pytest.raises(SapperError, match=f"fields.SOMEWHERE: '{wrong}' (is not a field of hazard|is kept by)"):
         check_mapping(load_mapping(path), HAZARDS)
 
 

@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sapper.cli.app import app, console, err, friendly, open_target
@@ -59,18 +60,22 @@ def import_command(
 
 
 def _report(result: ImportResult) -> None:
+    """Counts, ignored fields and the first bad rows; file data is shown as text, never as markup."""
     verb = "would import (dry run, nothing written)" if result.dry_run else "imported"
-    console.print(f"{verb} {result.layer} from {result.path.name}: {result.counts()} (of {result.rows:,} rows)")
+    say = console.print
+    say(escape(f"{verb} {result.layer} from {result.path.name}: {result.counts()} (of {result.rows:,} rows)"))
     if result.ignored_fields:
-        console.print(
-            f"ignored fields (no sapper field of that name, not in the mapping): {', '.join(result.ignored_fields)}"
+        say(
+            escape(
+                f"ignored fields (no sapper field of that name, not in the mapping): {', '.join(result.ignored_fields)}"
+            )
         )
     for label, problem in result.problems[:SHOWN_PROBLEMS]:
-        console.print(f"  [yellow]{label}[/]: {problem}", highlight=False)
+        say(f"  [yellow]{escape(label)}[/]: {escape(problem)}", highlight=False)
     if len(result.problems) > SHOWN_PROBLEMS:
-        console.print(f"  ... and {len(result.problems) - SHOWN_PROBLEMS:,} more")
+        say(f"  ... and {len(result.problems) - SHOWN_PROBLEMS:,} more")
     if result.rejects_path is not None and result.rejected:
-        console.print(f"rejected rows and reasons written to {result.rejects_path}")
+        say(escape(f"rejected rows and reasons written to {result.rejects_path}"))
 
 
 class _progress:
@@ -126,14 +131,14 @@ def export(
                 raise SapperError("filters, --lonlat and --crs apply to one layer: give --layer")
             counts = export_all(reg, file, bbox=box)
             summary = ", ".join(f"{n:,} {name}" for name, n in counts.items())
-            console.print(f"exported every layer to {file}: {summary}")
+            console.print(escape(f"exported every layer to {file}: {summary}"))
         else:
             lay = layer(layer_name)
             filters = parse_assignments(lay, where or [])
             n = export_layer(reg, lay.name, file, fmt=fmt, bbox=box, where=filters, lonlat=lonlat, crs=crs)
-            console.print(f"exported {n:,} {lay.name} to {file}")
+            console.print(escape(f"exported {n:,} {lay.name} to {file}"))
     for warning in caught:
-        err.print(f"[yellow]warning:[/] {warning.message}", highlight=False)
+        err.print(f"[yellow]warning:[/] {escape(str(warning.message))}", highlight=False)
 
 
 def _bbox(text: str | None) -> tuple[float, float, float, float] | None:

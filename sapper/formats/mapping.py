@@ -90,10 +90,10 @@ def mapping_from_dict(data: dict[str, Any]) -> Mapping:
         raise SapperError(f"unknown key {unknown[0]!r} (known: {', '.join(sorted(KEYS))})")
     for name in ("fields", "constants", "values", "links"):
         if not isinstance(data.get(name, {}), dict):
-            raise SapperError(f"[{name}] must be a table")
+            raise SapperError(f"{name} must be a table")
     for sapper_field, table in data.get("values", {}).items():
         if not isinstance(table, dict):
-            raise SapperError(f"[values.{sapper_field}] must be a table of source value = sapper value")
+            raise SapperError(f"values.{sapper_field} must be a table of source value = sapper value")
     ignore = data.get("ignore", [])
     if not isinstance(ignore, list):
         raise SapperError("ignore must be a list of source field names")
@@ -112,7 +112,10 @@ def mapping_from_dict(data: dict[str, Any]) -> Mapping:
 
 
 def check_mapping(mapping: Mapping, lay: Layer) -> None:
-    """Every sapper field the mapping names must exist in the layer and be writable."""
+    """Every sapper field the mapping names must exist in the layer and be writable.
+
+    Entries are named as TOML's dotted keys name them (``fields.HAZ_NAME``), which a
+    terminal shows as they are (square brackets would be taken for markup)."""
     known = writable_fields(lay)
     listing = ", ".join(sorted(known))
 
@@ -123,21 +126,21 @@ def check_mapping(mapping: Mapping, lay: Layer) -> None:
 
     targets: dict[str, str] = {}
     for source, target in mapping.fields.items():
-        need(f"[fields] {source}", target)
+        need(f"fields.{source}", target)
         if target in targets:
-            raise SapperError(f"[fields]: {targets[target]!r} and {source!r} both map to {target!r}")
+            raise SapperError(f"fields: {targets[target]!r} and {source!r} both map to {target!r}")
         targets[target] = source
     for name in mapping.constants:
-        need("[constants]", name)
+        need(f"constants.{name}", name)
     for name in mapping.values:
-        need(f"[values.{name}]", name)
+        need(f"values.{name}", name)
     links = LINKS.get(lay.name, {})
     for name in mapping.links:
         if name not in links:
             allowed = ", ".join(links) or "none"
-            raise SapperError(f"[links] {name}: not a link field of {lay.kind} (link fields: {allowed})")
+            raise SapperError(f"links.{name}: not a link field of {lay.kind} (link fields: {allowed})")
         if name in targets:
-            raise SapperError(f"[links] {name}: also mapped in [fields] from {targets[name]!r}; keep one")
+            raise SapperError(f"links.{name}: also mapped in fields, from {targets[name]!r}; keep one")
 
 
 def writable_fields(lay: Layer) -> set[str]:

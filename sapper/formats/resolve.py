@@ -41,9 +41,9 @@ def resolve(source: Source, mapping: Mapping, lay: Layer) -> FieldPlan:
     plan = FieldPlan()
     used: set[str] = set()
     for src, target in mapping.fields.items():
-        name = find(src, "[fields]")
+        name = find(src, f"fields.{src}")
         if target == "source_key" and mapping.id_field:
-            raise SapperError(f"the mapping gives the id twice: id = {mapping.id_field!r} and [fields] {src!r}")
+            raise SapperError(f"the mapping gives the id twice: id = {mapping.id_field!r} and fields.{src}")
         plan.fields[target] = name
         used.add(name)
     if mapping.id_field:
@@ -52,11 +52,11 @@ def resolve(source: Source, mapping: Mapping, lay: Layer) -> FieldPlan:
     elif "source_key" in plan.fields:
         plan.id_field = plan.fields.pop("source_key")
     for target, src in mapping.links.items():
-        plan.links[target] = find(src, f"[links] {target}")
+        plan.links[target] = find(src, f"links.{target}")
         used.add(plan.links[target])
     for target, value in mapping.constants.items():
         if target in plan.fields:
-            raise SapperError(f"[constants] {target}: also mapped from field {plan.fields[target]!r}; keep one")
+            raise SapperError(f"constants.{target}: also mapped from field {plan.fields[target]!r}; keep one")
         plan.constants[target] = _constant(lay, target, value, mapping)
     _same_names(source, mapping, lay, plan, used)
     _check_required(source, lay, plan)
@@ -76,10 +76,7 @@ def _finder(source: Source):
         if len(matches) == 1:
             return matches[0]
         listing = ", ".join(source.fields) or "none"
-        raise SapperError(
-            f"the mapping's {where} names field {name!r}, which {source.path.name} does not have "
-            f"(its fields: {listing})"
-        )
+        raise SapperError(f"mapping {where}: {source.path.name} has no field {name!r} (its fields: {listing})")
 
     return find
 
@@ -88,7 +85,7 @@ def _constant(lay: Layer, target: str, value: Any, mapping: Mapping) -> Any:
     col = lay.column(target)
     converted, problem = convert_value(col, value, mapping.value_map(target), mapping.date_format, required=True)
     if problem:
-        raise SapperError(f"[constants] {target}: {problem}")
+        raise SapperError(f"constants.{target}: {problem}")
     return converted
 
 
@@ -121,5 +118,5 @@ def _check_required(source: Source, lay: Layer, plan: FieldPlan) -> None:
         listing = ", ".join(source.fields) or "none"
         raise SapperError(
             f"{source.path.name} has no field for {', '.join(map(repr, missing))}, which every {lay.kind} needs; "
-            f"name the source field in the mapping's [fields] or give a value in [constants] (its fields: {listing})"
+            f"map a source field to it in a mapping's fields, or give a value in its constants (fields: {listing})"
         )
