@@ -32,7 +32,6 @@ class ImportResult:
     layer: str
     features: int
     seconds: float
-    size_mb: float | None = None
 
 
 def ogr2ogr(source: Path, layer_name: str, target: str) -> float:
@@ -45,8 +44,11 @@ def ogr2ogr(source: Path, layer_name: str, target: str) -> float:
         dest = ["-f", "GPKG", *(["-update"] if Path(target).exists() else []), target]
     command = [ogr2ogr_path(), *dest, str(source), layer_name]
     start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, text=True)
-    return time.perf_counter() - start
+    done = subprocess.run(command, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed: {done.stderr.strip()}")
+    return seconds
 
 
 def ogr2ogr_path() -> str:
