@@ -26,7 +26,7 @@ from sapper.model.accounts import Role, User
 from sapper.server import create_app
 from sapper.store import init_register
 from sapper.store.accounts import Accounts
-from sapper.testing.server import PASSWORD, served_demo, serving
+from sapper.testing.server import LAT, LON, PASSWORD, served_demo, serving
 from scenarios.palmyra.build import build
 from scenarios.palmyra.plan import make_plan
 
@@ -365,8 +365,16 @@ def test_a_supervisor_makes_a_plan_and_sees_its_gantt_and_burn_down(demo: Any, p
     assert page.locator("#gantt rect.bar").count() == sum(len(t["bars"]) for t in view["teams"])
     assert page.get_attribute("#plan-finish", "data-value") == view["plan"]["finish_p50"]
     assert page.locator("#burndown path[data-series='planned']").count() == 1
-    screenshot(page, shots, "plan", full_page=True)
+    screenshot(page, shots, "plan-demo", full_page=True)
 
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
     page.click("#nav a[href='/ui/']")
     map_settled(page)
-    assert page.get_attribute("[data-layer='sectors']", "data-count") == str(sectors["numberMatched"])
+    move_map(page, LAT + 0.0005, LON + 0.005, 16)
+    url = requested(urls, "plan_sectors")
+    assert parse_qs(urlparse(url).query)["plan_id"] == [str(view["plan"]["id"])], "the map shows the latest plan"
+    with demo.client("super") as client:
+        expected = client.get(url).json()["numberMatched"]
+    assert 0 < expected <= sectors["numberMatched"]
+    assert drawn(page, "plan") == expected

@@ -25,8 +25,7 @@ export function progressStyle() {
 }
 
 export function sectorStyle(feature) {
-  const colour = teamColour(feature.properties.team_id);
-  return { color: colour, weight: 1, fillColor: colour, fillOpacity: 0.12 };
+  return { color: teamColour(feature.properties.team_id), weight: 1.5, fill: false };
 }
 
 export function laneStyle(feature) {
