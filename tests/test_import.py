@@ -16,6 +16,7 @@ from shapely.geometry import Point, Polygon, box
 
 from sapper import Register
 from sapper.formats import BadRows, import_file
+from sapper.model import ProtectedSite
 from sapper.model.enums import HazardStatus, ItemCategory, ItemState
 from sapper.model.errors import SapperError
 
@@ -217,43 +218,23 @@ def test_links_by_the_other_systems_ids_become_record_ids(reg: Register, tmp_pat
 # --- bad rows stop the import, naming the row ------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("props", "geom", "message"),
-    [
-        ({"name": "North field"}, Polygon(), r"feature 2: hazard 'North field': has an empty geometry"),
-        (
-            {"name": "Bow"},
-            Polygon([(LON, LAT), (LON + 0.001, LAT + 0.001), (LON + 0.001, LAT), (LON, LAT + 0.001)]),
-            r"feature 2: hazard 'Bow': has an invalid geometry \(Self-intersection",
-        ),
-        (
-            {"name": "Dot"},
-            Point(LON, LAT),
-            r"feature 2: hazard 'Dot': has a Point geometry where Polygon or MultiPolygon",
-        ),
-        ({"name": "Nothing"}, None, r"feature 2: hazard 'Nothing': has no geometry"),
-        (
-            {"name": "Late", "reported_on": "31/02/2016"},
-            square(3),
-            r"feature 2: reported_on: '31/02/2016' is not a date",
-        ),
-        (
-            {"name": "Odd", "contamination": "banana"},
-            square(3),
-            r"feature 2: contamination: unknown contamination 'banana' \(allowed: ap_mines, ",
-        ),
-        (
-            {"name": "Low", "priority": 9},
-            square(3),
-            r"feature 2: hazard 'Low': priority 9 is outside 1 \(highest\) to 5",
-        ),
-        (
-            {"name": "Done", "status": "released"},
-            square(3),
-            r"feature 2: hazard 'Done': a new hazard cannot be released",
-        ),
-    ],
-)
+BOWTIE = Polygon([(LON, LAT), (LON + 0.001, LAT + 0.001), (LON + 0.001, LAT), (LON, LAT + 0.001)])
+# fmt: off
+BAD_ROWS = [
+    ({"name": "North field"}, Polygon(), r"feature 2: hazard 'North field': has an empty geometry"),
+    ({"name": "Bow"}, BOWTIE, r"feature 2: hazard 'Bow': has an invalid geometry \(Self-intersection"),
+    ({"name": "Dot"}, Point(LON, LAT), r"feature 2: hazard 'Dot': has a Point geometry where Polygon or MultiPolygon"),
+    ({"name": "Nothing"}, None, r"feature 2: hazard 'Nothing': has no geometry"),
+    ({"name": "Late", "reported_on": "31/02/2016"}, square(3), r"feature 2: reported_on: '31/02/2016' is not a date"),
+    ({"name": "Odd", "contamination": "banana"}, square(3),
+     r"feature 2: contamination: unknown contamination 'banana' \(allowed: ap_mines, "),
+    ({"name": "Low", "priority": 9}, square(3), r"feature 2: hazard 'Low': priority 9 is outside 1 \(highest\) to 5"),
+    ({"name": "Done", "status": "released"}, square(3), r"feature 2: hazard 'Done': a new hazard cannot be released"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("props", "geom", "message"), BAD_ROWS)
 def test_a_bad_row_stops_the_import_naming_the_row_and_the_problem(
     reg: Register, tmp_path: Path, props: dict[str, Any], geom: Any, message: str
 ) -> None:
@@ -333,6 +314,27 @@ def test_skip_invalid_imports_the_rest_and_writes_rejects_with_reasons(reg: Regi
     assert rejects[1]["problem"] == "wkt: 'POINT (38.27' is not WKT geometry"
     assert rejects[0]["model"] == "?" and rejects[0]["wkt"] == f"POINT ({LON} {LAT})"
     assert [(label, p[:8]) for label, p in result.problems] == [("row 2", "category"), ("row 3", "wkt: 'PO")]
+
+
+def test_the_registers_own_rules_name_the_row_too(reg: Register, tmp_path: Path) -> None:
+    temple = Point(LON, LAT).buffer(0.0005)
+    reg.add(
+        ProtectedSite(
+            name="Temple", kind="monument", geometry=temple, buffer_m=100, forbidden_methods=("destruction_in_place",)
+        )
+    )
+    rows = [
+        ["uxo", "destroyed_in_place", LON + 0.03, LAT],
+        ["uxo", "destroyed_in_place", LON + 0.0007, LAT],
+        ["uxo", "found", LON, LAT],
+    ]
+    path = write_csv(tmp_path / "items.csv", ["category", "state", "lon", "lat"], rows)
+    message = r"^row 2: item: destruction in place is forbidden within 100 m of Temple \(site 1\); render it safe"
+    with pytest.raises(BadRows, match=message):
+        import_file(reg, path, "items")
+    assert reg.count("item") == 0 and audit_count(reg) == 1
+    result = import_file(reg, path, "items", skip_invalid=True)
+    assert (result.added, result.rejected, reg.count("item")) == (2, 1, 2)
 
 
 def test_dry_run_counts_but_writes_nothing(reg: Register, tmp_path: Path) -> None:

@@ -1,9 +1,10 @@
 """Import a file into one layer of the register: all rows or none.
 
-The whole import is one transaction. Rows are checked first, on whole columns; a bad
-row stops the import with an error naming the row and the problem, before anything
-is written. With ``skip_invalid`` the good rows go in and the bad ones are listed in
-a rejects file. Rows whose source key is already in the register update their record
+The whole import is one transaction. Rows are checked first, on whole columns (values,
+geometry, ids, links), then the register applies its own rules as records are added; a
+bad row stops the import with an error naming the row and the problem, and everything
+is rolled back. With ``skip_invalid`` the good rows go in and the bad ones are listed
+in a rejects file. Rows whose source key is already in the register update their record
 (through ``Register.update``: state machines and audit log apply) if their content
 changed, and are left alone otherwise, so importing the same file twice adds nothing.
 """
@@ -97,7 +98,7 @@ def import_file(
     """Import ``path`` into ``layer``; see the module docstring for the rules."""
     lay = _importable(layer)
     the_mapping = as_mapping(mapping)
-    if the_mapping.layer and find_layer(the_mapping.layer) is not lay:
+    if the_mapping.layer and _importable(the_mapping.layer) is not lay:
         raise SapperError(f"the mapping is for {the_mapping.layer}, not {lay.name}")
     source = read_source(path, source_layer, prefer=lay.name)
     plan = resolve(source, the_mapping, lay)
@@ -168,7 +169,7 @@ def _write(reg: Register, prep: Prepared, result: ImportResult, skip_invalid: bo
             updates.append((i, before, changes))
     _stop_if_bad(prep, skip_invalid)
     total = len(new_rows) + len(updates)
-    result.added = _add_new(reg, prep, new_rows, lambda done: _tell(progress, "adding", done, total))
+    result.added = _add_new(reg, prep, new_rows, skip_invalid, lambda done: _tell(progress, "adding", done, total))
     for done, (i, before, changes) in enumerate(updates):
         if done % 1000 == 0:
             _tell(progress, "updating", len(new_rows) + done, total)
@@ -189,12 +190,15 @@ def _stop_if_bad(prep: Prepared, skip_invalid: bool) -> None:
         raise BadRows([(prep.source.label(i), prep.problem(i)) for i in sorted(prep.problems)])
 
 
-def _add_new(reg: Register, prep: Prepared, rows: list[int], tell: Callable[[int], None]) -> int:
+def _add_new(reg: Register, prep: Prepared, rows: list[int], skip_invalid: bool, tell: Callable[[int], None]) -> int:
     """Add the new rows' records in batches; the register's own checks (ranges, links, protected
-    sites) apply. A batch it refuses is retried record by record, so each bad row is named."""
+    sites) apply. A batch it refuses is retried record by record, so each bad row is named;
+    without ``skip_invalid`` the import stops after that batch."""
     lay = prep.lay
     added = 0
     for start in range(0, len(rows), BATCH_ROWS):
+        if prep.problems and not skip_invalid:
+            break
         tell(start)
         chunk = rows[start : start + BATCH_ROWS]
         records = [lay.record(**values) for values in prep.records_values(chunk)]
