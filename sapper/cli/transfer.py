@@ -17,6 +17,7 @@ from sapper.model.errors import SapperError
 from sapper.store.schema import LAYERS, layer
 
 KINDS = ", ".join(lay.name for lay in LAYERS)
+IMPORTABLE = ", ".join(lay.name for lay in LAYERS if lay.name != "releases")
 BIG_FILE_BYTES = 1_000_000  # show a progress bar above this size
 SHOWN_PROBLEMS = 5
 
@@ -26,7 +27,7 @@ SHOWN_PROBLEMS = 5
 def import_command(
     register: str = typer.Argument(..., help="Register: a .gpkg file or postgresql:// URL."),
     file: Path = typer.Argument(..., help="GeoJSON, GeoPackage, Shapefile, KML or CSV (WKT or lon/lat columns)."),
-    layer_name: str = typer.Option(None, "--layer", "-l", help=f"Layer to fill: {KINDS}."),
+    layer_name: str = typer.Option(None, "--layer", "-l", help=f"Layer to fill: {IMPORTABLE}."),
     mapping: Path = typer.Option(
         None, "--mapping", "-m", help="Field mapping (TOML or JSON) for another system's file."
     ),
@@ -34,7 +35,7 @@ def import_command(
         False, "--skip-invalid", help="Import the good rows; list the bad ones in a file."
     ),
     rejects: Path = typer.Option(None, help="Where --skip-invalid lists bad rows (default FILE.rejects.csv)."),
-    crs: str = typer.Option(None, help="CRS of the file's coordinates if it does not declare one, e.g. EPSG:32637."),
+    crs: str = typer.Option(None, help="CRS of the coordinates (for files that declare none, e.g. CSV): EPSG:32637."),
     source_layer: str = typer.Option(None, help="Layer of the file to read, if it has several."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check everything and count, but write nothing."),
 ) -> None:
@@ -42,7 +43,7 @@ def import_command(
     the_mapping = load_mapping(mapping) if mapping else None
     target_layer = layer_name or (the_mapping.layer if the_mapping else None)
     if not target_layer:
-        raise SapperError(f"which layer? give --layer ({KINDS})")
+        raise SapperError(f"which layer? give --layer ({IMPORTABLE})")
     with open_target(register) as reg, _progress(file) as tell:
         result = import_file(
             reg,
