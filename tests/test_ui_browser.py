@@ -193,6 +193,12 @@ def test_log_in_and_the_map_shows_the_palmyra_layers(palmyra: Site, page: Page, 
     with palmyra.api() as client:
         sites = client.get("/ogc/collections/protected_sites/items", params={"limit": 1000}).json()["features"]
     assert drawn(page, "buffers") == sum(1 for s in sites if s["properties"]["buffer_m"] > 0)
+    with page.expect_request(lambda r: "report_date=2016-04-09" in r.url) as asked:
+        page.fill("#day", "2016-04-09")  # another day: the day's progress layer follows
+    expected = matched(palmyra, asked.value.url)
+    page.wait_for_selector(f"[data-layer='progress'][data-count='{expected}']", state="attached")
+    page.wait_for_selector("body[data-loading='0']", state="attached")
+    assert drawn(page, "progress") == expected
     # a whole city of items would hide the hazards: they wait until one zooms in
     assert drawn(page, "items") == 0
     assert "zoom in" in page.locator("[data-layer='items'] + .note").inner_text()

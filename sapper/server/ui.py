@@ -34,8 +34,13 @@ from sapper.store.query import Filter
 from sapper.store.schema import Layer, layer
 
 PAGES = Path(__file__).parent / "static" / "ui"
-PAGE_FILES = {"": "map.html", "login": "login.html", "sitrep": "sitrep.html", "report": "report.html"}
-PAGE_FILES["plan"] = "plan.html"
+PAGE_FILES = {
+    "": "map.html",
+    "login": "login.html",
+    "sitrep": "sitrep.html",
+    "report": "report.html",
+    "plan": "plan.html",
+}
 # Scripts only from this server; Leaflet positions elements through style properties.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
