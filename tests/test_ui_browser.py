@@ -296,11 +296,16 @@ def test_a_team_leader_sends_a_daily_report_and_the_sitrep_counts_it(palmyra: Si
     screenshot(page, shots, "sitrep", full_page=True)
 
 
-def test_a_viewer_cannot_send_a_report(palmyra: Site, page: Page) -> None:
+def test_a_viewer_cannot_send_a_report_and_logs_out(palmyra: Site, page: Page) -> None:
     login(page, palmyra.url, "viewer", "/ui/report")
     page.wait_for_selector("body[data-loading='0']")
     assert page.is_disabled("#send")
     assert "viewers read" in page.inner_text("#message")
+    page.click("#logout")
+    page.wait_for_url(f"{palmyra.url}/ui/login")
+    page.goto(f"{palmyra.url}/ui/sitrep")
+    page.wait_for_url(re.compile(r".*/ui/login\?next=%2Fui%2Fsitrep$"))  # logged out: the cookie is gone
+    assert page.evaluate("localStorage.getItem('sapper.token')") is None
 
 
 def test_the_map_shows_the_server_imagery_under_the_layers(
