@@ -146,7 +146,9 @@ def headline_table(result: PlanResult) -> Table:
         f"{s.objective:,.0f} (greedy {g.objective:,.0f}, {gain:.1%} better); bound {bound}, gap {gap}",
     )
     table.add_row(
-        "planned finish", f"{result.calendar.finish_date(s.makespan_days)} ({s.makespan_days:,.0f} working days)"
+        "planned finish",
+        f"{result.calendar.finish_date(s.makespan_days)} ({s.makespan_days:,.0f} working days; "
+        f"greedy plan {result.calendar.finish_date(g.makespan_days)})",
     )
     dates = result.finish_dates
     table.add_row(

@@ -26,7 +26,7 @@ from sapper.plan.forecast import Forecast, forecast
 from sapper.plan.geom_shapes import long_axis_angle
 from sapper.plan.greedy import greedy_schedule
 from sapper.plan.methods import Rules, decide, load_rules, team_methods
-from sapper.plan.priority import Priority, access_links, load_weights, prioritise
+from sapper.plan.priority import Priority, Weights, access_links, load_weights, prioritise
 from sapper.plan.problem import Problem, WorkSector, WorkTeam, build_problem
 from sapper.plan.productivity import SEARCH_METHODS, Productivity, load_productivity
 from sapper.plan.safety import Safety, load_safety
@@ -99,7 +99,7 @@ class PlanResult:
 
 @dataclass(frozen=True)
 class Data:
-    weights: Any
+    weights: Weights
     rules: Rules
     productivity: Productivity
     safety: Safety
