@@ -379,9 +379,12 @@ def test_semicolon_csv_with_decimal_commas_and_a_byte_order_mark(reg: Register, 
 
 def test_shapefile_and_kml_from_other_tools_import(reg: Register, tmp_path: Path) -> None:
     geoms, names = [square(0), square(1)], ["Well", "Mill"]
-    gdal_file(tmp_path / "h.shp", geoms, {"NAME": names, "Status": ["suspected", "confirmed"]}, "ESRI Shapefile")
+    fields = {"NAME": names, "Status": ["suspected", "confirmed"], "contamination": ["ied", "uxo"]}
+    gdal_file(tmp_path / "h.shp", geoms, fields, "ESRI Shapefile")  # GDAL cuts it to "contaminat"
     gdal_file(tmp_path / "h.kml", geoms, {"name": names}, "LIBKML", layer="hazards")
-    assert import_file(reg, tmp_path / "h.shp", "hazards").added == 2
+    shp = import_file(reg, tmp_path / "h.shp", "hazards")
+    assert shp.added == 2 and shp.ignored_fields == []
+    assert [h.contamination.value for h in reg.list("hazard")] == ["ied", "uxo"]
     kml = import_file(reg, tmp_path / "h.kml", "hazards")
     assert kml.ignored_fields == []  # KML's own housekeeping fields are not reported
     # Same names and polygons, but the KML has no status: different content, so new keys.

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sapper.formats.mapping import KEPT_BY_REGISTER, Mapping, check_mapping, writable_fields
-from sapper.formats.names import full_names
+from sapper.formats.names import MAX_LENGTH, full_names
 from sapper.formats.source import Source
 from sapper.formats.values import convert_value, required_fields
 from sapper.model.errors import SapperError
@@ -91,9 +91,7 @@ def _constant(lay: Layer, target: str, value: Any, mapping: Mapping) -> Any:
 
 def _same_names(source: Source, mapping: Mapping, lay: Layer, plan: FieldPlan, used: set[str]) -> None:
     writable = {name.casefold(): name for name in writable_fields(lay)}
-    short = {}
-    if source.driver == "ESRI Shapefile":
-        short = {k.casefold(): v for k, v in full_names().items() if v.casefold() in writable}
+    short = _shapefile_names(writable) if source.driver == "ESRI Shapefile" else {}
     ignore = {name.casefold() for name in mapping.ignore}
     for name in source.fields:
         if name in used or name.casefold() in ignore:
@@ -110,6 +108,18 @@ def _same_names(source: Source, mapping: Mapping, lay: Layer, plan: FieldPlan, u
                 plan.ignored.append(name)
             continue
         plan.fields[target] = name
+
+
+def _shapefile_names(writable: dict[str, str]) -> dict[str, str]:
+    """Names a Shapefile may hold for sapper's long field names: sapper's own short names, and
+    the first 10 characters other tools (GDAL, QGIS) cut them to, where that is unambiguous."""
+    cut: dict[str, list[str]] = {}
+    for folded, name in writable.items():
+        if len(name) > MAX_LENGTH:
+            cut.setdefault(folded[:MAX_LENGTH], []).append(name)
+    names = {k: v[0] for k, v in cut.items() if len(v) == 1}
+    names.update({k.casefold(): v for k, v in full_names().items() if v.casefold() in writable})
+    return names
 
 
 def _check_required(source: Source, lay: Layer, plan: FieldPlan) -> None:
