@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar as weekdays
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -12,13 +13,12 @@ from rich.table import Table
 
 from sapper.cli.app import app, console, friendly, open_target, register_target
 from sapper.model.errors import SapperError
-from sapper.plan.build import Inputs, PlanResult, Settings, make_plan
 from sapper.plan.problem import TICKS_PER_DAY
-from sapper.plan.records import bundle
-from sapper.report.plan_files import write_plan_files
-from sapper.store import Register
-from sapper.store.plans import save_plan
 from sapper.store.rows import parse_date
+
+if TYPE_CHECKING:  # the planner brings OR-Tools and matplotlib: imported when a plan is made
+    from sapper.plan.build import Inputs, PlanResult, Settings
+    from sapper.store import Register
 
 HA = 10_000.0
 # Share of the progress bar each step takes (the optimiser and the forecast take longest).
@@ -54,6 +54,11 @@ def plan(
         raise SapperError("--runs must be at least 1")
     if time_limit <= 0:
         raise SapperError("--time-limit must be more than 0 seconds")
+    from sapper.plan.build import Settings
+    from sapper.plan.records import bundle
+    from sapper.report.plan_files import write_plan_files
+    from sapper.store.plans import save_plan
+
     with open_target(register_target(register)) as reg:
         inputs = read_inputs(reg)
         settings = Settings(
@@ -84,6 +89,8 @@ def plan(
 
 
 def read_inputs(reg: Register) -> Inputs:
+    from sapper.plan.build import Inputs
+
     return Inputs(
         hazards=reg.list("hazard"),
         items=reg.list("item"),
@@ -110,6 +117,8 @@ def parse_weekday(text: str) -> int:
 
 
 def run_with_progress(inputs: Inputs, settings: Settings) -> PlanResult:
+    from sapper.plan.build import make_plan
+
     columns = (TextColumn("[bold]{task.description:<16}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("planning", total=sum(STEPS.values()))

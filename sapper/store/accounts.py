@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -25,8 +26,14 @@ TOKENS = "sapper_tokens"
 TOKEN_PREFIX = "sap_"
 DEFAULT_TOKEN_DAYS = 30
 _hasher = PasswordHasher()
-# Verifying against this keeps a wrong user name as slow as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps a wrong user name as slow as a wrong password.
+    Made on first use: hashing is slow on purpose and every `sapper` command imports this."""
+    return _hasher.hash("not a password of anyone")
+
 
 USER_COLUMNS = ("name", "password_hash", "role", "organisation", "team_id", "active", "created_at")
 
@@ -157,7 +164,7 @@ class Accounts:
     def verify(self, name: str, password: str) -> User | None:
         """The user if the password is theirs and the account active, else None."""
         row = self._row(name) if NAME_PATTERN.fullmatch(name) else None
-        stored = row[1] if row is not None else _DUMMY_HASH
+        stored = row[1] if row is not None else _dummy_hash()
         try:
             _hasher.verify(stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
