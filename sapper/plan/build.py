@@ -231,16 +231,18 @@ def plan_lanes_for(problem: Problem, schedule: Schedule) -> dict[int, lanes_mod.
     out = {}
     for s, slot in schedule.slots.items():
         team = problem.teams[slot.team]
-        width, overlap = team.lane_width_m, 0.0
+        options: dict[str, float] = {"lane_width": team.lane_width_m, "overlap": 0.0}
         profile = lanes_mod.PROFILES.get(LANE_PROFILE.get(slot.method, ""))
-        if profile is not None and profile.overlap < width:
-            overlap = profile.overlap
+        if profile is not None:
+            # the asset's pace and turn time, with the team's own lane width
+            options = {**profile.options(), "lane_width": team.lane_width_m}
+            options["overlap"] = profile.overlap if profile.overlap < team.lane_width_m else 0.0
         start = None
         if team.base is not None:
             start = (team.base.x, team.base.y)
         geom = problem.sectors[s].geometry
         # lanes along the sector's long side: the fewest turns, without trying every direction
-        out[s] = lanes_mod.plan_lanes(geom, width, overlap, angle=long_axis_angle(geom), start=start)
+        out[s] = lanes_mod.plan_lanes(geom, angle=long_axis_angle(geom), start=start, **options)
     return out
 
 
