@@ -36,7 +36,7 @@ from sapper.plan.timeline import Calendar, DayWork, day_work
 from sapper.plan.worked import Remaining, remaining_by_hazard
 
 Progress = Callable[[str, float], None]  # (step, share of the step done)
-LANE_PROFILE = {Method.ROBOT: "uran-6", Method.MECHANICAL: "mv-4"}
+LANE_PROFILE = {Method.ROBOT: "uran-6", Method.MECHANICAL: "mv-4", Method.MANUAL: "manual"}
 HANDLED = (ItemState.REMOVED, ItemState.DESTROYED_IN_PLACE)
 MIN_SECTOR_M2 = 1.0
 
