@@ -58,7 +58,8 @@ def normalise(geoms: np.ndarray, lay: Layer) -> np.ndarray:
         geoms = geoms.copy()
         parts = geoms[polygons]
         ok = ~shapely.is_empty(parts)
-        geoms[polygons[ok]] = [shapely.MultiPolygon([p]) for p in parts[ok]]
+        chosen = parts[ok]
+        geoms[polygons[ok]] = shapely.multipolygons(chosen, indices=np.arange(len(chosen)))
     return geoms
 
 
