@@ -94,7 +94,7 @@ def content_keys(columns: dict[str, Sequence[Any]], geometries: np.ndarray) -> l
             column.append(text)
         texts.append(column)
     normal = shapely.normalize(np.asarray(geometries, dtype=object))  # ring order and start do not matter
-    rounded = shapely.transform(normal, lambda xy: np.round(xy, 7))
+    rounded = shapely.transform(normal, lambda xy: np.round(xy, 7) + 0.0)  # + 0.0: -0.0 is 0.0
     wkbs = shapely.to_wkb(rounded, output_dimension=2, byte_order=1)
     seen: dict[str, int] = {}
     keys: list[str] = []
