@@ -154,6 +154,10 @@ def test_restricted_records_are_invisible_to_other_organisations(api: Served) ->
         assert mac.get(f"/ogc/collections/hazards/items/{secret}").status_code == 404
         assert ngo.get(f"/ogc/collections/hazards/items/{secret}").status_code == 200
         assert mac.get("/ogc/collections/hazards/items", params={"restricted": "true"}).json()["numberMatched"] == 0
+        # Not even the extent of the collection gives the restricted hazard away.
+        mac_box = mac.get("/ogc/collections/hazards").json()["extent"]["spatial"]["bbox"][0]
+        ngo_box = ngo.get("/ogc/collections/hazards").json()["extent"]["spatial"]["bbox"][0]
+        assert mac_box[3] < LAT + 0.002 and ngo_box[3] == pytest.approx(LAT + 0.021)
 
 
 def test_login_is_required_unless_the_server_is_public(api: Served) -> None:

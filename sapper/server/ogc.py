@@ -140,9 +140,9 @@ def conformance(request: Request) -> Response:
 
 
 def collections(request: Request) -> Response:
-    reader(request)
+    user = reader(request)
     backend = registers(request).get().backend
-    docs = [collection_doc(request, lay, backend) for lay in geo_layers()]
+    docs = [collection_doc(request, lay, backend, visible_to(user)) for lay in geo_layers()]
     links = self_links(request, f"{PREFIX}/collections", title="Collections")
     if wants_html(request):
         rows = [(html.anchor(_html_href(d), d["id"]), html.text(d["title"])) for d in docs]
@@ -154,14 +154,15 @@ def _html_href(doc: dict[str, Any]) -> str:
     return next(lk["href"] for lk in doc["links"] if lk["rel"] == "items" and lk["type"] == HTML)
 
 
-def collection_doc(request: Request, lay: Layer, backend: SqlBackend) -> dict[str, Any]:
-    """A collection's description, with the extent of its data (whole layer, every organisation's)."""
+def collection_doc(request: Request, lay: Layer, backend: SqlBackend, organisation: str) -> dict[str, Any]:
+    """A collection's description, with the extent of the data this user may see."""
     url = f"{root(request)}{PREFIX}/collections/{lay.name}"
-    bbox = query.extent(backend, lay)
+    seen = query.Filter(organisation=organisation)
+    bbox = query.extent(backend, lay, seen)
     extent: dict[str, Any] = {"spatial": {"bbox": [list(bbox) if bbox else [-180.0, -90.0, 180.0, 90.0]], "crs": CRS84}}
     temporal = temporal_column(lay)
     if temporal is not None:
-        first, last = query.date_range(backend, lay, temporal)
+        first, last = query.date_range(backend, lay, temporal, seen)
         extent["temporal"] = {"interval": [[first, last]], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
     return {
         "id": lay.name,
@@ -182,8 +183,8 @@ def collection_doc(request: Request, lay: Layer, backend: SqlBackend) -> dict[st
 
 
 def one_collection(request: Request, lay: Layer) -> Response:
-    reader(request)
-    doc = collection_doc(request, lay, registers(request).get().backend)
+    user = reader(request)
+    doc = collection_doc(request, lay, registers(request).get().backend, visible_to(user))
     if wants_html(request):
         return html.page(lay.title, f"<p>{html.text(doc['description'])}</p>", doc["links"])
     return json_response(dumps(doc))

@@ -108,28 +108,39 @@ def sums(
     return [tuple(row) for row in backend.execute(sql, params).fetchall()]
 
 
-def extent(backend: SqlBackend, lay: Layer) -> tuple[float, float, float, float] | None:
-    """The bounding box of a layer from its spatial index (whole layer, for collection metadata)."""
+def extent(backend: SqlBackend, lay: Layer, flt: Filter | None = None) -> tuple[float, float, float, float] | None:
+    """The bounding box of what the filter lets through (the whole layer without one).
+
+    On a GeoPackage from the R-tree's boxes; on PostGIS exact, by a scan (ST_EstimatedExtent
+    would be quicker but approximate, and blind to what a user may see).
+    """
     if not lay.geometry_type:
         return None
     from sapper.store.gpkg import GeoPackageBackend
 
+    clause, params = where_sql(backend, lay, flt or Filter())
     if isinstance(backend, GeoPackageBackend):
         sql = f'SELECT min(minx), min(miny), max(maxx), max(maxy) FROM "rtree_{lay.name}_geom"'
-    else:  # exact, a scan of the table (ST_EstimatedExtent would be quicker but approximate)
+        if clause:
+            sql += f" WHERE id IN (SELECT {q('id')} FROM {q(lay.name)}{clause})"
+    else:
         sql = (
             f'SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent("geom") AS e '
-            f"FROM {q(lay.name)}) AS x"
+            f"FROM {q(lay.name)}{clause}) AS x"
         )
-    row = backend.execute(sql).fetchone()
+    row = backend.execute(sql, params).fetchone()
     if row is None or row[0] is None:
         return None
     return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
 
 
-def date_range(backend: SqlBackend, lay: Layer, col: Column) -> tuple[str | None, str | None]:
+def date_range(
+    backend: SqlBackend, lay: Layer, col: Column, flt: Filter | None = None
+) -> tuple[str | None, str | None]:
     """The first and last value of a date column, as RFC 3339 instants (None when empty)."""
-    row = backend.execute(f"SELECT min({q(col.name)}), max({q(col.name)}) FROM {q(lay.name)}").fetchone()
+    clause, params = where_sql(backend, lay, flt or Filter())
+    sql = f"SELECT min({q(col.name)}), max({q(col.name)}) FROM {q(lay.name)}{clause}"
+    row = backend.execute(sql, params).fetchone()
 
     def instant(value: Any) -> str | None:
         if value is None:
