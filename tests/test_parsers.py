@@ -19,7 +19,7 @@ from sapper.formats.csvfile import DELIMITERS, guess_delimiter, parse_lonlat, pa
 from sapper.formats.keys import content_keys
 from sapper.formats.mapping import Mapping, check_mapping, load_mapping, writable_fields
 from sapper.formats.values import MISSING, convert_value
-from sapper.formats.wkt import to_wkt, to_wkt_many
+from sapper.model.wkt import to_wkt, to_wkt_many
 from sapper.model.enums import Contamination, ItemCategory
 from sapper.model.errors import SapperError
 from sapper.store.schema import layer

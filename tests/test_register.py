@@ -255,3 +255,29 @@ def test_first_progress_report_puts_the_hazard_in_clearance(reg: Register) -> No
 def test_unknown_kind_is_a_clear_error(reg: Register) -> None:
     with pytest.raises(KeyError, match=r"unknown layer 'bunker' .*hazard, item, site"):
         reg.list("bunker")
+
+
+def test_history_keeps_coordinates_exactly(reg: Register) -> None:
+    """An update must lose nothing: the audit log's geometry reads back bit for bit."""
+    import shapely
+
+    odd = box(38.270000000000003, 34.550000000000004, 38.27123456789012, 34.55198765432109)
+    reg.add(Hazard(name="Exact", geometry=odd))
+    reg.change("hazard", 1, geometry=box(LON, LAT, LON + 0.001, LAT + 0.001))
+    before = shapely.from_wkt(reg.history("hazard", 1)[1].before["geometry"])
+    assert shapely.equals_exact(before, reg.add(Hazard(name="Again", geometry=odd)).geometry, tolerance=0.0)
+
+
+def test_error_text_with_brackets_reaches_the_user(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    register = str(tmp_path / "r.gpkg")
+    subprocess.run([sys.executable, "-m", "sapper", "init", register], check=True, capture_output=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "sapper", "-r", register, "add", "hazard", "name=[North]", "priority=9"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "hazard '[North]'" in result.stderr

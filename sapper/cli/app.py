@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from sapper.model.errors import SapperError
 from sapper.store import Register, open_register
@@ -72,7 +73,7 @@ def friendly(fn: F) -> F:
             return fn(*args, **kwargs)
         except (SapperError, KeyError, ValueError) as exc:
             message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-            err.print(f"[bold red]error:[/] {message}", highlight=False)
+            err.print(f"[bold red]error:[/] {escape(str(message))}", highlight=False)
             if os.environ.get("SAPPER_DEBUG"):
                 raise
             raise typer.Exit(1) from None

@@ -17,7 +17,7 @@ import numpy as np
 from sapper.formats.csvfile import write_csv
 from sapper.formats.source import Source
 from sapper.formats.values import plain
-from sapper.formats.wkt import to_wkt_many
+from sapper.model.wkt import to_wkt_many
 
 
 def default_rejects_path(path: str | Path) -> Path:

@@ -15,8 +15,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import numpy as np
-import shapely
 from shapely.geometry.base import BaseGeometry
 
 from sapper.model.enums import ReleaseRoute
@@ -24,6 +22,7 @@ from sapper.model.errors import Conflict, NotFound
 from sapper.model.geometry import distance_m, search_box
 from sapper.model.records import Record, Release
 from sapper.model.release import Balance
+from sapper.model.wkt import to_wkt_many
 from sapper.store import landrelease, rules
 from sapper.store.rows import from_row, to_row
 from sapper.store.schema import DATE, DATETIME, Layer, layer
@@ -208,10 +207,10 @@ def audit_dict(lay: Layer, record: Record) -> dict[str, Any]:
 
 
 def audit_dicts(lay: Layer, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows as JSON-ready values; geometry as full-precision WKT so nothing is lost."""
+    """Rows as JSON-ready values; geometry as WKT that reads back to the same coordinates."""
     wkts: Sequence[str | None] = []
     if lay.geometry_type:
-        wkts = shapely.to_wkt(np.asarray([row.get("geometry") for row in rows], dtype=object), rounding_precision=-1)
+        wkts = to_wkt_many([row.get("geometry") for row in rows])
     dated = [c.name for c in lay.columns if c.kind in (DATE, DATETIME)]
     out = []
     for i, row in enumerate(rows):
