@@ -19,9 +19,9 @@ from sapper.formats.csvfile import DELIMITERS, guess_delimiter, parse_lonlat, pa
 from sapper.formats.keys import content_keys
 from sapper.formats.mapping import Mapping, check_mapping, load_mapping, writable_fields
 from sapper.formats.values import MISSING, convert_value
-from sapper.model.wkt import to_wkt, to_wkt_many
 from sapper.model.enums import Contamination, ItemCategory
 from sapper.model.errors import SapperError
+from sapper.model.wkt import to_wkt, to_wkt_many
 from sapper.store.schema import layer
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -27,8 +27,8 @@ import shapely
 from sapper.formats.csvfile import write_csv
 from sapper.formats.geoms import TYPE_IDS, from_wgs84, parse_crs
 from sapper.formats.names import short_name
-from sapper.model.wkt import to_wkt_many
 from sapper.model.errors import SapperError
+from sapper.model.wkt import to_wkt_many
 from sapper.store.register import Register
 from sapper.store.schema import BOOLEAN, DATE, GEOMETRY, INTEGER, LAYERS, REAL, Layer
 from sapper.store.schema import layer as find_layer
