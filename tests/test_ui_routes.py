@@ -258,3 +258,49 @@ def test_imagery_tiles_come_from_the_mbtiles_file(api: Demo, mbtiles: Path) -> N
         not_tiles = mbtiles.parent / "plain.sqlite"
         sqlite3.connect(not_tiles).close()
         Imagery(not_tiles).metadata()
+
+
+def test_sapper_serve_shows_the_imagery_it_is_given(tmp_path: Path, mbtiles: Path) -> None:
+    """`sapper serve --imagery FILE.mbtiles`, a real process: the map's config names the imagery, tiles come back."""
+    import os
+    import socket
+    import sys
+    import time
+
+    import httpx
+
+    register = str(tmp_path / "r.gpkg")
+    run = [sys.executable, "-m", "sapper"]
+    subprocess.run([*run, "init", register], check=True, capture_output=True)
+    subprocess.run(
+        [*run, "-r", register, "user", "add", "eye", "--role", "viewer", "--password-stdin"],
+        input="s3cret-pass\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cmd = [*run, "serve", register, "--port", str(port), "--imagery", str(mbtiles)]
+    proc = subprocess.Popen(
+        cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 30
+        while True:
+            try:
+                config = httpx.get(f"{base}/ui/api/config", auth=("eye", "s3cret-pass"))
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        info = config.json()["imagery"]
+        with sqlite3.connect(mbtiles) as db:
+            z, x, tms_y = db.execute("SELECT zoom_level, tile_column, tile_row FROM tiles").fetchone()
+        tile = httpx.get(f"{base}/ui/imagery/{z}/{x}/{(1 << z) - 1 - tms_y}", auth=("eye", "s3cret-pass"))
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=15)
+    assert info is not None and info["format"] == "png"
+    assert tile.status_code == 200 and tile.content[:4] == b"\x89PNG"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -26,11 +27,12 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
     public: bool = typer.Option(False, help="Let visitors who are not logged in read unrestricted records."),
     workers: int = typer.Option(1, min=1, help="Worker processes (more serve more map clients at once)."),
+    imagery: Path = typer.Option(None, help="An MBTiles file (e.g. a drone orthophoto) to show under the map."),
 ) -> None:
     """Serve the register: OGC API - Features at /ogc, the REST API at /api, the web UI."""
     import uvicorn
 
-    from sapper.server.app import PUBLIC_ENV, TARGET_ENV, create_app
+    from sapper.server.app import IMAGERY_ENV, PUBLIC_ENV, TARGET_ENV, create_app
 
     target = register_target(register)
     with open_target(target) as reg:
@@ -42,11 +44,13 @@ def serve(
             highlight=False,
         )
     console.print(f"serving {target} on http://{host}:{port}/ (OGC API: /ogc, REST API: /api)", highlight=False)
+    picture = str(imagery) if imagery else None
     if workers == 1:
-        uvicorn.run(create_app(target, public=public), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(target, public=public, imagery=picture), host=host, port=port, log_level="info")
         return
     os.environ[TARGET_ENV] = target
     os.environ[PUBLIC_ENV] = "1" if public else "0"
+    os.environ[IMAGERY_ENV] = picture or ""
     uvicorn.run("sapper.server.app:from_environment", factory=True, host=host, port=port, workers=workers)
 
 

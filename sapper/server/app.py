@@ -37,9 +37,17 @@ THREADS = 16
 UI_MODULE = "sapper.server.ui"
 TARGET_ENV = "SAPPER_SERVE_TARGET"
 PUBLIC_ENV = "SAPPER_SERVE_PUBLIC"
+IMAGERY_ENV = "SAPPER_SERVE_IMAGERY"
 
 
-def create_app(target: str, *, public: bool = False, token_days: float = 30.0, plan_seconds: float = 600.0) -> FastAPI:
+def create_app(
+    target: str,
+    *,
+    public: bool = False,
+    token_days: float = 30.0,
+    plan_seconds: float = 600.0,
+    imagery: str | None = None,
+) -> FastAPI:
     """The server for one register; registers are opened per worker thread on first use.
 
     ``plan_seconds`` caps the solver time of a plan asked for over the API.
@@ -64,7 +72,7 @@ def create_app(target: str, *, public: bool = False, token_days: float = 30.0, p
         lifespan=lifespan,
     )
     app.state.registers = registers
-    app.state.settings = Settings(target=str(target), public=public, token_days=token_days)
+    app.state.settings = Settings(target=str(target), public=public, token_days=token_days, imagery=imagery)
     app.state.planner = plans.Planner(max_seconds=plan_seconds)
     errors.install(app)
     app.include_router(ogc.router())
@@ -120,4 +128,4 @@ def from_environment() -> FastAPI:
     target = os.environ.get(TARGET_ENV)
     if not target:
         raise RuntimeError(f"set {TARGET_ENV} to the register to serve")
-    return create_app(target, public=os.environ.get(PUBLIC_ENV) == "1")
+    return create_app(target, public=os.environ.get(PUBLIC_ENV) == "1", imagery=os.environ.get(IMAGERY_ENV) or None)
