@@ -79,33 +79,17 @@ def _collection_routes(api: APIRouter, lay: Layer) -> None:
     def schema(request: Request) -> Response:
         return queryables_doc(request, lay)
 
-    extra = {"parameters": [FORMAT_PARAM]}
-    api.add_api_route(
-        base, collection, methods=["GET"], operation_id=f"describe_{lay.name}", summary=lay.title, openapi_extra=extra
-    )
-    api.add_api_route(
-        f"{base}/items",
-        items,
-        methods=["GET"],
-        operation_id=f"get_{lay.name}",
-        summary=f"{lay.title}: a page of features",
-        openapi_extra={"parameters": parameter_docs(lay)},
-    )
-    api.add_api_route(
-        f"{base}/items/{{featureId}}",
-        item,
-        methods=["GET"],
-        operation_id=f"get_{lay.name}_feature",
-        summary=f"{lay.title}: one feature",
-        openapi_extra=extra,
-    )
-    api.add_api_route(
-        f"{base}/queryables",
-        schema,
-        methods=["GET"],
-        operation_id=f"queryables_{lay.name}",
-        summary=f"{lay.title}: fields to filter by",
-    )
+    formats = {"parameters": [FORMAT_PARAM]}
+    routes = [
+        ("", collection, f"describe_{lay.name}", lay.title, formats),
+        ("/items", items, f"get_{lay.name}", f"{lay.title}: a page of features", {"parameters": parameter_docs(lay)}),
+        ("/items/{featureId}", item, f"get_{lay.name}_feature", f"{lay.title}: one feature", formats),
+        ("/queryables", schema, f"queryables_{lay.name}", f"{lay.title}: fields to filter by", None),
+    ]
+    for path, endpoint, operation_id, summary, extra in routes:
+        api.add_api_route(
+            base + path, endpoint, methods=["GET"], operation_id=operation_id, summary=summary, openapi_extra=extra
+        )
 
 
 def landing(request: Request) -> Response:
