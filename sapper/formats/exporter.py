@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyogrio
-import pyogrio.raw
 import shapely
 
 from sapper.formats.csvfile import write_csv
@@ -149,6 +147,8 @@ def _write_gdal(
     dataset_options = {"VERSION": "1.2"} if driver == "GPKG" and not append else {}
     if not append:
         _remove(path, driver)
+    import pyogrio.raw  # GDAL and, through pyogrio, pandas: loaded only when a file is written
+
     try:
         with _kml_fields_plain(driver):
             pyogrio.raw.write(
@@ -177,6 +177,8 @@ def _kml_fields_plain(driver: str) -> Iterator[None]:
     if driver != "LIBKML":
         yield
         return
+    import pyogrio
+
     pyogrio.set_gdal_config_options({"LIBKML_MODEL_FIELD": "sapper_no_such_field"})
     try:
         yield

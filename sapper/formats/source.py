@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pyogrio
-import pyogrio.raw
 import shapely
 
 from sapper.model.errors import SapperError
@@ -61,6 +59,8 @@ def read_source(path: str | Path, layer: str | None = None, prefer: str | None =
         from sapper.formats.csvfile import read_csv
 
         return read_csv(path)
+    import pyogrio.raw  # GDAL and, through pyogrio, pandas: loaded only when a file is read
+
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
     except Exception as exc:  # GDAL raises its own error types for unreadable files
@@ -102,6 +102,8 @@ def _choose_layer(path: Path, layers: list[str], wanted: str | None, prefer: str
 
 
 def _driver(path: Path, layer: str) -> str:
+    import pyogrio
+
     try:
         return str(pyogrio.read_info(path, layer=layer)["driver"])
     except Exception:
