@@ -12,7 +12,8 @@ from rich.table import Table
 from sapper.cli.app import app, console, err, friendly, open_target, register_target
 from sapper.model.accounts import Role, User
 from sapper.model.errors import SapperError
-from sapper.store.accounts import DEFAULT_TOKEN_DAYS, Accounts
+from sapper.store.accounts import DEFAULT_TOKEN_DAYS, PASSWORD_SET, Accounts
+from sapper.store.sql import AuditEntry
 
 users = typer.Typer(help="Accounts of the operations server: users, roles, passwords and tokens.")
 app.add_typer(users, name="user")
@@ -55,8 +56,9 @@ def serve(
 
 
 def _accounts() -> Accounts:
+    """The register's accounts, changed in the name of the CLI's user (``-u``, SAPPER_USER or the login)."""
     reg = open_target()
-    return Accounts(reg.backend).ensure()
+    return Accounts(reg.backend, by=reg.user).ensure()
 
 
 def _password(name: str, stdin: bool) -> str:
@@ -177,3 +179,40 @@ def revoke(name: str = typer.Argument(...)) -> None:
     finally:
         accounts.backend.close()
     console.print(f"withdrew {n} token(s) of {name}")
+
+
+@users.command("history")
+@friendly
+def history(name: str = typer.Argument(...)) -> None:
+    """Every change to an account from the audit log: who, when, and what changed (never a secret)."""
+    accounts = _accounts()
+    try:
+        entries = accounts.history(name)
+    finally:
+        accounts.backend.close()
+    if not entries:
+        raise SapperError(f"user {name!r} has no history (the account never existed)")
+    table = Table("when (UTC)", "who", "action", "changes", title=f"History of user {name}", title_justify="left")
+    for entry in entries:
+        table.add_row(entry.at.strftime("%Y-%m-%d %H:%M:%S"), entry.user, entry.action, account_changes(entry))
+    console.print(table)
+
+
+def account_changes(entry: AuditEntry) -> str:
+    """One account change in words: the fields that changed, or the token issued or withdrawn."""
+    before, after = entry.before or {}, entry.after or {}
+    if entry.action == "token":
+        return f"token {after.get('label')!r} issued, expires {after.get('expires_at')}"
+    if entry.action == "revoke":
+        labels = [t["label"] for t in before.get("tokens", [])]
+        return f"{len(labels)} token(s) withdrawn: {', '.join(labels)}"
+    if entry.action == "insert":
+        return "created: " + ", ".join(f"{k} {after[k]!r}" for k in ("role", "organisation", "team_id") if after[k])
+    if entry.action == "delete":
+        return "removed; last state: " + ", ".join(
+            f"{k} {before[k]!r}" for k in ("role", "organisation", "team_id") if before[k]
+        )
+    changed = [k for k in after if k != "name" and before.get(k) != after.get(k)]
+    return "\n".join(
+        "new password" if k == PASSWORD_SET else f"{k}: {before.get(k)!r} -> {after[k]!r}" for k in changed
+    )

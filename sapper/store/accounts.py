@@ -3,12 +3,17 @@
 The tables are not registered in ``gpkg_contents``, so GIS tools, exports and ``sapper list``
 never show them. Passwords are stored as argon2id hashes; tokens as the SHA-256 of the secret,
 so a copy of the database gives away neither.
+
+Every change to an account (added, changed, password set, removed, token issued or withdrawn)
+is written to the register's audit log in the same transaction, with who did it: the account's
+state before and after, never a password, a token or a hash of either.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -18,8 +23,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from sapper.model.accounts import NAME_PATTERN, Role, User, check_password, check_user
 from sapper.model.errors import InvalidRecord, NotFound
-from sapper.store.schema import layer
-from sapper.store.sql import SqlBackend, q
+from sapper.store.register import default_user
+from sapper.store.schema import AUDIT_TABLE, layer
+from sapper.store.sql import AuditEntry, SqlBackend, q
 
 USERS = "sapper_users"
 TOKENS = "sapper_tokens"
@@ -36,6 +42,7 @@ def _dummy_hash() -> str:
 
 
 USER_COLUMNS = ("name", "password_hash", "role", "organisation", "team_id", "active", "created_at")
+PASSWORD_SET = "password_set_at"  # when the password was last set: what the audit log shows of it
 
 
 def _now() -> datetime:
@@ -50,27 +57,48 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Accounts:
-    """Users and tokens on one register backend (same connection, same transactions)."""
+def account_key(name: str) -> int:
+    """The audit log's record number for an account.
 
-    def __init__(self, backend: SqlBackend) -> None:
+    The log numbers its records, accounts go by name, and a removed name may come back with the
+    same history; so the number is 62 bits of the name's SHA-256 (entries are matched by name too).
+    """
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") >> 2
+
+
+class Accounts:
+    """Users and tokens on one register backend (same connection, same transactions).
+
+    ``by`` is who makes the changes, for the audit log (default: as for the register).
+    """
+
+    def __init__(self, backend: SqlBackend, by: str | None = None) -> None:
         self.backend = backend
         self.ph = backend.ph
+        self.by = by or default_user()
 
     def ensure(self) -> Accounts:
-        """Create the tables if this register has none yet."""
-        if not self.backend.existing_columns(USERS):
+        """Create the tables if this register has none yet, and add columns newer versions need."""
+        existing = self.backend.existing_columns(USERS)
+        if not existing:
             with self.backend.transaction():
                 self.backend.execute(
-                    f"CREATE TABLE {q(USERS)} (name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, "
+                    f"CREATE TABLE IF NOT EXISTS {q(USERS)} (name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, "
                     "role TEXT NOT NULL, organisation TEXT NOT NULL, team_id INTEGER, active INTEGER NOT NULL, "
-                    "created_at TEXT NOT NULL)"
+                    f"created_at TEXT NOT NULL, {PASSWORD_SET} TEXT)"
                 )
                 self.backend.execute(
-                    f"CREATE TABLE {q(TOKENS)} (digest TEXT PRIMARY KEY, username TEXT NOT NULL, label TEXT NOT NULL, "
-                    "created_at TEXT NOT NULL, expires_at TEXT NOT NULL)"
+                    f"CREATE TABLE IF NOT EXISTS {q(TOKENS)} (digest TEXT PRIMARY KEY, username TEXT NOT NULL, "
+                    "label TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL)"
                 )
-                self.backend.execute(f'CREATE INDEX "{TOKENS}_user" ON {q(TOKENS)} (username)')
+                self.backend.execute(f'CREATE INDEX IF NOT EXISTS "{TOKENS}_user" ON {q(TOKENS)} (username)')
+        elif PASSWORD_SET not in existing:
+            try:
+                with self.backend.transaction():
+                    self.backend.execute(f"ALTER TABLE {q(USERS)} ADD COLUMN {PASSWORD_SET} TEXT")
+            except Exception:  # another server process added it at the same moment
+                if PASSWORD_SET not in self.backend.existing_columns(USERS):
+                    raise
         return self
 
     # --- users ---------------------------------------------------------------------
@@ -89,10 +117,12 @@ class Accounts:
             user.team_id,
             int(user.active),
             _stamp(created),
+            _stamp(created),
         ]
-        cols = ", ".join(USER_COLUMNS)
+        cols = ", ".join((*USER_COLUMNS, PASSWORD_SET))
         with self.backend.transaction():
-            self.backend.execute(f"INSERT INTO {q(USERS)} ({cols}) VALUES ({', '.join([self.ph] * 7)})", values)
+            self.backend.execute(f"INSERT INTO {q(USERS)} ({cols}) VALUES ({', '.join([self.ph] * 8)})", values)
+            self._log(user.name, "insert", None, self._state(user.name))
         return User(
             name=user.name,
             role=user.role,
@@ -140,7 +170,11 @@ class Accounts:
         sets = ", ".join(f"{c} = {self.ph}" for c in ("role", "organisation", "team_id", "active"))
         params = [updated.role.value, updated.organisation, updated.team_id, int(updated.active), name]
         with self.backend.transaction():
+            before = self._state(name)
             self.backend.execute(f"UPDATE {q(USERS)} SET {sets} WHERE name = {self.ph}", params)
+            after = self._state(name)
+            if after != before:
+                self._log(name, "update", before, after)
             if not updated.active:
                 self.revoke(name)
         return updated
@@ -149,17 +183,21 @@ class Accounts:
         self.get(name)
         check_password(name, password)
         with self.backend.transaction():
+            before = self._state(name)
             self.backend.execute(
-                f"UPDATE {q(USERS)} SET password_hash = {self.ph} WHERE name = {self.ph}",
-                [_hasher.hash(password), name],
+                f"UPDATE {q(USERS)} SET password_hash = {self.ph}, {PASSWORD_SET} = {self.ph} WHERE name = {self.ph}",
+                [_hasher.hash(password), _stamp(_now()), name],
             )
+            self._log(name, "update", before, self._state(name))
             self.revoke(name)
 
     def remove(self, name: str) -> None:
         self.get(name)
         with self.backend.transaction():
             self.revoke(name)
+            before = self._state(name)
             self.backend.execute(f"DELETE FROM {q(USERS)} WHERE name = {self.ph}", [name])
+            self._log(name, "delete", before, None)
 
     def verify(self, name: str, password: str) -> User | None:
         """The user if the password is theirs and the account active, else None."""
@@ -195,6 +233,7 @@ class Accounts:
         values = [token_digest(token), name, label, _stamp(now), _stamp(now + timedelta(days=days))]
         with self.backend.transaction():
             self.backend.execute(f"INSERT INTO {q(TOKENS)} VALUES ({', '.join([self.ph] * 5)})", values)
+            self._log(name, "token", None, {"name": name, **_token_state(values[2:])})
         return token
 
     def user_for_token(self, token: str) -> User | None:
@@ -217,13 +256,59 @@ class Accounts:
 
     def revoke(self, name: str, token: str | None = None) -> int:
         """Withdraw one token of a user, or all of them; returns how many went."""
-        sql = f"DELETE FROM {q(TOKENS)} WHERE username = {self.ph}"
+        where = f"username = {self.ph}"
         params: list[Any] = [name]
         if token is not None:
-            sql += f" AND digest = {self.ph}"
+            where += f" AND digest = {self.ph}"
             params.append(token_digest(token))
         with self.backend.transaction():
-            return int(self.backend.execute(sql, params).rowcount)
+            sql = f"SELECT label, created_at, expires_at FROM {q(TOKENS)} WHERE {where} ORDER BY created_at"
+            gone = [_token_state(row) for row in self.backend.execute(sql, params).fetchall()]
+            n = int(self.backend.execute(f"DELETE FROM {q(TOKENS)} WHERE {where}", params).rowcount)
+            if n:
+                self._log(name, "revoke", {"name": name, "tokens": gone}, None)
+        return n
+
+    # --- audit log -----------------------------------------------------------------
+    def history(self, name: str) -> list[AuditEntry]:
+        """Every change to the account ``name`` (also from before it was removed), oldest first."""
+        entries = self.backend.read_audit(USERS, account_key(name))
+        return [e for e in entries if (e.after or e.before or {}).get("name") == name]
+
+    def _state(self, name: str) -> dict[str, Any]:
+        """What the audit log keeps of an account: no password hash, only when it was set."""
+        sql = f"SELECT role, organisation, team_id, active, {PASSWORD_SET} FROM {q(USERS)} WHERE name = {self.ph}"
+        role, organisation, team_id, active, password_set = self.backend.execute(sql, [name]).fetchone()
+        return {
+            "name": name,
+            "role": role,
+            "organisation": organisation or "",
+            "team_id": None if team_id is None else int(team_id),
+            "active": bool(active),
+            PASSWORD_SET: password_set,
+        }
+
+    def _log(self, name: str, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+        key = account_key(name)
+        count = f"SELECT count(*) FROM {q(AUDIT_TABLE)} WHERE layer = {self.ph} AND record_id = {self.ph}"
+        version = int(self.backend.execute(count, [USERS, key]).fetchone()[0])
+        entry = AuditEntry(
+            at=_now(),
+            user=self.by,
+            action=action,
+            layer=USERS,
+            record_id=key,
+            version=version,
+            before=before,
+            after=after,
+        )
+        self.backend.write_audit([entry])
+
+
+def _token_state(row: Sequence[Any]) -> dict[str, Any]:
+    """A token as the audit log shows it: what it is for and when, never the secret or its digest."""
+    label, created_at, expires_at = row
+    return {"label": label, "created_at": created_at, "expires_at": expires_at}
 
 
 def _user(row: tuple[Any, ...]) -> User:
@@ -238,4 +323,4 @@ def _user(row: tuple[Any, ...]) -> User:
     )
 
 
-__all__ = ["DEFAULT_TOKEN_DAYS", "Accounts", "token_digest"]
+__all__ = ["DEFAULT_TOKEN_DAYS", "Accounts", "account_key", "token_digest"]
