@@ -4,16 +4,18 @@ A plan takes from a second to minutes (CP-SAT's time limit, the Monte Carlo fore
 a run is queued to one background worker and the request answers 202 at once with the
 run's id; the client reads ``/api/plans/{id}`` until it is done. A finished plan is stored
 in the register under its next number (as ``sapper plan`` does), with its sectors and lanes
-as map layers; the runs themselves are kept in memory by the server process that made them.
+as map layers. The runs are kept in the register too, so that every process of a server with
+several workers answers for every run; a run whose process died ends as failed.
 A plan is made from the records its requester may see, belongs to their organisation and is
 restricted if any of those records is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import itertools
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -31,6 +33,7 @@ from sapper.server.features import dumps
 from sapper.server.models import Strict
 from sapper.server.web import json_response
 from sapper.store import query
+from sapper.store.plans import HEARTBEAT_S, Busy, PlanRun, PlanRuns, save_plan, this_worker
 from sapper.store.query import Filter
 from sapper.store.register import Register
 from sapper.store.schema import layer
@@ -73,69 +76,98 @@ class Stopped(Exception):
     """The server is stopping: a plan being made is abandoned."""
 
 
-@dataclass
-class PlanJob:
-    id: int
-    by: str
-    organisation: str
-    requested_at: datetime
-    request: dict[str, Any]
-    status: str = "queued"  # queued, running, done, failed, cancelled
-    step: str = ""
-    error: str | None = None
-    summary: dict[str, Any] | None = None
-    finished_at: datetime | None = None
+def run_out(run: PlanRun) -> dict[str, Any]:
+    def moment(value: datetime | None) -> str | None:
+        return value.isoformat(timespec="seconds") if value else None
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "status": self.status,
-            "step": self.step,
-            "by": self.by,
-            "requested_at": self.requested_at.isoformat(timespec="seconds"),
-            "finished_at": self.finished_at.isoformat(timespec="seconds") if self.finished_at else None,
-            "request": self.request,
-            "error": self.error,
-            "summary": self.summary,
-        }
+    return {
+        "id": run.id,
+        "status": run.status,
+        "step": run.step,
+        "by": run.by,
+        "requested_at": moment(run.requested_at),
+        "started_at": moment(run.started_at),
+        "finished_at": moment(run.finished_at),
+        "request": run.request,
+        "error": run.error,
+        "summary": run.summary,
+        "plan_number": run.plan_number,
+    }
 
 
 @dataclass
 class Planner:
-    """The plans of one server and the single worker that makes them."""
+    """The plan runs of one server process: one worker thread makes them, the register keeps them.
 
-    jobs: dict[int, PlanJob] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    A heartbeat thread marks this process's runs alive while it has any, so that another process
+    of the server can tell a run that is slow from one whose process died (PlanRuns.sweep).
+    """
+
     pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="planner"))
-    ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     max_seconds: float = 600.0  # the most solver time one plan may take on this server
     stopping: threading.Event = field(default_factory=threading.Event)
+    worker: str = field(default_factory=this_worker)
+    active: set[int] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    regs: Registers | None = None
+    beating: threading.Thread | None = None
+    ready: bool = False
+
+    def runs(self, regs: Registers) -> PlanRuns:
+        runs = PlanRuns(regs.get().backend)
+        if not self.ready:
+            runs.ensure()
+            self.ready = True
+        return runs
 
     def stop(self) -> None:
-        """Cancel what waits; the plan running stops at its next step."""
+        """Cancel what waits; the plan running stops at its next step. Its run ends as cancelled."""
         self.stopping.set()
         self.pool.shutdown(wait=False, cancel_futures=True)
+        if self.regs is not None and self.active:
+            with contextlib.suppress(Exception):  # the register may be gone already: the sweep ends them then
+                self.runs(self.regs).end_worker(self.worker, "cancelled", "the server stopped before the plan was done")
 
-    def submit(self, regs: Registers, user: User, req: PlanRequest) -> PlanJob:
+    def submit(self, regs: Registers, user: User, req: PlanRequest) -> PlanRun:
+        try:
+            run = self.runs(regs).add(
+                user.name, visible_to(user), req.model_dump(mode="json"), self.worker, MAX_WAITING
+            )
+        except Busy as exc:
+            raise ApiError(429, str(exc)) from None
         with self.lock:
-            waiting = sum(1 for j in self.jobs.values() if j.status in ("queued", "running"))
-            if waiting >= MAX_WAITING:
-                raise ApiError(429, f"{waiting} plans are queued or running already; try again when one is done")
-            job = PlanJob(next(self.ids), user.name, visible_to(user), datetime.now(UTC), req.model_dump(mode="json"))
-            self.jobs[job.id] = job
-        self.pool.submit(self._run, regs, job, req)
-        return job
+            self.active.add(run.id)
+            self.regs = regs
+            if self.beating is None:
+                self.beating = threading.Thread(target=self._beat, name="planner-heartbeat", daemon=True)
+                self.beating.start()
+        self.pool.submit(self._run, regs, run, req)
+        return run
 
-    def _run(self, regs: Registers, job: PlanJob, req: PlanRequest) -> None:
+    def _beat(self) -> None:
+        while not self.stopping.wait(HEARTBEAT_S):
+            if self.active and self.regs is not None:
+                with contextlib.suppress(Exception):  # a busy or lost database: the next beat tries again
+                    self.runs(self.regs).beat(self.worker)
+
+    def _run(self, regs: Registers, run: PlanRun, req: PlanRequest) -> None:
+        try:
+            self._make(regs, run, req)
+        finally:
+            with self.lock:
+                self.active.discard(run.id)
+
+    def _make(self, regs: Registers, run: PlanRun, req: PlanRequest) -> None:
         from sapper.plan.build import Inputs, Settings, make_plan
         from sapper.plan.records import bundle
-        from sapper.store.plans import save_plan
 
-        job.status = "running"
+        runs = self.runs(regs)
+        if not runs.start(run.id):
+            return  # cancelled, or given up for dead, while it waited
         try:
             reg = regs.get()
             seen = {
-                name: [r for r in reg.list(kind) if not (r.restricted and r.organisation != job.organisation)]
+                name: [r for r in reg.list(kind) if not (r.restricted and r.organisation != run.organisation)]
                 for name, kind in (*KINDS.items(), ("releases", "release"))
             }
             secret = any(r.restricted for records in seen.values() for r in records)
@@ -148,33 +180,34 @@ class Planner:
                 rest_weekdays=tuple(sorted(set(req.rest_weekdays))),
                 lanes=req.lanes,
             )
+            shown: dict[str, Any] = {"step": "", "at": 0.0}
 
             def progress(step: str, share: float) -> None:
                 if self.stopping.is_set():
                     raise Stopped("the server stopped before the plan was done")
-                job.step = f"{step} {share:.0%}" if share < 1 else step
+                # written when the step changes, and at most once a second within one
+                if step != shown["step"] or time.monotonic() - shown["at"] > 1:
+                    runs.step(run.id, f"{step} {share:.0%}" if share < 1 else step)
+                    shown.update(step=step, at=time.monotonic())
 
             plan = make_plan(Inputs(**seen), settings, progress)
-            job.step = "storing"
-            reg.user = job.by
-            stored = save_plan(reg, owned(bundle(plan, f"made over the API by {job.by}"), job.organisation, secret))
-            job.summary = {"stored": {"id": stored.id, "number": stored.number}, **summarise(plan)}
-            job.status = "done"
+            runs.step(run.id, "storing")
+            reg.user = run.by
+            stored = save_plan(reg, owned(bundle(plan, f"made over the API by {run.by}"), run.organisation, secret))
+            summary = {"stored": {"id": stored.id, "number": stored.number}, **summarise(plan)}
+            runs.finish(run.id, "done", summary=summary, plan=stored)
         except Stopped as exc:
-            job.status, job.error = "cancelled", str(exc)
+            runs.finish(run.id, "cancelled", error=str(exc))
         except (ValueError, KeyError) as exc:  # the planner's word on what it cannot plan
-            job.status, job.error = "failed", str(exc.args[0] if exc.args else exc)
+            runs.finish(run.id, "failed", error=str(exc.args[0] if exc.args else exc))
         except Exception as exc:  # a plan that fails must not take the server with it
-            job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
-        job.finished_at = datetime.now(UTC)
+            runs.finish(run.id, "failed", error=f"{type(exc).__name__}: {exc}")
 
-    def visible(self, user: User) -> list[PlanJob]:
-        with self.lock:
-            return [j for j in self.jobs.values() if j.organisation == visible_to(user)]
+    def visible(self, regs: Registers, user: User) -> list[PlanRun]:
+        return self.runs(regs).list(visible_to(user))
 
-    def latest_done(self, user: User) -> PlanJob | None:
-        done = [j for j in self.visible(user) if j.status == "done"]
-        return done[-1] if done else None
+    def latest_done(self, regs: Registers, user: User) -> PlanRun | None:
+        return self.runs(regs).latest_done(visible_to(user))
 
 
 def summarise(plan: Any) -> dict[str, Any]:
@@ -224,7 +257,7 @@ def _moment(value: Any) -> datetime:
 def latest_plan(request: Request, user: User) -> dict[str, Any] | None:
     """The newest plan the user may see, stored in the register or run by this server: its finish dates."""
     found: list[tuple[datetime, dict[str, Any]]] = []
-    run = planner(request).latest_done(user)
+    run = planner(request).latest_done(registers(request), user)
     if run is not None and run.summary is not None:
         found.append((_moment(run.finished_at), {"id": run.id, "source": "run", "finish": run.summary["finish"]}))
     stored = stored_plans(registers(request).get(), visible_to(user))
@@ -235,24 +268,24 @@ def latest_plan(request: Request, user: User) -> dict[str, Any] | None:
     return max(found, key=lambda pair: pair[0])[1] if found else None
 
 
-def _job(request: Request, user: User, plan_id: int) -> PlanJob:
-    job = next((j for j in planner(request).visible(user) if j.id == plan_id), None)
-    if job is None:
+def _job(request: Request, user: User, plan_id: int) -> PlanRun:
+    run = planner(request).runs(registers(request)).get(plan_id)
+    if run is None or run.organisation != visible_to(user):
         raise ApiError(404, f"plan {plan_id} does not exist")
-    return job
+    return run
 
 
 @router.post("/plans", status_code=202, summary="Run the planner on the register (supervisor); answers at once")
 def run_plan(body: PlanRequest, request: Request) -> Response:
     user = supervisor(request)
     job = planner(request).submit(registers(request), user, body)
-    return json_response(dumps(job.as_dict()), status=202, Location=f"/api/plans/{job.id}")
+    return json_response(dumps(run_out(job)), status=202, Location=f"/api/plans/{job.id}")
 
 
-@router.get("/plans", summary="Plans made by this server for your organisation, newest last")
+@router.get("/plans", summary="Plans run by this server for your organisation, newest last")
 def list_plans(request: Request) -> Response:
     user = reader(request)
-    return json_response(dumps([j.as_dict() for j in planner(request).visible(user)]))
+    return json_response(dumps([run_out(r) for r in planner(request).visible(registers(request), user)]))
 
 
 @router.get("/plans/stored", summary="Plans stored in the register (by sapper plan), oldest first")
@@ -275,10 +308,10 @@ def compare_plans(
 
 @router.get("/plans/{plan_id}", summary="One plan: its status while it runs, its summary when done")
 def get_plan(plan_id: Annotated[int, Path(ge=1, le=2**31)], request: Request) -> Response:
-    return json_response(dumps(_job(request, reader(request), plan_id).as_dict()))
+    return json_response(dumps(run_out(_job(request, reader(request), plan_id))))
 
 
-def compare(first: PlanJob, second: PlanJob) -> dict[str, Any]:
+def compare(first: PlanRun, second: PlanRun) -> dict[str, Any]:
     sa, sb = first.summary or {}, second.summary or {}
 
     def days(x: str | None, y: str | None) -> int | None:

@@ -102,6 +102,7 @@ def register_functions(conn: sqlite3.Connection) -> None:
 class GeoPackageBackend(SqlBackend):
     ph = "?"
     explain_prefix = "EXPLAIN QUERY PLAN "
+    serial_key = '"id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL'
 
     def __init__(self, path: str | Path, create: bool = False) -> None:
         super().__init__()

@@ -42,6 +42,7 @@ def q(name: str) -> str:
 
 class SqlBackend(ABC):
     ph = "?"
+    serial_key = ""  # DDL of an "id" primary key the database numbers, for tables that are not layers
 
     def __init__(self) -> None:
         self._depth = 0
