@@ -229,7 +229,7 @@ def mbtiles(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_imagery_tiles_come_from_the_mbtiles_file(api: Demo, mbtiles: Path) -> None:
-    from sapper.server.ui import Imagery
+    from sapper.server.imagery import open_imagery
 
     with sqlite3.connect(mbtiles) as db:
         z, x, tms_y, data = db.execute("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles").fetchone()
@@ -253,11 +253,12 @@ def test_imagery_tiles_come_from_the_mbtiles_file(api: Demo, mbtiles: Path) -> N
     assert tile.status_code == 200 and tile.headers["content-type"] == "image/png" and tile.content == bytes(data)
     assert outside.status_code == 404 and "no tile" in outside.json()["description"]
     assert too_far.status_code == 404 and "run from 0 to 3" in too_far.json()["description"]
-    assert too_deep.status_code == 400 and "z" in too_deep.json()["description"]
+    assert too_deep.status_code == 404 and "zooms run from 0 to 30" in too_deep.json()["description"]
+    not_tiles = mbtiles.parent / "plain.sqlite"
+    with sqlite3.connect(not_tiles) as db:
+        db.execute("CREATE TABLE IF NOT EXISTS notes (text TEXT)")
     with pytest.raises(SapperError, match="not an MBTiles file"):
-        not_tiles = mbtiles.parent / "plain.sqlite"
-        sqlite3.connect(not_tiles).close()
-        Imagery(not_tiles).metadata()
+        open_imagery(not_tiles)
 
 
 def test_sapper_serve_shows_the_imagery_it_is_given(tmp_path: Path, mbtiles: Path) -> None:

@@ -28,7 +28,9 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
     public: bool = typer.Option(False, help="Let visitors who are not logged in read unrestricted records."),
     workers: int = typer.Option(1, min=1, help="Worker processes (more serve more map clients at once)."),
-    imagery: Path = typer.Option(None, help="An MBTiles file (e.g. a drone orthophoto) to show under the map."),
+    imagery: Path = typer.Option(
+        None, help="A GeoTIFF (any CRS, e.g. a drone orthophoto in UTM) or an MBTiles file to show under the map."
+    ),
 ) -> None:
     """Serve the register: OGC API - Features at /ogc, the REST API at /api, the web UI."""
     import uvicorn

@@ -25,7 +25,7 @@ class Settings:
     target: str
     public: bool = False  # anonymous visitors may read unrestricted records
     token_days: float = 30.0
-    imagery: str | None = None  # an MBTiles file shown under the map (e.g. a drone orthophoto)
+    imagery: str | None = None  # an MBTiles file or a GeoTIFF shown under the map (e.g. a drone orthophoto)
 
 
 class Registers:

@@ -5,24 +5,22 @@ The pages are static HTML and plain ES modules under ``/static/ui`` (Leaflet ven
 and the REST API for details, history, reports and the sitrep. The few views a page needs
 that neither API gives are here, under ``/ui/api``: the default extent and vocabularies, the
 buffers of protected sites, day-by-day progress, the stored plan as a Gantt and a burn-down,
-and the tiles of a user's own imagery (an MBTiles file, e.g. a drone orthophoto).
+and what the map needs to know of the user's own imagery (its tiles are served by ``imagery.py``).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from sapper.model.enums import ActivityType, HazardStatus, ItemCategory, ItemState, ReleaseRoute
-from sapper.model.errors import SapperError
 from sapper.model.geometry import metric_epsg_for, search_box, to_metric, to_wgs84
+from sapper.server import imagery
 from sapper.server.auth import reader, visible_to
 from sapper.server.collections import parse_bbox
 from sapper.server.context import registers
@@ -47,16 +45,13 @@ CSP = (
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 MAX_BUFFERS = 5000
-TILE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 router = APIRouter(prefix="/ui", tags=["Web UI"])
 
 
 def install(app: FastAPI) -> None:
     """Called by the app factory: add the pages and their JSON views; check the imagery file now."""
-    path = imagery_path(app)
-    if path is not None:
-        Imagery(path).metadata()  # a wrong file stops the server at start, with the reason
+    imagery.install(app)  # a wrong file stops the server at start, with the reason
     app.include_router(router)
 
 
@@ -103,13 +98,13 @@ def config(request: Request) -> Response:
         extent = [min(corners[0]), min(corners[1]), max(corners[2]), max(corners[3])]
     days = [_day(row[0]) for row in query.sums(reg.backend, layer("report"), flt, ["report_date"])]
     days = [d for d in days if d is not None]
-    path = imagery_path(request.app)
+    picture = imagery.server_imagery(request.app)
     body = {
         "extent": extent,
         "today": date.today().isoformat(),
         "latest_report_date": max(days).isoformat() if days else None,
         "latest_plan": _latest_plan(reg, flt),
-        "imagery": Imagery(path).metadata() if path is not None else None,
+        "imagery": picture.metadata() if picture is not None else None,
         "vocabularies": {
             "activity_type": [m.value for m in ActivityType],
             "hazard_status": [m.value for m in HazardStatus],
@@ -297,81 +292,3 @@ def _burndown(plan: dict[str, Any], sectors: dict[int, dict[str, Any]], work: li
         left -= done[day]
         out.append({"day": day, "left_m2": round(max(left, 0.0), 1)})
     return out
-
-
-def imagery_path(app: FastAPI) -> Path | None:
-    """The MBTiles file the server was started with (``app.state.imagery`` or the settings' ``imagery``)."""
-    path = getattr(app.state, "imagery", None) or getattr(getattr(app.state, "settings", None), "imagery", None)
-    return Path(path) if path else None
-
-
-def _imagery(app: FastAPI) -> Imagery | None:
-    """The server's imagery, its metadata read once."""
-    path = imagery_path(app)
-    if path is None:
-        return None
-    cached = getattr(app.state, "ui_imagery", None)
-    if cached is None or cached.path != path:
-        cached = Imagery(path)
-        cached.metadata()
-        app.state.ui_imagery = cached
-    return cached
-
-
-class Imagery:
-    """An MBTiles file (tiles in a SQLite table, TMS rows), read-only."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.format = "png"
-
-    def _connect(self) -> sqlite3.Connection:
-        if not self.path.is_file():
-            raise SapperError(f"imagery {self.path}: no such file")
-        return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-
-    def metadata(self) -> dict[str, Any]:
-        with self._connect() as conn:
-            try:
-                meta = dict(conn.execute("SELECT name, value FROM metadata").fetchall())
-                zooms = conn.execute("SELECT min(zoom_level), max(zoom_level) FROM tiles").fetchone()
-            except sqlite3.DatabaseError as exc:
-                raise SapperError(f"imagery {self.path}: not an MBTiles file ({exc})") from None
-        bounds = [float(v) for v in meta.get("bounds", "-180,-85.0511,180,85.0511").split(",")]
-        self.format = meta.get("format", "png")
-        return {
-            "name": meta.get("name", self.path.stem),
-            "format": self.format,
-            "bounds": bounds,
-            "minzoom": int(zooms[0] if zooms[0] is not None else meta.get("minzoom", 0)),
-            "maxzoom": int(zooms[1] if zooms[1] is not None else meta.get("maxzoom", 0)),
-            "attribution": meta.get("attribution", ""),
-        }
-
-    def tile(self, z: int, x: int, y: int) -> bytes | None:
-        with self._connect() as conn:
-            row = conn.execute(
-                "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
-                (z, x, (1 << z) - 1 - y),
-            ).fetchone()
-        return None if row is None else bytes(row[0])
-
-
-@router.get("/imagery/{z}/{x}/{y}", summary="A tile of the server's imagery (XYZ numbering, as web maps ask)")
-def imagery_tile(
-    request: Request,
-    z: Annotated[int, PathParam(ge=0, le=30)],
-    x: Annotated[int, PathParam(ge=0, le=2**31)],
-    y: Annotated[int, PathParam(ge=0, le=2**31)],
-) -> Response:
-    reader(request)
-    imagery = _imagery(request.app)
-    if imagery is None:
-        raise ApiError(404, "this server has no imagery (start it with an MBTiles file)")
-    if x >= 1 << z or y >= 1 << z:
-        raise ApiError(404, f"no tile {z}/{x}/{y}: at zoom {z}, x and y run from 0 to {(1 << z) - 1}")
-    data = imagery.tile(z, x, y)
-    if data is None:
-        raise ApiError(404, f"the imagery has no tile {z}/{x}/{y}")
-    kind = TILE_TYPES.get(imagery.format, "application/octet-stream")
-    return Response(data, media_type=kind, headers={"Cache-Control": "private, max-age=3600"})

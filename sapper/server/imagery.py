@@ -1,0 +1,338 @@
+"""The user's own imagery under the web map (e.g. a drone orthophoto): an MBTiles file or a GeoTIFF.
+
+Both are served the same way, as XYZ web-mercator tiles at ``/ui/imagery/{z}/{x}/{y}``, so the map
+page does not care which the server was given. MBTiles hold finished tiles and are looked up. A
+GeoTIFF (any CRS GDAL knows: a drone orthophoto usually comes in UTM) is cut into tiles on demand
+with rasterio: each tile reads only the source window under it, at about the tile's resolution (so
+GDAL reads from the file's overviews when it has them), and warps that small array to web mercator.
+The opened file is kept per worker thread (a GDAL dataset must not be read by two threads at once)
+and recent tiles are kept in a small cache. A wrong file stops the server at start, with the reason.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import sqlite3
+import threading
+import warnings
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import rasterio
+from fastapi import APIRouter, FastAPI, Request
+from fastapi import Path as PathParam
+from fastapi.responses import Response
+from PIL import Image
+from rasterio.crs import CRS
+from rasterio.enums import ColorInterp, Resampling
+from rasterio.errors import NotGeoreferencedWarning, RasterioError
+from rasterio.transform import Affine
+from rasterio.warp import calculate_default_transform, reproject, transform_bounds
+from rasterio.windows import Window
+
+from sapper.model.errors import SapperError
+from sapper.server.auth import reader
+from sapper.server.errors import ApiError
+
+TILE = 256  # pixels per tile side, as web maps ask
+WORLD = 2 * math.pi * 6378137.0  # width of the web-mercator (EPSG:3857) world, metres
+MAX_LAT = 85.0511287798066  # web mercator's edge
+MAX_ZOOM = 24  # ~1 cm pixels: no orthophoto is finer
+OVERSAMPLE = 2  # source pixels read per tile pixel, for a sharp warp
+CACHED_TILES = 512  # recent tiles kept per process (at most ~100 kB each)
+TILE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
+SQLITE_MAGIC = b"SQLite format 3\0"
+TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")  # classic TIFF and BigTIFF, either byte order
+
+router = APIRouter(prefix="/ui", tags=["Web UI"])
+
+
+class MBTiles:
+    """An MBTiles file (tiles in a SQLite table, TMS rows), read-only."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.format = "png"
+        self.info = self._read_metadata()
+
+    def metadata(self) -> dict[str, Any]:
+        return self.info
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+
+    def _read_metadata(self) -> dict[str, Any]:
+        with self._connect() as conn:
+            try:
+                meta = dict(conn.execute("SELECT name, value FROM metadata").fetchall())
+                zooms = conn.execute("SELECT min(zoom_level), max(zoom_level) FROM tiles").fetchone()
+            except sqlite3.DatabaseError as exc:
+                raise SapperError(f"imagery {self.path}: not an MBTiles file ({exc})") from None
+        bounds = [float(v) for v in meta.get("bounds", f"-180,{-MAX_LAT},180,{MAX_LAT}").split(",")]
+        self.format = meta.get("format", "png")
+        return {
+            "name": meta.get("name", self.path.stem),
+            "format": self.format,
+            "bounds": bounds,
+            "minzoom": int(zooms[0] if zooms[0] is not None else meta.get("minzoom", 0)),
+            "maxzoom": int(zooms[1] if zooms[1] is not None else meta.get("maxzoom", 0)),
+            "attribution": meta.get("attribution", ""),
+        }
+
+    def tile(self, z: int, x: int, y: int) -> bytes | None:
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
+                (z, x, (1 << z) - 1 - y),
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
+
+class GeoTiff:
+    """A georeferenced TIFF cut into web-mercator PNG tiles on demand (transparent outside the image)."""
+
+    format = "png"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._mercator = CRS.from_epsg(3857)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NotGeoreferencedWarning)
+                with rasterio.open(path) as src:
+                    self._describe(src)
+        except RasterioError as exc:
+            raise SapperError(f"imagery {path}: not a readable GeoTIFF ({exc})") from None
+        self.tile = lru_cache(maxsize=CACHED_TILES)(self._render)
+
+    def _describe(self, src: Any) -> None:
+        """Check the file can be shown and work out its bands, colour scaling, bounds and zooms."""
+        if src.crs is None or src.transform.is_identity:
+            raise SapperError(
+                f"imagery {self.path}: the GeoTIFF has no coordinate reference system or georeferencing "
+                "(give it one, e.g. gdal_edit.py -a_srs EPSG:32637 for UTM zone 37N)"
+            )
+        if any(np.dtype(t).kind == "c" for t in src.dtypes):
+            raise SapperError(f"imagery {self.path}: complex-valued pixels ({src.dtypes[0]}) cannot be shown")
+        self.bands = [1, 2, 3] if src.count >= 3 else [1]
+        _check_readable(src, self.path)
+        self.palette = _palette(src) if src.count < 3 and src.colorinterp[0] == ColorInterp.palette else None
+        # palette indices must not be averaged; colours are, when the read is smaller than the window
+        self.resampling = Resampling.nearest if self.palette is not None else Resampling.average
+        self.stretch = None if src.dtypes[0] == "uint8" else _stretch(src, self.bands)
+        self.crs = src.crs
+        try:
+            west, south, east, north = transform_bounds(src.crs, "EPSG:4326", *src.bounds, densify_pts=21)
+            native, width, height = calculate_default_transform(
+                src.crs, self._mercator, src.width, src.height, *src.bounds
+            )
+        except Exception as exc:  # PROJ cannot reach WGS84 / web mercator from this CRS
+            raise SapperError(f"imagery {self.path}: cannot place its CRS on the web map ({exc})") from None
+        south, north = max(south, -MAX_LAT), min(north, MAX_LAT)
+        if not (math.isfinite(west + south + east + north) and west < east and south < north):
+            raise SapperError(f"imagery {self.path}: its bounds do not fit on the web map")
+        self.box = (*_mercator(west, south), *_mercator(east, north))
+        res = abs(native.a)  # web-mercator metres per source pixel
+        maxzoom = min(max(math.ceil(math.log2(WORLD / TILE / res) - 0.01), 0), MAX_ZOOM)
+        span = max(width, height) * res
+        minzoom = min(max(math.floor(math.log2(WORLD / span)), 0), maxzoom)
+        self.info = {
+            "name": self.path.stem,
+            "format": self.format,
+            "bounds": [west, south, east, north],
+            "minzoom": minzoom,
+            "maxzoom": maxzoom,
+            "attribution": src.tags().get("TIFFTAG_COPYRIGHT", ""),
+        }
+
+    def metadata(self) -> dict[str, Any]:
+        return self.info
+
+    def _dataset(self) -> Any:
+        """This thread's open handle on the file: GDAL datasets are not safe to share between threads."""
+        src = getattr(self._local, "src", None)
+        if src is None:
+            src = self._local.src = rasterio.open(self.path)
+        return src
+
+    def _render(self, z: int, x: int, y: int) -> bytes | None:
+        """The PNG of tile z/x/y, or None where the image has nothing to show."""
+        if not self.info["minzoom"] <= z <= self.info["maxzoom"]:
+            return None
+        size = WORLD / (1 << z)
+        left, top = -WORLD / 2 + x * size, WORLD / 2 - y * size
+        right, bottom = left + size, top - size
+        x0, y0, x1, y1 = self.box
+        if right <= x0 or left >= x1 or top <= y0 or bottom >= y1:
+            return None
+        src = self._dataset()
+        # The tile's footprint in source pixels (the corners of its box in the source CRS).
+        sx0, sy0, sx1, sy1 = transform_bounds(self._mercator, src.crs, left, bottom, right, top, densify_pts=11)
+        inv = ~src.transform
+        corners = ((sx0, sy0), (sx0, sy1), (sx1, sy0), (sx1, sy1))
+        cols = [inv.a * cx + inv.b * cy + inv.c for cx, cy in corners]
+        rows = [inv.d * cx + inv.e * cy + inv.f for cx, cy in corners]
+        scale = max(max(max(cols) - min(cols), max(rows) - min(rows)) / (TILE * OVERSAMPLE), 1.0)
+        pad = 2 * scale  # room for the warp's interpolation at the window's edges
+        c0, c1 = max(math.floor(min(cols) - pad), 0), min(math.ceil(max(cols) + pad), src.width)
+        r0, r1 = max(math.floor(min(rows) - pad), 0), min(math.ceil(max(rows) + pad), src.height)
+        if c0 >= c1 or r0 >= r1:
+            return None
+        window = Window(c0, r0, c1 - c0, r1 - r0)
+        shape = (max(round((r1 - r0) / scale), 1), max(round((c1 - c0) / scale), 1))
+        # A read smaller than the window makes GDAL use the file's overviews, when it has them.
+        pixels = src.read(self.bands, window=window, out_shape=(len(self.bands), *shape), resampling=self.resampling)
+        mask = src.dataset_mask(window=window, out_shape=shape)
+        rgba = np.concatenate([self._colours(pixels), mask[None].astype(np.uint8)])
+        if self.palette is not None:
+            rgba[3] = np.minimum(rgba[3], self.palette[pixels[0], 3])
+        t, sx, sy = src.window_transform(window), (c1 - c0) / shape[1], (r1 - r0) / shape[0]
+        read_transform = Affine(t.a * sx, t.b * sy, t.c, t.d * sx, t.e * sy, t.f)  # the window, read smaller
+        out = np.zeros((4, TILE, TILE), np.uint8)
+        reproject(
+            rgba,
+            out,
+            src_transform=read_transform,
+            src_crs=src.crs,
+            dst_transform=Affine(size / TILE, 0, left, 0, -size / TILE, top),
+            dst_crs=self._mercator,
+            resampling=Resampling.bilinear,
+            src_alpha=4,
+            dst_alpha=4,
+        )
+        if not out[3].any():
+            return None
+        buf = io.BytesIO()
+        Image.fromarray(np.ascontiguousarray(out.transpose(1, 2, 0)), "RGBA").save(buf, "PNG", compress_level=1)
+        return buf.getvalue()
+
+    def _colours(self, pixels: np.ndarray) -> np.ndarray:
+        """Three 8-bit bands: the RGB bands as they are, grey repeated, a palette looked up, or a stretch."""
+        if self.palette is not None:
+            return self.palette[pixels[0], :3].transpose(2, 0, 1)
+        if self.stretch is not None:
+            low, high = self.stretch
+            scaled = (pixels.astype(np.float32) - low[:, None, None]) * (255.0 / (high - low))[:, None, None]
+            pixels = np.nan_to_num(np.clip(scaled, 0, 255)).astype(np.uint8)
+        return pixels if len(pixels) == 3 else np.repeat(pixels, 3, axis=0)
+
+
+def _check_readable(src: Any, path: Path) -> None:
+    """Read the first and the last block: a file cut short (an unfinished copy) fails here, not per tile."""
+    rows, cols = src.block_shapes[0]
+    last_col, last_row = (src.width - 1) // cols * cols, (src.height - 1) // rows * rows
+    try:
+        for col, row in ((0, 0), (last_col, last_row)):
+            src.read(1, window=Window(col, row, min(cols, src.width - col), min(rows, src.height - row)))
+    except RasterioError as exc:
+        reason = exc.__cause__ or exc  # GDAL's own words, not rasterio's "see previous exception"
+        raise SapperError(
+            f"imagery {path}: the GeoTIFF cannot be read, it may be damaged or cut short ({reason})"
+        ) from None
+
+
+def _mercator(lon: float, lat: float) -> tuple[float, float]:
+    """Web-mercator metres of a WGS84 point (the spherical formula EPSG:3857 defines)."""
+    r = WORLD / (2 * math.pi)
+    return r * math.radians(lon), r * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def _palette(src: Any) -> np.ndarray:
+    """A single band's colour table as a 256 x RGBA lookup."""
+    table = np.zeros((256, 4), np.uint8)
+    for index, colour in src.colormap(1).items():
+        if 0 <= index < 256:
+            table[index] = colour
+    return table
+
+
+def _stretch(src: Any, bands: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Low and high values per band (2nd and 98th percentiles of a coarse read) mapped to 0 and 255,
+    for pixels that are not 8-bit (16-bit or float orthophotos)."""
+    step = max(src.width, src.height) / 1024
+    shape = (max(round(src.height / step), 1), max(round(src.width / step), 1)) if step > 1 else src.shape
+    pixels = src.read(bands, out_shape=(len(bands), *shape), masked=True).astype(np.float64)
+    low, high = [], []
+    for band in pixels:
+        valid = band.compressed()
+        valid = valid[np.isfinite(valid)]
+        lo, hi = np.percentile(valid, [2, 98]) if valid.size else (0.0, 1.0)
+        low.append(lo)
+        high.append(hi if hi > lo else lo + 1)
+    return np.array(low, np.float32), np.array(high, np.float32)
+
+
+Imagery = MBTiles | GeoTiff
+
+
+def open_imagery(path: str | Path) -> Imagery:
+    """The imagery in a file, told apart by its first bytes; anything else is refused with the reason."""
+    path = Path(path)
+    if not path.is_file():
+        raise SapperError(f"imagery {path}: no such file")
+    with path.open("rb") as f:
+        head = f.read(16)
+    if head.startswith(SQLITE_MAGIC):
+        return MBTiles(path)
+    if head[:4] in TIFF_MAGIC:
+        return GeoTiff(path)
+    raise SapperError(f"imagery {path}: neither an MBTiles file nor a GeoTIFF")
+
+
+def imagery_path(app: FastAPI) -> Path | None:
+    """The imagery file the server was started with (``app.state.imagery`` or the settings' ``imagery``)."""
+    path = getattr(app.state, "imagery", None) or getattr(getattr(app.state, "settings", None), "imagery", None)
+    return Path(path) if path else None
+
+
+def server_imagery(app: FastAPI) -> Imagery | None:
+    """The server's imagery, opened once per process (and again if the file named changes)."""
+    path = imagery_path(app)
+    if path is None:
+        return None
+    cached = getattr(app.state, "ui_imagery", None)
+    if cached is None or cached.path != path:
+        cached = open_imagery(path)
+        app.state.ui_imagery = cached
+    return cached
+
+
+def install(app: FastAPI) -> None:
+    """Check the imagery file now (a wrong one stops the server at start) and add the tile route."""
+    server_imagery(app)
+    app.include_router(router)
+
+
+@router.get("/imagery/{z}/{x}/{y}", summary="A tile of the server's imagery (XYZ numbering, as web maps ask)")
+def imagery_tile(
+    request: Request,
+    z: Annotated[int, PathParam(ge=0, le=2**31)],
+    x: Annotated[int, PathParam(ge=0, le=2**31)],
+    y: Annotated[int, PathParam(ge=0, le=2**31)],
+) -> Response:
+    reader(request)
+    imagery = server_imagery(request.app)
+    if imagery is None:
+        raise ApiError(404, "this server has no imagery (start it with --imagery and an MBTiles file or a GeoTIFF)")
+    info = imagery.metadata()
+    if z > 30:
+        raise ApiError(404, f"no tile {z}/{x}/{y}: zooms run from 0 to 30")
+    if x >= 1 << z or y >= 1 << z:
+        raise ApiError(404, f"no tile {z}/{x}/{y}: at zoom {z}, x and y run from 0 to {(1 << z) - 1}")
+    try:
+        data = imagery.tile(z, x, y)
+    except RasterioError as exc:  # a file damaged inside (its ends were checked at start)
+        reason = exc.__cause__ or exc
+        raise ApiError(500, f"the imagery file could not be read for tile {z}/{x}/{y} ({reason})") from None
+    if data is None:
+        raise ApiError(
+            404,
+            f"the imagery has no tile {z}/{x}/{y}: it has tiles at zooms {info['minzoom']} to {info['maxzoom']} "
+            f"within lon/lat {', '.join(f'{v:.5f}' for v in info['bounds'])}",
+        )
+    kind = TILE_TYPES.get(imagery.format, "application/octet-stream")
+    return Response(data, media_type=kind, headers={"Cache-Control": "private, max-age=3600"})
