@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export DEBIAN_FRONTEND=noninteractive
 if [[ "${1:-}" == "--test" ]]; then
-  packages="postgresql postgis gdal-bin python3-gdal chromium"
+  packages="postgresql postgis gdal-bin python3-gdal chromium python3-qgis"
   missing=""
   for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
   if [[ -n "$missing" ]]; then

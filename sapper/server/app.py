@@ -22,6 +22,8 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sapper.server import accounts_api, errors, ogc, ogc_edit, plans, rest, tasks
 from sapper.server.context import Registers, Settings
@@ -75,6 +77,7 @@ def create_app(
     app.state.settings = Settings(target=str(target), public=public, token_days=token_days, imagery=imagery)
     app.state.planner = plans.Planner(max_seconds=plan_seconds)
     errors.install(app)
+    app.add_middleware(Revalidate)
     app.include_router(ogc.router())
     app.include_router(ogc_edit.router())
     app.include_router(rest.router)
@@ -108,6 +111,27 @@ def create_app(
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+class Revalidate:
+    """Answers depend on who asks and change with every write: a client may keep one, but must
+    ask again before using it. Without this, QGIS's cache hands one user's answer for a URL to
+    the next user who logs in, and old data after an edit."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).setdefault("Cache-Control", "private, no-cache")
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
