@@ -1,9 +1,11 @@
 """The web UI in a real browser: Debian's Chromium driven by Playwright, against a real uvicorn
 server on 127.0.0.1 serving the Palmyra scenario (and the small demo register for planning).
 
+The whole flow (log in, the map's layers, a hazard opened, a daily report sent, the sitrep
+counting it) runs on both backends, GeoPackage and PostGIS; the rest on GeoPackage only.
 What is drawn is checked against what the API answers for the same request. Screenshots go to
-the test's temporary folder, or to ``$SAPPER_SCREENSHOTS`` when set (how the README's pictures
-are made).
+a folder named after the backend in the test's temporary folder, or, for GeoPackage, to
+``$SAPPER_SCREENSHOTS`` when set (how the README's pictures are made).
 """
 
 from __future__ import annotations
@@ -44,19 +46,26 @@ DAY = "2016-04-10"  # the Palmyra scenario's snapshot: its latest daily reports
 ANCIENT_CITY = (34.5535, 38.2495)  # lat, lon of the western ancient city, thick with items
 
 
+ONE_BACKEND = pytest.mark.parametrize("palmyra", ["gpkg"], indirect=True)  # what the backend cannot change
+
+
 @dataclass
 class Site:
     url: str
     app: Any
     tokens: dict[str, str]
+    backend: str
 
     def api(self, user: str = "chief") -> httpx.Client:
         return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.tokens[user]}"}, timeout=30)
 
 
-@pytest.fixture(scope="module")
-def palmyra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    target = str(tmp_path_factory.mktemp("ui") / "palmyra.gpkg")
+@pytest.fixture(scope="module", params=["gpkg", "postgis"])
+def palmyra(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    if request.param == "gpkg":
+        target = str(tmp_path_factory.mktemp("ui") / "palmyra.gpkg")
+    else:
+        target = request.getfixturevalue("pg_cluster").new_database()
     reg = init_register(target, user="palmyra-scenario")
     with reg:
         build(reg, make_plan())
@@ -72,7 +81,7 @@ def palmyra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             tokens[user.name] = accounts.issue_token(user.name, "test")
     app = create_app(target)
     with serving(app) as server:
-        yield Site(server.url, app, tokens)
+        yield Site(server.url, app, tokens, request.param)
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +112,12 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 @pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("SAPPER_SCREENSHOTS") or tmp_path)
+def shots(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """Where a test's screenshots go; the README's come from the GeoPackage runs."""
+    callspec = getattr(request.node, "callspec", None)
+    backend = callspec.params.get("palmyra", "gpkg") if callspec else "gpkg"
+    readme = os.environ.get("SAPPER_SCREENSHOTS")
+    folder = Path(readme) if readme and backend == "gpkg" else tmp_path / backend
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -296,6 +309,7 @@ def test_a_team_leader_sends_a_daily_report_and_the_sitrep_counts_it(palmyra: Si
     screenshot(page, shots, "sitrep", full_page=True)
 
 
+@ONE_BACKEND
 def test_a_viewer_cannot_send_a_report_and_logs_out(palmyra: Site, page: Page) -> None:
     login(page, palmyra.url, "viewer", "/ui/report")
     page.wait_for_selector("body[data-loading='0']")
@@ -308,6 +322,7 @@ def test_a_viewer_cannot_send_a_report_and_logs_out(palmyra: Site, page: Page) -
     assert page.evaluate("localStorage.getItem('sapper.token')") is None
 
 
+@ONE_BACKEND
 def test_the_map_shows_the_server_imagery_under_the_layers(
     palmyra: Site, page: Page, shots: Path, tmp_path: Path
 ) -> None:
