@@ -10,19 +10,28 @@ import shapely
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 from shapely import affinity
-from shapely.geometry import LineString, MultiPolygon, Polygon, box
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
+from shapely.geometry.base import BaseGeometry
 
 from sapper.model.errors import SapperError
+from sapper.plan.geom_laps import QUAD_SEGS
 from sapper.plan.lanes import DEFAULT_SPEED_M_PER_H, PROFILES, plan_lanes
 
 TOL = 1e-6
+# A square corner keeps a tip the round corner of the lap misses: r^2 less a quarter disc of QUAD_SEGS chords
+# (r = 1 m). Compared to 1e-4 m2: the footprints are drawn 2 micrometres wider so that abutting ones overlap.
+TIP = 1.0 - QUAD_SEGS * 0.5 * math.sin(math.pi / 2 / QUAD_SEGS)
+
+
+def passes(plan) -> list[LineString]:
+    return [lane for i, lane in enumerate(plan.lanes) if i not in plan.laps]
 
 
 def offsets(plan, geom) -> tuple[np.ndarray, float, float]:
-    """Offsets of the lanes across the sweep direction, and the extent of ``geom`` in that direction."""
+    """Offsets of the passes across the sweep direction, and the extent of ``geom`` in that direction."""
     t = math.radians(plan.angle)
     normal = np.array([-math.sin(t), math.cos(t)])
-    mids = np.array([np.asarray(lane.interpolate(0.5, normalized=True).coords[0]) for lane in plan.lanes])
+    mids = np.array([np.asarray(lane.interpolate(0.5, normalized=True).coords[0]) for lane in passes(plan)])
     across = shapely.get_coordinates(geom) @ normal
     return np.unique(np.round(mids @ normal, 9)), float(across.min()), float(across.max())
 
@@ -35,60 +44,116 @@ def assert_drive_is_continuous(plan) -> None:
     assert plan.path.geom_type == "LineString"
     assert plan.path.length == pytest.approx(plan.length_m)
     assert plan.length_m == pytest.approx(sum(x.length for x in (*plan.lanes, *plan.connections)))
+    assert plan.lane_length_m == pytest.approx(sum(lane.length for lane in plan.lanes))
+
+
+def assert_covered_where_reachable(plan) -> BaseGeometry:
+    """What the lanes miss lies where no disc of the lane's width reaches (corner tips, narrow strips)."""
+    r = plan.lane_width / 2
+    reach = plan.area.buffer(-r, quad_segs=QUAD_SEGS).buffer(r, quad_segs=QUAD_SEGS)
+    missed = plan.uncovered()
+    assert shapely.intersection(missed, reach, grid_size=TOL).area < 1e-6
+    return missed
 
 
 def test_rectangle_known_answer():
     plan = plan_lanes(box(0, 0, 100, 60), 2.0, speed_m_per_h=1000.0, turn_time_s=36.0)
     assert plan.angle == 0.0  # along the long side
-    assert len(plan.lanes) == 30
-    assert [lane.coords[0][1] for lane in plan.lanes] == [1.0 + 2 * k for k in range(30)]
-    assert all(lane.length == 100.0 for lane in plan.lanes)
-    # Zigzag: each lane runs the other way from the one before, turning on the short side.
-    assert plan.lanes[0].coords[:] == [(0.0, 1.0), (100.0, 1.0)]
-    assert plan.lanes[1].coords[:] == [(100.0, 3.0), (0.0, 3.0)]
-    assert plan.turns == 29 and plan.connection_length_m == 58.0
-    assert plan.length_m == 3058.0
-    assert plan.estimated_hours == pytest.approx(3058.0 / 1000.0 + 29 * 36.0 / 3600.0)
-    assert plan.uncovered().area == 0.0
+    # First one lap a half width inside the edges, then 28 passes between the lap's long sides.
+    assert plan.laps == (0,)
+    assert plan.lanes[0].equals(box(1, 1, 99, 59).exterior) and plan.lanes[0].is_closed
+    assert plan.lap_length_m == 2 * (98 + 58)
+    ys = [lane.coords[0][1] for lane in passes(plan)]
+    assert ys == [3.0 + 2 * k for k in range(28)]
+    assert all(lane.length == 98.0 for lane in passes(plan))
+    # Zigzag from the lap's end: each pass runs the other way from the one before.
+    assert plan.lanes[0].coords[-1] == (99.0, 1.0)
+    assert plan.lanes[1].coords[:] == [(99.0, 3.0), (1.0, 3.0)]
+    assert plan.lanes[2].coords[:] == [(1.0, 5.0), (99.0, 5.0)]
+    assert plan.turns == 28 and plan.connection_length_m == 56.0
+    assert plan.lane_length_m == 312 + 28 * 98 and plan.length_m == 3112.0
+    assert plan.estimated_hours == pytest.approx(3112.0 / 1000.0 + 28 * 36.0 / 3600.0)
+    # The lap pivots at its corners: each square corner keeps a tip the disc cannot reach.
+    missed = assert_covered_where_reachable(plan)
+    assert missed.area == pytest.approx(4 * TIP, abs=1e-4)
+    corners = shapely.union_all([box(0, 0, 1, 1), box(99, 0, 100, 1), box(0, 59, 1, 60), box(99, 59, 100, 60)])
+    assert missed.difference(corners).area < 1e-9
     assert_drive_is_continuous(plan)
 
 
-def test_overlap_sets_the_spacing_and_the_edges_get_half_a_width():
+def test_overlap_sets_the_spacing_and_the_passes_overlap_the_lap_by_it():
     plan = plan_lanes(box(0, 0, 100, 60), 2.0, overlap=0.5, angle=0)
-    ys = [lane.coords[0][1] for lane in plan.lanes]
-    assert ys[0] == 1.0 and ys[-1] == 59.0  # half a width inside the edges
+    ys = [lane.coords[0][1] for lane in passes(plan)]
+    assert ys[0] == 2.5 and ys[-1] == 57.5  # the lap runs at y = 1 and 59: one spacing away
     gaps = np.diff(ys)
     assert np.allclose(gaps[:-1], 1.5)  # lane width minus overlap
-    assert 0 < gaps[-1] <= 1.5  # the last gap closes on the far edge
-    assert len(ys) == 40
-    assert plan.uncovered().area == 0.0
+    assert 0 < gaps[-1] <= 1.5  # the last gap closes on the lap
+    assert len(ys) == 38
+    assert plan.uncovered().area == pytest.approx(4 * TIP, abs=1e-4)
 
 
-def test_rotated_sector_is_swept_along_its_long_side_and_covered():
-    sector = affinity.rotate(box(0, 0, 80, 30), 33, origin=(0, 0))
-    plan = plan_lanes(sector, 1.75)
-    assert plan.angle == pytest.approx(33.0)
-    assert len(plan.lanes) == math.ceil((30 - 1.75) / 1.75) + 1
-    assert all(lane.length == pytest.approx(80.0) for lane in plan.lanes)
-    passes, lo, hi = offsets(plan, sector)
-    assert passes[0] - lo == pytest.approx(1.75 / 2) and hi - passes[-1] == pytest.approx(1.75 / 2)
-    assert np.diff(passes).max() <= 1.75 + 1e-9
-    assert plan.uncovered().area < 1e-6
+def test_triangle_is_covered_but_for_the_tips_of_its_corners():
+    triangle = Polygon([(0, 0), (100, 0), (0, 40)])
+    plan = plan_lanes(triangle, 2.0, angle=0)
+    assert plan.area.equals(triangle)
+    assert len(plan.laps) == 1 and plan.lanes[0].is_closed
+    missed = assert_covered_where_reachable(plan)
+    # A disc of radius r leaves r^2 (cot(a/2) - (pi - a)/2) in a corner of angle a; the
+    # laps draw the disc with chords, so the sum is a little larger.
+    angles = [math.pi / 2, math.atan(0.4), math.pi / 2 - math.atan(0.4)]
+    tips = sum(1 / math.tan(a / 2) - (math.pi - a) / 2 for a in angles)
+    assert tips <= missed.area <= tips * 1.01
+    corners = shapely.union_all(
+        [Point(xy).buffer(1 / math.sin(a / 2)) for xy, a in zip(triangle.exterior.coords, angles)]
+    )
+    assert missed.difference(corners).area < 1e-9  # nothing along the sloping edge any more
     assert_drive_is_continuous(plan)
 
 
-def test_hole_splits_lanes_and_moves_go_around_it():
-    # 100 x 60 with a ruin 20 x 10 in the middle; passes at y = 1, 3, ..., 59.
+def test_rotated_parallelogram_is_covered_with_passes_along_its_long_side():
+    shape = affinity.rotate(affinity.skew(box(0, 0, 80, 30), xs=25), 33, origin=(0, 0))
+    plan = plan_lanes(shape, 1.75)
+    assert plan.angle == pytest.approx(33.0)
+    assert len(plan.laps) == 1
+    lengths = [lane.length for lane in passes(plan)]
+    assert max(lengths) - min(lengths) < 30 * math.tan(math.radians(25)) + 1e-6
+    passes_at, lo, hi = offsets(plan, plan.inner)
+    assert passes_at[0] - lo == pytest.approx(1.75) and hi - passes_at[-1] == pytest.approx(1.75)
+    assert np.diff(passes_at).max() <= 1.75 + 1e-9
+    missed = assert_covered_where_reachable(plan)
+    assert 0 < missed.area < 2.0  # four corner tips
+    assert_drive_is_continuous(plan)
+
+
+def test_round_hole_gets_a_lap_and_the_ground_round_it_is_covered():
+    hole = Point(30, 20).buffer(8, quad_segs=16)
+    plan = plan_lanes(box(0, 0, 60, 40).difference(hole), 2.0, angle=0)
+    assert len(plan.laps) == 2
+    lap = plan.lanes[plan.laps[1]]
+    assert 0.99 <= lap.distance(hole) <= 1.0 + 1e-9 and lap.is_closed  # half a width off the hole
+    missed = assert_covered_where_reachable(plan)
+    assert missed.area == pytest.approx(4 * TIP, abs=1e-4)  # the outer corners only
+    assert missed.intersection(hole.buffer(5)).area == 0.0
+    inside = hole.buffer(-TOL)
+    assert not plan.path.intersects(inside)
+    assert_drive_is_continuous(plan)
+
+
+def test_hole_splits_passes_and_moves_go_around_it():
+    # 100 x 60 with a ruin 20 x 10 in the middle; a lap round each, passes at y = 3, 5, ..., 57.
     hole = box(40, 20, 60, 30)
     plan = plan_lanes(box(0, 0, 100, 60).difference(hole), 2.0, angle=0)
-    assert len(plan.lanes) == 35  # 25 full passes and 5 passes cut in two
-    assert plan.lane_length_m == 25 * 100 + 5 * 80
-    # Hand count: 10 lanes below, 5 left of the ruin, round its top (22 m), 5 right, 15 above.
-    assert plan.connection_length_m == 18 + 2 + 8 + 22 + 8 + 10 + 28
-    assert plan.uncovered().area == 0.0
+    assert len(plan.laps) == 2 and len(plan.lanes) == 2 + 22 + 2 * 6  # passes y = 19 ... 29 cut in two
+    lap = plan.lanes[plan.laps[1]]
+    # 1 m off the ruin's sides, round its corners on chords (the nearest at r cos(pi / 4 / QUAD_SEGS)).
+    assert lap.distance(hole) == pytest.approx(math.cos(math.pi / 4 / QUAD_SEGS))
+    assert lap.hausdorff_distance(hole.exterior) == pytest.approx(1.0)
+    assert plan.lane_length_m == pytest.approx(312 + lap.length + 22 * 98 + (39 + 39) + 5 * (38 + 38))
+    assert_covered_where_reachable(plan)
     inside = hole.buffer(-TOL)
     assert not any(move.intersects(inside) for move in plan.connections)
     assert not plan.path.intersects(inside)
+    assert plan.bends  # at least one move goes round the ruin
     assert_drive_is_continuous(plan)
 
 
@@ -113,7 +178,7 @@ def test_a_part_walled_in_by_ruins_is_reached_straight_across_and_flagged():
     walls = [box(10, 10, 25, 15), box(20, 10, 25, 30), box(10, 25, 25, 30), box(10, 10, 15, 30)]
     plan = plan_lanes(box(0, 0, 40, 40), 2.0, obstacles=walls, angle=0)
     yard = box(15, 15, 20, 25)
-    assert any(lane.within(yard.buffer(TOL)) for lane in plan.lanes)
+    assert sum(lane.within(yard.buffer(TOL)) for lane in plan.lanes) >= 2  # its lap and its passes
     assert plan.walled_in  # into the yard and out again
     blocked = shapely.union_all(walls).buffer(-TOL)
     for i, move in enumerate(plan.connections):
@@ -122,39 +187,32 @@ def test_a_part_walled_in_by_ruins_is_reached_straight_across_and_flagged():
 
 def test_strip_narrower_than_a_lane_gets_one_pass_down_its_middle():
     plan = plan_lanes(box(0, 0, 100, 1.2), 1.75)
-    assert len(plan.lanes) == 1
+    assert len(plan.lanes) == 1 and plan.laps == ()
     assert plan.lanes[0].coords[:] in ([(0, 0.6), (100, 0.6)], [(100, 0.6), (0, 0.6)])
     assert plan.turns == 0 and plan.estimated_hours == pytest.approx(100 / DEFAULT_SPEED_M_PER_H)
-
-
-def test_oblique_edges_leave_slivers_only_along_the_boundary():
-    triangle = Polygon([(0, 0), (100, 0), (0, 40)])
-    plan = plan_lanes(triangle, 2.0, angle=0)
-    missed = plan.uncovered()
-    assert missed.area > 0  # a straight pass cannot reach into the corners of the sloping edge
-    assert missed.difference(triangle.boundary.buffer(1.0 + TOL, quad_segs=64)).area < 1e-9
-    assert plan.area.equals(triangle)
+    assert plan.uncovered().area == 0.0
 
 
 def test_separate_parts_are_each_covered_and_joined_into_one_drive():
     parts = MultiPolygon([box(0, 0, 50, 20), box(70, 5, 120, 15)])
     plan = plan_lanes(parts, 2.0, angle=0)
-    assert len(plan.lanes) == 10 + 5
-    assert plan.uncovered().area == 0.0
+    assert len(plan.laps) == 2 and len(plan.lanes) == (1 + 8) + (1 + 3)
+    assert plan.laps in ((0, 4), (0, 9))  # one part whole (lap, passes), then the other
+    assert plan.uncovered().area == pytest.approx(8 * TIP, abs=1e-4)
     assert_drive_is_continuous(plan)
 
 
-def test_start_point_picks_the_nearest_corner():
+def test_start_point_picks_the_nearest_point_of_the_lap():
     plan = plan_lanes(box(0, 0, 100, 60), 2.0, start=(100, 70))
-    assert plan.lanes[0].coords[0] == (100.0, 59.0)
+    assert plan.lanes[0].coords[0] == (99.0, 59.0) == plan.lanes[0].coords[-1]
 
 
 def test_default_direction_takes_fewer_turns_than_across():
     corridor = affinity.rotate(box(0, 0, 200, 20), 120, origin=(0, 0))
     chosen = plan_lanes(corridor, 2.0)
     across = plan_lanes(corridor, 2.0, angle=30)
-    assert chosen.turns == 9
-    assert across.turns > 9 * 9
+    assert chosen.turns == 8  # the lap and 8 passes
+    assert across.turns > 8 * 9
     assert chosen.estimated_hours < across.estimated_hours
 
 
@@ -243,15 +301,23 @@ def test_lanes_cover_random_polygons_with_holes(case, width, overlap_share, angl
         assert crosses == (i in plan.walled_in)
     for lane in plan.lanes:
         assert not any(lane.intersects(ruin.buffer(-TOL)) for ruin in ruins)
-    # Coverage: whatever the footprints miss lies within half a width of the boundary
-    # (0.1 % slack for the polygonal approximation of the round buffer).
-    strip = free.boundary.buffer(width / 2 * 1.001 + TOL, quad_segs=64)
-    assert plan.uncovered().difference(strip).area < 1e-6
-    # Passes: lane width minus overlap apart, the outer ones half a width inside the edges.
-    if isinstance(free, Polygon):
-        passes, lo, hi = offsets(plan, free)
-        if hi - lo > width:
-            assert passes[0] - lo == pytest.approx(width / 2, abs=1e-6)
-            assert hi - passes[-1] == pytest.approx(width / 2, abs=1e-6)
-            assert np.diff(passes).max(initial=0) <= width - overlap + 1e-6
+    # Coverage: whatever the footprints miss lies where no disc of the lane's width reaches.
+    assert_covered_where_reachable(plan)
+    # Laps: one round each ring of the inner area, closed, half a width off the free area's edge
+    # (up to 2 % less: GEOS draws offsets with chords and simplifies them by 1 % of the distance).
+    inner_rings = shapely.get_num_interior_rings(shapely.get_parts(plan.inner)).sum() + len(
+        shapely.get_parts(plan.inner)
+    )
+    assert len(plan.laps) == (inner_rings if not plan.inner.is_empty else 0)
+    for i in plan.laps:
+        lap = plan.lanes[i]
+        assert lap.is_closed
+        assert width / 2 * 0.98 <= lap.distance(free.boundary) <= width / 2 + 1e-6
+    # Passes: lane width minus overlap apart, the outer ones that far from the lap line.
+    if isinstance(free, Polygon) and isinstance(plan.inner, Polygon) and not plan.inner.is_empty:
+        along, lo, hi = offsets(plan, plan.inner) if passes(plan) else ([], 0.0, 0.0)
+        if hi - lo > 2 * plan.spacing:
+            assert along[0] - lo == pytest.approx(plan.spacing, abs=1e-6)
+            assert hi - along[-1] == pytest.approx(plan.spacing, abs=1e-6)
+            assert np.diff(along).max(initial=0) <= plan.spacing + 1e-6
     assert_drive_is_continuous(plan)

@@ -16,7 +16,6 @@ import heapq
 
 import numpy as np
 import shapely
-from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 # Moves along the boundary must count as inside despite rounding: the blocked ground is
@@ -28,14 +27,11 @@ class Router:
     """Routes between points of a polygonal free area (metric coordinates)."""
 
     def __init__(self, free: BaseGeometry) -> None:
-        parts = shapely.get_parts(free)
         minx, miny, maxx, maxy = free.bounds
         pad = 1.0 + 0.01 * max(maxx - minx, maxy - miny)
-        outline = shapely.union_all([Polygon(p.exterior) for p in parts])
-        frame = shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad).difference(outline)
-        holes = [Polygon(ring) for p in parts for ring in p.interiors]
-        # Blocked ground: outside the outline, and each hole; each blocker brings its reflex corners.
-        blockers = shapely.get_parts(np.array([*shapely.get_parts(frame), *holes], dtype=object))
+        # Blocked ground: outside the outline, and each hole less any part of the area inside
+        # it (a walled-in yard); each blocker brings its reflex corners.
+        blockers = shapely.get_parts(shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad).difference(free))
         self.blockers = shapely.buffer(blockers, -TOLERANCE_M, quad_segs=1, join_style="mitre")
         self.tree = shapely.STRtree(self.blockers)
         corners = reflex_corners(free)

@@ -1,10 +1,15 @@
 """Coverage lanes: how a robot, a machine or a line of deminers sweeps one sector.
 
-Boustrophedon coverage (parallel passes driven in alternating directions): passes are
-``lane_width - overlap`` apart, the first and the last half a width inside the area,
-cut wherever an obstacle or a hole interrupts them, grouped into cells that can be
-swept in one zigzag, and the cells visited nearest first. Moves between lanes go
-straight when they stay in the free area and around the obstacles otherwise.
+Headland laps, then boustrophedon passes. The machine first drives one lap round the
+outline and one round each obstacle or hole, half a width inside the free ground
+(:mod:`sapper.plan.geom_laps`); then parallel passes driven in alternating directions,
+``lane_width - overlap`` apart, sweep the *inner area* the laps enclose, each pass
+running from lap line to lap line, so its footprint overlaps the lap's. Passes are cut
+wherever an obstacle interrupts them, grouped into cells that can be swept in one
+zigzag, and the cells visited nearest first (:mod:`sapper.plan.geom_drive`). Moves
+between lanes go straight when they stay in the free area and around the obstacles
+otherwise. A part of the sector narrower than one lane everywhere gets passes only,
+as many as its width needs (one down the middle of a narrow strip).
 
 Geometry is plain shapely in a metric CRS (metres); project WGS 84 data first with
 :func:`sapper.model.geometry.to_metric`. Angles are degrees counter-clockwise from the
@@ -24,9 +29,9 @@ from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from sapper.model.errors import SapperError
-from sapper.plan.geom_cells import cells, drive_order
-from sapper.plan.geom_route import Router
-from sapper.plan.geom_scan import Edges, Segments, from_frame, pass_positions, polygon_edges, scan, to_frame
+from sapper.plan.geom_drive import Frame, moves, moves_length, order_legs
+from sapper.plan.geom_laps import QUAD_SEGS, inner_area, lap_rings, opening
+from sapper.plan.geom_scan import Edges, Segments, pass_positions, polygon_edges, scan
 from sapper.plan.geom_shapes import candidate_angles, free_area
 
 # Defaults when the caller names no asset: the Uran-6 profile below (assumptions, see there).
@@ -37,16 +42,19 @@ GRID_M = 1e-6  # precision of the coverage overlays, metres
 
 @dataclass(frozen=True)
 class LanePlan:
-    """The lanes of one sector in driving order, the moves between them, and what they cost.
+    """The lanes of one sector (laps and passes) in driving order, the moves between them, and what they cost.
 
     Coverage guarantee (tested): every lane lies inside ``area`` (the sector minus the
-    obstacles) and never crosses an obstacle's interior. Every point of ``area`` lies
-    under some lane's footprint (the lane buffered by ``lane_width / 2`` with flat ends),
-    except points within ``lane_width / 2`` of the area's boundary that a straight pass
-    cannot reach: where an edge runs oblique to the lanes, or where a hole's edge falls
-    between two passes. Edges along or across the lanes are covered exactly, so a
-    rectangle swept along a side is covered in full. :meth:`uncovered` gives the exact
-    remainder, for a manual team to finish.
+    obstacles) and never crosses an obstacle's interior. The footprint of a pass is the
+    pass buffered by ``lane_width / 2`` with flat ends; the footprint of a lap is the lap
+    buffered by ``lane_width / 2`` with round joins (the machine pivots at a corner).
+    Together they cover every point of ``area`` that a disc of the lane's width can
+    reach without leaving ``area`` (the morphological opening, :meth:`reachable`), to
+    1e-6 m2. What may be left (:meth:`uncovered`, for a manual team) lies outside it:
+    the tips of corners, which a disc cannot fill, and strips narrower than a lane; a
+    part of the sector narrower than a lane everywhere still gets passes (one down the
+    middle of a strip), with no lap. Passes lie ``lane_width - overlap`` apart, and the
+    outer ones that far from the lap line, so they overlap the lap by ``overlap``.
 
     Moves between lanes stay inside ``area`` and go round obstacles; only a move between
     separate parts of a sector leaves it (still going round the obstacles). A part that
@@ -56,20 +64,36 @@ class LanePlan:
 
     area: BaseGeometry
     starts: np.ndarray = field(repr=False)  # (n, 2) where each lane begins, in driving order
-    ends: np.ndarray = field(repr=False)  # (n, 2) where each lane ends
+    ends: np.ndarray = field(repr=False)  # (n, 2) where each lane ends (a lap ends where it began)
     bends: dict[int, np.ndarray] = field(repr=False)  # corners of move i where it goes round an obstacle
     lane_width: float
     overlap: float
     angle: float
-    lane_length_m: float
+    lane_length_m: float  # laps and passes
     connection_length_m: float
     estimated_hours: float
     walled_in: tuple[int, ...] = ()  # moves that cross an obstacle because no way round exists
+    shapes: dict[int, np.ndarray] = field(default_factory=dict, repr=False)  # lap i: its points between the ends
+    inner: BaseGeometry = field(default_factory=Polygon, repr=False)  # area eroded by half a width; rings = laps
 
     @cached_property
     def lanes(self) -> tuple[LineString, ...]:
-        """The lanes in driving order, each drawn in its driving direction."""
-        return tuple(shapely.linestrings(np.stack([self.starts, self.ends], axis=1)).tolist())
+        """The lanes (laps and passes) in driving order, each drawn in its driving direction."""
+        lines = shapely.linestrings(np.stack([self.starts, self.ends], axis=1)) if len(self.starts) else []
+        lines = np.array(lines, dtype=object)
+        for i, mid in self.shapes.items():
+            lines[i] = shapely.linestrings(np.vstack([self.starts[i], mid, self.ends[i]]))
+        return tuple(lines.tolist())
+
+    @property
+    def laps(self) -> tuple[int, ...]:
+        """Indices of the lanes that are headland laps (the others are straight passes)."""
+        return tuple(sorted(self.shapes))
+
+    @property
+    def lap_length_m(self) -> float:
+        """Length of the laps alone (included in ``lane_length_m``)."""
+        return float(sum(self.lanes[i].length for i in self.laps))
 
     @cached_property
     def connections(self) -> tuple[LineString, ...]:
@@ -83,13 +107,17 @@ class LanePlan:
     @cached_property
     def path(self) -> LineString:
         """The whole drive as one line: lane, move, lane, ..."""
-        if len(self.starts) == 0:
+        n = len(self.starts)
+        if n == 0:
             return LineString()
-        coords = np.stack([self.starts, self.ends], axis=1).reshape(-1, 2)
-        if self.bends:
-            where = np.concatenate([np.full(len(mid), 2 * i + 2) for i, mid in self.bends.items()])
-            coords = np.insert(coords, where, np.concatenate(list(self.bends.values())), axis=0)
-        return shapely.linestrings(coords)
+        if not self.shapes and not self.bends:
+            return shapely.linestrings(np.stack([self.starts, self.ends], axis=1).reshape(-1, 2))
+        empty = np.empty((0, 2))
+        pieces = []
+        for i in range(n):
+            pieces += [self.starts[i : i + 1], self.shapes.get(i, empty), self.ends[i : i + 1]]
+            pieces.append(self.bends.get(i, empty))
+        return shapely.linestrings(np.concatenate(pieces))
 
     @property
     def length_m(self) -> float:
@@ -106,7 +134,7 @@ class LanePlan:
         return self.lane_width - self.overlap
 
     def covered(self) -> BaseGeometry:
-        """Ground under the lanes' footprints (each lane buffered by half the width, flat ends).
+        """Ground under the lanes' footprints (passes with flat ends, laps with round joins).
 
         The union is snapped to a micrometre grid (thousands of abutting footprints
         otherwise trip floating-point overlay into dropping some of them), and each
@@ -116,12 +144,22 @@ class LanePlan:
         if not self.lanes:
             return Polygon()
         half = self.lane_width / 2.0 + 2 * GRID_M
-        footprints = shapely.buffer(np.array(self.lanes, dtype=object), half, cap_style="flat")
-        return shapely.union_all(footprints, grid_size=GRID_M)
+        lanes = np.array(self.lanes, dtype=object)
+        is_lap = np.zeros(len(lanes), dtype=bool)
+        is_lap[list(self.laps)] = True
+        footprints = [
+            shapely.buffer(lanes[~is_lap], half, cap_style="flat"),
+            shapely.buffer(lanes[is_lap], half, quad_segs=QUAD_SEGS),
+        ]
+        return shapely.union_all(np.concatenate(footprints), grid_size=GRID_M)
 
     def uncovered(self) -> BaseGeometry:
-        """The part of the area no lane covers (slivers along oblique edges), for manual follow-up."""
+        """The part of the area no lane covers (corner tips, narrow strips), for manual follow-up."""
         return shapely.difference(self.area, self.covered(), grid_size=GRID_M)
+
+    def reachable(self) -> BaseGeometry:
+        """The ground a disc of the lane's width reaches inside the area (the lanes cover all of it)."""
+        return opening(self.area, self.lane_width)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,26 +246,54 @@ def plan_lanes(
     estimated time, so long straight lanes and few turns win.
     ``speed_m_per_h``: along a lane; ``transit_speed_m_per_h`` between lanes (defaults
     to ``speed_m_per_h``); ``turn_time_s``: added for each move between lanes.
-    ``start``: where the asset stands; the nearest cell corner is swept first.
+    ``start``: where the asset stands; the nearest part of the sector is driven first,
+    from the point of its lap nearest to it.
     """
     _check(lane_width, overlap, speed_m_per_h, turn_time_s, transit_speed_m_per_h)
     if angle is not None and not math.isfinite(angle):
         raise SapperError(f"lane angle must be a number of degrees, not {angle!r}")
     pace = _Pace(speed_m_per_h, turn_time_s, transit_speed_m_per_h or speed_m_per_h)
     area = free_area(sector, obstacles)
-    spacing = lane_width - overlap
     if area.is_empty:
         return _empty(area, lane_width, overlap, angle or 0.0)
-    edges = polygon_edges(area)
+    inner = inner_area(area, lane_width)
+    whole = shapely.get_parts(area)
+    fat = list(shapely.get_parts(inner)) if not inner.is_empty else []  # laps and passes
+    thin = list(whole[~shapely.intersects(whole, inner)]) if fat else list(whole)  # passes only
+    parts = fat + thin
+    laps = [lap_rings(p) for p in fat] + [[] for _ in thin]
+    edges = polygon_edges(np.array(parts, dtype=object))
+    lapped = np.arange(len(parts)) < len(fat)
     origin = (float(area.bounds[0]), float(area.bounds[1]))
+    spacing = lane_width - overlap
     if angle is None:
-        sweeps = [_sweep(edges, a, origin, lane_width, spacing) for a in candidate_angles(area)]
-        sweep = min(sweeps, key=lambda sw: _estimate(sw, spacing, pace))
+        frames = [_sweep(edges, lapped, a, origin, lane_width, spacing) for a in candidate_angles(area)]
+        frame = min(frames, key=lambda f: _estimate(f, spacing, pace))
     else:
-        sweep = _sweep(edges, float(angle), origin, lane_width, spacing)
-    found = cells(sweep.segments, sweep.part_of_line)
-    order = drive_order(found, sweep.segments, sweep.ys, _start(start, sweep))
-    return _assemble(area, obstacles, sweep, order, lane_width, overlap, pace)
+        frame = _sweep(edges, lapped, float(angle), origin, lane_width, spacing)
+    legs = order_legs(parts, laps, frame, start)
+    if len(legs.starts) == 0:
+        return _empty(area, lane_width, overlap, frame.angle)
+    a, b = legs.ends[:-1], legs.starts[1:]
+    # A move between two points of one edge of the inner area runs along it: inside, no test needed.
+    same_edge = (legs.edge_out[:-1] == legs.edge_in[1:]) & (legs.edge_out[:-1] >= 0)
+    bends, walled_in = moves(area, obstacles, a, b, same_edge)
+    move_len = moves_length(a, b, bends)
+    return LanePlan(
+        area=area,
+        starts=legs.starts,
+        ends=legs.ends,
+        bends=bends,
+        lane_width=lane_width,
+        overlap=overlap,
+        angle=frame.angle,
+        lane_length_m=legs.length_m,
+        connection_length_m=move_len,
+        estimated_hours=pace.hours(legs.length_m, move_len, len(legs.starts) - 1),
+        walled_in=walled_in,
+        shapes=legs.shapes,
+        inner=inner,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,19 +306,16 @@ class _Pace:
         return lane_m / self.speed + move_m / self.transit + moves * self.turn_time / 3600.0
 
 
-@dataclass(frozen=True, slots=True)
-class _Sweep:
-    """Scan-line pieces of the free area in the frame where lanes run along x."""
+def _sweep(
+    edges: Edges, lapped: np.ndarray, angle: float, origin: tuple[float, float], width: float, spacing: float
+) -> Frame:
+    """Passes for each polygon on its own (a part gets passes fitted to its own extent).
 
-    angle: float
-    origin: tuple[float, float]
-    ys: np.ndarray
-    part_of_line: np.ndarray
-    segments: Segments
-
-
-def _sweep(edges: Edges, angle: float, origin: tuple[float, float], width: float, spacing: float) -> _Sweep:
-    """Passes for each polygon of the area on its own (a part gets passes fitted to its own extent)."""
+    A part with laps gets its outer passes ``spacing`` inside its extent, so they overlap
+    the lap by the overlap; a part whose every point is within half a width of its lap
+    (at most a width high) needs no pass. A part without laps gets its outer passes half
+    a width inside its extent, as a plain boustrophedon sweep.
+    """
     turned = edges.rotated(angle, origin)
     ys_all, parts, pieces = [], [], []
     offset = 0
@@ -261,103 +324,30 @@ def _sweep(edges: Edges, angle: float, origin: tuple[float, float], width: float
         own, global_edge = turned.select(mask), np.flatnonzero(mask)
         ymin = float(min(own.y1.min(), own.y2.min()))
         ymax = float(max(own.y1.max(), own.y2.max()))
-        ys = pass_positions(ymin, ymax, width, spacing)
+        if not lapped[part]:
+            ys = pass_positions(ymin, ymax, width, spacing)
+        elif ymax - ymin > width:
+            margin = spacing - width / 2.0  # first pass centre ``spacing`` above the extent
+            ys = pass_positions(ymin + margin, ymax - margin, width, spacing)
+        else:
+            continue
         seg = scan(own, ys)
         pieces.append(Segments(seg.line + offset, seg.x0, seg.x1, global_edge[seg.edge0], global_edge[seg.edge1]))
         ys_all.append(ys)
         parts.append(np.full(len(ys), part))
         offset += len(ys)
+    if not pieces:
+        nothing, none = np.empty(0), np.empty(0, dtype=np.int64)
+        return Frame(angle, origin, nothing, none, Segments(none, nothing, nothing, none, none))
     segments = Segments(*(np.concatenate([getattr(p, f) for p in pieces]) for f in Segments.__slots__))
-    return _Sweep(angle, origin, np.concatenate(ys_all), np.concatenate(parts), segments)
+    return Frame(angle, origin, np.concatenate(ys_all), np.concatenate(parts), segments)
 
 
-def _estimate(sweep: _Sweep, spacing: float, pace: _Pace) -> float:
-    """Rough hours for one lane direction: lane length, one turn and one spacing per extra lane."""
-    seg = sweep.segments
+def _estimate(frame: Frame, spacing: float, pace: _Pace) -> float:
+    """Rough hours for one lane direction: pass length, one turn and one spacing per extra pass."""
+    seg = frame.segments
     extra = max(len(seg) - 1, 0)
     return pace.hours(float(seg.length.sum()), extra * spacing, extra)
-
-
-def _start(start: tuple[float, float] | None, sweep: _Sweep) -> tuple[float, float] | None:
-    if start is None:
-        return None
-    x, y = to_frame(np.array([start[0]]), np.array([start[1]]), sweep.angle, sweep.origin)
-    return float(x[0]), float(y[0])
-
-
-def _assemble(area, obstacles, sweep: _Sweep, order, width: float, overlap: float, pace: _Pace) -> LanePlan:
-    """Lane and move geometries in the sector's CRS, in driving order, with lengths and time."""
-    seg = sweep.segments
-    idx, right = order
-    if len(idx) == 0:
-        return _empty(area, width, overlap, sweep.angle)
-    y = sweep.ys[seg.line[idx]]
-    xa = np.where(right, seg.x0[idx], seg.x1[idx])
-    xb = np.where(right, seg.x1[idx], seg.x0[idx])
-    ea = np.where(right, seg.edge0[idx], seg.edge1[idx])
-    eb = np.where(right, seg.edge1[idx], seg.edge0[idx])
-    ax, ay = from_frame(xa, y, sweep.angle, sweep.origin)
-    bx, by = from_frame(xb, y, sweep.angle, sweep.origin)
-    starts, ends = np.column_stack([ax, ay]), np.column_stack([bx, by])
-    # A move between two points of one boundary edge runs along that edge: inside, no test needed.
-    bends, walled_in = _bends(area, obstacles, ends[:-1], starts[1:], same_edge=eb[:-1] == ea[1:])
-    lane_len = float(np.abs(xb - xa).sum())
-    move_len = _moves_length(ends[:-1], starts[1:], bends)
-    return LanePlan(
-        area=area,
-        starts=starts,
-        ends=ends,
-        bends=bends,
-        lane_width=width,
-        overlap=overlap,
-        angle=sweep.angle,
-        lane_length_m=lane_len,
-        connection_length_m=move_len,
-        estimated_hours=pace.hours(lane_len, move_len, len(starts) - 1),
-        walled_in=walled_in,
-    )
-
-
-def _bends(area, obstacles, a: np.ndarray, b: np.ndarray, same_edge: np.ndarray):
-    """Corners of the moves a[i] -> b[i] that go round an obstacle (by move index), and the walled-in moves.
-
-    A move between separate parts of the sector cannot stay inside it: it goes round
-    the obstacles over whatever ground lies between, or straight across if none can.
-    """
-    todo = np.flatnonzero(~same_edge)
-    bends: dict[int, np.ndarray] = {}
-    walled_in: list[int] = []
-    if len(todo) == 0:
-        return bends, ()
-    router = Router(area)
-    outside: Router | None = None
-    for i in todo[~router.straight(a[todo], b[todo])].tolist():
-        points = router.route(tuple(a[i]), tuple(b[i]))
-        if len(points) == 2 and len(obstacles):
-            if outside is None:
-                outside = Router(_ground_between(area, obstacles))
-            points = outside.route(tuple(a[i]), tuple(b[i]))
-            if len(points) == 2 and not outside.straight(a[i : i + 1], b[i : i + 1])[0]:
-                walled_in.append(i)
-        if len(points) > 2:
-            bends[i] = np.asarray(points[1:-1])
-    return bends, tuple(walled_in)
-
-
-def _ground_between(area, obstacles) -> BaseGeometry:
-    """Everywhere around the sector except the obstacles."""
-    blocked = shapely.union_all(list(obstacles))
-    minx, miny, maxx, maxy = shapely.union_all([area, blocked]).bounds
-    pad = 1.0 + 0.01 * max(maxx - minx, maxy - miny)
-    return shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad).difference(blocked)
-
-
-def _moves_length(a: np.ndarray, b: np.ndarray, bends: dict[int, np.ndarray]) -> float:
-    lengths = np.hypot(*(b - a).T)
-    for i, mid in bends.items():
-        pts = np.vstack([a[i], mid, b[i]])
-        lengths[i] = np.hypot(*np.diff(pts, axis=0).T).sum()
-    return float(lengths.sum())
 
 
 def _empty(area, width, overlap, angle) -> LanePlan:

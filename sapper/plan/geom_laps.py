@@ -1,0 +1,73 @@
+"""Headland laps: one lap half a width inside the outline and round every obstacle, before the passes.
+
+Parallel passes cannot follow an edge oblique to them: a pass stops where its centre
+line meets the edge, so a strip up to half a width deep is missed along such edges and
+round ruins. Coverage planners close it with headland (contour) laps driven round the
+field and each obstacle, then sweep what is left with parallel passes that end on the
+lap line (the headland of agricultural coverage planning, e.g. Oksanen and Visala 2009;
+Fields2Cover, Mier et al. 2023).
+
+The lap line is the boundary of the *inner area*: the free area eroded by half a lane
+width with round joins, i.e. every place the centre of a disc-shaped footprint of the
+lane width can stand without leaving the free area. Why that closes the gaps: the
+ground a footprint can reach is the opening (inner area dilated by half a width). A
+point of it outside the inner area, or less than half a width inside it, lies within
+half a width of the lap line, so under the lap. A point deeper inside has a disc of
+half a width around it inside the inner area; the passes over the inner area are at
+most a width apart, so one crosses that disc, and its piece through the point's column
+runs inside the inner area: the point is under that pass. What no footprint reaches
+(tips of corners, strips narrower than a lane) is outside the opening.
+
+Arcs are drawn with ``QUAD_SEGS`` chords a quarter circle; the coverage footprint of a
+lap (:meth:`sapper.plan.lanes.LanePlan.covered`) and the opening use the same count, so
+the overlays agree exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from shapely.geometry import Polygon
+from shapely.geometry.base import BaseGeometry
+
+QUAD_SEGS = 8  # chords per quarter circle on the laps' round corners and footprints
+
+
+def inner_area(area: BaseGeometry, width: float) -> BaseGeometry:
+    """Where a lane's centre may run with its whole width in ``area``: erosion by half a width, round joins.
+
+    Rings keep the orientation GEOS gives them (re-orienting would change how GEOS
+    simplifies them when buffered, and the laps' footprints must match :func:`opening`).
+    """
+    inner = shapely.buffer(area, -width / 2.0, quad_segs=QUAD_SEGS)
+    parts = shapely.get_parts(inner)
+    parts = parts[~shapely.is_empty(parts) & (shapely.area(parts) > 0)]  # no slivers collapsed to a point
+    if len(parts) == 0:
+        return Polygon()
+    return parts[0] if len(parts) == 1 else shapely.multipolygons(parts)
+
+
+def opening(area: BaseGeometry, width: float) -> BaseGeometry:
+    """The ground a footprint of ``width`` (a disc) reaches while staying in ``area``: erode, then dilate."""
+    inner = inner_area(area, width)
+    return shapely.buffer(inner, width / 2.0, quad_segs=QUAD_SEGS) if not inner.is_empty else Polygon()
+
+
+def lap_rings(part: Polygon) -> list[np.ndarray]:
+    """The laps of one polygon of the inner area, as closed rings of points: the exterior first, then holes."""
+    return [shapely.get_coordinates(ring) for ring in (part.exterior, *part.interiors)]
+
+
+def start_at(ring: np.ndarray, point: tuple[float, float] | None) -> np.ndarray:
+    """The closed ring redrawn to start and end at its point nearest ``point`` (unchanged without one)."""
+    if point is None:
+        return ring
+    a, d = ring[:-1], np.diff(ring, axis=0)
+    length2 = np.einsum("ij,ij->i", d, d)
+    t = np.einsum("ij,ij->i", np.asarray(point) - a, d) / np.where(length2 > 0, length2, 1.0)
+    foot = a + np.clip(t, 0.0, 1.0)[:, None] * d
+    k = int(np.argmin(np.hypot(*(foot - np.asarray(point)).T)))
+    out = np.vstack([foot[k], a[k + 1 :], a[: k + 1], foot[k]])
+    keep = np.ones(len(out), dtype=bool)
+    keep[1:] = np.any(out[1:] != out[:-1], axis=1)  # the foot may fall on a corner
+    return out[keep]
