@@ -23,7 +23,7 @@ import time
 import numpy as np
 from shapely.geometry import Point, box
 
-from sapper.model.enums import Contamination, ItemCategory, LandUse, TeamKind
+from sapper.model.enums import Contamination, LandUse, TeamKind
 from sapper.model.records import Hazard, Team
 from sapper.plan.cpsat import cpsat_schedule
 from sapper.plan.greedy import greedy_schedule, wspt_schedule
@@ -41,8 +41,12 @@ KINDS = [TeamKind.MANUAL, TeamKind.DOG, TeamKind.ROBOT, TeamKind.MECHANICAL]
 KIND_P = [0.6, 0.15, 0.15, 0.1]
 
 
-def synthetic_problem(teams: int, sectors: int, seed: int = 1) -> Problem:
-    """A seeded town: hazards of 4-40 sectors each, on a grid, with teams at six bases."""
+def synthetic_problem(teams: int, sectors: int, seed: int = 1, danger: bool = True) -> Problem:
+    """A seeded town: hazards of 4-40 sectors each, on a grid, with teams at six bases.
+
+    Expected items follow the contamination's mix (productivity.toml); with ``danger``
+    their demolition danger radius (safety.toml) is kept clear while a sector is worked.
+    """
     rng = np.random.default_rng(seed)
     rules, prod, safety = load_rules(), load_productivity(), load_safety()
     work: list[WorkSector] = []
@@ -60,13 +64,16 @@ def synthetic_problem(teams: int, sectors: int, seed: int = 1) -> Problem:
             contamination=CONTAMINATION[rng.choice(len(CONTAMINATION), p=CONT_P)],
         )
         score = float(rng.uniform(5, 60))
+        mix = prod.mix[hazard.contamination]
+        radius = safety.danger_radius_of(c for c, share in mix.items() if share > 0) if danger else 0.0
         n = min(int(rng.integers(4, 40)), sectors - len(work))
         anchor = int(cells[hazard_id % len(cells)])
         row0, col0 = divmod(anchor, cols)
         for k in range(n):
             r, c = row0 + k // 6, col0 + k % 6
             geom = box(c * 34.0, r * 84.0, c * 34.0 + 30.0, r * 84.0 + 80.0)
-            decision = decide(hazard, geom, [], rules)
+            decision = decide(hazard, geom, [], rules, radius)
+            found = float(rng.poisson(3))
             work.append(
                 WorkSector(
                     len(work),
@@ -76,8 +83,9 @@ def synthetic_problem(teams: int, sectors: int, seed: int = 1) -> Problem:
                     geom.area,
                     score,
                     decision,
-                    {ItemCategory.UXO: float(rng.poisson(3))},
+                    {c: found * share for c, share in mix.items()},
                     safety.working_distance(hazard.contamination, decision.allowed),
+                    radius,
                 )
             )
         if use == LandUse.ROAD and hazard_id > 1:
@@ -101,21 +109,26 @@ def main() -> None:
     parser.add_argument("--sectors", type=int, default=2000)
     parser.add_argument("--limit", type=float, default=50.0, help="CP-SAT time limit, seconds")
     parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--window", type=int, default=60, help="sectors CP-SAT moves at once")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-danger", action="store_true", help="leave demolition danger areas out")
     args = parser.parse_args()
 
     began = time.perf_counter()
-    problem = synthetic_problem(args.teams, args.sectors, args.seed)
+    problem = synthetic_problem(args.teams, args.sectors, args.seed, not args.no_danger)
     built = time.perf_counter() - began
     print(
         f"problem: {len(problem.teams)} teams x {len(problem.sectors)} sectors, "
-        f"{sum(len(o) for o in problem.options)} team options, {len(problem.conflicts)} safety pairs, "
+        f"{sum(len(o) for o in problem.options)} team options, {len(problem.conflicts):,} pairs never worked at once "
+        f"({len(problem.danger):,} of them for a demolition danger area), "
         f"{len(problem.precedence)} road precedences, {len(problem.unworkable)} sectors no team may work "
         f"(built in {built:.1f} s)"
     )
     greedy = greedy_schedule(problem)
     sharper = wspt_schedule(problem)
-    best = cpsat_schedule(problem, greedy, time_limit_s=args.limit, workers=args.workers, seed=args.seed)
+    best = cpsat_schedule(
+        problem, greedy, time_limit_s=args.limit, workers=args.workers, window=args.window, seed=args.seed
+    )
     for plan in (greedy, sharper, best):
         problems = check(problem, plan)
         assert not problems, problems[:5]

@@ -273,7 +273,9 @@ def make_plan(inputs: Inputs, settings: Settings, progress: Progress | None = No
         hazards, remaining, priorities, items, sites, {m for t in crew for m in t.methods}, data, settings
     )
     links = access_links(list(hazards.values()), data.weights.access_m)
-    problem = build_problem(sectors, crew, data.productivity, links, data.weights.doubling_points)
+    problem = build_problem(
+        sectors, crew, data.productivity, links, data.weights.doubling_points, data.safety.keep_clear
+    )
     step("greedy plan")
     greedy = greedy_schedule(problem)
     step("optimised plan")

@@ -64,10 +64,11 @@ def cpsat_schedule(
     current = dict(first.slots)
     relaxed = max(lower_bound(problem), fluid_bound(problem, max(s.end for s in current.values())))
     deadline = began + time_limit_s
+    near = neighbours(problem)
     if len(sectors) <= window:
         left = max(0.5, deadline - time.perf_counter())
         status, solver_bound, slots = _solve(
-            problem, set(sectors), current, scale, candidates, left, workers, seed, log
+            problem, set(sectors), current, scale, candidates, near, left, workers, seed, log
         )
         current.update(slots)
         bound = max(relaxed, solver_bound / scale / TICKS_PER_DAY if solver_bound is not None else 0.0)
@@ -85,7 +86,7 @@ def cpsat_schedule(
                 break
             before = sum(weights[s] * current[s].end for s in group)
             budget = max(0.5, left / (len(groups) - i))
-            _, _, slots = _solve(problem, set(group), current, scale, candidates, budget, workers, seed, log)
+            _, _, slots = _solve(problem, set(group), current, scale, candidates, near, budget, workers, seed, log)
             if slots and sum(weights[s] * slots[s].end for s in group) < before - 1e-9:
                 current.update(slots)
                 gained += 1
@@ -115,12 +116,13 @@ def _solve(
     current: dict[int, Slot],
     scale: float,
     candidates: int,
+    near: dict[int, list[int]],
     time_limit_s: float,
     workers: int,
     seed: int,
     log: bool,
 ) -> tuple[str, float | None, dict[int, Slot]]:
-    win = _build(problem, free, current, scale, candidates)
+    win = _build(problem, free, current, scale, candidates, near)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit_s)
     solver.parameters.num_workers = max(8, int(workers))  # DESIGN: >= 8 even on two cores
@@ -137,7 +139,14 @@ def _solve(
     return name, solver.best_objective_bound, slots
 
 
-def _build(problem: Problem, free: set[int], current: dict[int, Slot], scale: float, candidates: int) -> Window:
+def _build(
+    problem: Problem,
+    free: set[int],
+    current: dict[int, Slot],
+    scale: float,
+    candidates: int,
+    near: dict[int, list[int]],
+) -> Window:
     model = cp_model.CpModel()
     horizon = int(max(s.end for s in current.values()) * 1.5) + TICKS_PER_DAY
     first, last = 0, horizon
@@ -174,24 +183,53 @@ def _build(problem: Problem, free: set[int], current: dict[int, Slot], scale: fl
             picks[s].append((x, o))
         model.add_exactly_one(x for x, _ in picks[s])
 
-    def fixed(s: int) -> cp_model.IntervalVar:
-        return model.new_fixed_size_interval_var(current[s].start, current[s].end - current[s].start, f"fixed{s}")
+    zones: dict[tuple[int, int], cp_model.IntervalVar] = {}
 
-    def near(s: int) -> bool:  # fixed work the window's sectors could reach
+    def fixed(a: int, b: int) -> cp_model.IntervalVar:
+        if (a, b) not in zones:
+            zones[a, b] = model.new_fixed_size_interval_var(a, b - a, f"fixed{a}_{b}")
+        return zones[a, b]
+
+    def reach(s: int) -> bool:  # fixed work the window's sectors could reach
         return current[s].end > first and current[s].start < last
 
     for s, slot in current.items():
-        if s not in free and slot.team in per_team and near(s):
-            per_team[slot.team].append(fixed(s))
+        if s not in free and slot.team in per_team and reach(s):
+            per_team[slot.team].append(fixed(slot.start, slot.end))
     for intervals in per_team.values():
         if len(intervals) > 1:
             model.add_no_overlap(intervals)
-    for i, j in problem.conflicts:
-        if (i in free and (j in free or near(j))) or (j in free and near(i)):
-            model.add_no_overlap([whole[i] if i in free else fixed(i), whole[j] if j in free else fixed(j)])
+    for s in sorted(free):
+        # fixed work in conflict (safety distance, danger area) as disjoint blocked spans: one NoOverlap
+        spans = _merge([(current[n].start, current[n].end) for n in near.get(s, ()) if n not in free and reach(n)])
+        if spans:
+            model.add_no_overlap([whole[s], *(fixed(a, b) for a, b in spans)])
+        for n in near.get(s, ()):
+            if n in free and n > s:
+                model.add_no_overlap([whole[s], whole[n]])
     _precedence(model, problem, free, current, start, end, horizon)
     model.minimize(sum(max(1, round(problem.weight(s) * scale)) * end[s] for s in free))
     return Window(model, start, end, picks)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The union of time spans as disjoint spans, in order."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def neighbours(problem: Problem) -> dict[int, list[int]]:
+    """Sectors never worked at the same time as each sector (safety distance or danger area)."""
+    out: dict[int, list[int]] = defaultdict(list)
+    for i, j in problem.conflicts:
+        out[i].append(j)
+        out[j].append(i)
+    return dict(out)
 
 
 def _precedence(model, problem: Problem, free: set[int], current: dict[int, Slot], start, end, horizon) -> None:

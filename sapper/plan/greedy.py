@@ -7,13 +7,17 @@ those one of the method the rules prefer there, and among those the nearest. It 
 benchmark the optimiser must beat.
 
 The sharper plan (``wspt_schedule``): sectors by priority weight per day of work
-(Smith's rule, the best order for one team), each to the team that finishes it first.
+(Smith's rule, the best order for one team), each to the team that finishes it first,
+also in a gap of that team's plan left while it waited for a neighbour (backfilling:
+danger areas leave many such gaps).
 
-Both push a start back past any work closer than the safety distance, so both are sound.
+Both push a start back past any work in conflict (closer than the safety distance, or
+inside a demolition's danger area, or the reverse), so both are sound.
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import time
 from collections import defaultdict
@@ -25,22 +29,53 @@ from sapper.plan.schedule import Schedule, Slot, objective_of
 PickKey = Callable[[Option, int], tuple]
 
 
-def earliest_fit(busy: list[tuple[int, int]], start: int, length: int) -> int:
-    """First start >= ``start`` where [start, start + length) overlaps none of ``busy``."""
-    for a, b in sorted(busy):
-        if start + length <= a:
-            break
-        if b > start:
-            start = b
+class Spans:
+    """Disjoint busy spans in time order, with the first gap of a given length found by bisection."""
+
+    def __init__(self, spans: list[tuple[int, int]] | None = None) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for a, b in sorted(spans or []):
+            if self.ends and a <= self.ends[-1]:
+                self.ends[-1] = max(self.ends[-1], b)
+            else:
+                self.starts.append(a)
+                self.ends.append(b)
+
+    def blocker(self, start: int, length: int) -> int | None:
+        """The end of the span that overlaps [start, start + length), if one does."""
+        i = bisect.bisect_right(self.ends, start)
+        if i < len(self.starts) and self.starts[i] < start + length:
+            return self.ends[i]
+        return None
+
+    def add(self, a: int, b: int) -> None:
+        """Add a span that overlaps none held (a team's own work)."""
+        i = bisect.bisect_left(self.starts, a)
+        self.starts.insert(i, a)
+        self.ends.insert(i, b)
+
+
+def first_gap(held: list[Spans], start: int, length: int) -> int:
+    """First start >= ``start`` free in every one of ``held``."""
+    moved = True
+    while moved:
+        moved = False
+        for spans in held:
+            end = spans.blocker(start, length)
+            if end is not None:
+                start, moved = end, True
     return start
 
 
 class _Builder:
     """Places sectors one by one, keeping team, safety and road rules."""
 
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: Problem, backfill: bool = False) -> None:
         self.problem = problem
+        self.backfill = backfill  # a team may take a sector in a gap of its own plan (else only after its last)
         self.free = [0] * len(problem.teams)
+        self.team_spans = [Spans() for _ in problem.teams]
         self.neighbours: dict[int, list[int]] = defaultdict(list)
         for i, j in problem.conflicts:
             self.neighbours[i].append(j)
@@ -61,17 +96,21 @@ class _Builder:
         """Schedule sector ``s``; returns the hazards this finished (now open to their quarters)."""
         h = self.problem.sectors[s].hazard_id
         ready = max((self.hazard_end.get(p, 0) for p in self.preds[h]), default=0)
-        busy = [(self.slots[n].start, self.slots[n].end) for n in self.neighbours[s] if n in self.slots]
+        busy = Spans([(self.slots[n].start, self.slots[n].end) for n in self.neighbours[s] if n in self.slots])
         best = None
         for opt in self.problem.options[s]:
-            start = earliest_fit(busy, max(self.free[opt.team], ready), opt.ticks)
+            if self.backfill:
+                start = first_gap([busy, self.team_spans[opt.team]], ready, opt.ticks)
+            else:
+                start = first_gap([busy], max(self.free[opt.team], ready), opt.ticks)
             k = key(opt, start)
             if best is None or k < best[0]:
                 best = (k, opt, start)
         assert best is not None
         _, opt, start = best
         self.slots[s] = Slot(s, opt.team, opt.method, start, start + opt.ticks)
-        self.free[opt.team] = start + opt.ticks
+        self.free[opt.team] = max(self.free[opt.team], start + opt.ticks)
+        self.team_spans[opt.team].add(start, start + opt.ticks)
         self.hazard_end[h] = max(self.hazard_end.get(h, 0), start + opt.ticks)
         self.left[h] -= 1
         return [h] if self.left[h] == 0 else []
@@ -122,7 +161,7 @@ def _officer_key(prefer: tuple) -> PickKey:
 def wspt_schedule(problem: Problem) -> Schedule:
     """Sectors by weight per day of work, each to the team that finishes it first."""
     began = time.perf_counter()
-    b = _Builder(problem)
+    b = _Builder(problem, backfill=True)
     waiting = {h: set(b.preds[h]) & set(b.members) for h in b.members}
 
     def ratio(s: int) -> float:

@@ -78,10 +78,11 @@ class Problem:
     sectors: list[WorkSector]
     teams: list[WorkTeam]
     options: list[list[Option]]  # per sector, fastest first
-    conflicts: list[tuple[int, int]]  # sectors never worked at the same time
+    conflicts: list[tuple[int, int]]  # sectors never worked at the same time (safety distance or danger area)
     precedence: list[tuple[int, int]]  # (hazard first, hazard after)
     unworkable: dict[int, str] = field(default_factory=dict)  # sector -> why no team may work it
     doubling_points: float = 10.0  # every this many points of priority score double a hectare's value
+    danger: set[tuple[int, int]] = field(default_factory=set)  # the conflicts due to a demolition danger area
 
     @property
     def workable(self) -> list[int]:
@@ -146,14 +147,52 @@ def find_conflicts(sectors: Sequence[WorkSector]) -> list[tuple[int, int]]:
     return sorted(zip(left[close].tolist(), right[close].tolist()))
 
 
+def needs_demolition(sector: WorkSector) -> bool:
+    """Items are expected and will be destroyed where found: a blast may come while the sector is worked."""
+    return (
+        sector.danger_m > 0
+        and sector.decision.disposal == Method.DESTRUCTION_IN_PLACE
+        and any(n > 0 for n in sector.items.values())
+    )
+
+
+def find_danger_pairs(sectors: Sequence[WorkSector]) -> list[tuple[int, int]]:
+    """Pairs (i < j) where one sector needs demolitions and the other lies inside their danger area.
+
+    Destruction in place is the usual disposal (IMAS 09.30) and an item that may not be
+    moved (an IED, IMAS 09.31; a fuzed shell) is destroyed where it is found, so the
+    planner keeps the danger area clear while the sector is worked: no other team works
+    a sector that reaches closer than the danger radius to it (IMAS 10.20: everyone not
+    taking part stays outside the danger area of a demolition). A blast may come
+    anywhere in the sector, so the area is the sector grown by the radius. Only pairs
+    within a radius of a sector that needs demolitions are built (spatial index).
+    """
+    where = np.array([i for i, s in enumerate(sectors) if needs_demolition(s)], dtype=int)
+    if not len(where) or len(sectors) < 2:
+        return []
+    geoms = np.array([s.geometry for s in sectors], dtype=object)
+    radius = np.array([sectors[i].danger_m for i in where])
+    hit, other = STRtree(geoms).query(geoms[where], predicate="dwithin", distance=radius)
+    source = where[hit]
+    keep = source != other
+    source, other, reach = source[keep], other[keep], radius[hit][keep]
+    inside = shapely.distance(geoms[source], geoms[other]) < reach
+    pairs = {(min(a, b), max(a, b)) for a, b in zip(source[inside].tolist(), other[inside].tolist(), strict=True)}
+    return sorted(pairs)
+
+
 def build_problem(
     sectors: list[WorkSector],
     teams: list[WorkTeam],
     prod: Productivity,
     hazard_links: dict[int, list[int]],
     doubling_points: float = 10.0,
+    keep_clear: bool = True,
 ) -> Problem:
-    """Options, conflicts and precedence for sectors and teams (indices must be 0..n-1)."""
+    """Options, conflicts and precedence for sectors and teams (indices must be 0..n-1).
+
+    ``keep_clear``: demolition danger areas bind the schedule (safety.toml).
+    """
     options = [team_options(s, teams, prod) for s in sectors]
     unworkable = {s.index: why_unworkable(s, teams) for s in sectors if not options[s.index]}
     workable_hazards = {s.hazard_id for s in sectors if options[s.index]}
@@ -163,4 +202,9 @@ def build_problem(
         for other in reached
         if road in workable_hazards and other in workable_hazards
     ]
-    return Problem(sectors, teams, options, find_conflicts(sectors), sorted(precedence), unworkable, doubling_points)
+    workable = [s for s in sectors if options[s.index]]
+    back = np.array([s.index for s in workable], dtype=int)
+    danger = {(int(back[i]), int(back[j])) for i, j in find_danger_pairs(workable)} if keep_clear else set()
+    safety = {(int(back[i]), int(back[j])) for i, j in find_conflicts(workable)}
+    conflicts = sorted(safety | danger)
+    return Problem(sectors, teams, options, conflicts, sorted(precedence), unworkable, doubling_points, danger)

@@ -31,6 +31,7 @@ class Safety:
     fragmenting_closed: float
     bare: float
     charges: dict[ItemCategory, Charge]
+    keep_clear: bool = True  # no other team inside a demolition's danger area while its sector is worked
 
     def working_distance(self, contamination: Contamination, methods: Iterable[Method]) -> float:
         """Distance to keep between this sector's team and any other team at work (IMAS 10.20)."""
@@ -77,4 +78,5 @@ def load_safety(path: str | Path | None = None) -> Safety:
         fragmenting_closed=danger.number("fragmenting_closed"),
         bare=danger.number("bare"),
         charges=danger.mapping("items", ItemCategory, _charge),
+        keep_clear=danger.flag("keep_clear", True),
     )

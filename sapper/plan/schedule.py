@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sapper.model.enums import Method
-from sapper.plan.problem import TICKS_PER_DAY, Problem
+from sapper.plan.problem import TICKS_PER_DAY, Problem, needs_demolition
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def check(problem: Problem, schedule: Schedule) -> list[str]:
     for i, j in problem.conflicts:
         a, b = slots.get(i), slots.get(j)
         if a and b and a.start < b.end and b.start < a.end:
-            out.append(f"{_label(problem, a)} and {_label(problem, b)} are worked at once within the safety distance")
+            out.append(f"{_label(problem, a)} and {_label(problem, b)} are worked at once {_why(problem, i, j)}")
     ends = hazard_ends(slots, problem)
     starts: dict[int, int] = {}
     for s, slot in slots.items():
@@ -101,6 +101,15 @@ def check(problem: Problem, schedule: Schedule) -> list[str]:
         if after in starts and starts[after] < ends.get(first, 0):
             out.append(f"hazard {after} starts before hazard {first}, its way in, is finished")
     return out
+
+
+def _why(problem: Problem, i: int, j: int) -> str:
+    if (i, j) not in problem.danger:
+        return "within the safety distance"
+    a, b = problem.sectors[i], problem.sectors[j]
+    blast, other = (a, b) if needs_demolition(a) and (not needs_demolition(b) or a.danger_m >= b.danger_m) else (b, a)
+    gap = float(blast.geometry.distance(other.geometry))
+    return f"({other.label} is {gap:.0f} m from {blast.label}, in its {blast.danger_m:.0f} m demolition danger area)"
 
 
 def _label(problem: Problem, slot: Slot) -> str:
