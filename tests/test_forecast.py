@@ -14,7 +14,7 @@ from shapely.geometry import Point, box
 from sapper.model.enums import Contamination, ItemCategory, LandUse, Method, TeamKind
 from sapper.model.records import Hazard
 from sapper.plan.datafiles import Triangular
-from sapper.plan.forecast import forecast, sample_days
+from sapper.plan.forecast import _work_left, forecast, sample_days
 from sapper.plan.greedy import greedy_schedule
 from sapper.plan.methods import decide, load_rules
 from sapper.plan.problem import TICKS_PER_DAY, WorkSector, WorkTeam, build_problem
@@ -79,6 +79,10 @@ def test_with_nothing_left_to_chance_the_forecast_replays_the_plan() -> None:
     assert fc.finish[50] == pytest.approx(fc.finish[95])
     assert plan.makespan_days - 0.25 <= fc.finish[50] <= plan.makespan_days + 1e-9
     assert fc.planned[0] == pytest.approx(sum(s.area_m2 for s in problem.sectors))
+    # the work still to do is the plan's: its team-days, going down by one a day per busy team
+    busy = sum(slot.end - slot.start for slot in plan.slots.values()) / TICKS_PER_DAY
+    assert fc.planned_work[0] == pytest.approx(busy) and fc.work[50][0] == pytest.approx(busy, rel=0.02)
+    assert np.abs(fc.work[50] - fc.planned_work).max() < 0.25 * len(crew_of(plan)) + 1e-9
 
 
 def test_a_sectors_mean_duration_is_the_plans_expected_duration() -> None:
@@ -106,6 +110,33 @@ def test_percentiles_and_burn_down_behave() -> None:
     assert np.all(fc.remaining[10] <= fc.remaining[90] + 1e-6)
     again = forecast(problem, plan, PROD, runs=500, seed=3)
     assert again.finish == fc.finish  # the same seed gives the same forecast
+
+
+def crew_of(plan) -> set[int]:
+    return {slot.team for slot in plan.slots.values()}
+
+
+def test_work_left_counts_what_each_sector_has_still_to_do() -> None:
+    rng = np.random.default_rng(5)
+    starts = rng.uniform(0, 30, (40, 7))
+    ends = starts + rng.uniform(0, 9, (40, 7))
+    starts[0, 0], ends[0, 0] = 7.0, 12.0  # a sector ending on a whole day
+    left = _work_left(starts, ends, 45)
+    for g in (0, 3, 12, 17, 39, 44):
+        expected = np.clip(ends - g, 0, ends - starts).sum(axis=0)
+        assert left[:, g] == pytest.approx(expected, abs=1e-9)
+    assert np.all(left[:, -1] == 0.0) and np.all(np.diff(left, axis=1) <= 1e-9)
+
+
+def test_work_series_reach_zero_on_the_finish_days() -> None:
+    problem, plan = town(PROD, items=3.0)
+    fc = forecast(problem, plan, PROD, runs=301, seed=4)
+    for q, level in ((50, 50), (90, 90)):
+        first = int(np.nonzero(fc.work[q] == 0)[0][0])
+        assert first == int(np.ceil(fc.finish[level] - 1e-9))  # whole days elapsed when that share of runs is done
+        assert int(np.nonzero(fc.remaining[q] == 0)[0][0]) <= first
+    total = sum(s.area_m2 for s in problem.sectors)
+    assert fc.remaining[50][0] == pytest.approx(total)
 
 
 def test_the_calendar_skips_rest_days_and_team_days_follow_on() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
 import sys
 from datetime import date
@@ -29,12 +30,12 @@ def wgs(geom):
     return to_wgs84(affinity.translate(geom, X0, Y0), UTM)
 
 
-def sapper(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+def sapper(*args: str, ok: bool = True, columns: int = 200) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [sys.executable, "-m", "sapper", "-u", "planner", *args],
         capture_output=True,
         text=True,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+        env={"COLUMNS": str(columns), "PATH": "/usr/bin:/bin"},
     )
     assert (result.returncode == 0) == ok, result.stdout + result.stderr
     return result
@@ -109,7 +110,7 @@ def test_plan_a_small_town_and_plan_again(target: str, tmp_path: Path) -> None:
     run = sapper("plan", target, "--out", str(out), "--time-limit", "1", "--runs", "200")
     assert "plan 1 stored in the register" in run.stdout
     assert "Priorities" in run.stdout and "Teams" in run.stdout and "P50" in run.stdout
-    assert "team 3: offers no search method" in run.stdout  # the EOD team has no sector work
+    assert re.search(r"idle team +3: offers no search method", run.stdout)  # the EOD team has no sector work
     with open_register(target) as reg:
         (plan,) = reg.list("plan")
         assert plan.number == 1 and plan.start_on.isoformat() == "2016-04-11"  # the day after the last report
@@ -151,6 +152,36 @@ def test_plan_a_small_town_and_plan_again(target: str, tmp_path: Path) -> None:
         second = max(reg.list("plan"), key=lambda p: p.number)
         assert reg.count("plan_lane", where={"plan_id": second.id}) == 0
         assert reg.count("plan_sector", where={"plan_id": second.id}) == len(sectors)
+
+
+DATE = r"\d{4}-\d\d-\d\d"
+
+
+def words(text: str) -> set[str]:
+    """The words a person reads, without table rules, numbers (timings differ between runs) or cut names."""
+    return {w for w in text.split() if not set(w) <= set("─━│┃") and not re.search(r"\d|…", w)}
+
+
+def test_plan_and_summary_read_well_in_80_columns(tmp_path: Path) -> None:
+    target = str(tmp_path / "town.gpkg")
+    fill(target)
+    options = ("--time-limit", "1", "--runs", "100", "--no-lanes")
+    narrow = sapper("plan", target, "--out", str(tmp_path / "a"), *options, columns=80).stdout
+    wide = sapper("plan", target, "--out", str(tmp_path / "b"), *options, columns=160).stdout
+    lines = narrow.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert max(len(line) for line in wide.splitlines()) > 80  # a wider terminal gets more columns
+    # one line per hazard and per team, its dates on it: no row is folded over several lines
+    for name in ("1 Road", "2 Quarter", "3 Ruins", "Section 1", "Uran-6"):
+        (row,) = [line for line in lines if re.match(rf"\s+(\d+\s+)?{name}\s", line)]
+        assert len(re.findall(DATE, row)) == 2, row
+    # nothing is wrapped in the middle of a word: every word at 80 columns is a word of the wide output
+    assert words(narrow) <= words(wide), sorted(words(narrow) - words(wide))
+    for columns in (80, 200):
+        summary = sapper("summary", target, columns=columns).stdout
+        assert max(len(line) for line in summary.splitlines()) <= 80
+        assert words(summary) >= {"hazards", "original", "still", "hazardous", "cancelled", "found", "personnel"}
+        assert re.search(r"\n uxo +1 +1 *\n", summary), summary  # one row per item category: found, total
 
 
 def test_plan_refuses_what_it_cannot_use(tmp_path: Path) -> None:

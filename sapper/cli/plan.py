@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from sapper.cli.app import app, console, friendly, open_target, register_target
+from sapper.cli.render import WIDE, compact_table, room_for, shorten
 from sapper.model.errors import SapperError
 from sapper.plan.problem import TICKS_PER_DAY
 from sapper.store.rows import parse_date
@@ -24,6 +25,7 @@ HA = 10_000.0
 # Share of the progress bar each step takes (the optimiser and the forecast take longest).
 STEPS = {"priorities": 2, "sectors": 8, "greedy plan": 2, "optimised plan": 60, "lanes": 10, "forecast": 18}
 SHOWN_HAZARDS = 15
+MIN_NAME = 12  # a name column never narrower than this, even in a very narrow terminal
 
 
 @app.command()
@@ -83,9 +85,8 @@ def plan(
             files = write_plan_files(reg, int(stored.id), result, folder)  # type: ignore[arg-type]
     for table in summary_tables(result):
         console.print(table)
-    console.print(
-        f"plan {stored.number} stored in the register (plan id {stored.id}); files in {folder}: " + ", ".join(files)
-    )
+    console.print(f"\nplan {stored.number} stored in the register (plan id {stored.id})")
+    console.print(f"files in {folder}: " + ", ".join(files))
 
 
 def read_inputs(reg: Register) -> Inputs:
@@ -133,98 +134,111 @@ def run_with_progress(inputs: Inputs, settings: Settings) -> PlanResult:
         return make_plan(inputs, settings, progress)
 
 
-def summary_tables(result: PlanResult) -> list[Table]:
-    return [headline_table(result), hazard_table(result), team_table(result)]
+def summary_tables(result: PlanResult, width: int | None = None) -> list[Table]:
+    """The plan at a glance; ``width`` (default: the terminal's) decides which columns fit."""
+    width = width or console.width
+    return [headline_table(result), hazard_table(result, width), team_table(result, width)]
+
+
+def _fill(table: Table, headers: list[str], rows: list[list[str]], width: int, flexible: int) -> Table:
+    """Add the rows, the flexible column's names shortened to what the others leave of ``width``."""
+    room = max(MIN_NAME, room_for(width, headers, rows, flexible))
+    for row in rows:
+        table.add_row(*row[:flexible], shorten(row[flexible], room), *row[flexible + 1 :])
+    return table
 
 
 def headline_table(result: PlanResult) -> Table:
     s, g, fc = result.schedule, result.greedy, result.forecast
-    problem = result.problem
-    table = Table(title="Plan", title_justify="left", show_header=False)
-    table.add_column("what")
+    problem, cal = result.problem, result.calendar
+    table = compact_table("Plan", header=False)
+    table.add_column("what", style="bold", no_wrap=True)
     table.add_column("value")
     area = sum(x.area_m2 for x in problem.sectors) / HA
     table.add_row("work", f"{len(result.priorities)} hazards, {len(problem.sectors):,} sectors, {area:,.1f} ha")
-    table.add_row("teams", f"{len(problem.teams)} searching; idle: {len(result.idle_teams)}")
+    idle = f", {len(result.idle_teams)} with no sector work" if result.idle_teams else ""
+    table.add_row("teams", f"{len(problem.teams)} searching{idle}")
+    table.add_row("plan", f"{s.solver} ({s.status}), {s.seconds:.1f} s")
     gain = (g.objective - s.objective) / g.objective if g.objective else 0.0
-    table.add_row("plan", f"{s.solver}, {s.status}, {s.seconds:.1f} s")
-    bound = f"{s.bound:,.0f}" if s.bound is not None else "-"
-    gap = f"{s.gap:.1%}" if s.gap is not None else "-"
-    table.add_row(
-        "objective",
-        f"{s.objective:,.0f} (greedy {g.objective:,.0f}, {gain:.1%} better); bound {bound}, gap {gap}",
-    )
+    table.add_row("objective", f"{s.objective:,.0f}, {gain:.1%} better than greedy ({g.objective:,.0f})")
+    if s.bound is not None:
+        gap = f", gap {s.gap:.1%}" if s.gap is not None else ""
+        table.add_row("lower bound", f"{s.bound:,.0f}{gap}")
     table.add_row(
         "planned finish",
-        f"{result.calendar.finish_date(s.makespan_days)} ({s.makespan_days:,.0f} working days; "
-        f"greedy plan {result.calendar.finish_date(g.makespan_days)})",
+        f"{cal.finish_date(s.makespan_days)}, {s.makespan_days:,.0f} working days "
+        f"(greedy {cal.finish_date(g.makespan_days)})",
     )
-    dates = result.finish_dates
-    table.add_row(
-        "forecast finish",
-        ", ".join(f"P{q} {dates[q]}" for q in (50, 80, 90, 95)) + f" ({fc.runs:,} runs)",
-    )
+    for q in (50, 80, 90, 95):
+        chance = f"{q} % of {fc.runs:,} runs done by then" if q == 50 else f"{q} %"
+        table.add_row(f"P{q} finish", f"{result.finish_dates[q]}, {fc.finish[q]:,.0f} working days ({chance})")
     if problem.unworkable:
         why = next(iter(problem.unworkable.values()))
         table.add_row("not planned", f"{len(problem.unworkable):,} sectors no team may work, e.g. {why}")
+    by_reason: dict[str, list[int]] = {}
     for team_id, why in sorted(result.idle_teams.items()):
-        table.add_row("idle team", f"team {team_id}: {why}")
+        by_reason.setdefault(why, []).append(team_id)
+    for why, ids in by_reason.items():
+        table.add_row("idle teams" if len(ids) > 1 else "idle team", f"{', '.join(map(str, ids))}: {why}")
     return table
 
 
-def hazard_table(result: PlanResult) -> Table:
+def hazard_table(result: PlanResult, width: int = 80) -> Table:
     problem, cal = result.problem, result.calendar
-    table = Table(
-        title=f"Priorities (top {SHOWN_HAZARDS}; score = stake + danger + blockage + officer)", title_justify="left"
-    )
-    for name in ("#", "hazard", "score", "parts", "ha", "methods", "P50", "P90"):
-        table.add_column(
-            name,
-            justify="left" if name in ("hazard", "methods", "parts") else "right",
-            no_wrap=name in ("P50", "P90", "parts"),
-        )
+    wide = width >= WIDE
+    shown = min(SHOWN_HAZARDS, len(result.priorities))
+    table = compact_table(f"Priorities: the first {shown} of {len(result.priorities)} hazards")
+    headers = ["#", "hazard", "score", *(["stake/dngr/blk/off"] if wide else []), "ha", "methods"]
+    headers += ["P50 done", "P90 done"]
+    for name in headers:
+        table.add_column(name, justify="left" if name in ("hazard", "methods") else "right", no_wrap=True)
     methods: dict[int, set[str]] = {}
     area: dict[int, float] = {}
     for s in problem.sectors:
         slot = result.schedule.slots.get(s.index)
         methods.setdefault(s.hazard_id, set()).add(slot.method.value if slot else "none")
         area[s.hazard_id] = area.get(s.hazard_id, 0.0) + s.area_m2
-    for hid, pr in sorted(result.priorities.items(), key=lambda kv: kv[1].rank)[:SHOWN_HAZARDS]:
+    rows = []
+    for hid, pr in sorted(result.priorities.items(), key=lambda kv: kv[1].rank)[:shown]:
         levels = result.forecast.hazard_finish.get(hid)
-        parts = "/".join(f"{pr.points(n):.0f}" for n in ("stake", "danger", "blockage", "register"))
-        table.add_row(
-            str(pr.rank),
-            f"{hid} {result.hazards[hid].name}"[:30],
-            f"{pr.score:.1f}",
-            parts,
-            f"{area.get(hid, 0.0) / HA:,.1f}",
-            ",".join(sorted(methods.get(hid, set()))) or "-",
-            str(cal.finish_date(levels[50])) if levels else "-",
-            str(cal.finish_date(levels[90])) if levels else "-",
+        parts = ["/".join(f"{pr.points(n):.0f}" for n in ("stake", "danger", "blockage", "register"))] if wide else []
+        rows.append(
+            [
+                str(pr.rank),
+                f"{hid} {result.hazards[hid].name}",
+                f"{pr.score:.1f}",
+                *parts,
+                f"{area.get(hid, 0.0) / HA:,.1f}",
+                " ".join(sorted(methods.get(hid, set()))) or "-",
+                str(cal.finish_date(levels[50])) if levels else "-",
+                str(cal.finish_date(levels[90])) if levels else "-",
+            ]
         )
-    return table
+    return _fill(table, headers, rows, width, flexible=1)
 
 
-def team_table(result: PlanResult) -> Table:
+def team_table(result: PlanResult, width: int = 80) -> Table:
     problem, cal = result.problem, result.calendar
-    table = Table(title="Teams", title_justify="left")
-    for name in ("team", "kind", "methods", "sectors", "ha", "days", "first", "last"):
-        table.add_column(
-            name, justify="left" if name in ("team", "kind", "methods") else "right", no_wrap=name in ("first", "last")
-        )
+    wide = width >= WIDE
+    table = compact_table("Teams: their sectors, hectares and working days busy")
+    headers = ["team", *(["kind"] if wide else []), "methods", "sectors", "ha", "days", "first day", "last day"]
+    for name in headers:
+        table.add_column(name, justify="left" if name in ("team", "kind", "methods") else "right", no_wrap=True)
+    rows = []
     for team, run in sorted(result.schedule.by_team().items()):
         t = problem.teams[team]
         busy = sum(s.end - s.start for s in run) / TICKS_PER_DAY
         ha = sum(problem.sectors[s.sector].area_m2 for s in run) / HA
-        used = sorted({s.method.value for s in run})
-        table.add_row(
-            t.name[:24],
-            t.kind.value,
-            ",".join(used),
-            f"{len(run):,}",
-            f"{ha:,.1f}",
-            f"{busy:,.0f}",
-            str(cal.date_of(run[0].start // TICKS_PER_DAY)),
-            str(cal.finish_date(run[-1].end / TICKS_PER_DAY)),
+        rows.append(
+            [
+                t.name,
+                *([t.kind.value] if wide else []),
+                " ".join(sorted({s.method.value for s in run})),
+                f"{len(run):,}",
+                f"{ha:,.1f}",
+                f"{busy:,.0f}",
+                str(cal.date_of(run[0].start // TICKS_PER_DAY)),
+                str(cal.finish_date(run[-1].end / TICKS_PER_DAY)),
+            ]
         )
-    return table
+    return _fill(table, headers, rows, width, flexible=0)

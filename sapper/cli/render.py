@@ -6,13 +6,19 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from rich import box
+from rich.cells import cell_len
 from rich.table import Table
 from shapely.geometry.base import BaseGeometry
 
+from sapper.model.enums import ItemState
 from sapper.model.geometry import area_m2
 from sapper.model.records import Record
 from sapper.store.schema import Layer
 from sapper.store.sql import AuditEntry
+from sapper.store.summary import Summary
+
+WIDE = 100  # a terminal at least this wide gets the optional columns of the summary tables
 
 # Columns shown by `sapper list`, per layer; `sapper show` shows every field.
 LIST_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -48,6 +54,55 @@ def describe_geometry(geom: BaseGeometry) -> str:
     if "Polygon" in geom.geom_type:
         return f"{geom.geom_type}, {area_m2(geom) / 10_000:,.3f} ha, centre {geom.centroid.x:.5f} {geom.centroid.y:.5f}"
     return f"{geom.geom_type}, centre {geom.centroid.x:.5f} {geom.centroid.y:.5f}"
+
+
+def compact_table(title: str, header: bool = True) -> Table:
+    """A table that fits an 80-column terminal: a rule under the header, no side borders,
+    two spaces between columns (a boxed table spends three characters per column); a blank
+    line above its title sets it apart from the one before."""
+    return Table(
+        title="\n" + title,
+        min_width=cell_len(title),
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        show_header=header,
+        padding=(0, 1),
+        collapse_padding=True,
+    )
+
+
+def room_for(width: int, headers: Sequence[str], rows: Sequence[Sequence[str]], flexible: int) -> int:
+    """What a compact table of ``width`` columns leaves for column ``flexible`` once every other
+    column has its widest cell: each column costs its text plus two (padding and separator)."""
+    fixed = sum(max([cell_len(h), *(cell_len(r[i]) for r in rows)]) for i, h in enumerate(headers) if i != flexible)
+    return width - fixed - 2 * len(headers)
+
+
+def shorten(text: str, width: int) -> str:
+    """Cut ``text`` to ``width``: first a remark in brackets ("Ancient city zone 3…"), then the
+    middle, keeping the last words whole ("Mine detect…team 1"): names of teams and hazards
+    differ most at their two ends."""
+    if cell_len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    if " (" in text:
+        text = text[: text.index(" (")] + "…"
+        if cell_len(text) <= width:
+            return text
+    words = text.split(" ")
+    tail = ""
+    for i in range(len(words) - 1, 0, -1):
+        candidate = " ".join(words[i:])
+        if cell_len(candidate) > (width - 1) // 2:
+            break
+        tail = candidate
+    head = text[: width - 1 - cell_len(tail)]
+    while cell_len(head) > width - 1 - cell_len(tail):
+        head = head[:-1]
+    return head.rstrip() + "…" + tail
 
 
 def records_table(lay: Layer, records: Sequence[Record]) -> Table:
@@ -104,3 +159,59 @@ def _changes(entry: AuditEntry) -> str:
         else:
             lines.append(f"{key}: {before.get(key)!r} -> {after.get(key)!r}")
     return "\n".join(lines) or "no field changed"
+
+
+# Item states as short column headers, in the order an item goes through them.
+STATE_HEADERS = {
+    "found": "found",
+    "rendered_safe": "made safe",
+    "removed": "removed",
+    "destroyed_in_place": "destroyed",
+}
+
+
+def summary_tables(s: Summary) -> list[Table]:
+    """`sapper summary`: hazards by status, land by release route, items, teams; fits 80 columns."""
+    hazards = compact_table("Hazard areas by status")
+    for name in ("status", "hazards", "original ha", "still hazardous ha"):
+        hazards.add_column(name, justify="left" if name == "status" else "right", no_wrap=True)
+    for status, line in s.hazards.items():
+        if line.count:
+            hazards.add_row(status.value, f"{line.count:,}", _ha(line.original_m2), _ha(line.hazardous_m2))
+    total = sum(x.count for x in s.hazards.values())
+    hazards.add_row("total", f"{total:,}", _ha(s.land.original), _ha(s.land.hazardous), style="bold")
+
+    land = compact_table("Land release (IMAS 07.11)")
+    for name in ("route", "ha", "share"):
+        land.add_column(name, justify="left" if name == "route" else "right", no_wrap=True)
+    routes = (
+        ("still hazardous", s.land.hazardous),
+        ("cancelled", s.land.cancelled),
+        ("reduced", s.land.reduced),
+        ("cleared", s.land.cleared),
+    )
+    for route, m2 in routes:
+        land.add_row(route, _ha(m2), f"{m2 / s.land.original if s.land.original else 0.0:.1%}")
+    land.add_row("original", _ha(s.land.original), "100.0%", style="bold")
+
+    items = compact_table(f"Explosive items: {s.item_total:,}")
+    found = {st for _, st in s.items}
+    states = [st for st in ItemState if st in found]
+    items.add_column("category", no_wrap=True)
+    for st in states:
+        items.add_column(STATE_HEADERS.get(st.value, st.value), justify="right", no_wrap=True)
+    items.add_column("total", justify="right", no_wrap=True)
+    for cat in sorted({c for c, _ in s.items}, key=lambda c: c.value):
+        counts = [s.items.get((cat, st), 0) for st in states]
+        items.add_row(cat.value, *(f"{n:,}" for n in counts), f"{sum(counts):,}")
+
+    teams = compact_table(f"Teams and assets; protected sites: {s.protected_sites}")
+    for name in ("kind", "teams", "personnel"):
+        teams.add_column(name, justify="left" if name == "kind" else "right", no_wrap=True)
+    for kind, (n, people) in sorted(s.teams.items()):
+        teams.add_row(kind, f"{n:,}", f"{people:,}")
+    return [hazards, land, items, teams]
+
+
+def _ha(m2: float) -> str:
+    return f"{m2 / 10_000:,.2f}"

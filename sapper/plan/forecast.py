@@ -28,12 +28,25 @@ from sapper.plan.productivity import Productivity
 from sapper.plan.schedule import Schedule
 
 LEVELS = (50, 80, 90, 95)
+BANDS = (10, 50, 90)
 CHART_RUNS = 2000
+# The tail: hazards still open (P50) once the median run has this share of the area done.
+# They are the work that keeps a plan open long after the map looks clear.
+TAIL_AREA = 0.95
+PERCENTILE = "inverted_cdf"  # a level is a value reached by at least that share of runs
 Progress = Callable[[int, int], None]  # (done, total)
 
 
 @dataclass
 class Forecast:
+    """Finish levels and the burn-down series, all from the same runs.
+
+    Series are sampled at whole working days elapsed: index ``g`` is the state at the end of
+    working day ``g - 1`` (index 0: before the first day). Percentiles are the value held by
+    at least that share of runs (numpy's inverted CDF), for finish levels and series alike,
+    so a series at level q reaches 0 on the very day the P-q finish names.
+    """
+
     runs: int
     finish: dict[int, float]  # percentile -> working days to finish everything planned
     hazard_finish: dict[int, dict[int, float]]  # hazard -> percentile -> days
@@ -41,6 +54,10 @@ class Forecast:
     days: np.ndarray  # day grid 0..n of the burn-down
     remaining: dict[int, np.ndarray]  # percentile (10, 50, 90) -> area still to work per day, m2
     planned: np.ndarray  # the deterministic plan's area still to work per day, m2
+    work: dict[int, np.ndarray] = field(default_factory=dict)  # percentile -> team-days still to work per day
+    planned_work: np.ndarray = field(default_factory=lambda: np.zeros(1))  # the plan's team-days per day
+    tail_hazards: list[int] = field(default_factory=list)  # open after TAIL_AREA of the area is done, last first
+    tail_work: np.ndarray = field(default_factory=lambda: np.zeros(1))  # their team-days per day, median run
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -117,34 +134,87 @@ def forecast(
     if not order:
         return Forecast(runs, dict.fromkeys(LEVELS, 0.0), {}, {}, np.zeros(1), {}, np.zeros(1))
     ends = np.vstack([end[s] for s in order])  # sectors x runs
+    starts = ends - np.vstack([days[s] for s in order])
     area = np.array([problem.sectors[s].area_m2 for s in order])
     hazard_rows: dict[int, list[int]] = defaultdict(list)
     for row, s in enumerate(order):
         hazard_rows[problem.sectors[s].hazard_id].append(row)
     whole = ends.max(axis=0)
     grid = np.arange(int(np.ceil(whole.max())) + 2)
-    shown = min(runs, CHART_RUNS)  # the burn-down's bands need no more runs than this
-    done = np.zeros((shown, len(grid)))
-    day_index = np.minimum(np.ceil(ends[:, :shown]).astype(int), len(grid) - 1)
-    for r in range(shown):
-        done[r] = np.bincount(day_index[:, r], weights=area, minlength=len(grid))
-    remaining = area.sum() - np.cumsum(done, axis=1)
-    sector_levels = np.percentile(ends, LEVELS, axis=1)  # levels x sectors
+    shown = slice(0, min(runs, CHART_RUNS))  # the burn-down's bands need no more runs than this
+    area_left = _area_left(ends[:, shown], area, len(grid))
+    work_left = _work_left(starts[:, shown], ends[:, shown], len(grid))
+    sector_levels = np.percentile(ends, LEVELS, axis=1, method=PERCENTILE)  # levels x sectors
     planned_end = np.array([schedule.slots[s].end / TICKS_PER_DAY for s in order])
-    planned = np.array([area[planned_end > d].sum() for d in grid])
+    planned_start = np.array([schedule.slots[s].start / TICKS_PER_DAY for s in order])
+    hazard_finish = {h: _levels(ends[rows].max(axis=0)) for h, rows in hazard_rows.items()}
+    remaining = _bands(area_left)
+    tail = _tail(remaining[50], area.sum(), grid, hazard_finish)
+    tail_rows = [r for h in tail for r in hazard_rows[h]]
+    tail_left = _work_left(starts[tail_rows][:, shown], ends[tail_rows][:, shown], len(grid))
+    tail_work = np.percentile(tail_left, 50, axis=0, method=PERCENTILE)
     return Forecast(
         runs=runs,
         finish=_levels(whole),
-        hazard_finish={h: _levels(ends[rows].max(axis=0)) for h, rows in hazard_rows.items()},
+        hazard_finish=hazard_finish,
         sector_finish={
             s: dict(zip(LEVELS, sector_levels[:, row].tolist(), strict=True)) for row, s in enumerate(order)
         },
         days=grid,
-        remaining={q: np.percentile(remaining, q, axis=0) for q in (10, 50, 90)},
-        planned=planned,
+        remaining=remaining,
+        planned=_area_left(planned_end[:, None], area, len(grid))[0],
+        work=_bands(work_left),
+        planned_work=_work_left(planned_start[:, None], planned_end[:, None], len(grid))[0],
+        tail_hazards=tail,
+        tail_work=tail_work,
         seconds=time.perf_counter() - began,
     )
 
 
+def _area_left(ends: np.ndarray, area: np.ndarray, n: int) -> np.ndarray:
+    """Runs x days: the area of the sectors not finished at each whole day elapsed."""
+    runs = ends.shape[1]
+    day = np.minimum(np.ceil(ends - 1e-9).astype(np.int64), n - 1)  # the day count at which a sector is done
+    flat = (np.arange(runs)[None, :] * n + day).ravel()
+    done = np.bincount(flat, weights=np.repeat(area, runs), minlength=runs * n).reshape(runs, n)
+    after = np.cumsum(done[:, ::-1], axis=1)[:, ::-1]  # area finishing at day g or later
+    return np.concatenate([after[:, 1:], np.zeros((runs, 1))], axis=1)  # ... strictly after g
+
+
+def _work_left(starts: np.ndarray, ends: np.ndarray, n: int) -> np.ndarray:
+    """Runs x days: working days of sector work not yet done at each whole day elapsed.
+
+    A sector's work left at time g is clip(end - g, 0, end - start) = relu(end - g) - relu(start - g).
+    """
+    left = _relu_sums(ends, n) - _relu_sums(starts, n)
+    left[left < 1e-9] = 0.0  # rounding at a sector ending on a whole day
+    return left
+
+
+def _relu_sums(points: np.ndarray, n: int) -> np.ndarray:
+    """Runs x days: sum over sectors of max(point - g, 0) for g = 0..n-1, by two bincounts."""
+    runs = points.shape[1]
+    grid = np.arange(n)
+    floor = np.minimum(np.floor(points).astype(np.int64), n - 1)
+    flat = (np.arange(runs)[None, :] * n + floor).ravel()
+    count = np.bincount(flat, minlength=runs * n).reshape(runs, n)
+    total = np.bincount(flat, weights=points.ravel(), minlength=runs * n).reshape(runs, n)
+    count = np.cumsum(count[:, ::-1], axis=1)[:, ::-1]  # points with floor >= g
+    total = np.cumsum(total[:, ::-1], axis=1)[:, ::-1]
+    return total - grid[None, :] * count
+
+
+def _bands(series: np.ndarray) -> dict[int, np.ndarray]:
+    return dict(zip(BANDS, np.percentile(series, BANDS, axis=0, method=PERCENTILE), strict=True))
+
+
+def _tail(median_area: np.ndarray, total: float, grid: np.ndarray, hazard_finish: dict[int, dict[int, float]]):
+    """Hazards still open (P50) when the median run has TAIL_AREA of the area done, last first."""
+    cleared = np.nonzero(median_area <= total * (1.0 - TAIL_AREA) + 1e-9)[0]
+    day = float(grid[cleared[0]]) if len(cleared) else float(grid[-1])
+    late = [h for h, levels in hazard_finish.items() if levels[50] > day + 1e-9]
+    return sorted(late, key=lambda h: (-hazard_finish[h][50], h))
+
+
 def _levels(values: np.ndarray) -> dict[int, float]:
-    return {q: float(v) for q, v in zip(LEVELS, np.percentile(values, LEVELS), strict=True)}
+    return {q: float(v) for q, v in zip(LEVELS, np.percentile(values, LEVELS, method=PERCENTILE), strict=True)}

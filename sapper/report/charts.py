@@ -1,7 +1,9 @@
 """Charts for reports, drawn with matplotlib's Agg backend (no display needed).
 
-The burn-down shows the area still to work day by day: the plan's line and the
-forecast's median with its 10-90 % band, the P50/P80/P95 finish dates marked. The Gantt
+The burn-down shows the work still to do day by day, in team-days (what sets the finish)
+and in hectares (what the map shows): the plan's line and the forecast's median with its
+10-90 % band, the P50/P80/P95 finish dates marked, and the hazards that keep the plan open
+once the area is nearly done. The Gantt
 chart shows each team's sectors over the calendar, coloured by the hazard's priority.
 Both take plain values so any part of sapper can draw them.
 """
@@ -24,47 +26,122 @@ from matplotlib import colormaps
 from matplotlib.colors import Normalize
 
 FINISH_COLOURS = {50: "#1b7837", 80: "#e08214", 95: "#b2182b"}
+MEDIAN, BAND, PLAN, TAIL = "#2166ac", "#92c5de", "#404040", "#8c510a"
 
 
-def burndown_chart(
-    path: str | Path,
-    dates: Sequence[date],
-    planned_ha: Sequence[float],
-    bands: dict[int, Sequence[float]],
-    finish: dict[int, date],
-    title: str = "Area still to clear",
-) -> Path:
-    """``bands``: percentile (10, 50, 90) -> hectares per date; ``finish``: percentile -> date."""
-    fig, ax = plt.subplots(figsize=(11, 6), dpi=120)
-    x = mdates.date2num(list(dates))
-    if 10 in bands and 90 in bands:
-        ax.fill_between(x, bands[10], bands[90], color="#92c5de", alpha=0.5, label="forecast, 10-90 % of runs")
-    if 50 in bands:
-        ax.plot(x, bands[50], color="#2166ac", lw=2.2, label="forecast, median (P50)")
-    ax.plot(x, planned_ha, color="#404040", lw=1.5, ls="--", label="plan (expected durations)")
-    top = max(max(planned_ha, default=0.0), max((max(v, default=0.0) for v in bands.values()), default=0.0))
-    for q, day in sorted(finish.items()):
-        if q not in FINISH_COLOURS:
-            continue
-        ax.axvline(mdates.date2num(day), color=FINISH_COLOURS[q], lw=1.2, ls=":")
-        ax.annotate(
-            f"P{q}\n{day:%d %b %Y}",
-            (mdates.date2num(day), top * (0.95 - 0.12 * list(FINISH_COLOURS).index(q))),
-            xytext=(4, 0),
-            textcoords="offset points",
-            color=FINISH_COLOURS[q],
-            fontsize=9,
-            va="top",
-        )
-    ax.set_ylim(0, top * 1.05 if top > 0 else 1)
-    ax.set_ylabel("hectares still to clear")
-    ax.set_title(title, fontsize=13)
-    ax.grid(True, alpha=0.3)
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=12))
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
-    ax.legend(loc="upper right", fontsize=9)
+@dataclass(frozen=True)
+class Series:
+    """One quantity still to do, per date: the plan's line, forecast bands and the tail's share."""
+
+    label: str  # the axis label, with its unit
+    planned: Sequence[float]
+    bands: dict[int, Sequence[float]]  # percentile (10, 50, 90) -> values
+    tail: Sequence[float] | None = None  # the part of the median that the tail hazards hold
+
+
+@dataclass(frozen=True)
+class Burndown:
+    dates: Sequence[date]  # the end of each working day (the first: the eve of the plan)
+    work: Series  # team-days: what sets the finish date
+    area: Series  # hectares: what the map shows
+    finish: dict[int, date]  # percentile -> the forecast's finish date
+    title: str
+    tail_label: str = ""  # what keeps the plan open once the area is nearly all done
+    tail_from: date | None = None  # from when the tail label holds
+
+
+def burndown_chart(path: str | Path, chart: Burndown) -> Path:
+    """Work (team-days) above, area (ha) below, on one calendar; P50/P80/P95 marked on both.
+
+    Work is drawn large because it is what ends the plan: a few hectares full of items can
+    keep teams busy for months after the area line has all but reached zero.
+    """
+    fig, (top, low) = plt.subplots(
+        2, 1, figsize=(11, 7.8), dpi=120, sharex=True, gridspec_kw={"height_ratios": [2.3, 1]}
+    )
+    x = mdates.date2num(list(chart.dates))
+    for ax, series in ((top, chart.work), (low, chart.area)):
+        _series(ax, x, series)
+        for q, day in sorted(chart.finish.items()):
+            if q in FINISH_COLOURS:
+                ax.axvline(mdates.date2num(day), color=FINISH_COLOURS[q], lw=1.6, ls=(0, (5, 3)))
+        ax.set_ylabel(series.label)
+        ax.grid(True, alpha=0.3)
+        ax.set_ylim(0, _top(series) * 1.12 or 1)
+    _finish_labels(top, chart.finish)
+    if chart.tail_label and chart.tail_from is not None:
+        _tail_note(top, chart)
+    low.legend(*top.get_legend_handles_labels(), loc="upper right", fontsize=8.5, framealpha=0.95)
+    top.set_title(chart.title, fontsize=12.5)
+    low.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=12))
+    low.xaxis.set_major_formatter(mdates.ConciseDateFormatter(low.xaxis.get_major_locator()))
     fig.tight_layout()
     return _save(fig, path)
+
+
+def _series(ax: plt.Axes, x: np.ndarray, series: Series) -> None:
+    b = series.bands
+    if 10 in b and 90 in b:
+        ax.fill_between(x, b[10], b[90], color=BAND, alpha=0.5, lw=0, label="forecast, 10-90 % of runs")
+    if series.tail is not None and max(series.tail, default=0.0) > 0:
+        ax.fill_between(
+            x,
+            0,
+            series.tail,
+            where=np.asarray(series.tail) > 0,
+            facecolor="none",
+            edgecolor=TAIL,
+            hatch="////",
+            lw=0,
+            label="of it, the hazards open last",
+        )
+    if 50 in b:
+        ax.plot(x, b[50], color=MEDIAN, lw=2.2, label="forecast, median run (P50)")
+    ax.plot(x, series.planned, color=PLAN, lw=1.4, ls="--", label="plan (expected durations)")
+
+
+def _top(series: Series) -> float:
+    values = [max(series.planned, default=0.0), *(max(v, default=0.0) for v in series.bands.values())]
+    return float(max(values, default=0.0))
+
+
+def _finish_labels(ax: plt.Axes, finish: dict[int, date]) -> None:
+    """P50/P80/P95 and their dates written along the top, one below the other."""
+    for i, (q, day) in enumerate(sorted((q, d) for q, d in finish.items() if q in FINISH_COLOURS)):
+        ax.annotate(
+            f"P{q} finish\n{day}",
+            (mdates.date2num(day), 1.0 - 0.13 * i),
+            xycoords=("data", "axes fraction"),
+            xytext=(-4, -4),
+            textcoords="offset points",
+            ha="right",
+            va="top",
+            color=FINISH_COLOURS[q],
+            fontsize=9,
+            fontweight="bold",
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+        )
+
+
+def _tail_note(ax: plt.Axes, chart: Burndown) -> None:
+    assert chart.tail_from is not None
+    start = mdates.date2num(chart.tail_from)
+    ax.axvline(start, color=TAIL, lw=1.0, ls=":")
+    median = chart.work.bands.get(50, chart.work.planned)
+    at = min(range(len(chart.dates)), key=lambda i: abs(mdates.date2num(chart.dates[i]) - start))
+    ax.annotate(
+        chart.tail_label,
+        (start, float(median[at])),
+        xytext=(0.99, 0.56),
+        textcoords="axes fraction",
+        fontsize=8.8,
+        color="#3b2a05",
+        ha="right",
+        multialignment="left",
+        va="top",
+        bbox={"boxstyle": "round,pad=0.4", "fc": "#fdf3e1", "ec": TAIL, "lw": 0.8},
+        arrowprops={"arrowstyle": "->", "color": TAIL, "lw": 1.0},
+    )
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,22 @@ with names a person reads; the burn-down and Gantt charts are PNG.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import date, timedelta
 from pathlib import Path
+
+import numpy as np
 
 from sapper.formats.csvfile import write_csv
 from sapper.formats.exporter import export_layer
 from sapper.plan.build import PlanResult
+from sapper.plan.forecast import TAIL_AREA
 from sapper.plan.problem import TICKS_PER_DAY
-from sapper.plan.timeline import clock
-from sapper.report.charts import Bar, burndown_chart, gantt_chart
+from sapper.plan.timeline import Calendar, clock
+from sapper.report.charts import Bar, Burndown, Series, burndown_chart, gantt_chart
 from sapper.store.register import Register
+
+HA = 10_000.0
 
 
 def write_plan_files(reg: Register, plan_id: int, result: PlanResult, out: str | Path) -> dict[str, Path]:
@@ -72,14 +79,74 @@ def write_priorities(result: PlanResult, path: Path) -> Path:
 
 
 def draw_burndown(result: PlanResult, path: Path) -> Path:
+    return burndown_chart(path, burndown_data(result))
+
+
+def burndown_data(result: PlanResult) -> Burndown:
+    """The burn-down's values: series at the end of each working day, as the tables date them."""
     fc, cal = result.forecast, result.calendar
     # show up to a little past the P95 finish: the slowest runs' long tails say nothing more
     last = min(len(fc.days), int(max(fc.finish[95], result.schedule.makespan_days) * 1.08) + 2)
-    dates = [cal.date_of(int(d)) for d in fc.days[:last]]
-    bands = {q: v[:last] / 10_000.0 for q, v in fc.remaining.items()}
-    total = sum(s.area_m2 for s in result.problem.sectors) / 10_000.0
-    title = f"Area still to clear: {total:,.1f} ha planned, {fc.runs:,} forecast runs"
-    return burndown_chart(path, dates, fc.planned[:last] / 10_000.0, bands, result.finish_dates, title)
+    dates = [_day_end(cal, int(g)) for g in fc.days[:last]]
+    sectors = result.problem.sectors
+    total = sum(s.area_m2 for s in sectors) / HA
+    begin = tail_start(result)
+    work = Series(
+        "team-days of work still to do",
+        fc.planned_work[:last],
+        {q: v[:last] for q, v in fc.work.items()},
+        np.where(np.arange(last) >= begin, fc.tail_work[:last], 0.0) if begin is not None else None,
+    )
+    area = Series(
+        "hectares still to clear",
+        fc.planned[:last] / HA,
+        {q: v[:last] / HA for q, v in fc.remaining.items()},
+    )
+    title = f"Work still to do: {len(sectors):,} sectors, {total:,.1f} ha; forecast from {fc.runs:,} runs"
+    tail_from, label = tail_note(result)
+    return Burndown(dates, work, area, result.finish_dates, title, label, tail_from)
+
+
+def _day_end(cal: Calendar, elapsed: int) -> date:
+    """The date at whose end ``elapsed`` working days are done (0: the eve of the first day)."""
+    return cal.date_of(elapsed - 1) if elapsed > 0 else cal.date_of(0) - timedelta(days=1)
+
+
+def tail_start(result: PlanResult) -> int | None:
+    """The day index at which the median run has TAIL_AREA of the area done, if hazards are open then."""
+    fc = result.forecast
+    if not fc.tail_hazards or 50 not in fc.remaining:
+        return None
+    median = fc.remaining[50]
+    done = np.nonzero(median <= float(median[0]) * (1.0 - TAIL_AREA) + 1e-9)[0]
+    return int(done[0]) if len(done) else None
+
+
+def tail_note(result: PlanResult, shown: int = 3) -> tuple[date | None, str]:
+    """When the median run has TAIL_AREA of the area done, and which hazards are still open then."""
+    fc, cal = result.forecast, result.calendar
+    at = tail_start(result)
+    if at is None:
+        return None, ""
+    when = _day_end(cal, int(fc.days[at]))
+    area: dict[int, float] = defaultdict(float)
+    items: dict[int, float] = defaultdict(float)
+    for s in result.problem.sectors:
+        area[s.hazard_id] += s.area_m2
+        items[s.hazard_id] += sum(s.items.values())
+    left = float(fc.remaining[50][at]) / HA
+    work = float(fc.work[50][at])
+    lines = [
+        f"{TAIL_AREA:.0%} of the area done by {when} (median run);",
+        f"the last {left:,.1f} ha still hold {work:,.0f} team-days of work:",
+    ]
+    for h in fc.tail_hazards[:shown]:
+        finish = cal.finish_date(fc.hazard_finish[h][50])
+        name = result.hazards[h].name if h in result.hazards else f"hazard {h}"
+        lines.append(f"  {name[:32]} (H{h}, {area[h] / HA:,.1f} ha, ~{items[h]:,.0f} items): P50 finish {finish}")
+    if len(fc.tail_hazards) > shown:
+        lines.append(f"  and {len(fc.tail_hazards) - shown} more hazards")
+    return when, "\n".join(lines)
 
 
 def draw_gantt(result: PlanResult, path: Path) -> Path:
