@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -190,3 +191,12 @@ def test_runs_of_dead_processes_end_as_failed_and_live_ones_go_on(target: str) -
         done = runs.latest_done("mac")
         assert done is not None and done.id == remote_alive.id and done.summary == {"sectors": 3}
         assert runs.add("super", "mac", ask, this_worker(), limit=1).status == "queued"  # none wait now
+
+
+def test_plan_runs_are_not_a_layer_gis_tools_see(tmp_path: Path) -> None:
+    path = str(tmp_path / "register.gpkg")
+    with init_register(path) as reg:
+        PlanRuns(reg.backend).ensure().add("super", "mac", {}, this_worker(), limit=1)
+    listing = subprocess.run(["ogrinfo", "-ro", "-q", path], capture_output=True, text=True)
+    assert listing.returncode == 0, listing.stderr
+    assert "hazards" in listing.stdout and RUNS not in listing.stdout
