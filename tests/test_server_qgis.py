@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import shapely
 from shapely.geometry import box, shape
@@ -166,8 +167,6 @@ class Site:
     qgis: dict[str, Any]
 
     def get(self, path: str, **params: Any) -> Any:
-        import httpx
-
         answer = httpx.get(
             f"{self.url}{path}", params=params, headers={"Authorization": f"Bearer {self.token}"}, timeout=60
         )
@@ -245,12 +244,9 @@ def expected_types(schema: dict[str, Any] | None) -> set[str]:
     """The QGIS field types that a queryable's JSON schema stands for."""
     if schema is None:
         return {"String"}  # list fields are not queryable; they are served as comma-separated text
-    kind, form = schema.get("type"), schema.get("format")
-    if kind == "integer":
-        return {"Integer", "Integer64"}
-    if kind in ("number", "boolean"):
-        return {"Real"} if kind == "number" else {"Boolean"}
-    return {"Date"} if form == "date" else {"DateTime"} if form == "date-time" else {"String"}
+    by_type = {"integer": {"Integer", "Integer64"}, "number": {"Real"}, "boolean": {"Boolean"}}
+    by_format = {"date": {"Date"}, "date-time": {"DateTime"}}
+    return by_type.get(schema.get("type", "")) or by_format.get(schema.get("format", "")) or {"String"}
 
 
 def as_read(value: Any, kind: str) -> Any:
