@@ -19,8 +19,9 @@ from sapper.model.enums import Contamination, LandUse, TeamKind
 from sapper.model.geometry import to_wgs84
 from sapper.model.records import Hazard, Team
 from sapper.plan.build import Inputs, PlanResult, Settings, make_plan
+from sapper.plan.problem import TICKS_PER_DAY
 from sapper.report.charts import FINISH_COLOURS, MEDIAN
-from sapper.report.plan_files import burndown_data, draw_burndown
+from sapper.report.plan_files import burndown_data, draw_burndown, last_hazard_labels
 
 UTM = 32637  # Palmyra's UTM zone
 X0, Y0 = 432_000.0, 3_823_000.0
@@ -93,6 +94,14 @@ def test_the_chart_names_the_hazard_that_keeps_the_plan_open(result: PlanResult)
     tail, whole = np.asarray(chart.work.tail), np.asarray(chart.work.bands[50])
     assert np.all(tail <= whole + 1e-9) and tail.max() > 0
     assert np.allclose(tail[-5:], whole[-5:])
+
+
+def test_the_gantt_chart_names_the_depot_where_the_team_works_it(result: PlanResult) -> None:
+    (label,) = last_hazard_labels(result)
+    depot = [slot for s, slot in result.schedule.slots.items() if result.problem.sectors[s].hazard_id == 2]
+    assert label.text == "Ammunition depot" and label.row == depot[0].team
+    assert label.start == result.calendar.date_of(min(slot.start for slot in depot) // TICKS_PER_DAY)
+    assert label.end == result.calendar.finish_date(result.schedule.makespan_days)  # it is the plan's last work
 
 
 def colour_mask(image: np.ndarray, hex_colour: str, tolerance: float = 0.08) -> np.ndarray:

@@ -156,7 +156,7 @@ def headline_table(result: PlanResult) -> Table:
     table.add_column("value")
     area = sum(x.area_m2 for x in problem.sectors) / HA
     table.add_row("work", f"{len(result.priorities)} hazards, {len(problem.sectors):,} sectors, {area:,.1f} ha")
-    idle = f", {len(result.idle_teams)} with no sector work" if result.idle_teams else ""
+    idle = f"; {len(result.idle_teams)} more with no sector work" if result.idle_teams else ""
     table.add_row("teams", f"{len(problem.teams)} searching{idle}")
     table.add_row("plan", f"{s.solver} ({s.status}), {s.seconds:.1f} s")
     gain = (g.objective - s.objective) / g.objective if g.objective else 0.0

@@ -96,7 +96,7 @@ def _series(ax: plt.Axes, x: np.ndarray, series: Series) -> None:
             label="of it, the hazards open last",
         )
     if 50 in b:
-        ax.plot(x, b[50], color=MEDIAN, lw=2.2, label="forecast, median run (P50)")
+        ax.plot(x, b[50], color=MEDIAN, lw=2.2, label="forecast, median of the runs (P50)")
     ax.plot(x, series.planned, color=PLAN, lw=1.4, ls="--", label="plan (expected durations)")
 
 
@@ -152,13 +152,22 @@ class Bar:
     value: float  # what the colour shows (the hazard's priority score)
 
 
+@dataclass(frozen=True)
+class Label:
+    row: int
+    start: date
+    end: date  # the last working day (inclusive)
+    text: str
+
+
 def gantt_chart(
     path: str | Path,
     rows: Sequence[str],
     bars: Sequence[Bar],
     title: str = "Teams and their sectors",
     value_label: str = "priority score of the hazard",
-    marks: dict[str, date] | None = None,
+    marks: Sequence[tuple[str, date, str]] = (),  # (label, date, colour) of a vertical line
+    labels: Sequence[Label] = (),  # text on a stretch of a row, e.g. the hazard that finishes last
 ) -> Path:
     height = min(max(3.5, 0.45 * len(rows) + 1.8), 30)
     fig, ax = plt.subplots(figsize=(13, height), dpi=120)
@@ -172,11 +181,32 @@ def gantt_chart(
         spans = [(mdates.date2num(b.start), mdates.date2num(b.end) + 1 - mdates.date2num(b.start)) for b in mine]
         colours = [cmap(norm(b.value)) for b in mine]
         ax.broken_barh(spans, (row - 0.38, 0.76), facecolors=colours, edgecolor="white", linewidth=0.3)
-    for label, day in (marks or {}).items():
-        ax.axvline(mdates.date2num(day), color="#404040", lw=1, ls=":")
-        ax.annotate(label, (mdates.date2num(day), -0.6), xytext=(3, 0), textcoords="offset points", fontsize=8)
+    for i, (label, day, colour) in enumerate(sorted(marks, key=lambda m: m[1])):
+        ax.axvline(mdates.date2num(day), color=colour, lw=1.4, ls=(0, (5, 3)))
+        ax.annotate(
+            f"{label} {day}",
+            (mdates.date2num(day), -1.0 + (i % 2) * 0.4),  # alternate heights: close dates do not overlap
+            xytext=(-3, 0),
+            textcoords="offset points",
+            ha="right",
+            va="center",
+            fontsize=8,
+            color=colour,
+            fontweight="bold",
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.9},
+        )
+    for label in labels:
+        middle = (mdates.date2num(label.start) + mdates.date2num(label.end) + 1) / 2
+        ax.annotate(
+            label.text,
+            (middle, label.row),
+            ha="center",
+            va="center",
+            fontsize=8,
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": TAIL, "lw": 0.8, "alpha": 0.9},
+        )
     ax.set_yticks(range(len(rows)), labels=rows, fontsize=9)
-    ax.set_ylim(len(rows) - 0.5, -0.8)
+    ax.set_ylim(len(rows) - 0.5, -1.3)
     ax.xaxis_date()
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=12))
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))

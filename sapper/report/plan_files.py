@@ -19,7 +19,16 @@ from sapper.plan.build import PlanResult
 from sapper.plan.forecast import TAIL_AREA
 from sapper.plan.problem import TICKS_PER_DAY
 from sapper.plan.timeline import Calendar, clock
-from sapper.report.charts import Bar, Burndown, Series, burndown_chart, gantt_chart
+from sapper.report.charts import (
+    FINISH_COLOURS,
+    PLAN,
+    Bar,
+    Burndown,
+    Label,
+    Series,
+    burndown_chart,
+    gantt_chart,
+)
 from sapper.store.register import Register
 
 HA = 10_000.0
@@ -161,6 +170,32 @@ def draw_gantt(result: PlanResult, path: Path) -> Path:
         )
         for s, slot in result.schedule.slots.items()
     ]
-    marks = {f"P{q}": day for q, day in result.finish_dates.items() if q in (50, 95)}
+    marks = [("plan finish", cal.finish_date(result.schedule.makespan_days), PLAN)]
+    marks += [(f"P{q} finish", day, FINISH_COLOURS[q]) for q, day in result.finish_dates.items() if q in (50, 95)]
     title = f"Teams and their sectors ({len(bars):,} sectors, {result.schedule.solver} plan)"
-    return gantt_chart(path, rows, bars, title, marks=marks)
+    return gantt_chart(path, rows, bars, title, marks=marks, labels=last_hazard_labels(result))
+
+
+def last_hazard_labels(result: PlanResult, shortest: float = 0.05) -> list[Label]:
+    """The name of the hazard that finishes last, on each stretch a team works in it without a
+    break that lasts at least ``shortest`` of the plan (shorter ones would only crowd the chart)."""
+    if not result.forecast.tail_hazards:
+        return []
+    hid, cal, schedule = result.forecast.tail_hazards[0], result.calendar, result.schedule
+    name = result.hazards[hid].name if hid in result.hazards else f"hazard {hid}"
+    least = shortest * schedule.makespan_days * TICKS_PER_DAY
+    labels = []
+    for team, run in sorted(schedule.by_team().items()):
+        stretch: list[int] = []  # start and end ticks of the current stretch in the hazard
+        for slot in [*run, None]:
+            inside = slot is not None and result.problem.sectors[slot.sector].hazard_id == hid
+            if inside and stretch:
+                stretch[1] = slot.end
+            elif inside:
+                stretch = [slot.start, slot.end]
+            elif stretch:
+                if stretch[1] - stretch[0] >= least:
+                    first, last = stretch[0] // TICKS_PER_DAY, (stretch[1] - 1) // TICKS_PER_DAY
+                    labels.append(Label(team, cal.date_of(first), cal.date_of(last), name))
+                stretch = []
+    return labels
