@@ -29,6 +29,7 @@ from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from sapper.model.errors import SapperError
+from sapper.model.geometry import as_multipolygon
 from sapper.plan.geom_drive import Frame, moves, moves_length, order_legs
 from sapper.plan.geom_laps import QUAD_SEGS, inner_area, lap_rings, opening
 from sapper.plan.geom_scan import Edges, Segments, pass_positions, polygon_edges, scan
@@ -154,8 +155,12 @@ class LanePlan:
         return shapely.union_all(np.concatenate(footprints), grid_size=GRID_M)
 
     def uncovered(self) -> BaseGeometry:
-        """The part of the area no lane covers (corner tips, narrow strips), for manual follow-up."""
-        return shapely.difference(self.area, self.covered(), grid_size=GRID_M)
+        """The part of the area no lane covers (corner tips, narrow strips), for manual follow-up.
+
+        Polygons only: the grid can leave zero-width lines where footprints meet the edge.
+        """
+        missed = shapely.difference(self.area, self.covered(), grid_size=GRID_M)
+        return missed if isinstance(missed, (Polygon, MultiPolygon)) else as_multipolygon(missed)
 
     def reachable(self) -> BaseGeometry:
         """The ground a disc of the lane's width reaches inside the area (the lanes cover all of it)."""
