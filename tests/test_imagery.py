@@ -142,6 +142,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {
         "rgba": write_ortho(folder / "rgba.tif", 300, 1.0, "rgba"),
         "rgb_overviews": write_ortho(folder / "rgb_overviews.tif", 1600, 0.25, "rgb", overviews=True),
+        "rgb": write_ortho(folder / "rgb.tif", 1600, 0.25, "rgb"),  # coarse tiles read the file, then warp
         "grey16": write_ortho(folder / "grey16.tif", 200, 2.0, "grey16", crs="EPSG:4326"),
     }
 
@@ -153,7 +154,7 @@ def served(register: tuple[str, Demo], path: Path) -> Iterator[Served]:
         yield Served(server.url, target, demo)
 
 
-@pytest.mark.parametrize("name", ["rgba", "rgb_overviews"])
+@pytest.mark.parametrize("name", ["rgba", "rgb_overviews", "rgb"])
 def test_tiles_show_the_orthophoto_where_it_lies(name: str, register: Any, files: dict[str, Path]) -> None:
     """Colours in the right place at the coarsest and finest zoom, transparent where the image is empty or
     absent; the config the map reads names zooms and bounds that hold the image."""
@@ -167,7 +168,7 @@ def test_tiles_show_the_orthophoto_where_it_lies(name: str, register: Any, files
         assert all(west < lon < east and south < lat < north for lon, lat in list(points.values())[:4])
         assert abs(west - LON) < 0.01 and abs(north - LAT) < 0.01  # Palmyra, not somewhere else
         # the finest zoom shows every source pixel (1 m -> 17, 0.25 m -> 19 at Palmyra's latitude)
-        assert info["maxzoom"] == {"rgba": 17, "rgb_overviews": 19}[name]
+        assert info["maxzoom"] == {"rgba": 17, "rgb_overviews": 19, "rgb": 19}[name]
         assert info["minzoom"] == 16  # where the whole image (300 or 400 m) fits about one tile
         for z in (info["minzoom"], info["maxzoom"]):
             for quadrant, colour in (("NW", RED), ("NE", GREEN), ("SW", BLUE)):

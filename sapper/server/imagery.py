@@ -30,6 +30,7 @@ from rasterio.crs import CRS
 from rasterio.enums import ColorInterp, Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.transform import Affine
+from rasterio.vrt import WarpedVRT
 from rasterio.warp import calculate_default_transform, reproject, transform_bounds
 from rasterio.windows import Window
 
@@ -139,7 +140,10 @@ class GeoTiff:
         res = abs(native.a)  # web-mercator metres per source pixel
         maxzoom = min(max(math.ceil(math.log2(WORLD / TILE / res) - 0.01), 0), MAX_ZOOM)
         span = max(width, height) * res
-        minzoom = min(max(math.floor(math.log2(WORLD / span)), 0), maxzoom)
+        # where the whole image is about one tile; 16 zooms at most, which bounds the view's size
+        minzoom = min(max(math.floor(math.log2(WORLD / span)), maxzoom - 16, 0), maxzoom)
+        self.overview_factor = max(src.overviews(1), default=1)
+        self.grid = _grid(self.box, minzoom, maxzoom)
         self.info = {
             "name": self.path.stem,
             "format": self.format,
@@ -159,19 +163,65 @@ class GeoTiff:
             src = self._local.src = rasterio.open(self.path)
         return src
 
+    def _view(self) -> Any:
+        """This thread's web-mercator view of the file at the finest zoom's pixels, aligned to the tile
+        grid: a tile is a window of it, and a coarser tile a smaller read that GDAL serves from the
+        overviews the view takes from the file's."""
+        view = getattr(self._local, "view", None)
+        if view is None:
+            left, top, res, width, height = self.grid
+            view = self._local.view = WarpedVRT(
+                self._dataset(),
+                crs=self._mercator,
+                transform=Affine(res, 0, left, 0, -res, top),
+                width=width,
+                height=height,
+                resampling=Resampling.nearest if self.palette is not None else Resampling.bilinear,
+                add_alpha=ColorInterp.alpha not in self._dataset().colorinterp,
+            )
+            self._local.alpha = 1 + list(view.colorinterp).index(ColorInterp.alpha)
+        return view
+
     def _render(self, z: int, x: int, y: int) -> bytes | None:
         """The PNG of tile z/x/y, or None where the image has nothing to show."""
         if not self.info["minzoom"] <= z <= self.info["maxzoom"]:
             return None
         size = WORLD / (1 << z)
         left, top = -WORLD / 2 + x * size, WORLD / 2 - y * size
-        right, bottom = left + size, top - size
         x0, y0, x1, y1 = self.box
-        if right <= x0 or left >= x1 or top <= y0 or bottom >= y1:
+        if left + size <= x0 or left >= x1 or top <= y0 or top - size >= y1:
             return None
+        factor = 1 << (self.info["maxzoom"] - z)  # view pixels per tile pixel
+        if factor <= 2 * self.overview_factor:
+            rgba = self._from_view(left, top, factor)
+        else:  # the file lacks overviews this coarse: warping the view at full resolution would take long
+            rgba = self._read_and_warp(left, top, size)
+        if rgba is None or not rgba[3].any():
+            return None
+        opaque = bool((rgba[3] == 255).all())
+        pixels = np.ascontiguousarray(rgba[:3] if opaque else rgba).transpose(1, 2, 0)
+        buf = io.BytesIO()
+        Image.fromarray(pixels, "RGB" if opaque else "RGBA").save(buf, "PNG", compress_level=1)
+        return buf.getvalue()
+
+    def _from_view(self, left: float, top: float, factor: int) -> np.ndarray:
+        view = self._view()
+        grid_left, grid_top, res, _, _ = self.grid
+        window = Window(round((left - grid_left) / res), round((grid_top - top) / res), TILE * factor, TILE * factor)
+        bands = [*self.bands, self._local.alpha]
+        data = view.read(bands, window=window, out_shape=(len(bands), TILE, TILE), resampling=self.resampling)
+        rgba = np.concatenate([self._colours(data[:-1]), np.minimum(data[-1:], 255).astype(np.uint8)])
+        if self.palette is not None:
+            rgba[3] = np.minimum(rgba[3], self.palette[data[0], 3])
+        return rgba
+
+    def _read_and_warp(self, left: float, top: float, size: float) -> np.ndarray | None:
+        """Read the file's pixels under the tile at about the tile's resolution (a decimated read: GDAL
+        skips pixels, or takes what overviews there are), then warp that small array."""
         src = self._dataset()
-        # The tile's footprint in source pixels (the corners of its box in the source CRS).
-        sx0, sy0, sx1, sy1 = transform_bounds(self._mercator, src.crs, left, bottom, right, top, densify_pts=11)
+        sx0, sy0, sx1, sy1 = transform_bounds(
+            self._mercator, src.crs, left, top - size, left + size, top, densify_pts=11
+        )
         inv = ~src.transform
         corners = ((sx0, sy0), (sx0, sy1), (sx1, sy0), (sx1, sy1))
         cols = [inv.a * cx + inv.b * cy + inv.c for cx, cy in corners]
@@ -184,7 +234,6 @@ class GeoTiff:
             return None
         window = Window(c0, r0, c1 - c0, r1 - r0)
         shape = (max(round((r1 - r0) / scale), 1), max(round((c1 - c0) / scale), 1))
-        # A read smaller than the window makes GDAL use the file's overviews, when it has them.
         pixels = src.read(self.bands, window=window, out_shape=(len(self.bands), *shape), resampling=self.resampling)
         mask = src.dataset_mask(window=window, out_shape=shape)
         rgba = np.concatenate([self._colours(pixels), mask[None].astype(np.uint8)])
@@ -193,22 +242,12 @@ class GeoTiff:
         t, sx, sy = src.window_transform(window), (c1 - c0) / shape[1], (r1 - r0) / shape[0]
         read_transform = Affine(t.a * sx, t.b * sy, t.c, t.d * sx, t.e * sy, t.f)  # the window, read smaller
         out = np.zeros((4, TILE, TILE), np.uint8)
+        dst_transform = Affine(size / TILE, 0, left, 0, -size / TILE, top)
+        warp = {"src_crs": src.crs, "dst_crs": self._mercator, "resampling": Resampling.bilinear}
         reproject(
-            rgba,
-            out,
-            src_transform=read_transform,
-            src_crs=src.crs,
-            dst_transform=Affine(size / TILE, 0, left, 0, -size / TILE, top),
-            dst_crs=self._mercator,
-            resampling=Resampling.bilinear,
-            src_alpha=4,
-            dst_alpha=4,
+            rgba, out, src_transform=read_transform, dst_transform=dst_transform, src_alpha=4, dst_alpha=4, **warp
         )
-        if not out[3].any():
-            return None
-        buf = io.BytesIO()
-        Image.fromarray(np.ascontiguousarray(out.transpose(1, 2, 0)), "RGBA").save(buf, "PNG", compress_level=1)
-        return buf.getvalue()
+        return out
 
     def _colours(self, pixels: np.ndarray) -> np.ndarray:
         """Three 8-bit bands: the RGB bands as they are, grey repeated, a palette looked up, or a stretch."""
@@ -219,6 +258,16 @@ class GeoTiff:
             scaled = (pixels.astype(np.float32) - low[:, None, None]) * (255.0 / (high - low))[:, None, None]
             pixels = np.nan_to_num(np.clip(scaled, 0, 255)).astype(np.uint8)
         return pixels if len(pixels) == 3 else np.repeat(pixels, 3, axis=0)
+
+
+def _grid(box: tuple[float, ...], minzoom: int, maxzoom: int) -> tuple[float, float, float, int, int]:
+    """Left, top, pixel size, width and height of a web-mercator raster at maxzoom's pixels that covers
+    the tiles of minzoom under the box: every tile of the image at any of its zooms is a whole window."""
+    step, res = WORLD / (1 << minzoom), WORLD / (1 << maxzoom) / TILE
+    x0, y0, x1, y1 = (v + WORLD / 2 for v in box)
+    left, right = math.floor(x0 / step) * step, math.ceil(x1 / step) * step
+    bottom, top = math.floor(y0 / step) * step, math.ceil(y1 / step) * step
+    return left - WORLD / 2, top - WORLD / 2, res, round((right - left) / res), round((top - bottom) / res)
 
 
 def _check_readable(src: Any, path: Path) -> None:
