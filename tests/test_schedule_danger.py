@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from pathlib import Path
 
 import pytest
 from shapely.geometry import Point, box
@@ -27,6 +28,7 @@ PROD = dataclasses.replace(
     terrain={},
     sector_sigma=0.0,
 )
+SAFETY_FILE = Path(__file__).resolve().parents[1] / "sapper" / "plan" / "data" / "safety.toml"
 R = 200.0  # danger radius of the demolition sector, metres; the safety distance (50 m) is far below R / 2
 
 
@@ -127,3 +129,30 @@ def test_danger_pairs_are_exactly_the_sectors_within_the_radius() -> None:
             expected.add((a.index, b.index))
     assert set(find_danger_pairs(row)) == expected
     assert (0, 2) in expected and (4, 6) not in expected  # 310 m from a 300 m area; 3 m less would be in
+
+
+def test_danger_areas_can_be_left_to_a_daily_firing_window(tmp_path) -> None:
+    # safety.toml keep_clear = false: demolitions fired after every team has withdrawn; no pairs, side by side
+    text = (SAFETY_FILE.read_text()).replace("keep_clear = true", "keep_clear = false")
+    (tmp_path / "safety.toml").write_text(text)
+    assert load_safety(tmp_path / "safety.toml").keep_clear is False and SAFETY.keep_clear is True
+    blast = sector(0, box(0, 0, 30, 80), items=2.0)
+    other = sector(1, box(130, 0, 160, 80), items=0.0)
+    problem = build_problem([blast, other], two_teams(), PROD, {}, keep_clear=False)
+    assert problem.danger == set() and problem.conflicts == []
+    plan = wspt_schedule(problem)
+    assert check(problem, plan) == [] and plan.slots[0].start == plan.slots[1].start == 0
+
+
+def test_the_list_schedule_fills_a_gap_a_team_left_while_it_waited() -> None:
+    # one team blasts; the other waits for it next door, and meanwhile works a small sector far away (backfilling)
+    blast = dataclasses.replace(sector(0, box(0, 0, 30, 80), items=2.0), score=90.0)
+    near = dataclasses.replace(sector(1, box(130, 0, 145, 80), items=0.0), score=70.0)  # half the work
+    far = dataclasses.replace(sector(2, box(1000, 0, 1015, 80), items=0.0), score=10.0)
+    second = dataclasses.replace(two_teams()[1], base=Point(200, -50))  # nearer the near sector: it takes that one
+    problem = build_problem([blast, near, far], [two_teams()[0], second], PROD, {})
+    plan = wspt_schedule(problem)
+    assert check(problem, plan) == []
+    first, waits, filler = plan.slots[0], plan.slots[1], plan.slots[2]
+    assert waits.team != first.team and waits.start == first.end  # the near sector waits for the blast sector
+    assert filler.team == waits.team and filler.start == 0 and filler.end <= waits.start  # done in the wait

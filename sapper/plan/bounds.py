@@ -17,6 +17,7 @@ benchmark this is where most of the gap between the plans and the old bounds was
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -67,9 +68,10 @@ def cliques(problem: Problem) -> list[list[int]]:
 
 GROUP_LOG = float(np.log(1.05))
 BUCKET_GROWTH = 0.15
+MIN_BUCKETS = 10
 
 
-def fluid_bound(problem: Problem, horizon_ticks: int, buckets: int = 40) -> float:
+def fluid_bound(problem: Problem, horizon_ticks: int, buckets: int = 40, max_variables: int = 30_000) -> float:
     """Teams of one kind pooled as a fluid, sets of conflicting sectors as single machines.
 
     Each team t gets a speed v_t (1 / its median duration); a sector s worked by a team
@@ -101,48 +103,35 @@ def fluid_bound(problem: Problem, horizon_ticks: int, buckets: int = 40) -> floa
         classes.setdefault((team.kind, team.methods), []).append(t)
     class_of = {t: c for c, members in enumerate(classes.values()) for t in members}
     capacity = [sum(speed[t] for t in members) for members in classes.values()]
-    # buckets grow geometrically: fine early, where the heaviest sectors finish, coarse late
+    sets = cliques(problem)
+    groups = _groups(problem, sets, class_of, speed)
+    # buckets grow geometrically: fine early, where the heaviest sectors finish, coarse late;
+    # fewer of them on a large problem, so the LP stays a few seconds' work
+    buckets = max(MIN_BUCKETS, min(buckets, max_variables // max(1, sum(len(g.need) for g in groups))))
     growth = (1.0 + BUCKET_GROWTH) ** np.arange(buckets + 1) - 1.0
     edges = [*(float(horizon_ticks) * growth / growth[-1]), np.inf]  # the last bucket has no end
-    groups: dict[tuple[int, int, int], list[int]] = {}
-    sets = cliques(problem)
-    for k, clique in enumerate(sets):
-        for s in clique:  # near-identical sectors (one clique and hazard, areas within 5 %) share variables
-            size = int(np.floor(np.log(max(problem.sectors[s].area_m2, 1e-6)) / GROUP_LOG))
-            groups.setdefault((k, problem.sectors[s].hazard_id, size), []).append(s)
     solver = pywraplp.Solver.CreateSolver("GLOP")
     spans = len(edges) - 1
     use: list[list[list[tuple[float, object]]]] = [[[] for _ in range(spans)] for _ in capacity]
     serial: dict[int, list[list[tuple[float, object]]]] = {}  # clique -> bucket -> (shortest ticks, variable)
     busy: dict[int, list[tuple[float, float, float, object]]] = defaultdict(list)  # clique -> (w/p, p, n, M)
     objective = solver.Objective()
-    for (k, _, _), members in groups.items():
-        # the group takes the least weight, work and duration of its members: still a relaxation
-        need: dict[int, float] = {}
-        shortest: dict[int, int] = {}
-        for s in members:
-            for o in problem.options[s]:
-                c = class_of[o.team]
-                need[c] = min(need.get(c, np.inf), o.ticks * speed[o.team])
-                shortest[c] = min(shortest.get(c, o.ticks), o.ticks)
-        least = min(shortest.values())
-        w = min(problem.weight(s) for s in members) / TICKS_PER_DAY
-        n = float(len(members))
+    for g in groups:
         mean = solver.NumVar(0.0, solver.infinity(), "")  # the members' mean busy time, on average
-        objective.SetCoefficient(mean, w * n)
-        busy[k].append((w / least, float(least), n, mean))
-        row = solver.Constraint(n, n)
+        objective.SetCoefficient(mean, g.weight * g.n)
+        busy[g.clique].append((g.weight / g.least, float(g.least), g.n, mean))
+        row = solver.Constraint(g.n, g.n)
         starts = solver.Constraint(0.0, solver.infinity())  # n * mean >= sum of work x its bucket's start
-        starts.SetCoefficient(mean, n)
-        for c, a in need.items():
+        starts.SetCoefficient(mean, g.n)
+        for c, a in g.need.items():
             for b in range(spans):
-                y = solver.NumVar(0.0, n, "")
+                y = solver.NumVar(0.0, g.n, "")
                 row.SetCoefficient(y, 1.0)
                 starts.SetCoefficient(y, -float(edges[b]))
                 if b < spans - 1:
                     use[c][b].append((a, y))
-                    serial.setdefault(k, [[] for _ in range(spans)])[b].append((least, y))
-                objective.SetCoefficient(y, w * shortest[c] / 2.0)
+                    serial.setdefault(g.clique, [[] for _ in range(spans)])[b].append((g.least, y))
+                objective.SetCoefficient(y, g.weight * g.shortest[c] / 2.0)
     for c, cap in enumerate(capacity):
         for b in range(spans - 1):
             _row(solver, use[c][b], cap * (edges[b + 1] - edges[b]))
@@ -155,6 +144,38 @@ def fluid_bound(problem: Problem, horizon_ticks: int, buckets: int = 40) -> floa
     if solver.Solve() != pywraplp.Solver.OPTIMAL:
         return 0.0
     return objective.Value()
+
+
+@dataclass
+class _Group:
+    """Near-identical sectors of one clique, taking the least weight, work and duration of its members."""
+
+    clique: int
+    n: float  # members
+    weight: float  # per tick
+    need: dict[int, float]  # team class -> share of the class's capacity one member uses, at least
+    shortest: dict[int, int]  # team class -> shortest duration, ticks
+    least: int  # shortest duration over all classes
+
+
+def _groups(problem: Problem, sets: list[list[int]], class_of: dict[int, int], speed: dict[int, float]) -> list[_Group]:
+    keyed: dict[tuple[int, int, int], list[int]] = {}
+    for k, clique in enumerate(sets):
+        for s in clique:  # one clique and hazard, areas within 5 %
+            size = int(np.floor(np.log(max(problem.sectors[s].area_m2, 1e-6)) / GROUP_LOG))
+            keyed.setdefault((k, problem.sectors[s].hazard_id, size), []).append(s)
+    out = []
+    for (k, _, _), members in keyed.items():
+        need: dict[int, float] = {}
+        shortest: dict[int, int] = {}
+        for s in members:
+            for o in problem.options[s]:
+                c = class_of[o.team]
+                need[c] = min(need.get(c, np.inf), o.ticks * speed[o.team])
+                shortest[c] = min(shortest.get(c, o.ticks), o.ticks)
+        weight = min(problem.weight(s) for s in members) / TICKS_PER_DAY
+        out.append(_Group(k, float(len(members)), weight, need, shortest, min(shortest.values())))
+    return out
 
 
 def _one_machine(solver, jobs: list[tuple[float, float, float, object]]) -> None:

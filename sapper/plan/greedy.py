@@ -50,10 +50,16 @@ class Spans:
         return None
 
     def add(self, a: int, b: int) -> None:
-        """Add a span that overlaps none held (a team's own work)."""
+        """Add a span that overlaps none held (a team's own work), joined to the spans it touches."""
         i = bisect.bisect_left(self.starts, a)
-        self.starts.insert(i, a)
-        self.ends.insert(i, b)
+        if i < len(self.starts) and self.starts[i] == b:  # joins the next span
+            self.starts[i] = a
+        else:
+            self.starts.insert(i, a)
+            self.ends.insert(i, b)
+        if i > 0 and self.ends[i - 1] == a:  # and the previous one
+            self.ends[i - 1] = self.ends[i]
+            del self.starts[i], self.ends[i]
 
 
 def first_gap(held: list[Spans], start: int, length: int) -> int:
