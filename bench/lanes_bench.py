@@ -1,12 +1,18 @@
 """The lanes benchmark: sapper's plan_lanes against the C++ planner `coverage-path-planner`.
 
 Both plan parallel lanes (zigzag) on the same polygons with the same lane spacing and
-direction, and both are timed (median of several runs) and measured the same way:
+direction; the peer runs twice, with passes only and with one border lap round the
+area and each obstacle (as sapper drives). All are timed (median of several runs) and
+measured the same way:
 
-- path length: the whole drive from the first lane to the last, lanes and the moves
-  between them (the peer's approach from its start point is left out);
+- path length: the whole drive from the first lane to the last, laps, passes and the
+  moves between them (the peer's approach from its start point is left out); for
+  sapper also the laps' share of it;
 - coverage: share of the free area (area minus obstacles) under the path's footprint,
-  every segment of the path buffered by half the lane width with flat ends;
+  the footprint sapper's lanes use: every segment of the path buffered by half the
+  lane width with flat ends, and a disc of that radius at every bend (a pivot turn);
+- missed in reach: m2 of the free area the footprint misses although a disc of the
+  lane width reaches it (inside the opening of the free area); sapper's laps make it 0;
 - in obstacles: metres of path inside an obstacle (should be 0).
 
     python bench/lanes_bench.py                 # all four cases, 7 runs each
@@ -34,6 +40,7 @@ import shapely
 from shapely import affinity
 from shapely.geometry import Polygon, box
 
+from sapper.plan.geom_laps import QUAD_SEGS, opening
 from sapper.plan.lanes import plan_lanes
 
 try:
@@ -57,6 +64,7 @@ class Case:
 class Result:
     seconds: float
     path: np.ndarray  # (n, 2) points of the whole drive
+    laps_m: float = 0.0  # length of sapper's headland laps
 
 
 def ruins(count: int, size: float, seed: int = 2016) -> list[Polygon]:
@@ -88,10 +96,15 @@ def run_sapper(case: Case, angle: float) -> Result:
     plan = plan_lanes(case.area, case.width, obstacles=case.obstacles, angle=angle)
     path = plan.path  # built on demand: count it, as the peer returns its path
     seconds = time.perf_counter() - t0
-    return Result(seconds, shapely.get_coordinates(path))
+    return Result(seconds, shapely.get_coordinates(path), plan.lap_length_m)
 
 
-def run_peer(case: Case, angle: float) -> Result:
+def run_peer_laps(case: Case, angle: float) -> Result:
+    """The peer with one border lap round the area and one round each obstacle, as sapper drives."""
+    return run_peer(case, angle, laps=1)
+
+
+def run_peer(case: Case, angle: float, laps: int = 0) -> Result:
     env = peer.Environment(_peer_polygon(case.area))
     for obstacle in case.obstacles:
         env.addObstacle(_peer_polygon(obstacle))
@@ -101,10 +114,10 @@ def run_peer(case: Case, angle: float) -> Result:
     settings.angle = math.radians(angle)
     settings.distanceToBorder = 0.0  # lanes run to the edge, as sapper's do
     settings.mowArea = True
-    settings.mowBorder = False
-    settings.borderLaps = 0
-    settings.mowExclusionsBorder = False
-    settings.exclusionsBorderLaps = 0
+    settings.mowBorder = laps > 0
+    settings.borderLaps = laps
+    settings.mowExclusionsBorder = laps > 0
+    settings.exclusionsBorderLaps = laps
     start = peer.Point(*case.area.exterior.coords[0])
     t0 = time.perf_counter()
     result = peer.PathService().computeFullTask(env, settings, start)
@@ -121,18 +134,32 @@ def measure(case: Case, path: np.ndarray) -> dict[str, float]:
     free = case.area.difference(shapely.union_all(case.obstacles)) if case.obstacles else case.area
     segments = shapely.linestrings(np.stack([path[:-1], path[1:]], axis=1))
     segments = segments[shapely.length(segments) > 1e-9]
-    footprint = shapely.union_all(shapely.buffer(segments, case.width / 2, cap_style="flat"))
+    half = case.width / 2 + 2e-6  # 2 micrometres wider so that abutting footprints overlap
+    bends = shapely.buffer(shapely.points(_bends(path)), half, quad_segs=QUAD_SEGS)
+    strips = shapely.buffer(segments, half, cap_style="flat")
+    footprint = shapely.union_all(np.concatenate([strips, bends]), grid_size=1e-6)
+    missed = shapely.difference(free, footprint, grid_size=1e-6)
+    reach = opening(free, case.width)
     inside = shapely.union_all(case.obstacles).buffer(-1e-6) if case.obstacles else Polygon()
     return {
         "length_m": float(shapely.length(segments).sum()),
-        "coverage": footprint.intersection(free).area / free.area,
+        "coverage": 1.0 - missed.area / free.area,
+        "missed_in_reach_m2": float(shapely.intersection(missed, reach, grid_size=1e-6).area),
         "in_obstacles_m": float(shapely.length(shapely.intersection(segments, inside)).sum()),
     }
 
 
-def timed(fn: Callable[[Case, float], Result], case: Case, angle: float, runs: int) -> tuple[float, np.ndarray]:
+def _bends(path: np.ndarray) -> np.ndarray:
+    """Inner points of the path where its direction changes."""
+    d = np.diff(path, axis=0)
+    cross = d[:-1, 0] * d[1:, 1] - d[:-1, 1] * d[1:, 0]
+    dot = np.einsum("ij,ij->i", d[:-1], d[1:])
+    return path[1:-1][(np.abs(cross) > 1e-9) | (dot < 0)]
+
+
+def timed(fn: Callable[[Case, float], Result], case: Case, angle: float, runs: int) -> tuple[float, Result]:
     results = [fn(case, angle) for _ in range(runs)]
-    return statistics.median(r.seconds for r in results), results[-1].path
+    return statistics.median(r.seconds for r in results), results[-1]
 
 
 def main() -> None:
@@ -142,24 +169,29 @@ def main() -> None:
     args = parser.parse_args()
     version = peer.PathService().getVersion() if peer else None
     print(f"peer: coverage-path-planner {version}" if peer else "peer: coverage-path-planner not installed")
-    header = "| case | planner | time (ms) | path (m) | coverage | in ruins (m) | time ratio | length ratio |"
-    lines = [header, "|---|---|---:|---:|---:|---:|---:|---:|"]
+    header = (
+        "| case | planner | time (ms) | path (m) | of it laps | coverage | missed in reach (m2) | in ruins (m) "
+        "| time ratio | length ratio |"
+    )
+    lines = [header, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     print(header)
     for case in cases():
         # sapper picks the direction; the peer gets the same one so both sweep alike.
         angle = plan_lanes(case.area, case.width, obstacles=case.obstacles).angle
-        ours_t, ours_path = timed(run_sapper, case, angle, args.runs)
-        ours = measure(case, ours_path)
-        rows = [("sapper", ours_t, ours)]
+        ours_t, ours_run = timed(run_sapper, case, angle, args.runs)
+        ours = measure(case, ours_run.path)
+        rows = [("sapper", ours_t, ours, ours_run.laps_m)]
         if peer:
-            peer_t, peer_path = timed(run_peer, case, angle, args.runs)
-            rows.append(("coverage-path-planner", peer_t, measure(case, peer_path)))
-        for name, t, m in rows:
+            for name, fn in (("coverage-path-planner", run_peer), ("coverage-path-planner, laps", run_peer_laps)):
+                peer_t, peer_run = timed(fn, case, angle, args.runs)
+                rows.append((name, peer_t, measure(case, peer_run.path), None))
+        for name, t, m, laps in rows:
             ratio_t = f"{ours_t / t:.2f}" if name != "sapper" else ""
             ratio_l = f"{ours['length_m'] / m['length_m']:.3f}" if name != "sapper" else ""
+            share = f"{laps / m['length_m']:.2%}" if laps is not None else ""
             row = (
-                f"| {case.name} | {name} | {t * 1000:.2f} | {m['length_m']:,.0f} | {m['coverage']:.2%} "
-                f"| {m['in_obstacles_m']:.1f} | {ratio_t} | {ratio_l} |"
+                f"| {case.name} | {name} | {t * 1000:.2f} | {m['length_m']:,.0f} | {share} | {m['coverage']:.3%} "
+                f"| {m['missed_in_reach_m2']:,.2f} | {m['in_obstacles_m']:.1f} | {ratio_t} | {ratio_l} |"
             )
             lines.append(row)
             print(row, flush=True)
