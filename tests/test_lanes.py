@@ -28,10 +28,11 @@ def passes(plan) -> list[LineString]:
 
 
 def offsets(plan, geom) -> tuple[np.ndarray, float, float]:
-    """Offsets of the passes across the sweep direction, and the extent of ``geom`` in that direction."""
+    """Offsets of the passes in ``geom`` across the sweep direction, and the extent of ``geom`` in that direction."""
     t = math.radians(plan.angle)
     normal = np.array([-math.sin(t), math.cos(t)])
-    mids = np.array([np.asarray(lane.interpolate(0.5, normalized=True).coords[0]) for lane in passes(plan)])
+    within = [lane for lane in passes(plan) if geom.buffer(TOL).covers(lane)]
+    mids = np.array([np.asarray(lane.interpolate(0.5, normalized=True).coords[0]) for lane in within])
     across = shapely.get_coordinates(geom) @ normal
     return np.unique(np.round(mids @ normal, 9)), float(across.min()), float(across.max())
 
@@ -193,6 +194,17 @@ def test_strip_narrower_than_a_lane_gets_one_pass_down_its_middle():
     assert plan.uncovered().area == 0.0
 
 
+def test_passage_narrower_than_a_lane_gets_a_pass_down_its_middle():
+    # A yard with a 1.2 m passage leading off it: no lap fits the passage, one pass runs along it.
+    ground = box(0, 0, 40, 20).union(box(40, 8, 90, 9.2))
+    plan = plan_lanes(ground, 2.0, angle=0)
+    assert len(plan.laps) == 1
+    along = [lane for lane in passes(plan) if lane.coords[0][1] == pytest.approx(8.6)]
+    assert len(along) == 1 and along[0].length > 49 and max(x for x, _ in along[0].coords) == 90.0
+    missed = assert_covered_where_reachable(plan)
+    assert missed.area < 4 * TIP + 0.1  # the yard's four corner tips and the passage's mouth
+
+
 def test_separate_parts_are_each_covered_and_joined_into_one_drive():
     parts = MultiPolygon([box(0, 0, 50, 20), box(70, 5, 120, 15)])
     plan = plan_lanes(parts, 2.0, angle=0)
@@ -315,7 +327,7 @@ def test_lanes_cover_random_polygons_with_holes(case, width, overlap_share, angl
         assert width / 2 * 0.98 <= lap.distance(free.boundary) <= width / 2 + 1e-6
     # Passes: lane width minus overlap apart, the outer ones that far from the lap line.
     if isinstance(free, Polygon) and isinstance(plan.inner, Polygon) and not plan.inner.is_empty:
-        along, lo, hi = offsets(plan, plan.inner) if passes(plan) else ([], 0.0, 0.0)
+        along, lo, hi = offsets(plan, plan.inner)
         if hi - lo > 2 * plan.spacing:
             assert along[0] - lo == pytest.approx(plan.spacing, abs=1e-6)
             assert hi - along[-1] == pytest.approx(plan.spacing, abs=1e-6)

@@ -49,7 +49,29 @@ def inner_area(area: BaseGeometry, width: float) -> BaseGeometry:
 
 def opening(area: BaseGeometry, width: float) -> BaseGeometry:
     """The ground a footprint of ``width`` (a disc) reaches while staying in ``area``: erode, then dilate."""
-    inner = inner_area(area, width)
+    return opening_of(inner_area(area, width), width)
+
+
+def narrow_parts(area: BaseGeometry, inner: BaseGeometry, width: float) -> list[Polygon]:
+    """The ground the laps cannot reach that still deserves passes of its own.
+
+    Parts of ``area`` with no inner area at all (narrower than a lane everywhere), and
+    pieces of the other parts beyond the laps' reach (a passage narrower than a lane,
+    the tip of a sharp corner) of at least ``width`` squared: smaller pieces, such as
+    the tip of a square corner, are left to a manual team rather than given a pass of
+    their own.
+    """
+    whole = shapely.get_parts(area)
+    if inner.is_empty:
+        return list(whole)
+    lapped = shapely.intersects(whole, inner)
+    beyond = shapely.get_parts(shapely.difference(shapely.union_all(whole[lapped]), opening_of(inner, width)))
+    beyond = beyond[(shapely.get_type_id(beyond) == 3) & (shapely.area(beyond) >= width * width)]
+    return [*whole[~lapped], *beyond]
+
+
+def opening_of(inner: BaseGeometry, width: float) -> BaseGeometry:
+    """The ground a footprint reaches from the inner area: its dilation by half a width."""
     return shapely.buffer(inner, width / 2.0, quad_segs=QUAD_SEGS) if not inner.is_empty else Polygon()
 
 

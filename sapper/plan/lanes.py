@@ -31,7 +31,7 @@ from shapely.geometry.base import BaseGeometry
 from sapper.model.errors import SapperError
 from sapper.model.geometry import as_multipolygon
 from sapper.plan.geom_drive import Frame, moves, moves_length, order_legs
-from sapper.plan.geom_laps import QUAD_SEGS, inner_area, lap_rings, opening
+from sapper.plan.geom_laps import QUAD_SEGS, inner_area, lap_rings, narrow_parts, opening
 from sapper.plan.geom_scan import Edges, Segments, pass_positions, polygon_edges, scan
 from sapper.plan.geom_shapes import candidate_angles, free_area
 
@@ -262,9 +262,8 @@ def plan_lanes(
     if area.is_empty:
         return _empty(area, lane_width, overlap, angle or 0.0)
     inner = inner_area(area, lane_width)
-    whole = shapely.get_parts(area)
     fat = list(shapely.get_parts(inner)) if not inner.is_empty else []  # laps and passes
-    thin = list(whole[~shapely.intersects(whole, inner)]) if fat else list(whole)  # passes only
+    thin = narrow_parts(area, inner, lane_width)  # passes only
     parts = fat + thin
     laps = [lap_rings(p) for p in fat] + [[] for _ in thin]
     edges = polygon_edges(np.array(parts, dtype=object))
