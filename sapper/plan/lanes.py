@@ -31,7 +31,7 @@ from shapely.geometry.base import BaseGeometry
 from sapper.model.errors import SapperError
 from sapper.model.geometry import as_multipolygon
 from sapper.plan.geom_drive import Frame, moves, moves_length, order_legs
-from sapper.plan.geom_laps import QUAD_SEGS, inner_area, lap_rings, narrow_parts, opening
+from sapper.plan.geom_laps import QUAD_SEGS, inner_area, lap_rings, narrow_parts, opening_of
 from sapper.plan.geom_scan import Edges, Segments, pass_positions, polygon_edges, scan
 from sapper.plan.geom_shapes import candidate_angles, free_area
 
@@ -152,6 +152,11 @@ class LanePlan:
             shapely.buffer(lanes[~is_lap], half, cap_style="flat"),
             shapely.buffer(lanes[is_lap], half, quad_segs=QUAD_SEGS),
         ]
+        if self.laps:
+            # The laps' outer half once more, drawn the way reachable() draws it: GEOS
+            # simplifies a line's buffer and a polygon's a little differently (by up to
+            # 1 % of the distance), and the two must agree along the edge.
+            footprints.append([shapely.difference(opening_of(self.inner, self.lane_width), self.inner)])
         return shapely.union_all(np.concatenate(footprints), grid_size=GRID_M)
 
     def uncovered(self) -> BaseGeometry:
@@ -164,7 +169,7 @@ class LanePlan:
 
     def reachable(self) -> BaseGeometry:
         """The ground a disc of the lane's width reaches inside the area (the lanes cover all of it)."""
-        return opening(self.area, self.lane_width)
+        return opening_of(self.inner, self.lane_width)
 
 
 @dataclass(frozen=True, slots=True)
