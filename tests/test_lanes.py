@@ -32,7 +32,7 @@ def offsets(plan, geom) -> tuple[np.ndarray, float, float]:
     t = math.radians(plan.angle)
     normal = np.array([-math.sin(t), math.cos(t)])
     within = [lane for lane in passes(plan) if geom.buffer(TOL).covers(lane)]
-    mids = np.array([np.asarray(lane.interpolate(0.5, normalized=True).coords[0]) for lane in within])
+    mids = np.array([lane.interpolate(0.5, normalized=True).coords[0] for lane in within]).reshape(-1, 2)
     across = shapely.get_coordinates(geom) @ normal
     return np.unique(np.round(mids @ normal, 9)), float(across.min()), float(across.max())
 
