@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
 from pathlib import Path
@@ -58,7 +59,7 @@ def result() -> PlanResult:
 
 
 def printed(table) -> str:
-    console = Console(width=80, record=True, file=open("/dev/null", "w"))  # noqa: SIM115 - closed with the console
+    console = Console(width=80, record=True, file=io.StringIO())
     console.print(table)
     return console.export_text()
 

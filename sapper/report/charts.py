@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -59,12 +60,12 @@ def burndown_chart(path: str | Path, chart: Burndown) -> Path:
     fig, (top, low) = plt.subplots(
         2, 1, figsize=(11, 7.8), dpi=120, sharex=True, gridspec_kw={"height_ratios": [2.3, 1]}
     )
-    x = mdates.date2num(list(chart.dates))
+    x = day_end(chart.dates)
     for ax, series in ((top, chart.work), (low, chart.area)):
         _series(ax, x, series)
         for q, day in sorted(chart.finish.items()):
             if q in FINISH_COLOURS:
-                ax.axvline(mdates.date2num(day), color=FINISH_COLOURS[q], lw=1.6, ls=(0, (5, 3)))
+                ax.axvline(day_end(day), color=FINISH_COLOURS[q], lw=1.6, ls=(0, (5, 3)))
         ax.set_ylabel(series.label)
         ax.grid(True, alpha=0.3)
         ax.set_ylim(0, _top(series) * 1.12 or 1)
@@ -110,7 +111,7 @@ def _finish_labels(ax: plt.Axes, finish: dict[int, date]) -> None:
     for i, (q, day) in enumerate(sorted((q, d) for q, d in finish.items() if q in FINISH_COLOURS)):
         ax.annotate(
             f"P{q} finish\n{day}",
-            (mdates.date2num(day), 1.0 - 0.13 * i),
+            (day_end(day), 1.0 - 0.13 * i),
             xycoords=("data", "axes fraction"),
             xytext=(-4, -4),
             textcoords="offset points",
@@ -125,10 +126,10 @@ def _finish_labels(ax: plt.Axes, finish: dict[int, date]) -> None:
 
 def _tail_note(ax: plt.Axes, chart: Burndown) -> None:
     assert chart.tail_from is not None
-    start = mdates.date2num(chart.tail_from)
+    start = day_end(chart.tail_from)
     ax.axvline(start, color=TAIL, lw=1.0, ls=":")
     median = chart.work.bands.get(50, chart.work.planned)
-    at = min(range(len(chart.dates)), key=lambda i: abs(mdates.date2num(chart.dates[i]) - start))
+    at = min(range(len(chart.dates)), key=lambda i: abs(day_end(chart.dates[i]) - start))
     ax.annotate(
         chart.tail_label,
         (start, float(median[at])),
@@ -182,10 +183,11 @@ def gantt_chart(
         colours = [cmap(norm(b.value)) for b in mine]
         ax.broken_barh(spans, (row - 0.38, 0.76), facecolors=colours, edgecolor="white", linewidth=0.3)
     for i, (label, day, colour) in enumerate(sorted(marks, key=lambda m: m[1])):
-        ax.axvline(mdates.date2num(day), color=colour, lw=1.4, ls=(0, (5, 3)))
+        end = day_end(day)  # where a bar ending that day ends
+        ax.axvline(end, color=colour, lw=1.4, ls=(0, (5, 3)))
         ax.annotate(
             f"{label} {day}",
-            (mdates.date2num(day), -1.0 + (i % 2) * 0.4),  # alternate heights: close dates do not overlap
+            (end, -1.0 + (i % 2) * 0.4),  # alternate heights: close dates do not overlap
             xytext=(-3, 0),
             textcoords="offset points",
             ha="right",
@@ -216,6 +218,14 @@ def gantt_chart(
     bar.set_label(value_label)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def day_end(day: date | Sequence[date]) -> Any:
+    """Where the end of a day (or of each day) falls on a date axis: a finish date and a Gantt bar
+    ending that day meet there, and a burn-down's value at the end of that day is drawn there."""
+    if isinstance(day, date):
+        return mdates.date2num(day) + 1
+    return mdates.date2num(list(day)) + 1
 
 
 def _save(fig: plt.Figure, path: str | Path) -> Path:
