@@ -3,10 +3,13 @@
 Both are served the same way, as XYZ web-mercator tiles at ``/ui/imagery/{z}/{x}/{y}``, so the map
 page does not care which the server was given. MBTiles hold finished tiles and are looked up. A
 GeoTIFF (any CRS GDAL knows: a drone orthophoto usually comes in UTM) is cut into tiles on demand
-with rasterio: each tile reads only the source window under it, at about the tile's resolution (so
-GDAL reads from the file's overviews when it has them), and warps that small array to web mercator.
-The opened file is kept per worker thread (a GDAL dataset must not be read by two threads at once)
-and recent tiles are kept in a small cache. A wrong file stops the server at start, with the reason.
+with rasterio, so the user need not convert it first. A tile is a window of a web-mercator view of
+the file (a GDAL warped VRT at the finest zoom's pixels); a coarser tile is a smaller read of a
+larger window, which GDAL serves from the file's overviews. Where the file has no overviews that
+coarse, warping the view would read every pixel at full resolution, so those tiles read the file
+skipping pixels and warp the small result instead. Each worker thread keeps its own handle and
+view (a GDAL dataset must not be read by two threads at once); recent tiles are kept in a small
+cache. A file that cannot be shown stops the server at start, with the reason.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ WORLD = 2 * math.pi * 6378137.0  # width of the web-mercator (EPSG:3857) world, 
 MAX_LAT = 85.0511287798066  # web mercator's edge
 MAX_ZOOM = 24  # ~1 cm pixels: no orthophoto is finer
 OVERSAMPLE = 2  # source pixels read per tile pixel, for a sharp warp
-CACHED_TILES = 512  # recent tiles kept per process (at most ~100 kB each)
+CACHED_TILES = 512  # recent tiles kept per process (a photo tile is some 50-120 kB as PNG)
 TILE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
 SQLITE_MAGIC = b"SQLite format 3\0"
 TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")  # classic TIFF and BigTIFF, either byte order
@@ -125,7 +128,6 @@ class GeoTiff:
         # palette indices must not be averaged; colours are, when the read is smaller than the window
         self.resampling = Resampling.nearest if self.palette is not None else Resampling.average
         self.stretch = None if src.dtypes[0] == "uint8" else _stretch(src, self.bands)
-        self.crs = src.crs
         try:
             west, south, east, north = transform_bounds(src.crs, "EPSG:4326", *src.bounds, densify_pts=21)
             native, width, height = calculate_default_transform(
