@@ -23,6 +23,8 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 
+import numpy as np
+
 from sapper.plan.problem import TICKS_PER_DAY, Option, Problem
 from sapper.plan.schedule import Schedule, Slot, objective_of
 
@@ -164,14 +166,20 @@ def _officer_key(prefer: tuple) -> PickKey:
     return lambda opt, start: (start // TICKS_PER_DAY, prefer.index(opt.method), opt.distance_m, opt.team)
 
 
-def wspt_schedule(problem: Problem) -> Schedule:
-    """Sectors by weight per day of work, each to the team that finishes it first."""
+def wspt_schedule(problem: Problem, jitter: float = 0.0, seed: int = 0) -> Schedule:
+    """Sectors by weight per day of work, each to the team that finishes it first.
+
+    ``jitter`` > 0 shakes each sector's ratio by up to that share (seeded): another
+    order of near-equal sectors, for a search that tries several.
+    """
     began = time.perf_counter()
     b = _Builder(problem, backfill=True)
     waiting = {h: set(b.preds[h]) & set(b.members) for h in b.members}
+    rng = np.random.default_rng(seed)
+    shake = 1.0 + jitter * rng.uniform(-1.0, 1.0, len(problem.sectors)) if jitter > 0 else np.ones(len(problem.sectors))
 
     def ratio(s: int) -> float:
-        return -problem.weight(s) / min(o.ticks for o in problem.options[s])
+        return -problem.weight(s) / min(o.ticks for o in problem.options[s]) * float(shake[s])
 
     ready = [(ratio(s), s) for h, w in waiting.items() if not w for s in b.members[h]]
     heapq.heapify(ready)
