@@ -73,7 +73,9 @@ def test_rectangle_known_answer():
     assert plan.lanes[2].coords[:] == [(1.0, 5.0), (99.0, 5.0)]
     assert plan.turns == 28 and plan.connection_length_m == 56.0
     assert plan.lane_length_m == 312 + 28 * 98 and plan.length_m == 3112.0
-    assert plan.estimated_hours == pytest.approx(3112.0 / 1000.0 + 28 * 36.0 / 3600.0)
+    # The lap starts on a corner and turns on the spot at the other three: a turn's time each.
+    assert plan.pivots == 3
+    assert plan.estimated_hours == pytest.approx(3112.0 / 1000.0 + (28 + 3) * 36.0 / 3600.0)
     # The lap pivots at its corners: each square corner keeps a tip the disc cannot reach.
     missed = assert_covered_where_reachable(plan)
     assert missed.area == pytest.approx(4 * TIP, abs=1e-4)
@@ -137,6 +139,7 @@ def test_round_hole_gets_a_lap_and_the_ground_round_it_is_covered():
     assert missed.intersection(hole.buffer(5)).area == 0.0
     inside = hole.buffer(-TOL)
     assert not plan.path.intersects(inside)
+    assert plan.pivots == 3  # the outer lap's corners; round the hole it bends gently
     assert_drive_is_continuous(plan)
 
 

@@ -16,7 +16,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from sapper.plan.geom_cells import cells, drive_order
-from sapper.plan.geom_laps import start_at
+from sapper.plan.geom_laps import pivots, start_at
 from sapper.plan.geom_route import Router
 from sapper.plan.geom_scan import Segments, from_frame, to_frame
 
@@ -31,6 +31,7 @@ class Legs:
     edge_in: np.ndarray  # boundary edge a pass starts on (-1 for a lap)
     edge_out: np.ndarray  # boundary edge a pass ends on (-1 for a lap)
     length_m: float
+    pivots: int  # lap corners turned on the spot
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,13 +114,15 @@ def _passes(frame: Frame, lo: int, hi: int, here: np.ndarray | None):
 def _join(blocks) -> Legs:
     if not blocks:
         nothing = np.empty((0, 2))
-        return Legs(nothing, nothing, {}, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), 0.0)
+        return Legs(nothing, nothing, {}, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), 0.0, 0)
     shapes: dict[int, np.ndarray] = {}
     length = 0.0
+    turned = 0
     n = 0
     for starts, ends, ring, _, _ in blocks:
         if ring is not None:
             shapes[n] = ring[1:-1]
+            turned += pivots(ring)
             length += float(np.hypot(*np.diff(ring, axis=0).T).sum())
         else:
             length += float(np.hypot(*(ends - starts).T).sum())
@@ -131,6 +134,7 @@ def _join(blocks) -> Legs:
         edge_in=np.concatenate([b[3] for b in blocks]),
         edge_out=np.concatenate([b[4] for b in blocks]),
         length_m=length,
+        pivots=turned,
     )
 
 

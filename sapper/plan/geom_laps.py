@@ -31,6 +31,10 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 QUAD_SEGS = 8  # chords per quarter circle on the laps' round corners and footprints
+# A lap corner sharper than this is turned on the spot and costs a turn's time; gentler
+# bends (the chords round a ruin's corner, 90 / QUAD_SEGS degrees each) are driven
+# through. ASSUMPTION.
+PIVOT_DEG = 45.0
 
 
 def inner_area(area: BaseGeometry, width: float) -> BaseGeometry:
@@ -78,6 +82,14 @@ def opening_of(inner: BaseGeometry, width: float) -> BaseGeometry:
 def lap_rings(part: Polygon) -> list[np.ndarray]:
     """The laps of one polygon of the inner area, as closed rings of points: the exterior first, then holes."""
     return [shapely.get_coordinates(ring) for ring in (part.exterior, *part.interiors)]
+
+
+def pivots(lap: np.ndarray) -> int:
+    """Corners of a lap (its inner points) where the direction changes by more than ``PIVOT_DEG``."""
+    d = np.diff(lap, axis=0)
+    a, b = d[:-1], d[1:]
+    cos = np.einsum("ij,ij->i", a, b) / np.maximum(np.hypot(*a.T) * np.hypot(*b.T), 1e-300)
+    return int(np.count_nonzero(cos < np.cos(np.radians(PIVOT_DEG))))
 
 
 def start_at(ring: np.ndarray, point: tuple[float, float] | None) -> np.ndarray:

@@ -80,6 +80,7 @@ class LanePlan:
     walled_in: tuple[int, ...] = ()  # moves that cross an obstacle because no way round exists
     shapes: dict[int, np.ndarray] = field(default_factory=dict, repr=False)  # lap i: its points between the ends
     inner: BaseGeometry = field(default_factory=Polygon, repr=False)  # area eroded by half a width; rings = laps
+    pivots: int = 0  # lap corners turned on the spot (sharper than PIVOT_DEG): each costs a turn's time
 
     @cached_property
     def lanes(self) -> tuple[LineString, ...]:
@@ -259,7 +260,8 @@ def plan_lanes(
     (the sides of the minimum rotated rectangle and the longest edges), judged by the
     estimated time, so long straight lanes and few turns win.
     ``speed_m_per_h``: along a lane; ``transit_speed_m_per_h`` between lanes (defaults
-    to ``speed_m_per_h``); ``turn_time_s``: added for each move between lanes.
+    to ``speed_m_per_h``); ``turn_time_s``: added for each move between lanes and for
+    each sharp corner of a lap (turned on the spot, see ``LanePlan.pivots``).
     ``start``: where the asset stands; the nearest part of the sector is driven first,
     from the point of its lap nearest to it.
     """
@@ -302,10 +304,11 @@ def plan_lanes(
         angle=frame.angle,
         lane_length_m=legs.length_m,
         connection_length_m=move_len,
-        estimated_hours=pace.hours(legs.length_m, move_len, len(legs.starts) - 1),
+        estimated_hours=pace.hours(legs.length_m, move_len, len(legs.starts) - 1 + legs.pivots),
         walled_in=walled_in,
         shapes=legs.shapes,
         inner=inner,
+        pivots=legs.pivots,
     )
 
 
