@@ -1,5 +1,6 @@
-"""A GeoTIFF under the web map: real files written with rasterio, served by a real server, tiles
-fetched over HTTP and decoded, their pixels checked against where the image lies on the ground."""
+"""A GeoTIFF under the web map (``sapper.server.geotiff``, served by ``sapper.server.imagery``): real
+files written with rasterio, served by a real server, tiles fetched over HTTP and decoded, their
+pixels checked against where the image lies on the ground."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ from rasterio.warp import transform as warp_transform
 
 from sapper.model.errors import SapperError
 from sapper.server import create_app
-from sapper.server.imagery import GeoTiff, open_imagery
+from sapper.server.geotiff import GeoTiff
+from sapper.server.imagery import open_imagery
 from sapper.testing.server import LAT, LON, Demo, Served, seed, serving
 
 # rasterio 1.4 itself still multiplies with `*`, which affine 3 warns about
