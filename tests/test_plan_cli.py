@@ -110,7 +110,8 @@ def test_plan_a_small_town_and_plan_again(target: str, tmp_path: Path) -> None:
     run = sapper("plan", target, "--out", str(out), "--time-limit", "1", "--runs", "200")
     assert "plan 1 stored in the register" in run.stdout
     assert "Priorities" in run.stdout and "Teams" in run.stdout and "P50" in run.stdout
-    assert re.search(r"idle team +3: offers no search method", run.stdout)  # the EOD team has no sector work
+    # the EOD team has no sector work
+    assert re.search(r"idle teams? +(\d+, )*3(, \d+)*: offers no search method", run.stdout)
     with open_register(target) as reg:
         (plan,) = reg.list("plan")
         assert plan.number == 1 and plan.start_on.isoformat() == "2016-04-11"  # the day after the last report
@@ -158,7 +159,9 @@ DATE = r"\d{4}-\d\d-\d\d"
 
 
 def words(text: str) -> set[str]:
-    """The words a person reads, without table rules, numbers (timings differ between runs) or cut names."""
+    """The words a person reads, without table rules, numbers (timings differ between runs), cut names
+    or the solver's status (each run may end the search differently)."""
+    text = re.sub(r"\n plan .*(\n {4,}.*)*", "", text)
     return {w for w in text.split() if not set(w) <= set("─━│┃") and not re.search(r"\d|…", w)}
 
 
