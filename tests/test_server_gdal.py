@@ -8,8 +8,11 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
+from shapely.geometry import Point
 
-from sapper.testing.server import PASSWORD, Served, served_demo
+from sapper.model.records import ProtectedSite
+from sapper.store import open_register
+from sapper.testing.server import LAT, LON, PASSWORD, Served, served_demo
 
 pytestmark = pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="GDAL's ogrinfo is not installed")
 
@@ -21,6 +24,8 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     else:
         target = request.getfixturevalue("pg_cluster").new_database()
     with served_demo(target) as served:
+        with open_register(target, user="test") as reg:  # the demo's only site is a square: add a point one
+            reg.add(ProtectedSite(name="Monument", kind="monument", geometry=Point(LON + 0.035, LAT + 0.001)))
         yield served
 
 
@@ -45,6 +50,11 @@ def test_gdal_lists_and_reads_every_collection(api: Served) -> None:
     hazards = ogrinfo(api, "-al", "hazards").stdout
     assert "name (String) = Hazard 0" in hazards and "MULTIPOLYGON (((38.27 34.55" in hazards
     assert "Depot (restricted)" not in hazards
+    for hid in api.demo.hazards:  # the id member is GDAL's feature id, the id property a field
+        assert f"OGRFeature(hazards):{hid}\n  id (Integer) = {hid}\n" in hazards
+    assert re.search(r"^\d+: protected_site_points \(title: .*\) \(Point\)$", listing.stdout, re.M)
+    points = ogrinfo(api, "-al", "protected_site_points").stdout
+    assert "name (String) = Monument" in points and "POINT (38.305 34.551)" in points
 
 
 def test_gdal_with_basic_authentication_and_a_bbox(api: Served) -> None:

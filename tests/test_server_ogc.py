@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
+import numpy as np
+import pyogrio.raw
 import pytest
-from shapely.geometry import box, shape
+import shapely
+from shapely.geometry import LineString, MultiPolygon, Point, box, shape
 
+from sapper.model.records import ProtectedSite
 from sapper.server import create_app
+from sapper.store import open_register
 from sapper.store.schema import LAYERS
 from sapper.testing.server import LAT, LON, Served, served_demo, serving
+
+VIEWS = {"protected_site_areas", "protected_site_points"}
 
 
 @pytest.fixture(scope="module", params=["gpkg", "postgis"])
@@ -36,7 +44,7 @@ def test_landing_conformance_and_collections_follow_the_standard(api: Served) ->
         assert "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete" in conf
         cols = c.get("/ogc/collections").json()["collections"]
     ids = {col["id"] for col in cols}
-    assert ids == {lay.name for lay in LAYERS if lay.geometry_type}  # every geometry layer, none other
+    assert ids == {lay.name for lay in LAYERS if lay.geometry_type} | VIEWS  # every geometry layer, and the views
     items = next(col for col in cols if col["id"] == "items")
     assert items["crs"] == ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]
     expected = [LON + 0.0005, LAT + 0.0005, LON + 0.0085, LAT + 0.0005]  # the items' corners
@@ -109,6 +117,8 @@ def test_datetime_and_property_filters(api: Served) -> None:
         ({"colour": "red"}, "unknown query parameter 'colour'"),
         ({"f": "xml"}, "json or html"),
         ({"crs": "http://www.opengis.net/def/crs/EPSG/0/4326"}, "CRS84"),
+        ({"id": "3,x"}, "id='3,x': expected feature ids"),
+        ({"id": "0"}, "whole numbers from 1"),
     ],
 )
 def test_bad_queries_get_400_with_a_message(api: Served, query: dict[str, str], says: str) -> None:
@@ -180,3 +190,144 @@ def test_openapi_document_describes_each_collection(api: Served) -> None:
     assert {"bbox", "limit", "offset", "datetime", "category", "state"} <= params
     assert "post" in doc["paths"]["/ogc/collections/hazards/items"]
     assert {"put", "patch", "delete", "get"} <= set(doc["paths"]["/ogc/collections/hazards/items/{featureId}"])
+
+
+def write_with_gdal(target: str, name: str, point: Point) -> None:
+    """Append a protected site the way GDAL (and so QGIS) writes one into the GeoPackage."""
+    columns = {"version": 0, "organisation": "mac", "restricted": False, "name": name, "kind": "water"}
+    columns.update({"buffer_m": 0.0, "forbidden_methods": "", "heritage_value": 0, "source": "", "notes": ""})
+    data = [np.array([v], dtype=object if isinstance(v, str) else None) for v in columns.values()]
+    wkb = np.array([shapely.to_wkb(point)], dtype=object)
+    pyogrio.raw.write(
+        target,
+        wkb,
+        data,
+        list(columns),
+        layer="protected_sites",
+        driver="GPKG",
+        append=True,
+        geometry_type="Point",
+        crs="EPSG:4326",
+    )
+
+
+@pytest.fixture(scope="module")
+def sites(api: Served) -> dict[str, list[int]]:
+    """Protected sites of every geometry type beside the demo's square: points in a row (one of them
+    restricted to the other organisation), a multipolygon and a road; on a GeoPackage also a point
+    that GDAL wrote (its binary has no envelope, unlike the register's own)."""
+    row = [Point(LON + 0.03 + 0.0005 * i, LAT + 0.001) for i in range(7)]
+    twin = MultiPolygon(
+        [box(LON + 0.04, LAT, LON + 0.041, LAT + 0.001), box(LON + 0.042, LAT, LON + 0.043, LAT + 0.001)]
+    )
+    road = LineString([(LON + 0.03, LAT + 0.003), (LON + 0.04, LAT + 0.003)])
+    clinic = Point(LON + 0.0302, LAT + 0.001)
+    with open_register(api.target, user="test") as reg:
+        points = reg.add_many(
+            [ProtectedSite(name=f"Monument {i}", kind="monument", geometry=p) for i, p in enumerate(row)]
+        )
+        secret = reg.add(
+            ProtectedSite(name="Clinic", kind="hospital", geometry=clinic, organisation="ngo", restricted=True)
+        )
+        tombs = reg.add(ProtectedSite(name="Twin tombs", kind="necropolis", geometry=twin))
+        line = reg.add(ProtectedSite(name="Old road", kind="road", geometry=road))
+    found = {"points": [p.id for p in points], "areas": [*api.demo.sites, tombs.id], "lines": [line.id]}
+    found["secret"] = [secret.id]
+    if api.target.endswith(".gpkg"):
+        write_with_gdal(api.target, "Well (GDAL)", Point(LON + 0.05, LAT + 0.005))
+        with open_register(api.target) as reg:
+            found["points"] += [s.id for s in reg.list("site", where={"name": "Well (GDAL)"})]
+    return found
+
+
+def test_mixed_sites_are_also_served_as_one_collection_per_geometry_type(
+    api: Served, sites: dict[str, list[int]]
+) -> None:
+    with api.client("viewer") as c:
+
+        def read(collection: str, **params: object) -> list[dict]:
+            page = c.get(f"/ogc/collections/{collection}/items", params={"limit": 1000, **params}).json()
+            assert page["numberMatched"] == page["numberReturned"] == len(page["features"]), collection
+            return page["features"]
+
+        def ids(collection: str, **params: object) -> list[int]:
+            return [f["id"] for f in read(collection, **params)]
+
+        points, areas = read("protected_site_points"), read("protected_site_areas")
+        assert ids("protected_site_points") == sorted(sites["points"]), "every point this user may see"
+        assert ids("protected_site_areas") == sorted(sites["areas"])
+        assert {f["geometry"]["type"] for f in points} == {"Point"}
+        assert {f["geometry"]["type"] for f in areas} == {"MultiPolygon"}, "polygons go out as multipolygons"
+        assert ids("protected_sites") == sorted(sites["points"] + sites["areas"] + sites["lines"]), "the whole layer"
+
+        window = ",".join(map(str, (LON + 0.0299, LAT + 0.0005, LON + 0.0311, LAT + 0.0015)))
+        assert ids("protected_site_points", bbox=window) == sites["points"][:3]
+        assert ids("protected_site_areas", bbox=window) == api.demo.sites
+        assert ids("protected_site_points", name="Monument 4") == [sites["points"][4]]
+
+        seen, url, pages = [], "/ogc/collections/protected_site_points/items?limit=3", 0
+        while url:
+            page = c.get(url).json()
+            assert page["numberMatched"] == len(points)
+            seen += [f["id"] for f in page["features"]]
+            url = next((lk["href"] for lk in page["links"] if lk["rel"] == "next"), None)
+            pages += 1
+        assert seen == sorted(sites["points"]) and pages == math.ceil(len(points) / 3)
+
+        extent = c.get("/ogc/collections/protected_site_points").json()["extent"]["spatial"]["bbox"][0]
+        corners = shapely.MultiPoint([shape(f["geometry"]) for f in points]).bounds
+        assert extent == pytest.approx(list(corners), abs=1e-5), "the points' extent, not the layer's"
+        assert c.get(f"/ogc/collections/protected_site_points/items/{sites['areas'][-1]}").status_code == 404
+        tombs = c.get(f"/ogc/collections/protected_site_areas/items/{sites['areas'][-1]}")
+        assert tombs.status_code == 200 and tombs.json()["geometry"]["type"] == "MultiPolygon"
+        schema = c.get("/ogc/collections/protected_site_points/queryables").json()["properties"]["geometry"]
+        assert schema == {"$ref": "https://geojson.org/schema/Point.json"}
+        listing = c.get("/ogc/collections", params={"f": "html"}).text
+        assert "protected_site_points" in listing and "protected_site_areas" in listing
+        html = c.get("/ogc/collections/protected_site_points/items", params={"f": "html"}).text
+        assert f"Features 1-{len(points)} of {len(points)}" in html and "Monument 0" in html
+    with api.client("ngo") as ngo:
+        theirs = ngo.get("/ogc/collections/protected_site_points/items", params={"bbox": window}).json()
+        assert [f["id"] for f in theirs["features"]] == sorted(sites["points"][:3] + sites["secret"])
+
+
+def test_the_one_type_collections_are_read_only(api: Served) -> None:
+    with api.client("admin") as admin:
+        feature = {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [LON, LAT]},
+            "properties": {"name": "New monument", "kind": "monument"},
+        }
+        assert admin.post("/ogc/collections/protected_site_points/items", json=feature).status_code == 405
+        paths = admin.get("/openapi.json").json()["paths"]
+    for name in VIEWS:
+        assert set(paths[f"/ogc/collections/{name}/items"]) == {"get"}
+        assert set(paths[f"/ogc/collections/{name}/items/{{featureId}}"]) == {"get"}
+    assert "post" in paths["/ogc/collections/protected_sites/items"]
+
+
+def test_every_feature_carries_its_id_as_a_property_and_can_be_asked_for_by_id(api: Served) -> None:
+    wanted = sorted([api.demo.items[3], api.demo.items[7]])
+    with api.client("viewer") as c:
+        page = c.get("/ogc/collections/items/items", params={"limit": 100}).json()
+        assert all(next(iter(f["properties"])) == "id" and f["properties"]["id"] == f["id"] for f in page["features"])
+        asked = c.get("/ogc/collections/items/items", params={"id": ",".join(map(str, wanted))}).json()
+        assert asked["numberMatched"] == 2 and [f["id"] for f in asked["features"]] == wanted
+        repeated = c.get("/ogc/collections/items/items", params=[("id", wanted[0]), ("id", wanted[1])]).json()
+        assert [f["properties"]["id"] for f in repeated["features"]] == wanted
+        hidden = c.get("/ogc/collections/hazards/items", params={"id": api.demo.secret_hazard}).json()
+        assert hidden["numberMatched"] == 0, "an id does not reveal another organisation's restricted hazard"
+        assert c.get("/ogc/collections/items/queryables").json()["properties"]["id"]["type"] == "integer"
+    with api.client("super") as sup:
+        url = f"/ogc/collections/items/items/{wanted[0]}"
+        read = sup.get(url)
+        assert read.json()["properties"]["id"] == wanted[0]
+        sent = read.json()
+        sent["properties"].update(id=wanted[1], notes="marked with a red stake")  # a stray id is not a move
+        saved = sup.put(url, json=sent, headers={"If-Match": read.headers["etag"]})
+        assert saved.status_code == 200, saved.text
+        assert saved.json()["id"] == saved.json()["properties"]["id"] == wanted[0]
+        assert (
+            sup.get(f"/ogc/collections/items/items/{wanted[1]}").json()["properties"]["notes"]
+            != sent["properties"]["notes"]
+        )

@@ -1,9 +1,13 @@
 """Which layers the OGC API serves, and what a request may ask of each.
 
 Every layer of the register that has a geometry is a collection, so layers added to
-``LAYERS`` later (sectors, lanes) are served without changes here. A collection's query
+``LAYERS`` later (sectors, lanes) are served without changes here. A layer that mixes
+geometry types is also served as read-only views, one per type: QGIS (3.22) gives a layer
+the type of its first feature and does not draw the others, so the point monuments of
+``protected_sites`` would vanish behind its polygons. GeoServer's advice for mixed tables is
+the same split; GDAL and the web map keep reading the whole layer. A collection's query
 parameters are its plain fields (equality filters, OGC API Features Part 1 section 7.15.8),
-``bbox``, ``datetime`` on its date field, ``limit`` and ``offset``.
+``id``, ``bbox``, ``datetime`` on its date field, ``limit`` and ``offset``.
 """
 
 from __future__ import annotations
@@ -15,26 +19,67 @@ from typing import Any
 from starlette.datastructures import QueryParams
 
 from sapper.server.errors import bad_request
-from sapper.server.features import plain
-from sapper.store.query import Filter
-from sapper.store.schema import BOOLEAN, DATE, DATETIME, GEOMETRY, INTEGER, LAYERS, REAL, Column, Layer
+from sapper.server.features import INT64, plain
+from sapper.store.query import Filter, View, table
+from sapper.store.schema import BOOLEAN, DATE, DATETIME, GEOMETRY, INTEGER, LAYERS, REAL, Column, Layer, layer
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
 # The date a record is about, for ``datetime`` filters; other layers use their first date field.
 TEMPORAL = {"hazards": "reported_on", "items": "found_on", "reports": "report_date", "releases": "released_on"}
-COMMON = {"f", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime"}
+COMMON = {"f", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "id"}
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": INT64}
+
+
+def _view(source: str, name: str, title: str, geometry_type: str, types: tuple[str, ...]) -> View:
+    lay = layer(source)
+    return View(name, lay.kind, lay.record, geometry_type, title, source=lay, geometry_types=types)
+
+
+VIEWS: tuple[View, ...] = (
+    _view(
+        "protected_sites",
+        "protected_site_areas",
+        "Protected sites drawn as areas",
+        "MULTIPOLYGON",
+        ("POLYGON", "MULTIPOLYGON"),
+    ),
+    _view(
+        "protected_sites", "protected_site_points", "Protected sites drawn as points", "POINT", ("POINT", "MULTIPOINT")
+    ),
+)
 
 
 def geo_layers() -> list[Layer]:
+    """The register's layers with a geometry: the collections that can be edited."""
     return [lay for lay in LAYERS if lay.geometry_type]
+
+
+def served_layers() -> list[Layer]:
+    """Every collection: each geometry layer, followed by its read-only views."""
+    return [shown for lay in geo_layers() for shown in (lay, *(v for v in VIEWS if v.source is lay))]
+
+
+def describe(lay: Layer) -> str:
+    """A collection's description: what it holds, and where to read or edit it otherwise."""
+    if isinstance(lay, View):
+        kinds = " or ".join(t.lower() for t in lay.geometry_types)
+        return (
+            f"{lay.title}: the features of {lay.source.name} whose geometry is a {kinds}, read-only (edit them in "
+            f"{lay.source.name}). For GIS tools that take one geometry type per layer, such as QGIS."
+        )
+    kind = "points, lines or polygons" if lay.geometry_type == "GEOMETRY" else f"{lay.geometry_type} geometries"
+    views = [v.name for v in VIEWS if v.source is lay]
+    split = f"; one geometry type per collection in {' and '.join(views)}" if views else ""
+    return f"{lay.title}: the register's {lay.name} layer ({kind.lower()}{split})."
 
 
 def temporal_column(lay: Layer) -> Column | None:
     names = [c.name for c in lay.columns]
-    if lay.name in TEMPORAL and TEMPORAL[lay.name] in names:
-        return lay.column(TEMPORAL[lay.name])
+    name = table(lay).name
+    if name in TEMPORAL and TEMPORAL[name] in names:
+        return lay.column(TEMPORAL[name])
     return next((c for c in lay.columns if c.kind in (DATE, DATETIME)), None)
 
 
@@ -72,6 +117,7 @@ def parse_items_query(lay: Layer, params: QueryParams, organisation: str | None)
         date_from, date_to = parse_datetime(params["datetime"], date_col.kind == DATETIME)
     flt = Filter(
         bbox=parse_bbox(params["bbox"]) if "bbox" in params else None,
+        ids=parse_ids(params.getlist("id")) if "id" in params else None,
         where=where,
         date_column=date_col.name if date_col is not None else None,
         date_from=date_from,
@@ -87,6 +133,18 @@ def _filter_value(col: Column, raws: list[str]) -> Any:
         parts = raw.split(",") if col.vocabulary is not None else [raw]
         values.extend(plain(col, part.strip()) for part in parts)
     return values[0] if len(values) == 1 else values
+
+
+def parse_ids(raws: list[str]) -> list[int]:
+    """Feature ids, comma-separated or the parameter repeated."""
+    ids = []
+    for raw in raws:
+        for part in raw.split(","):
+            part = part.strip()
+            if not part.isdigit() or not 1 <= int(part) <= INT64:
+                raise bad_request(f"id={raw!r}: expected feature ids (whole numbers from 1), separated by commas")
+            ids.append(int(part))
+    return ids
 
 
 def _int(params: QueryParams, name: str, default: int, low: int, high: int) -> int:
@@ -175,6 +233,12 @@ def parameter_docs(lay: Layer) -> list[dict[str, Any]]:
             "Features per page.",
         ),
         _param("offset", {"type": "integer", "minimum": 0, "default": 0}, "Features to skip (see the next link)."),
+        _param(
+            "id",
+            {"type": "array", "items": ID_SCHEMA},
+            "Only the features with these ids: id=12,40 (the id member, also the id property).",
+            explode=False,
+        ),
     ]
     temporal = temporal_column(lay)
     if temporal is not None:

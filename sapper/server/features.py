@@ -3,6 +3,10 @@
 Properties carry every field of the record, named as in the register (and the GeoPackage),
 lists as comma-separated text as GIS tools store them. ``version`` travels with each
 feature so a client can send it back and be refused if someone changed the record since.
+The record's id is the feature's ``id`` and, first, an ``id`` property too: QGIS (3.22)
+makes no field of the feature id, and users quote hazard and item ids in their reports.
+pygeoapi's providers mostly keep the id field in properties too; GDAL reads both, the member
+as the feature id and the property as a field. An ``id`` property sent back is ignored.
 Input is checked field by field; each problem names the field.
 """
 
@@ -27,6 +31,7 @@ from sapper.store.sql import SqlBackend
 
 READ_ONLY = {"version", "original_area_m2"}  # kept by the register
 INT64 = 2**63 - 1
+POLYGON_TYPE_ID = 3  # shapely.get_type_id
 
 
 def json_value(value: Any) -> Any:
@@ -43,9 +48,17 @@ def dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=json_value)
 
 
-def geojson_texts(backend: SqlBackend, raws: list[Any]) -> list[str]:
-    """GeoJSON geometry texts for stored geometry values, converted as one array."""
+def geojson_texts(backend: SqlBackend, raws: list[Any], multi: bool = False) -> list[str]:
+    """GeoJSON geometry texts for stored geometry values, converted as one array.
+
+    With ``multi`` a Polygon goes out as a MultiPolygon of one part: QGIS types a layer by its
+    first feature, so a collection declared MULTIPOLYGON must not start with a Polygon.
+    """
     geoms = np.asarray(backend.decode_geometries(raws), dtype=object)
+    if multi:
+        single = shapely.get_type_id(geoms) == POLYGON_TYPE_ID
+        if single.any():
+            geoms[single] = shapely.multipolygons(geoms[single], indices=np.arange(int(single.sum())))
     try:
         texts = shapely.to_geojson(geoms)
     except shapely.errors.GEOSException:  # an empty geometry somewhere: convert one by one
@@ -61,9 +74,11 @@ def _one_geojson(geom: BaseGeometry | None) -> str | None:
 
 def page_features(lay: Layer, backend: SqlBackend, rows: list[tuple[int, dict[str, Any], Any]]) -> list[str]:
     """Feature texts of a page, built without a dict per geometry."""
-    geometries = geojson_texts(backend, [raw for _, _, raw in rows]) if lay.geometry_type else ["null"] * len(rows)
+    raws = [raw for _, _, raw in rows]
+    multi = lay.geometry_type == "MULTIPOLYGON"
+    geometries = geojson_texts(backend, raws, multi) if lay.geometry_type else ["null"] * len(rows)
     return [
-        f'{{"type":"Feature","id":{rid},"geometry":{geom},"properties":{dumps(values)}}}'
+        f'{{"type":"Feature","id":{rid},"geometry":{geom},"properties":{dumps({"id": rid, **values})}}}'
         for (rid, values, _), geom in zip(rows, geometries)
     ]
 
@@ -75,7 +90,7 @@ def record_feature(lay: Layer, record: Record) -> dict[str, Any]:
         "type": "Feature",
         "id": record.id,
         "geometry": None if geom is None or geom.is_empty else json.loads(shapely.to_geojson(geom)),
-        "properties": properties(row),
+        "properties": properties({"id": record.id, **row}),
     }
 
 

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from sapper.server import html
 from sapper.server.auth import reader, visible_to
-from sapper.server.collections import CRS84, geo_layers, parameter_docs, parse_items_query, temporal_column
+from sapper.server.collections import CRS84, describe, parameter_docs, parse_items_query, served_layers, temporal_column
 from sapper.server.context import registers
 from sapper.server.errors import ApiError
 from sapper.server.etag import etag, none_match
@@ -59,7 +59,7 @@ def router() -> APIRouter:
     api.add_api_route("", landing, methods=["GET"], summary="Landing page", openapi_extra=extra)
     api.add_api_route("/conformance", conformance, methods=["GET"], summary="Conformance", openapi_extra=extra)
     api.add_api_route("/collections", collections, methods=["GET"], summary="Collections", openapi_extra=extra)
-    for lay in geo_layers():
+    for lay in served_layers():
         _collection_routes(api, lay)
     return api
 
@@ -126,7 +126,7 @@ def conformance(request: Request) -> Response:
 def collections(request: Request) -> Response:
     user = reader(request)
     backend = registers(request).get().backend
-    docs = [collection_doc(request, lay, backend, visible_to(user)) for lay in geo_layers()]
+    docs = [collection_doc(request, lay, backend, visible_to(user)) for lay in served_layers()]
     links = self_links(request, f"{PREFIX}/collections", title="Collections")
     if wants_html(request):
         rows = [(html.anchor(_html_href(d), d["id"]), html.text(d["title"])) for d in docs]
@@ -151,7 +151,7 @@ def collection_doc(request: Request, lay: Layer, backend: SqlBackend, organisati
     return {
         "id": lay.name,
         "title": lay.title,
-        "description": f"{lay.title}: the register's {lay.name} layer ({lay.geometry_type.lower()} geometries).",
+        "description": describe(lay),
         "itemType": "feature",
         "crs": [CRS84],
         "storageCrs": CRS84,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sapper.server.collections import column_schema, filterable, temporal_column
+from sapper.server.collections import ID_SCHEMA, column_schema, filterable, temporal_column
 from sapper.store.schema import Layer
 
 GEOMETRY_SCHEMA = {
@@ -18,6 +18,7 @@ def queryables(lay: Layer, url: str) -> dict[str, Any]:
     props: dict[str, Any] = {}
     if lay.geometry_type:
         props["geometry"] = {"$ref": GEOMETRY_SCHEMA.get(lay.geometry_type, GEOMETRY_SCHEMA["GEOMETRY"])}
+    props["id"] = {"title": "id", **ID_SCHEMA, "description": "the feature id (the feature's id member)"}
     temporal = temporal_column(lay)
     for col in filterable(lay):
         schema = {"title": col.name, **column_schema(col)}

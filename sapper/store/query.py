@@ -3,17 +3,55 @@
 The register's own ``list`` filters by equality only; a user must also not see other
 organisations' restricted records, and a page needs its total count. Both are done here in
 the database, through the spatial index, so a page of 100 features never loads a layer.
+A ``View`` (the features of a layer with one family of geometry types) is queried the same
+way: its table is its source layer's, with the geometry type tested in SQL as well.
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sapper.store.schema import BOOLEAN, DATE, DATETIME, Column, Layer
-from sapper.store.sql import BBox, SqlBackend, q
+from sapper.store.sql import GEOM, BBox, SqlBackend, q
+
+# WKB geometry type codes (OGC Simple Features, 2D), as a View names its types.
+WKB_CODES = {"POINT": 1, "LINESTRING": 2, "POLYGON": 3, "MULTIPOINT": 4, "MULTILINESTRING": 5, "MULTIPOLYGON": 6}
+
+
+@dataclass(frozen=True)
+class View(Layer):
+    """A read-only subset of ``source``: its features whose geometry is one of ``geometry_types``.
+
+    GIS tools such as QGIS take one geometry type per layer, so a layer that mixes points and
+    polygons (protected sites) is also served as one view per type.
+    """
+
+    source: Layer
+    geometry_types: tuple[str, ...]
+
+
+def table(lay: Layer) -> Layer:
+    """The layer whose table holds ``lay``'s rows."""
+    return lay.source if isinstance(lay, View) else lay
+
+
+def _geometry_type_sql(backend: SqlBackend, types: Sequence[str]) -> tuple[str, list[Any]]:
+    """A condition on the stored geometry's type, evaluated by the database."""
+    from sapper.store.gpkg import GeoPackageBackend
+
+    codes = [WKB_CODES[t] for t in types]
+    if not isinstance(backend, GeoPackageBackend):
+        return f"GeometryType({q(GEOM)}) IN ({', '.join([backend.ph] * len(types))})", list(types)
+    # GeoPackage binary (GeoPackage 1.2, 2.1.3): 8 header bytes, an envelope whose size the flags
+    # byte's bits 1-3 give (its low hex digit halved), then WKB: a byte-order byte and the type.
+    indicator = f"(instr('0123456789', substr(hex(substr({q(GEOM)}, 4, 1)), 2, 1)) - 1) / 2"
+    offset = f"CASE {indicator} WHEN 0 THEN 0 WHEN 1 THEN 32 WHEN 4 THEN 64 ELSE 48 END"
+    params: list[Any] = [struct.pack(order, code) for code in codes for order in ("<I", ">I")]
+    return f"substr({q(GEOM)}, 10 + {offset}, 4) IN ({', '.join([backend.ph] * len(params))})", params
 
 
 @dataclass(frozen=True)
@@ -30,9 +68,13 @@ class Filter:
 
 
 def where_sql(backend: SqlBackend, lay: Layer, flt: Filter) -> tuple[str, list[Any]]:
-    clause, params = backend._filters(lay, flt.ids, flt.bbox, flt.where)
+    clause, params = backend._filters(table(lay), flt.ids, flt.bbox, flt.where)
     parts = [clause[len(" WHERE ") :]] if clause else []
     ph = backend.ph
+    if isinstance(lay, View):
+        condition, values = _geometry_type_sql(backend, lay.geometry_types)
+        parts.append(condition)
+        params.extend(values)
     if flt.date_column is not None:
         col = lay.column(flt.date_column)
         if flt.date_from is not None:
@@ -63,7 +105,7 @@ def select(
     if lay.geometry_type:
         cols.append(backend.geometry_select())
     clause, params = where_sql(backend, lay, flt)
-    sql = f"SELECT {', '.join(cols)} FROM {q(lay.name)}{clause} ORDER BY {q('id')}"
+    sql = f"SELECT {', '.join(cols)} FROM {q(table(lay).name)}{clause} ORDER BY {q('id')}"
     if limit is not None:
         sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
     names = [c.name for c in attrs]
@@ -88,7 +130,7 @@ _JSON_READY = {BOOLEAN: bool, DATE: _iso, DATETIME: _iso}
 
 def count(backend: SqlBackend, lay: Layer, flt: Filter) -> int:
     clause, params = where_sql(backend, lay, flt)
-    return int(backend.execute(f"SELECT count(*) FROM {q(lay.name)}{clause}", params).fetchone()[0])
+    return int(backend.execute(f"SELECT count(*) FROM {q(table(lay).name)}{clause}", params).fetchone()[0])
 
 
 def sums(
@@ -102,7 +144,7 @@ def sums(
     groups = ", ".join(map(q, group_by))
     added = "".join(f", sum({q(name)})" for name in totals)
     head = f"{groups}, " if group_by else ""
-    sql = f"SELECT {head}count(*){added} FROM {q(lay.name)}{clause}"
+    sql = f"SELECT {head}count(*){added} FROM {q(table(lay).name)}{clause}"
     if group_by:
         sql += f" GROUP BY {groups}"
     return [tuple(row) for row in backend.execute(sql, params).fetchall()]
@@ -120,13 +162,14 @@ def extent(backend: SqlBackend, lay: Layer, flt: Filter | None = None) -> tuple[
 
     clause, params = where_sql(backend, lay, flt or Filter())
     if isinstance(backend, GeoPackageBackend):
-        sql = f'SELECT min(minx), min(miny), max(maxx), max(maxy) FROM "rtree_{lay.name}_geom"'
+        name = table(lay).name
+        sql = f'SELECT min(minx), min(miny), max(maxx), max(maxy) FROM "rtree_{name}_geom"'
         if clause:
-            sql += f" WHERE id IN (SELECT {q('id')} FROM {q(lay.name)}{clause})"
+            sql += f" WHERE id IN (SELECT {q('id')} FROM {q(name)}{clause})"
     else:
         sql = (
             f'SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent("geom") AS e '
-            f"FROM {q(lay.name)}{clause}) AS x"
+            f"FROM {q(table(lay).name)}{clause}) AS x"
         )
     row = backend.execute(sql, params).fetchone()
     if row is None or row[0] is None:
@@ -139,7 +182,7 @@ def date_range(
 ) -> tuple[str | None, str | None]:
     """The first and last value of a date column, as RFC 3339 instants (None when empty)."""
     clause, params = where_sql(backend, lay, flt or Filter())
-    sql = f"SELECT min({q(col.name)}), max({q(col.name)}) FROM {q(lay.name)}{clause}"
+    sql = f"SELECT min({q(col.name)}), max({q(col.name)}) FROM {q(table(lay).name)}{clause}"
     row = backend.execute(sql, params).fetchone()
 
     def instant(value: Any) -> str | None:
