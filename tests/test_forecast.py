@@ -14,7 +14,7 @@ from shapely.geometry import Point, box
 from sapper.model.enums import Contamination, ItemCategory, LandUse, Method, TeamKind
 from sapper.model.records import Hazard
 from sapper.plan.datafiles import Triangular
-from sapper.plan.forecast import _work_left, forecast, sample_days
+from sapper.plan.forecast import CHART_RUNS, _work_left, chart_runs, forecast, sample_days
 from sapper.plan.greedy import greedy_schedule
 from sapper.plan.methods import decide, load_rules
 from sapper.plan.problem import TICKS_PER_DAY, WorkSector, WorkTeam, build_problem
@@ -128,15 +128,26 @@ def test_work_left_counts_what_each_sector_has_still_to_do() -> None:
     assert np.all(left[:, -1] == 0.0) and np.all(np.diff(left, axis=1) <= 1e-9)
 
 
-def test_work_series_reach_zero_on_the_finish_days() -> None:
+@pytest.mark.parametrize("runs", [301, CHART_RUNS + 501])  # the chart's own runs, and a share of the runs
+def test_work_series_reach_zero_on_the_finish_days(runs: int) -> None:
     problem, plan = town(PROD, items=3.0)
-    fc = forecast(problem, plan, PROD, runs=301, seed=4)
-    for q, level in ((50, 50), (90, 90)):
+    fc = forecast(problem, plan, PROD, runs=runs, seed=4)
+    for q in (50, 90):
         first = int(np.nonzero(fc.work[q] == 0)[0][0])
-        assert first == int(np.ceil(fc.finish[level] - 1e-9))  # whole days elapsed when that share of runs is done
+        assert first == int(np.ceil(fc.finish[q] - 1e-9))  # whole days elapsed when that share of runs is done
         assert int(np.nonzero(fc.remaining[q] == 0)[0][0]) <= first
     total = sum(s.area_m2 for s in problem.sectors)
     assert fc.remaining[50][0] == pytest.approx(total)
+
+
+def test_the_charts_runs_spread_over_all_runs() -> None:
+    whole = np.random.default_rng(9).lognormal(3.0, 0.5, 10_007)
+    chosen = chart_runs(whole, 2000)
+    assert len(set(chosen.tolist())) == 2000
+    for q in (50, 90):  # the chosen runs' levels are the levels of all runs
+        assert np.percentile(whole[chosen], q, method="inverted_cdf") == np.percentile(whole, q, method="inverted_cdf")
+    for q in (10, 25, 75, 95):  # and the rest of the spread is kept
+        assert np.percentile(whole[chosen], q) == pytest.approx(np.percentile(whole, q), rel=0.01)
 
 
 def test_the_calendar_skips_rest_days_and_team_days_follow_on() -> None:
