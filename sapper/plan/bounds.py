@@ -73,7 +73,9 @@ BUCKET_GROWTH = 0.15
 MIN_BUCKETS = 10
 
 
-def fluid_bound(problem: Problem, horizon_ticks: int, buckets: int = 40, max_variables: int = 30_000) -> float:
+def fluid_bound(
+    problem: Problem, horizon_ticks: int, buckets: int = 40, max_variables: int = 30_000, time_limit_s: float = 60.0
+) -> float:
     """Teams of one kind pooled as a fluid, sets of conflicting sectors as single machines.
 
     Each team t gets a speed v_t (1 / its median duration); a sector s worked by a team
@@ -114,6 +116,7 @@ def fluid_bound(problem: Problem, horizon_ticks: int, buckets: int = 40, max_var
     edges = [*(float(horizon_ticks) * growth / growth[-1]), np.inf]  # the last bucket has no end
     solver = pywraplp.Solver.CreateSolver("GLOP")
     solver.SetSolverSpecificParametersAsString("use_dual_simplex: true")  # about twice as fast on these LPs
+    solver.SetTimeLimit(max(1, int(time_limit_s * 1000)))  # cut short, it proves nothing: 0 is returned
     spans = len(edges) - 1
     use: list[list[list[tuple[float, object]]]] = [[[] for _ in range(spans)] for _ in capacity]
     serial: dict[int, list[list[tuple[float, object]]]] = {}  # clique -> bucket -> (shortest ticks, variable)

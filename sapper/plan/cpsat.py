@@ -1,12 +1,15 @@
-"""The optimised plan: OR-Tools CP-SAT, started from the greedy plan, in rolling windows.
+"""The optimised plan: OR-Tools CP-SAT, started from the best list plan, in rolling windows.
 
 Model of one window (a set of sectors free to move; all others stay where they are):
 - each free sector has one start and end and one optional interval per candidate team
   (the ``candidates`` fastest teams its rules allow, plus its current team); exactly one
   is chosen, so a team never works what its rules forbid;
-- one NoOverlap per team, holding the fixed work of that team too; one two-interval
-  NoOverlap per pair of sectors closer than the safety distance (IMAS 10.20), built only
-  for those pairs;
+- one NoOverlap per team, holding the fixed work of that team too;
+- sectors never worked at the same time (closer than the safety distance, IMAS 10.20;
+  inside a demolition's danger area, ``problem.find_danger_pairs``): a two-interval
+  NoOverlap per pair of free sectors, and per free sector one NoOverlap with the
+  fixed work it conflicts with, merged into disjoint spans (a danger area holds
+  hundreds of sectors: one constraint, not hundreds);
 - a road's hazard ends before the quarters it leads to begin;
 - objective: minimise sum of sector weight (Problem.weight) x finishing tick (integers, scaled).
 
@@ -14,10 +17,11 @@ A small problem is one window: CP-SAT sees it whole and its bound is global. A l
 (50 teams x 2,000 sectors would spend most of a minute in presolve on two cores) is swept
 in windows of ``window`` sectors taken in the current plan's time order, half a window at
 a time, each solved for a share of the time limit: the rolling-horizon decomposition.
-The first plan is the better of the greedy plan and the sharper list schedule (Smith's
-rule, earliest finish); each window starts from the current plan (AddHint), and a
-window's plan is taken only if it is better, so the result is never worse than greedy. The global bound is then the
-larger of CP-SAT's (whole problem only) and the relaxations of ``sapper.plan.bounds``.
+The first plan is the better of the greedy plan and the list schedule (Smith's rule,
+earliest finish, backfilling); each window starts from the current plan (AddHint), and a
+window's plan is taken only if it is better, so the result is never worse than greedy.
+The global bound is the larger of CP-SAT's (whole problem only) and the relaxations of
+``sapper.plan.bounds`` (the LP gets at most ``BOUND_SHARE`` of the time).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from sapper.plan.problem import TICKS_PER_DAY, Option, Problem
 from sapper.plan.schedule import Schedule, Slot, objective_of
 
 WEIGHT_SCALE = 10_000  # the heaviest sector weighs this much in the integer objective
+BOUND_SHARE = 0.4  # at most this share of the time left goes to the bound's LP
 
 
 @dataclass
@@ -62,8 +67,10 @@ def cpsat_schedule(
     scale = WEIGHT_SCALE / max(max(weights.values()), 1e-9)
     first = min(hint, wspt_schedule(problem), key=lambda p: p.objective)
     current = dict(first.slots)
-    relaxed = max(lower_bound(problem), fluid_bound(problem, max(s.end for s in current.values())))
     deadline = began + time_limit_s
+    horizon = max(s.end for s in current.values())
+    lp_limit = max(1.0, BOUND_SHARE * (deadline - time.perf_counter()))
+    relaxed = max(lower_bound(problem), fluid_bound(problem, horizon, time_limit_s=lp_limit))
     near = neighbours(problem)
     if len(sectors) <= window:
         left = max(0.5, deadline - time.perf_counter())
