@@ -14,13 +14,10 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from sapper.model.errors import SapperError
-from sapper.plan.geom_laps import QUAD_SEGS
+from sapper.plan.geom_laps import QUAD_SEGS, split_spurs
 from sapper.plan.lanes import DEFAULT_SPEED_M_PER_H, PROFILES, plan_lanes
 
 TOL = 1e-6
-# A square corner keeps a tip the round corner of the lap misses: r^2 less a quarter disc of QUAD_SEGS chords
-# (r = 1 m). Compared to 1e-4 m2: the footprints are drawn 2 micrometres wider so that abutting ones overlap.
-TIP = 1.0 - QUAD_SEGS * 0.5 * math.sin(math.pi / 2 / QUAD_SEGS)
 
 
 def passes(plan) -> list[LineString]:
@@ -62,8 +59,12 @@ def test_rectangle_known_answer():
     assert plan.angle == 0.0  # along the long side
     # First one lap a half width inside the edges, then 28 passes between the lap's long sides.
     assert plan.laps == (0,)
-    assert plan.lanes[0].equals(box(1, 1, 99, 59).exterior) and plan.lanes[0].is_closed
-    assert plan.lap_length_m == 2 * (98 + 58)
+    ring, spurs = split_spurs(np.array(plan.lanes[0].coords))
+    assert LineString(ring).equals(box(1, 1, 99, 59).exterior) and plan.lanes[0].is_closed
+    # At each corner the lap drives on to the edge and back (1 m each way) before it turns.
+    assert len(spurs) == 4 and np.allclose(np.hypot(*(spurs[:, 1] - spurs[:, 0]).T), 1.0)
+    assert sorted(map(tuple, np.round(spurs[:, 1], 9) + 0.0)) == [(0, 59), (1, 0), (99, 60), (100, 1)]
+    assert plan.lap_length_m == 2 * (98 + 58) + 4 * 2
     ys = [lane.coords[0][1] for lane in passes(plan)]
     assert ys == [3.0 + 2 * k for k in range(28)]
     assert all(lane.length == 98.0 for lane in passes(plan))
@@ -72,15 +73,12 @@ def test_rectangle_known_answer():
     assert plan.lanes[1].coords[:] == [(99.0, 3.0), (1.0, 3.0)]
     assert plan.lanes[2].coords[:] == [(1.0, 5.0), (99.0, 5.0)]
     assert plan.turns == 28 and plan.connection_length_m == 56.0
-    assert plan.lane_length_m == 312 + 28 * 98 and plan.length_m == 3112.0
+    assert plan.lane_length_m == 320 + 28 * 98 and plan.length_m == 3120.0
     # The lap starts on a corner and turns on the spot at the other three: a turn's time each.
     assert plan.pivots == 3
-    assert plan.estimated_hours == pytest.approx(3112.0 / 1000.0 + (28 + 3) * 36.0 / 3600.0)
-    # The lap pivots at its corners: each square corner keeps a tip the disc cannot reach.
-    missed = assert_covered_where_reachable(plan)
-    assert missed.area == pytest.approx(4 * TIP, abs=1e-4)
-    corners = shapely.union_all([box(0, 0, 1, 1), box(99, 0, 100, 1), box(0, 59, 1, 60), box(99, 59, 100, 60)])
-    assert missed.difference(corners).area < 1e-9
+    assert plan.estimated_hours == pytest.approx(3120.0 / 1000.0 + (28 + 3) * 36.0 / 3600.0)
+    # The spurs sweep the square corners: nothing is left.
+    assert assert_covered_where_reachable(plan).area == 0.0
     assert_drive_is_continuous(plan)
 
 
@@ -92,24 +90,33 @@ def test_overlap_sets_the_spacing_and_the_passes_overlap_the_lap_by_it():
     assert np.allclose(gaps[:-1], 1.5)  # lane width minus overlap
     assert 0 < gaps[-1] <= 1.5  # the last gap closes on the lap
     assert len(ys) == 38
-    assert plan.uncovered().area == pytest.approx(4 * TIP, abs=1e-4)
+    assert plan.uncovered().area == 0.0
 
 
-def test_triangle_is_covered_but_for_the_tips_of_its_corners():
+def test_triangle_is_covered_but_for_the_tips_of_its_sharp_corners():
     triangle = Polygon([(0, 0), (100, 0), (0, 40)])
     plan = plan_lanes(triangle, 2.0, angle=0)
     assert plan.area.equals(triangle)
     assert len(plan.laps) == 1 and plan.lanes[0].is_closed
+    assert len(split_spurs(np.array(plan.lanes[0].coords))[1]) == 3  # one into each corner
     missed = assert_covered_where_reachable(plan)
-    # A disc of radius r leaves r^2 (cot(a/2) - (pi - a)/2) in a corner of angle a; the
-    # laps draw the disc with chords, so the sum is a little larger.
-    angles = [math.pi / 2, math.atan(0.4), math.pi / 2 - math.atan(0.4)]
-    tips = sum(1 / math.tan(a / 2) - (math.pi - a) / 2 for a in angles)
-    assert tips <= missed.area <= tips * 1.01
-    corners = shapely.union_all(
-        [Point(xy).buffer(1 / math.sin(a / 2)) for xy, a in zip(triangle.exterior.coords, angles)]
-    )
-    assert missed.difference(corners).area < 1e-9  # nothing along the sloping edge any more
+    # In a corner of angle a < 90 degrees a flat tool 2r wide cannot enter the triangle
+    # between the two edges and the tool's front where its far end meets the far edge:
+    # 2 r cot(a) from the corner along the edge the lap comes in on (either edge).
+    corners, bound = [], 0.0
+    for (v, p, q), a in zip(
+        [((0, 0), (100, 0), (0, 40)), ((100, 0), (0, 40), (0, 0)), ((0, 40), (0, 0), (100, 0))],
+        [math.pi / 2, math.atan(0.4), math.pi / 2 - math.atan(0.4)],
+    ):
+        v, e1, e2 = np.array(v), np.array(p) - v, np.array(q) - v
+        e1, e2 = e1 / np.hypot(*e1), e2 / np.hypot(*e2)
+        reach_in = 2 / math.tan(a)
+        for along, other in ((e1, e2), (e2, e1)):
+            corners.append(Polygon([v, v + along * reach_in, v + other * 2 / math.sin(a)]))
+        bound += 2 / math.tan(a)  # r x (2 r cot a) with r = 1
+    assert 0 < missed.area < bound
+    assert missed.difference(shapely.union_all(corners)).area < 1e-6
+    assert missed.intersection(Point(0, 0).buffer(3)).area == 0.0  # the square corner is swept whole
     assert_drive_is_continuous(plan)
 
 
@@ -134,9 +141,7 @@ def test_round_hole_gets_a_lap_and_the_ground_round_it_is_covered():
     assert len(plan.laps) == 2
     lap = plan.lanes[plan.laps[1]]
     assert 0.99 <= lap.distance(hole) <= 1.0 + 1e-9 and lap.is_closed  # half a width off the hole
-    missed = assert_covered_where_reachable(plan)
-    assert missed.area == pytest.approx(4 * TIP, abs=1e-4)  # the outer corners only
-    assert missed.intersection(hole.buffer(5)).area == 0.0
+    assert assert_covered_where_reachable(plan).area == 0.0
     inside = hole.buffer(-TOL)
     assert not plan.path.intersects(inside)
     assert plan.pivots == 3  # the outer lap's corners; round the hole it bends gently
@@ -152,7 +157,7 @@ def test_hole_splits_passes_and_moves_go_around_it():
     # 1 m off the ruin's sides, round its corners on chords (the nearest at r cos(pi / 4 / QUAD_SEGS)).
     assert lap.distance(hole) == pytest.approx(math.cos(math.pi / 4 / QUAD_SEGS))
     assert lap.hausdorff_distance(hole.exterior) == pytest.approx(1.0)
-    assert plan.lane_length_m == pytest.approx(312 + lap.length + 22 * 98 + (39 + 39) + 5 * (38 + 38))
+    assert plan.lane_length_m == pytest.approx(320 + lap.length + 22 * 98 + (39 + 39) + 5 * (38 + 38))
     assert_covered_where_reachable(plan)
     inside = hole.buffer(-TOL)
     assert not any(move.intersects(inside) for move in plan.connections)
@@ -205,7 +210,7 @@ def test_passage_narrower_than_a_lane_gets_a_pass_down_its_middle():
     along = [lane for lane in passes(plan) if lane.coords[0][1] == pytest.approx(8.6)]
     assert len(along) == 1 and along[0].length > 49 and max(x for x, _ in along[0].coords) == 90.0
     missed = assert_covered_where_reachable(plan)
-    assert missed.area < 4 * TIP + 0.1  # the yard's four corner tips and the passage's mouth
+    assert missed.area < 0.1  # at the passage's mouth
 
 
 def test_separate_parts_are_each_covered_and_joined_into_one_drive():
@@ -213,13 +218,14 @@ def test_separate_parts_are_each_covered_and_joined_into_one_drive():
     plan = plan_lanes(parts, 2.0, angle=0)
     assert len(plan.laps) == 2 and len(plan.lanes) == (1 + 8) + (1 + 3)
     assert plan.laps in ((0, 4), (0, 9))  # one part whole (lap, passes), then the other
-    assert plan.uncovered().area == pytest.approx(8 * TIP, abs=1e-4)
+    assert plan.uncovered().area == 0.0
     assert_drive_is_continuous(plan)
 
 
 def test_start_point_picks_the_nearest_point_of_the_lap():
     plan = plan_lanes(box(0, 0, 100, 60), 2.0, start=(100, 70))
     assert plan.lanes[0].coords[0] == (99.0, 59.0) == plan.lanes[0].coords[-1]
+    assert plan.lanes[0].coords[-3:] == [(99.0, 59.0), (99.0, 60.0), (99.0, 59.0)]  # its corner's spur last
 
 
 def test_default_direction_takes_fewer_turns_than_across():
@@ -327,7 +333,10 @@ def test_lanes_cover_random_polygons_with_holes(case, width, overlap_share, angl
     for i in plan.laps:
         lap = plan.lanes[i]
         assert lap.is_closed
-        assert width / 2 * 0.98 <= lap.distance(free.boundary) <= width / 2 + 1e-6
+        ring, spurs = split_spurs(np.array(lap.coords))
+        assert width / 2 * 0.98 <= LineString(ring).distance(free.boundary) <= width / 2 + 1e-6
+        for spur in spurs:  # into a corner, the tool's footprint inside the free area
+            assert free.buffer(TOL, join_style="mitre").covers(LineString(spur).buffer(width / 2, cap_style="flat"))
     # Passes: lane width minus overlap apart, the outer ones that far from the lap line.
     if isinstance(free, Polygon) and isinstance(plan.inner, Polygon) and not plan.inner.is_empty:
         along, lo, hi = offsets(plan, plan.inner)

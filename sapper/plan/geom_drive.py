@@ -9,6 +9,7 @@ already cleared. Each lap starts at its point nearest to where the machine stand
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,9 +47,17 @@ class Frame:
 
 
 def order_legs(
-    parts: list[BaseGeometry], laps: list[list[np.ndarray]], frame: Frame, start: tuple[float, float] | None
+    parts: list[BaseGeometry],
+    laps: list[list[np.ndarray]],
+    frame: Frame,
+    start: tuple[float, float] | None,
+    dress: Callable[[np.ndarray], np.ndarray] = lambda lap: lap,
 ) -> Legs:
-    """Drive ``parts`` (polygons, with ``laps[k]`` the laps of part k) nearest first, from ``start``."""
+    """Drive ``parts`` (polygons, with ``laps[k]`` the laps of part k) nearest first, from ``start``.
+
+    ``dress`` adds to each lap, once its start is chosen, what is driven along it (the
+    spurs into its corners).
+    """
     seg = frame.segments
     seg_part = frame.part_of_line[seg.line] if len(seg) else np.empty(0, dtype=np.int64)
     bounds = np.searchsorted(seg_part, np.arange(len(parts) + 1))  # segments are grouped by part
@@ -56,6 +65,7 @@ def order_legs(
     here = None if start is None else np.asarray(start, dtype=float)
     todo = np.ones(len(parts), dtype=bool)
     geoms = np.array(parts, dtype=object)
+    turned = 0
     while todo.any():
         if here is None:
             k = int(np.flatnonzero(todo)[0])
@@ -65,6 +75,8 @@ def order_legs(
         todo[k] = False
         for ring in _nearest_first(laps[k], here):
             ring = start_at(ring, None if here is None else tuple(here))
+            turned += pivots(ring)
+            ring = dress(ring)
             blocks.append((ring[:1], ring[-1:], ring, np.array([-1]), np.array([-1])))
             here = ring[-1]
         lo, hi = bounds[k], bounds[k + 1]
@@ -72,7 +84,7 @@ def order_legs(
             block = _passes(frame, lo, hi, here)
             blocks.append(block)
             here = block[1][-1]
-    return _join(blocks)
+    return _join(blocks, turned)
 
 
 def _nearest_first(rings: list[np.ndarray], here: np.ndarray | None) -> list[np.ndarray]:
@@ -111,18 +123,16 @@ def _passes(frame: Frame, lo: int, hi: int, here: np.ndarray | None):
     return starts, ends, None, ea, eb
 
 
-def _join(blocks) -> Legs:
+def _join(blocks, turned: int) -> Legs:
     if not blocks:
         nothing = np.empty((0, 2))
         return Legs(nothing, nothing, {}, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), 0.0, 0)
     shapes: dict[int, np.ndarray] = {}
     length = 0.0
-    turned = 0
     n = 0
     for starts, ends, ring, _, _ in blocks:
         if ring is not None:
             shapes[n] = ring[1:-1]
-            turned += pivots(ring)
             length += float(np.hypot(*np.diff(ring, axis=0).T).sum())
         else:
             length += float(np.hypot(*(ends - starts).T).sum())

@@ -80,8 +80,70 @@ def opening_of(inner: BaseGeometry, width: float) -> BaseGeometry:
 
 
 def lap_rings(part: Polygon) -> list[np.ndarray]:
-    """The laps of one polygon of the inner area, as closed rings of points: the exterior first, then holes."""
-    return [shapely.get_coordinates(ring) for ring in (part.exterior, *part.interiors)]
+    """The laps of one polygon of the inner area as closed rings of points, the exterior first, then holes.
+
+    Each runs with the inner area on its left (exterior counter-clockwise, holes clockwise).
+    """
+    out = []
+    for k, ring in enumerate((part.exterior, *part.interiors)):
+        xy = shapely.get_coordinates(ring)
+        ccw = bool(shapely.is_ccw(ring))
+        out.append(xy if ccw == (k == 0) else xy[::-1])
+    return out
+
+
+def with_spurs(lap: np.ndarray, area: BaseGeometry, width: float) -> np.ndarray:
+    """The lap with a spur into each sharp corner: on, then back, before it turns.
+
+    A lap turning on the spot at a corner of the area sweeps a disc there and misses the
+    corner's tip. Driving on until the front of the tool meets the far edge, then
+    backing out, sweeps the tip of a square corner whole and most of any other: in a
+    corner of angle ``a`` the spur is ``w/2 tan(a/2)`` long up to 90 degrees and
+    ``w/2 cot(a/2)`` above. A spur is only driven where its footprint (flat ends) stays
+    in ``area``; corners gentler than ``PIVOT_DEG`` get none.
+    """
+    pts = lap[:-1]
+    if len(pts) < 3:
+        return lap
+    d_in = pts - np.roll(pts, 1, axis=0)
+    d_out = np.roll(pts, -1, axis=0) - pts
+    n_in, n_out = np.hypot(*d_in.T), np.hypot(*d_out.T)
+    ok = (n_in > 0) & (n_out > 0)
+    u_in = d_in / np.where(ok, n_in, 1.0)[:, None]
+    u_out = d_out / np.where(ok, n_out, 1.0)[:, None]
+    turn = np.arccos(np.clip(np.einsum("ij,ij->i", u_in, u_out), -1.0, 1.0))
+    left = u_in[:, 0] * u_out[:, 1] - u_in[:, 1] * u_out[:, 0] > 0  # towards the inner area: a convex corner
+    corner = np.flatnonzero(ok & left & (turn > np.radians(PIVOT_DEG)) & (turn < np.pi - 1e-6))
+    if len(corner) == 0:
+        return lap
+    half_angle = (np.pi - turn[corner]) / 2.0  # half the area's angle at the corner
+    length = width / 2.0 * np.minimum(np.tan(half_angle), 1.0 / np.tan(half_angle))
+    tips = pts[corner] + u_in[corner] * length[:, None]
+    spurs = shapely.linestrings(np.stack([pts[corner], tips], axis=1))
+    room = shapely.buffer(area, 1e-6 * max(1.0, width), join_style="mitre")
+    fits = shapely.covers(room, shapely.buffer(spurs, width / 2.0, cap_style="flat"))
+    spur_at = dict(zip(corner[fits].tolist(), tips[fits]))
+    out = [pts[0]]
+    for i in range(1, len(pts)):
+        out.append(pts[i])
+        if i in spur_at:
+            out += [spur_at[i], pts[i]]
+    out.append(lap[-1])
+    if 0 in spur_at:  # the corner the lap starts on: its spur comes at the end
+        out += [spur_at[0], lap[-1]]
+    return np.asarray(out)
+
+
+def split_spurs(lap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A lap's points without its spurs, and the spurs as (k, 2, 2) segments (corner, tip)."""
+    if len(lap) < 3:
+        return lap, np.empty((0, 2, 2))
+    tip = np.flatnonzero(np.all(lap[:-2] == lap[2:], axis=1)) + 1  # out and straight back
+    spurs = np.stack([lap[tip - 1], lap[tip]], axis=1) if len(tip) else np.empty((0, 2, 2))
+    keep = np.ones(len(lap), dtype=bool)
+    keep[tip] = False
+    keep[tip + 1] = False
+    return lap[keep], spurs
 
 
 def pivots(lap: np.ndarray) -> int:

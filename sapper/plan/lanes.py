@@ -31,7 +31,7 @@ from shapely.geometry.base import BaseGeometry
 from sapper.model.errors import SapperError
 from sapper.model.geometry import as_multipolygon
 from sapper.plan.geom_drive import Frame, moves, moves_length, order_legs
-from sapper.plan.geom_laps import QUAD_SEGS, inner_area, lap_rings, narrow_parts, opening_of
+from sapper.plan.geom_laps import QUAD_SEGS, inner_area, lap_rings, narrow_parts, opening_of, split_spurs, with_spurs
 from sapper.plan.geom_scan import Edges, Segments, pass_positions, polygon_edges, scan
 from sapper.plan.geom_shapes import candidate_angles, free_area
 
@@ -153,9 +153,14 @@ class LanePlan:
         lanes = np.array(self.lanes, dtype=object)
         is_lap = np.zeros(len(lanes), dtype=bool)
         is_lap[list(self.laps)] = True
+        laps = [split_spurs(shapely.get_coordinates(lane)) for lane in lanes[is_lap]]
+        spurs = [shapely.linestrings(s) for _, s in laps if len(s)]
         footprints = [
             shapely.buffer(lanes[~is_lap], half, cap_style="flat"),
-            shapely.buffer(lanes[is_lap], half, quad_segs=QUAD_SEGS),
+            shapely.buffer(
+                np.array([shapely.linestrings(ring) for ring, _ in laps], dtype=object), half, quad_segs=QUAD_SEGS
+            ),
+            shapely.buffer(np.concatenate(spurs) if spurs else np.empty(0, dtype=object), half, cap_style="flat"),
         ]
         if self.laps:
             # The laps' outer half once more, drawn the way reachable() draws it: GEOS
@@ -286,7 +291,7 @@ def plan_lanes(
         frame = min(frames, key=lambda f: _estimate(f, spacing, pace))
     else:
         frame = _sweep(edges, lapped, float(angle), origin, lane_width, spacing)
-    legs = order_legs(parts, laps, frame, start)
+    legs = order_legs(parts, laps, frame, start, dress=lambda lap: with_spurs(lap, area, lane_width))
     if len(legs.starts) == 0:
         return _empty(area, lane_width, overlap, frame.angle)
     a, b = legs.ends[:-1], legs.starts[1:]
