@@ -15,8 +15,9 @@ point of it outside the inner area, or less than half a width inside it, lies wi
 half a width of the lap line, so under the lap. A point deeper inside has a disc of
 half a width around it inside the inner area; the passes over the inner area are at
 most a width apart, so one crosses that disc, and its piece through the point's column
-runs inside the inner area: the point is under that pass. What no footprint reaches
-(tips of corners, strips narrower than a lane) is outside the opening.
+runs inside the inner area: the point is under that pass. What no disc reaches (tips
+of corners, strips narrower than a lane) is outside the opening; a spur into each
+sharp corner then sweeps what a flat tool can reach of the tip (a square corner whole).
 
 Arcs are drawn with ``QUAD_SEGS`` chords a quarter circle; the coverage footprint of a
 lap (:meth:`sapper.plan.lanes.LanePlan.covered`) and the opening use the same count, so

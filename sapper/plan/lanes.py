@@ -49,17 +49,20 @@ class LanePlan:
     obstacles) and never crosses an obstacle's interior. The footprint of a pass is the
     pass buffered by ``lane_width / 2`` with flat ends; the footprint of a lap is the lap
     buffered by ``lane_width / 2`` with round joins (a tracked machine pivots at a
-    corner). Together they cover every point of ``area`` that a disc of the lane's
+    corner), except its spurs, which have flat ends like passes: at each corner sharper
+    than ``PIVOT_DEG`` the lap drives on until the tool meets the far edge, then backs
+    out, where the tool's footprint fits (:func:`sapper.plan.geom_laps.with_spurs`).
+    Together the footprints cover every point of ``area`` that a disc of the lane's
     width can reach without leaving ``area`` (the morphological opening, erosion then
-    dilation with round joins: :meth:`reachable`), to 1e-6 m2. What may be left
-    (:meth:`uncovered`, for a manual team) lies outside it: the tips of corners, which
-    a disc cannot fill (a square corner keeps (1 - pi/4) (lane_width / 2)^2, 0.16 m2 at
-    1.75 m, unless a pass happens to end there), and ground narrower than a lane. Such
-    ground still gets passes without a lap, as a plain zigzag (one pass down the middle
-    of a strip): a whole part narrower than a lane, and a narrow passage off a wider
-    part when it has at least ``lane_width`` squared of area. Passes lie ``lane_width -
-    overlap`` apart, and the outer ones that far from the lap line, so they overlap the
-    lap by ``overlap``. Laps and passes are lanes alike: ``laps`` says which are laps.
+    dilation with round joins: :meth:`reachable`), to 1e-6 m2, and with the spurs the
+    corners of 90 degrees or more whole. What may be left (:meth:`uncovered`, for a
+    manual team) is the tip of a corner sharper than 90 degrees, which no flat tool of
+    that width can enter, and ground narrower than a lane. Such ground still gets
+    passes without a lap, as a plain zigzag (one pass down the middle of a strip): a
+    whole part narrower than a lane, and a narrow passage off a wider part when it has
+    at least ``lane_width`` squared of area. Passes lie ``lane_width - overlap`` apart,
+    and the outer ones that far from the lap line, so they overlap the lap by
+    ``overlap``. Laps and passes are lanes alike: ``laps`` says which are laps.
 
     Moves between lanes stay inside ``area`` and go round obstacles; only a move between
     separate parts of a sector leaves it (still going round the obstacles). A part that
@@ -140,7 +143,7 @@ class LanePlan:
         return self.lane_width - self.overlap
 
     def covered(self) -> BaseGeometry:
-        """Ground under the lanes' footprints (passes with flat ends, laps with round joins).
+        """Ground under the lanes' footprints (passes and spurs with flat ends, laps with round joins).
 
         The union is snapped to a micrometre grid (thousands of abutting footprints
         otherwise trip floating-point overlay into dropping some of them), and each
