@@ -187,8 +187,9 @@ def hazard_table(result: PlanResult, width: int = 80) -> Table:
     problem, cal = result.problem, result.calendar
     wide = width >= WIDE
     shown = min(SHOWN_HAZARDS, len(result.priorities))
-    table = compact_table(f"Priorities: the first {shown} of {len(result.priorities)} hazards")
-    headers = ["#", "hazard", "score", *(["stake/dngr/blk/off"] if wide else []), "ha", "methods"]
+    title = f"Priorities: the first {shown} of {len(result.priorities)} hazards"
+    table = compact_table(title + ("; score = stake + danger + blockage + officer" if wide else ""))
+    headers = ["#", "hazard", "score", *(["parts s/d/b/o"] if wide else []), "ha", "methods"]
     headers += ["P50 done", "P90 done"]
     for name in headers:
         table.add_column(name, justify="left" if name in ("hazard", "methods") else "right", no_wrap=True)
