@@ -7,10 +7,13 @@ texture of blocks, streets and noise so that it compresses like a picture rather
 written once to bench/data/imagery/ and kept.
 
 Two runs on the very same list of tiles (seeded; every zoom the image has, up to --per-zoom tiles each):
-  in process  one thread, tile cache off: what making one tile costs (read, warp, PNG);
+  in process  one thread, tile cache off: what making one tile costs (read, warp, PNG), cold and
+              again at once with the file's blocks in GDAL's cache;
   over HTTP   ``sapper serve`` in its own process, N clients at once, each tile asked once (so the
               server's tile cache never answers): what a map sees.
-The MBTiles peer answers the tiles its zooms hold; the conversion time it needs first is printed too.
+The tiles are split into rounds, and each round asks every source in turn, so that the machine's other
+load weighs on all alike. The MBTiles peer answers the tiles its zooms hold; the conversion time it
+needed first is printed too.
 
     python bench/imagery_bench.py                  # 10,000 px, 40 tiles per zoom, 4 clients
     python bench/imagery_bench.py --size 4000 --per-zoom 10
@@ -117,18 +120,24 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     return int((lon + 180) / 360 * n), int((1 - np.arcsinh(np.tan(np.radians(lat))) / np.pi) / 2 * n)
 
 
-def in_process(path: Path, tiles: list[tuple[int, int, int]]) -> tuple[float, float, int]:
-    """Seconds to make every tile once, one thread, no tile cache; then again, the file's blocks now in
-    GDAL's cache (as when a map pans over tiles that share them); and how many tiles had something on them."""
-    imagery = open_imagery(path)
-    make = getattr(imagery, "_render", imagery.tile)  # the GeoTIFF's uncached renderer
-    seconds = []
-    for _ in range(2):
-        t0, found = time.perf_counter(), 0
-        for z, x, y in tiles:
-            found += make(z, x, y) is not None
-        seconds.append(time.perf_counter() - t0)
-    return seconds[0], seconds[1], found
+class InProcess:
+    """One thread, no tile cache: each tile timed once cold, then at once again with the file's blocks in
+    GDAL's cache (as when a map pans over tiles that share them)."""
+
+    def __init__(self, path: Path) -> None:
+        imagery = open_imagery(path)
+        self.make = getattr(imagery, "_render", imagery.tile)  # the GeoTIFF's uncached renderer
+        self.cold: dict[tuple[int, int, int], float] = {}
+        self.warm: dict[tuple[int, int, int], float] = {}
+        self.found = 0
+
+    def run(self, tiles: list[tuple[int, int, int]]) -> None:
+        for times in (self.cold, self.warm):
+            for tile in tiles:
+                t0 = time.perf_counter()
+                data = self.make(*tile)
+                times[tile] = time.perf_counter() - t0
+                self.found += times is self.cold and data is not None
 
 
 async def _get(port: int, paths: list[str], token: str) -> list[int]:
@@ -146,10 +155,11 @@ async def _get(port: int, paths: list[str], token: str) -> list[int]:
     return statuses
 
 
-def over_http(path: Path, tiles: list[tuple[int, int, int]], clients: int, workers: int) -> tuple[float, int]:
-    """Seconds for `clients` keep-alive connections to fetch every tile once from `sapper serve`."""
-    with tempfile.TemporaryDirectory() as tmp:
-        register = str(Path(tmp) / "r.gpkg")
+class Served:
+    """`sapper serve --imagery FILE` in its own process; N keep-alive clients fetch each tile once."""
+
+    def __init__(self, path: Path, folder: Path, workers: int) -> None:
+        register = str(folder / f"{path.name}.gpkg")
         run = [sys.executable, "-m", "sapper"]
         subprocess.run([*run, "init", register], check=True, capture_output=True)
         subprocess.run(
@@ -159,42 +169,43 @@ def over_http(path: Path, tiles: list[tuple[int, int, int]], clients: int, worke
             check=True,
             capture_output=True,
         )
-        token = subprocess.run(
+        self.token = subprocess.run(
             [*run, "-r", register, "user", "token", "bench"], check=True, capture_output=True, text=True
         ).stdout.strip()  # a bearer token, as map clients use (a password would be hashed on every request)
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        cmd = [*run, "serve", register, "--port", str(port), "--imagery", str(path), "--workers", str(workers)]
+            self.port = sock.getsockname()[1]
+        cmd = [*run, "serve", register, "--port", str(self.port), "--imagery", str(path), "--workers", str(workers)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError("sapper serve did not start") from None
-                    time.sleep(0.2)
-            paths = [f"/ui/imagery/{z}/{x}/{y}" for z, x, y in tiles]
-            shares = [paths[i::clients] for i in range(clients)]
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.seconds, self.found = 0.0, 0
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("sapper serve did not start") from None
+                time.sleep(0.2)
 
-            async def all_clients() -> list[list[int]]:
-                return await asyncio.gather(*(_get(port, share, token) for share in shares))
+    def run(self, tiles: list[tuple[int, int, int]], clients: int) -> None:
+        paths = [f"/ui/imagery/{z}/{x}/{y}" for z, x, y in tiles]
 
-            t0 = time.perf_counter()
-            statuses = asyncio.run(all_clients())
-            seconds = time.perf_counter() - t0
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-    flat = [s for share in statuses for s in share]
-    bad = [s for s in flat if s not in (200, 404)]
-    if bad:
-        raise RuntimeError(f"unexpected statuses {sorted(set(bad))}")
-    return seconds, flat.count(200)
+        async def all_clients() -> list[list[int]]:
+            return await asyncio.gather(*(_get(self.port, paths[i::clients], self.token) for i in range(clients)))
+
+        t0 = time.perf_counter()
+        statuses = [s for share in asyncio.run(all_clients()) for s in share]
+        self.seconds += time.perf_counter() - t0
+        if bad := sorted({s for s in statuses if s not in (200, 404)}):
+            raise RuntimeError(f"unexpected statuses {bad}")
+        self.found += statuses.count(200)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
 
 
 def main() -> None:
@@ -203,20 +214,36 @@ def main() -> None:
     parser.add_argument("--per-zoom", type=int, default=40, help="tiles asked per zoom level")
     parser.add_argument("--clients", type=int, default=4, help="clients at once over HTTP")
     parser.add_argument("--workers", type=int, default=1, help="sapper serve --workers")
+    parser.add_argument("--rounds", type=int, default=5, help="the tiles are split into rounds that alternate sources")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     files = prepare(args.size)
     tiles = tile_list(files["ovr"], args.per_zoom, args.seed)
+    random.Random(args.seed).shuffle(tiles)
     info = open_imagery(files["ovr"]).metadata()
     zooms = f"zooms {info['minzoom']}-{info['maxzoom']}"
     print(f"{args.size:,} x {args.size:,} px at {PIXEL_M} m; {zooms}; {len(tiles)} tiles, {args.clients} clients")
     if files["convert_s"] == files["convert_s"]:  # not NaN: it was measured
         print(f"the peer's conversion first (gdal_translate -of MBTILES, gdaladdo): {files['convert_s']:.1f} s")
-    runs = [("GeoTIFF, overviews", files["ovr"]), ("GeoTIFF, no overviews", files["plain"])]
+    sources = {"GeoTIFF, overviews": files["ovr"], "GeoTIFF, no overviews": files["plain"]}
     if Path(files["mbtiles"]).exists():
-        runs.append(("MBTiles (peer)", files["mbtiles"]))
+        sources["MBTiles (peer)"] = files["mbtiles"]
         peer = open_imagery(files["mbtiles"]).metadata()
         print(f"the peer's MBTiles hold zooms {peer['minzoom']}-{peer['maxzoom']} (GDAL's choice); other tiles are 404")
+    rounds = [tiles[i :: args.rounds] for i in range(args.rounds)]
+    local = {name: InProcess(Path(path)) for name, path in sources.items()}
+    with tempfile.TemporaryDirectory() as tmp:
+        served: dict[str, Served] = {}
+        try:
+            for name, path in sources.items():
+                served[name] = Served(Path(path), Path(tmp), args.workers)
+            for chunk in rounds:  # each round asks every source in turn: the machine's load weighs on all alike
+                for name in sources:
+                    local[name].run(chunk)
+                    served[name].run(chunk, args.clients)
+        finally:
+            for server in served.values():
+                server.stop()
     low = [t for t in tiles if t[0] <= info["minzoom"] + 2]
     print(
         f"\n| served from | in process, tiles/s | again, file blocks cached | zooms {info['minzoom']}-"
@@ -224,13 +251,13 @@ def main() -> None:
     )
     print("|---|---:|---:|---:|---:|---:|")
     rates = {}
-    for name, path in runs:
-        cold, warm, found = in_process(Path(path), tiles)
-        low_cold, _, _ = in_process(Path(path), low)
-        http_seconds, http_found = over_http(Path(path), tiles, args.clients, args.workers)
-        rates[name] = [len(tiles) / cold, len(tiles) / warm, len(low) / low_cold, len(tiles) / http_seconds]
+    for name in sources:
+        run, server = local[name], served[name]
+        cold, warm = sum(run.cold.values()), sum(run.warm.values())
+        low_cold = sum(run.cold[t] for t in low)
+        rates[name] = [len(tiles) / cold, len(tiles) / warm, len(low) / low_cold, len(tiles) / server.seconds]
         cells = " | ".join(f"{r:,.1f}" for r in rates[name])
-        print(f"| {name} | {cells} | {found} / {http_found} |")
+        print(f"| {name} | {cells} | {run.found} / {server.found} |")
     base = rates["GeoTIFF, overviews"]
     for name, rate in rates.items():
         ratios = " / ".join(f"{r / b:.2f}" for r, b in zip(rate, base))
