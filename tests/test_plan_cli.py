@@ -162,7 +162,8 @@ def words(text: str) -> set[str]:
     """The words a person reads, without table rules, numbers (timings differ between runs), cut names
     or the solver's status (each run may end the search differently)."""
     text = re.sub(r"\n plan .*(\n {4,}.*)*", "", text)
-    return {w for w in text.split() if not set(w) <= set("─━│┃") and not re.search(r"\d|…", w)}
+    found = {w.strip(".,;:()") for w in text.split()}
+    return {w for w in found if w and not set(w) <= set("─━│┃") and not re.search(r"\d|…", w)}
 
 
 def test_plan_and_summary_read_well_in_80_columns(tmp_path: Path) -> None:
