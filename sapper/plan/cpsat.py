@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from sapper.plan.bounds import fluid_bound, lower_bound
+from sapper.plan.bounds import lower_bound, refined_bound
 from sapper.plan.greedy import wspt_schedule
 from sapper.plan.problem import TICKS_PER_DAY, Option, Problem
 from sapper.plan.schedule import Schedule, Slot, objective_of
@@ -70,7 +70,7 @@ def cpsat_schedule(
     deadline = began + time_limit_s
     horizon = max(s.end for s in current.values())
     lp_limit = max(1.0, BOUND_SHARE * (deadline - time.perf_counter()))
-    relaxed = max(lower_bound(problem), fluid_bound(problem, horizon, time_limit_s=lp_limit))
+    relaxed = max(lower_bound(problem), refined_bound(problem, horizon, lp_limit))
     near = neighbours(problem)
     if len(sectors) <= window:
         left = max(0.5, deadline - time.perf_counter())
