@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export DEBIAN_FRONTEND=noninteractive
 if [[ "${1:-}" == "--test" ]]; then
-  packages="postgresql postgis gdal-bin python3-gdal chromium python3-qgis"
+  # the PostGIS extension itself (Debian 12: PostgreSQL 15) is only a recommendation of "postgis"
+  packages="postgresql postgis postgresql-15-postgis-3 gdal-bin python3-gdal chromium python3-qgis"
   missing=""
   for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
   if [[ -n "$missing" ]]; then

@@ -71,7 +71,7 @@ def describe(lay: Layer) -> str:
         )
     kind = "points, lines or polygons" if lay.geometry_type == "GEOMETRY" else f"{lay.geometry_type} geometries"
     views = [v.name for v in VIEWS if v.source is lay]
-    split = f"; one geometry type per collection in {' and '.join(views)}" if views else ""
+    split = f"; one geometry type per layer in {' and '.join(views)}" if views else ""
     return f"{lay.title}: the register's {lay.name} layer ({kind.lower()}{split})."
 
 

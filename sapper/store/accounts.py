@@ -43,14 +43,15 @@ def _dummy_hash() -> str:
 
 USER_COLUMNS = ("name", "password_hash", "role", "organisation", "team_id", "active", "created_at")
 PASSWORD_SET = "password_set_at"  # when the password was last set: what the audit log shows of it
+PASSWORD_STAMP = "microseconds"  # two changes within a second still differ, so the log shows each
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+def _stamp(moment: datetime, timespec: str = "seconds") -> str:
+    return moment.astimezone(UTC).isoformat(timespec=timespec)
 
 
 def token_digest(token: str) -> str:
@@ -117,7 +118,7 @@ class Accounts:
             user.team_id,
             int(user.active),
             _stamp(created),
-            _stamp(created),
+            _stamp(created, PASSWORD_STAMP),
         ]
         cols = ", ".join((*USER_COLUMNS, PASSWORD_SET))
         with self.backend.transaction():
@@ -186,7 +187,7 @@ class Accounts:
             before = self._state(name)
             self.backend.execute(
                 f"UPDATE {q(USERS)} SET password_hash = {self.ph}, {PASSWORD_SET} = {self.ph} WHERE name = {self.ph}",
-                [_hasher.hash(password), _stamp(_now()), name],
+                [_hasher.hash(password), _stamp(_now(), PASSWORD_STAMP), name],
             )
             self._log(name, "update", before, self._state(name))
             self.revoke(name)
