@@ -11,6 +11,7 @@ from sapper import Register, init_register
 from sapper.testing.postgis import Cluster
 
 BACKENDS = ["gpkg", "postgis"]
+pytest_plugins = ["sapper.testing.browser"]  # the browser tests' fixtures
 
 
 @pytest.fixture(scope="session")

@@ -21,8 +21,11 @@ from sapper.model.geometry import to_wgs84
 from sapper.model.records import Hazard, Team
 from sapper.plan.build import Inputs, PlanResult, Settings, make_plan
 from sapper.plan.problem import TICKS_PER_DAY
+from sapper.plan.records import bundle
 from sapper.report.charts import FINISH_COLOURS, MEDIAN
 from sapper.report.plan_files import burndown_data, draw_burndown, last_hazard_labels
+from sapper.store import init_register
+from sapper.store.plans import save_plan
 
 UTM = 32637  # Palmyra's UTM zone
 X0, Y0 = 432_000.0, 3_823_000.0
@@ -125,3 +128,24 @@ def test_the_picture_ends_the_median_line_at_the_p50_mark(result: PlanResult, tm
     above = columns[rows < panel.shape[0] - 4]  # the median line clear of the zero line
     assert above.max() <= p50_column + 2  # no work left after the P50 mark ...
     assert p50_column - above.max() < 0.05 * width  # ... and some until just before it
+
+
+def test_the_plan_keeps_its_burn_down_in_the_register(result: PlanResult, target: str) -> None:
+    """What the web UI draws later is what the PNG drew when the plan was made: the rows stored with it."""
+    chart = burndown_data(result)
+    bundled = bundle(result)
+    with init_register(target) as reg:
+        plan = save_plan(reg, bundled)
+        other = save_plan(reg, bundled)  # a second plan's rows stay its own
+        rows = sorted(reg.list("plan_day", where={"plan_id": plan.id}), key=lambda d: d.working_day)
+        assert reg.count("plan_day", where={"plan_id": other.id}) == len(rows)
+    assert [d.day for d in rows] == list(chart.dates)
+    assert [d.working_day for d in rows] == list(range(len(rows)))
+    for field, series, scale in (("team_days", chart.work, 1.0), ("m2", chart.area, 1e-4)):
+        planned = "planned_team_days" if field == "team_days" else "planned_m2"
+        assert np.allclose([getattr(d, planned) * scale for d in rows], series.planned, atol=1e-3)
+        for q in (10, 50, 90):
+            assert np.allclose([getattr(d, f"{field}_p{q}") * scale for d in rows], series.bands[q], atol=1e-3)
+    # read back, the median still reaches zero on the plan's P50 finish
+    assert first_zero([d.day for d in rows], [d.team_days_p50 for d in rows]) == plan.finish_p50
+    assert rows[0].planned_m2 == pytest.approx(plan.area_m2, abs=0.5)

@@ -183,7 +183,13 @@ def test_plans_run_in_the_background_list_and_compare(api: Served) -> None:
         assert sup.post("/api/plans", json={**quick, "runs": 10}).status_code == 400
         first = sup.post("/api/plans", json=quick)
         assert first.status_code == 202 and first.json()["status"] in ("queued", "running")
-        second = sup.post("/api/plans", json={**quick, "sector_width_m": 60, "sector_length_m": 100})
+        # no start given: the day after the last report or release, as the plan page offers
+        worked = {"report_date": "2016-04-09", "activity_type": "clearance", "hazard_id": api.demo.hazards[2],
+                  "geometry": polygon(LON + 0.004, LAT + 0.002, 0.0002, 0.0002)}  # fmt: skip
+        with api.client("leader") as leader:
+            assert leader.post("/api/reports", json=worked).status_code == 201
+        unstarted = {"time_limit_s": 1, "runs": 100}
+        second = sup.post("/api/plans", json={**unstarted, "sector_width_m": 60, "sector_length_m": 100})
         a = _wait_for_plan(sup, first.headers["location"])
         b = _wait_for_plan(sup, second.headers["location"])
         assert a["status"] == "done", a["error"]
@@ -195,7 +201,9 @@ def test_plans_run_in_the_background_list_and_compare(api: Served) -> None:
         stored = {p["id"]: p for p in sup.get("/api/plans/stored").json()}
         first_plan = stored[a["summary"]["stored"]["id"]]
         assert first_plan["number"] == a["summary"]["stored"]["number"] and first_plan["made_by"] == "super"
-        assert first_plan["finish_p50"] == a["summary"]["finish"]["p50"]
+        assert first_plan["finish_p50"] == a["summary"]["finish"]["p50"] and first_plan["start_on"] == "2016-04-10"
+        second_start = stored[b["summary"]["stored"]["id"]]["start_on"]
+        assert second_start == sup.get("/ui/api/config").json()["plan_start"] and second_start >= "2016-04-10"
         sectors = sup.get("/ogc/collections/plan_sectors/items", params={"plan_id": first_plan["id"], "limit": 1000})
         assert sectors.json()["numberMatched"] == a["summary"]["sectors"]
         diff = sup.get("/api/plans/compare", params={"a": a["id"], "b": b["id"]}).json()

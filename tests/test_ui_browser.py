@@ -1,177 +1,40 @@
 """The web UI in a real browser: Debian's Chromium driven by Playwright, against a real uvicorn
-server on 127.0.0.1 serving the Palmyra scenario (and the small demo register for planning).
+server on 127.0.0.1 serving the Palmyra scenario (fixtures: sapper.testing.browser).
 
 The whole flow (log in, the map's layers, a hazard opened, a daily report sent, the sitrep
 counting it) runs on both backends, GeoPackage and PostGIS; the rest on GeoPackage only.
 What is drawn is checked against what the API answers for the same request. Screenshots go to
 a folder named after the backend in the test's temporary folder, or, for GeoPackage, to
-``$SAPPER_SCREENSHOTS`` when set (how the README's pictures are made).
+``$SAPPER_SCREENSHOTS`` when set (how the README's pictures are made). The plan page has its
+own module, test_ui_plan_browser.py.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Page
 from shapely.geometry import shape
 
-from sapper.model.accounts import Role, User
-from sapper.server import create_app
-from sapper.store import init_register
-from sapper.store.accounts import Accounts
-from sapper.testing.server import LAT, LON, PASSWORD, served_demo, serving
-from scenarios.palmyra.build import build
-from scenarios.palmyra.plan import make_plan
+from sapper.testing.browser import (
+    ONE_BACKEND,
+    Site,
+    drawn,
+    login,
+    map_settled,
+    matched,
+    move_map,
+    requested,
+    screenshot,
+)
+from sapper.testing.server import PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DAY = "2016-04-10"  # the Palmyra scenario's snapshot: its latest daily reports
 ANCIENT_CITY = (34.5535, 38.2495)  # lat, lon of the western ancient city, thick with items
-
-
-ONE_BACKEND = pytest.mark.parametrize("palmyra", ["gpkg"], indirect=True)  # what the backend cannot change
-
-
-@dataclass
-class Site:
-    url: str
-    app: Any
-    tokens: dict[str, str]
-    backend: str
-
-    def api(self, user: str = "chief") -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.tokens[user]}"}, timeout=30)
-
-
-@pytest.fixture(scope="module", params=["gpkg", "postgis"])
-def palmyra(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    if request.param == "gpkg":
-        target = str(tmp_path_factory.mktemp("ui") / "palmyra.gpkg")
-    else:
-        target = request.getfixturevalue("pg_cluster").new_database()
-    reg = init_register(target, user="palmyra-scenario")
-    with reg:
-        build(reg, make_plan())
-        org = reg.list("hazard", limit=1)[0].organisation
-        accounts = Accounts(reg.backend).ensure()
-        tokens = {}
-        for user in (
-            User(name="chief", role=Role.SUPERVISOR, organisation=org),
-            User(name="leader", role=Role.FIELD_TEAM, organisation=org, team_id=1),
-            User(name="viewer", role=Role.VIEWER, organisation=org),
-        ):
-            accounts.add(user, PASSWORD)
-            tokens[user.name] = accounts.issue_token(user.name, "test")
-    app = create_app(target)
-    with serving(app) as server:
-        yield Site(server.url, app, tokens, request.param)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "the browser tests need Debian's chromium: ./install.sh --test"
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browser tab (no cookies, no storage) that must raise no script error and must ask
-    nothing of any server but ours: the UI works with no internet."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    tab = context.new_page()
-    tab.set_default_timeout(20_000)
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    fetched: list[str] = []
-    tab.on("request", lambda r: fetched.append(r.url))
-    yield tab
-    context.close()
-    assert not errors, f"script errors in the page: {errors}"
-    outside = [u for u in fetched if not u.startswith(("http://127.0.0.1:", "data:"))]
-    assert not outside, f"the page reached outside the server: {outside}"
-
-
-@pytest.fixture
-def shots(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
-    """Where a test's screenshots go; the README's come from the GeoPackage runs."""
-    callspec = getattr(request.node, "callspec", None)
-    backend = callspec.params.get("palmyra", "gpkg") if callspec else "gpkg"
-    readme = os.environ.get("SAPPER_SCREENSHOTS")
-    folder = Path(readme) if readme and backend == "gpkg" else tmp_path / backend
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def screenshot(page: Page, folder: Path, name: str, full_page: bool = False) -> Path:
-    """A PNG of the page, written small: quantised to 256 colours (the UI uses few)."""
-    from io import BytesIO
-
-    from PIL import Image
-
-    image = Image.open(BytesIO(page.screenshot(full_page=full_page))).convert("RGB")
-    path = folder / f"{name}.png"
-    image.quantize(colors=256).save(path, optimize=True)
-    return path
-
-
-def login(page: Page, url: str, name: str, path: str = "/ui/") -> None:
-    page.goto(f"{url}{path}")
-    page.wait_for_url(re.compile(r".*/ui/login\?next=.*"))
-    page.fill("#username", name)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}{path}")
-
-
-def map_settled(page: Page, after: str | None = None) -> str:
-    """Wait until the map has loaded the view (a round after ``after``); the new round's number."""
-    not_old = f":not([data-rounds='{after}'])" if after else ""
-    page.wait_for_selector(f"body[data-rounds]{not_old}[data-loading='0']", state="attached")
-    return page.get_attribute("body", "data-rounds") or ""
-
-
-def move_map(page: Page, lat: float, lon: float, zoom: float) -> None:
-    before = map_settled(page)
-    page.evaluate(f"void window.sapperMap.map.setView([{lat}, {lon}], {zoom}, {{animate: false}})")
-    map_settled(page, before)
-
-
-def requested(urls: list[str], collection: str) -> str:
-    """The last page-one request the map made for a collection."""
-    mine = [u for u in urls if f"/ogc/collections/{collection}/items?" in u and "offset=" not in u]
-    assert mine, f"the map never asked for {collection}"
-    return mine[-1]
-
-
-def matched(site: Site, url: str) -> int:
-    with site.api() as client:
-        answer = client.get(url)
-    assert answer.status_code == 200, answer.text
-    return answer.json()["numberMatched"]
-
-
-def drawn(page: Page, pane: str) -> int:
-    return page.locator(f".leaflet-{pane}-pane path.leaflet-interactive").count()
 
 
 def test_log_in_and_the_map_shows_the_palmyra_layers(palmyra: Site, page: Page, shots: Path) -> None:
@@ -365,42 +228,3 @@ def test_the_map_shows_the_server_imagery_under_the_layers(
         assert page.locator("img.leaflet-tile").count() == 0
     finally:
         palmyra.app.state.imagery = None
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    with served_demo(str(tmp_path_factory.mktemp("demo") / "demo.gpkg")) as served:
-        yield served
-
-
-def test_a_supervisor_makes_a_plan_and_sees_its_gantt_and_burn_down(demo: Any, page: Page, shots: Path) -> None:
-    login(page, demo.url, "super", "/ui/plan")
-    page.wait_for_selector("body[data-loading='0']")
-    assert "no plan is stored yet" in page.inner_text("#no-plan")
-    page.fill("#start", "2016-04-11")
-    page.fill("#time_limit", "2")
-    page.click("#make button[type=submit]")
-    page.wait_for_selector("body[data-plan='1'][data-loading='0']", timeout=120_000)
-    with demo.client("super") as client:
-        view = client.get("/ui/api/plan").json()
-        sectors = client.get(
-            "/ogc/collections/plan_sectors/items", params={"plan_id": view["plan"]["id"], "limit": 1}
-        ).json()
-    rows = page.locator("#gantt g.row")
-    assert rows.count() == len(view["teams"]) > 0
-    assert page.locator("#gantt rect.bar").count() == sum(len(t["bars"]) for t in view["teams"])
-    assert page.get_attribute("#plan-finish", "data-value") == view["plan"]["finish_p50"]
-    assert page.locator("#burndown path[data-series='planned']").count() == 1
-    screenshot(page, shots, "plan-demo", full_page=True)
-
-    urls: list[str] = []
-    page.on("request", lambda r: urls.append(r.url))
-    page.click("#nav a[href='/ui/']")
-    map_settled(page)
-    move_map(page, LAT + 0.0005, LON + 0.005, 16)
-    url = requested(urls, "plan_sectors")
-    assert parse_qs(urlparse(url).query)["plan_id"] == [str(view["plan"]["id"])], "the map shows the latest plan"
-    with demo.client("super") as client:
-        expected = client.get(url).json()["numberMatched"]
-    assert 0 < expected <= sectors["numberMatched"]
-    assert drawn(page, "plan") == expected

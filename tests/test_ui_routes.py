@@ -4,13 +4,14 @@ imagery tiles), and a 4xx with a sentence for every bad request."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import sqlite3
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from shapely.geometry import shape
 
 from sapper.model.errors import SapperError
 from sapper.model.geometry import area_m2, as_multipolygon, to_metric
-from sapper.model.plan import Plan, PlanAssignment, PlanBundle, PlanSector
+from sapper.model.plan import Plan, PlanAssignment, PlanBundle, PlanDay, PlanSector
 from sapper.server import create_app
 from sapper.store import open_register
 from sapper.store.plans import save_plan
@@ -132,7 +133,25 @@ def test_progress_counts_each_day_reports_releases_and_items(api: Demo) -> None:
     assert bad.status_code == 400 and "days" in bad.json()["description"]
 
 
-def test_the_plan_view_merges_team_days_into_bars_and_burns_down_by_hours(api: Demo) -> None:
+def test_a_new_plan_starts_the_day_after_the_last_report_or_release(api: Demo) -> None:
+    """The plan page offers the day the CLI and the API would plan from, not today's date."""
+    hazard = api.demo.hazards[3]
+    with api.client("leader") as leader, api.client("super") as chief:
+        report = leader.post(
+            "/api/reports",
+            json={"report_date": "2016-04-20", "activity_type": "clearance", "hazard_id": hazard,
+                  "geometry": polygon(LON + 0.006, LAT, 0.0004)},
+        )  # fmt: skip
+        assert report.status_code == 201, report.text
+        assert chief.get("/ui/api/config").json()["plan_start"] == "2016-04-21"
+        piece = polygon(LON + 0.006, LAT, 0.0002)
+        released = chief.post(f"/api/hazards/{hazard}/release", json={"route": "cleared", "geometry": piece,
+                                                                     "on": "2016-04-23"})  # fmt: skip
+        assert released.status_code == 201, released.text
+        assert chief.get("/ui/api/config").json()["plan_start"] == "2016-04-24"
+
+
+def test_the_plan_view_merges_team_days_into_bars_and_gives_the_stored_burn_down(api: Demo) -> None:
     with api.client("viewer") as client:
         none = client.get("/ui/api/plan")
         assert none.status_code in (200, 404)
@@ -162,6 +181,22 @@ def test_the_plan_view_merges_team_days_into_bars_and_burns_down_by_hours(api: D
             organisation="mac",
         )
 
+    def burned(day: date, elapsed: int, team_days: float, m2: float) -> PlanDay:
+        return PlanDay(
+            plan_id=0,
+            day=day,
+            working_day=elapsed,
+            planned_team_days=team_days,
+            team_days_p10=team_days * 0.8,
+            team_days_p50=team_days,
+            team_days_p90=team_days * 1.5,
+            planned_m2=m2,
+            m2_p10=m2 * 0.8,
+            m2_p50=m2,
+            m2_p90=m2 * 1.2,
+            organisation="mac",
+        )
+
     bundle = PlanBundle(
         plan=Plan(start_on=day1, area_m2=4000.0, finish_p50=day2, organisation="mac"),
         sectors=[sector(h1, "A", 1000.0), sector(h1, "B", 3000.0), sector(h2, "C", 0.0)],
@@ -174,12 +209,16 @@ def test_the_plan_view_merges_team_days_into_bars_and_burns_down_by_hours(api: D
             work(t2, 1, h1, day1, "08:00", 6.0),
         ],
         priorities=[],
+        # stored out of order: the view sorts them by day
+        days=[burned(day2, 2, 0, 0), burned(day1 - timedelta(days=1), 0, 4, 4000), burned(day1, 1, 1.5, 1250)],
     )
     reg = open_register(api.target, user="planner")
     with reg:
         stored = save_plan(reg, bundle)
+        older = save_plan(reg, dataclasses.replace(bundle, days=[]))  # as plans made before burn-downs were kept
     with api.client("viewer") as client:
-        view = client.get("/ui/api/plan").json()
+        assert client.get("/ui/api/plan", params={"number": older.number}).json()["days"] == []
+        view = client.get("/ui/api/plan", params={"number": stored.number}).json()
         missing = client.get("/ui/api/plan", params={"number": 999})
         zero = client.get("/ui/api/plan", params={"number": 0})
     assert view["plan"]["number"] == stored.number and stored.number in view["numbers"]
@@ -187,12 +226,14 @@ def test_the_plan_view_merges_team_days_into_bars_and_burns_down_by_hours(api: D
     first = [(b["hazard_id"], b["start"], b["end"], b["sectors"], b["hours"]) for b in rows[t1]["bars"]]
     assert first == [(h1, "2016-05-02", "2016-05-03", 2, 10.0), (h2, "2016-05-03", "2016-05-03", 1, 1.0)]
     assert [(b["hazard_id"], b["hours"]) for b in rows[t2]["bars"]] == [(h1, 6.0)]
-    # A: 1000 m² over 4 + 4 h; B: 3000 m² over 6 + 2 h -> day 1: 500 + 2250, day 2: 500 + 750
-    assert view["burndown"] == [
-        {"day": "2016-05-01", "left_m2": 4000.0},
-        {"day": "2016-05-02", "left_m2": 1250.0},
-        {"day": "2016-05-03", "left_m2": 0.0},
+    assert [(d["day"], d["working_day"], d["team_days_p50"], d["m2_p90"]) for d in view["days"]] == [
+        ("2016-05-01", 0, 4.0, 4800.0),
+        ("2016-05-02", 1, 1.5, 1500.0),
+        ("2016-05-03", 2, 0.0, 0.0),
     ]
+    assert set(view["days"][0]) == {"day", "working_day", "planned_team_days", "planned_m2"} | {
+        f"{what}_p{q}" for what in ("team_days", "m2") for q in (10, 50, 90)
+    }
     assert view["hazards"][str(h1)]["name"] == "Hazard 0"
     assert missing.status_code == 404 and str(stored.number) in missing.json()["description"]
     assert zero.status_code == 400 and "number" in zero.json()["description"]

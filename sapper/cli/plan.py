@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import calendar as weekdays
-from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +13,7 @@ from rich.table import Table
 from sapper.cli.app import app, console, friendly, open_target, register_target
 from sapper.cli.render import WIDE, compact_table, room_for, shorten
 from sapper.model.errors import SapperError
+from sapper.model.plan import first_plan_day
 from sapper.plan.problem import TICKS_PER_DAY
 from sapper.store.rows import parse_date
 
@@ -64,7 +64,7 @@ def plan(
     with open_target(register_target(register)) as reg:
         inputs = read_inputs(reg)
         settings = Settings(
-            start=parse_date(start) if start else default_start(inputs),
+            start=parse_date(start) if start else first_plan_day(inputs.worked_on),
             sector_width_m=sector_width,
             sector_length_m=sector_length,
             time_limit_s=time_limit,
@@ -100,12 +100,6 @@ def read_inputs(reg: Register) -> Inputs:
         reports=reg.list("report"),
         releases=reg.list("release"),
     )
-
-
-def default_start(inputs: Inputs) -> date:
-    """The day after the latest report or release: re-planning starts from the work done."""
-    days = [r.report_date for r in inputs.reports] + [r.released_on for r in inputs.releases]
-    return max(days) + timedelta(days=1) if days else date.today()
 
 
 def parse_weekday(text: str) -> int:

@@ -7,13 +7,21 @@ shows them), its team-days and hazard priorities are tables. Every row names its
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from shapely.geometry.base import BaseGeometry
 
 from sapper.model.enums import ActivityType, Method
 from sapper.model.records import Record
+
+
+def first_plan_day(worked_on: Iterable[date | None]) -> date:
+    """The day after the latest report or release (today if none): re-planning starts from the
+    work done, whoever asks for the plan (the CLI, the API or the web UI)."""
+    days = [d for d in worked_on if d is not None]
+    return max(days) + timedelta(days=1) if days else date.today()
 
 
 @dataclass(kw_only=True)
@@ -117,7 +125,28 @@ class PlanPriority(Record):
     finish_p95: date | None = None
 
 
-PLAN_RECORDS: tuple[type[Record], ...] = (Plan, PlanSector, PlanLane, PlanAssignment, PlanPriority)
+@dataclass(kw_only=True)
+class PlanDay(Record):
+    """The work and area a plan still has to do at the end of one working day: the burn-down.
+
+    Kept with the plan so that whoever reads it later (the web UI, a report) shows the very
+    forecast the plan was made with: the plan's line and the 10/50/90 % of its Monte Carlo runs.
+    """
+
+    plan_id: int
+    day: date  # the date at whose end this holds (the first row: the eve of the plan)
+    working_day: int  # working days elapsed
+    planned_team_days: float = 0.0
+    team_days_p10: float = 0.0
+    team_days_p50: float = 0.0
+    team_days_p90: float = 0.0
+    planned_m2: float = 0.0
+    m2_p10: float = 0.0
+    m2_p50: float = 0.0
+    m2_p90: float = 0.0
+
+
+PLAN_RECORDS: tuple[type[Record], ...] = (Plan, PlanSector, PlanLane, PlanAssignment, PlanPriority, PlanDay)
 
 
 @dataclass
@@ -133,3 +162,4 @@ class PlanBundle:
     lanes: list[tuple[int, PlanLane]]
     assignments: list[tuple[int, PlanAssignment]]
     priorities: list[PlanPriority]
+    days: list[PlanDay] = field(default_factory=list)

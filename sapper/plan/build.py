@@ -75,6 +75,11 @@ class Inputs:
     reports: Sequence[Report] = ()
     releases: Sequence[Release] = ()
 
+    @property
+    def worked_on(self) -> list[date]:
+        """The days work was reported or land released: a new plan starts after the last."""
+        return [r.report_date for r in self.reports] + [r.released_on for r in self.releases]
+
 
 @dataclass
 class PlanResult:
@@ -95,6 +100,13 @@ class PlanResult:
     @property
     def finish_dates(self) -> dict[int, date]:
         return {q: self.calendar.finish_date(d) for q, d in self.forecast.finish.items()}
+
+    @property
+    def chart_days(self) -> int:
+        """How many days of the burn-down are worth showing: up to a little past the P95 finish
+        (the slowest runs' long tails say nothing more)."""
+        fc = self.forecast
+        return min(len(fc.days), int(max(fc.finish[95], self.schedule.makespan_days) * 1.08) + 2)
 
 
 @dataclass(frozen=True)

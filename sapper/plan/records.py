@@ -10,8 +10,9 @@ from shapely.geometry import MultiLineString
 from shapely.geometry.base import BaseGeometry
 
 from sapper.model.geometry import as_multipolygon, to_wgs84
-from sapper.model.plan import Plan, PlanAssignment, PlanBundle, PlanLane, PlanPriority, PlanSector
+from sapper.model.plan import Plan, PlanAssignment, PlanBundle, PlanDay, PlanLane, PlanPriority, PlanSector
 from sapper.plan.build import PlanResult
+from sapper.plan.forecast import BANDS
 from sapper.plan.problem import TICKS_PER_DAY
 from sapper.plan.timeline import clock
 
@@ -160,6 +161,28 @@ def priority_records(result: PlanResult) -> list[PlanPriority]:
     ]
 
 
+def day_records(result: PlanResult) -> list[PlanDay]:
+    """The burn-down as the charts draw it: one row per working day, to a little past the P95 finish."""
+    fc, cal = result.forecast, result.calendar
+    if not fc.work or not fc.remaining:
+        return []
+    out = []
+    for i in range(result.chart_days):
+        g = int(fc.days[i])
+        out.append(
+            PlanDay(
+                plan_id=0,
+                day=cal.day_end(g),
+                working_day=g,
+                planned_team_days=round(float(fc.planned_work[i]), 3),
+                **{f"team_days_p{q}": round(float(fc.work[q][i]), 3) for q in BANDS},
+                planned_m2=round(float(fc.planned[i]), 1),
+                **{f"m2_p{q}": round(float(fc.remaining[q][i]), 1) for q in BANDS},
+            )
+        )
+    return out
+
+
 def bundle(result: PlanResult, note: str = "") -> PlanBundle:
     return PlanBundle(
         plan_record(result, note),
@@ -167,4 +190,5 @@ def bundle(result: PlanResult, note: str = "") -> PlanBundle:
         lane_records(result),
         assignment_records(result),
         priority_records(result),
+        day_records(result),
     )

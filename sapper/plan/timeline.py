@@ -37,6 +37,10 @@ class Calendar:
                 left -= 1
         return current
 
+    def day_end(self, elapsed: int) -> date:
+        """The date at whose end ``elapsed`` working days are done (0: the eve of the first day)."""
+        return self.date_of(elapsed - 1) if elapsed > 0 else self.date_of(0) - timedelta(days=1)
+
     def finish_date(self, days: float) -> date:
         """The date on which work lasting ``days`` working days from the start is done."""
         return self.date_of(max(0, math.ceil(days - 1e-9) - 1))

@@ -8,7 +8,7 @@ with names a person reads; the burn-down and Gantt charts are PNG.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,7 @@ from sapper.formats.exporter import export_layer
 from sapper.plan.build import PlanResult
 from sapper.plan.forecast import TAIL_AREA
 from sapper.plan.problem import TICKS_PER_DAY
-from sapper.plan.timeline import Calendar, clock
+from sapper.plan.timeline import clock
 from sapper.report.charts import (
     FINISH_COLOURS,
     PLAN,
@@ -93,10 +93,8 @@ def draw_burndown(result: PlanResult, path: Path) -> Path:
 
 def burndown_data(result: PlanResult) -> Burndown:
     """The burn-down's values: series at the end of each working day, as the tables date them."""
-    fc, cal = result.forecast, result.calendar
-    # show up to a little past the P95 finish: the slowest runs' long tails say nothing more
-    last = min(len(fc.days), int(max(fc.finish[95], result.schedule.makespan_days) * 1.08) + 2)
-    dates = [_day_end(cal, int(g)) for g in fc.days[:last]]
+    fc, cal, last = result.forecast, result.calendar, result.chart_days
+    dates = [cal.day_end(int(g)) for g in fc.days[:last]]
     sectors = result.problem.sectors
     total = sum(s.area_m2 for s in sectors) / HA
     begin = tail_start(result)
@@ -116,11 +114,6 @@ def burndown_data(result: PlanResult) -> Burndown:
     return Burndown(dates, work, area, result.finish_dates, title, label, tail_from)
 
 
-def _day_end(cal: Calendar, elapsed: int) -> date:
-    """The date at whose end ``elapsed`` working days are done (0: the eve of the first day)."""
-    return cal.date_of(elapsed - 1) if elapsed > 0 else cal.date_of(0) - timedelta(days=1)
-
-
 def tail_start(result: PlanResult) -> int | None:
     """The day index at which the median run has TAIL_AREA of the area done, if hazards are open then."""
     fc = result.forecast
@@ -137,7 +130,7 @@ def tail_note(result: PlanResult, shown: int = 3) -> tuple[date | None, str]:
     at = tail_start(result)
     if at is None:
         return None, ""
-    when = _day_end(cal, int(fc.days[at]))
+    when = cal.day_end(int(fc.days[at]))
     area: dict[int, float] = defaultdict(float)
     items: dict[int, float] = defaultdict(float)
     for s in result.problem.sectors:

@@ -26,6 +26,7 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from sapper.model.accounts import User
+from sapper.model.plan import first_plan_day
 from sapper.server.auth import reader, supervisor, visible_to
 from sapper.server.context import Registers, registers
 from sapper.server.errors import ApiError
@@ -57,13 +58,14 @@ def owned(plan_rows: Any, organisation: str, restricted: bool) -> Any:
         lanes=[(i, own(lane)) for i, lane in plan_rows.lanes],
         assignments=[(i, own(a)) for i, a in plan_rows.assignments],
         priorities=[own(p) for p in plan_rows.priorities],
+        days=[own(d) for d in plan_rows.days],
     )
 
 
 class PlanRequest(Strict):
     """What to plan with; defaults are quick enough for an operations room to wait for."""
 
-    start: date | None = Field(None, description="First working day (default: today)")
+    start: date | None = Field(None, description="First working day (default: the day after the last report)")
     sector_width_m: Annotated[float, Field(ge=5, le=500)] = 30.0  # Palmyra 2016: 30 x 80 m sectors
     sector_length_m: Annotated[float, Field(ge=5, le=500)] = 80.0
     time_limit_s: Annotated[float, Field(ge=1, le=600)] = 10.0
@@ -171,8 +173,9 @@ class Planner:
                 for name, kind in (*KINDS.items(), ("releases", "release"))
             }
             secret = any(r.restricted for records in seen.values() for r in records)
+            inputs = Inputs(**seen)
             settings = Settings(
-                start=req.start or date.today(),
+                start=req.start or first_plan_day(inputs.worked_on),
                 sector_width_m=req.sector_width_m,
                 sector_length_m=req.sector_length_m,
                 time_limit_s=min(req.time_limit_s, self.max_seconds),
@@ -190,7 +193,7 @@ class Planner:
                     runs.step(run.id, f"{step} {share:.0%}" if share < 1 else step)
                     shown.update(step=step, at=time.monotonic())
 
-            plan = make_plan(Inputs(**seen), settings, progress)
+            plan = make_plan(inputs, settings, progress)
             runs.step(run.id, "storing")
             reg.user = run.by
             stored = save_plan(reg, owned(bundle(plan, f"made over the API by {run.by}"), run.organisation, secret))

@@ -4,13 +4,14 @@ The pages are static HTML and plain ES modules under ``/static/ui`` (Leaflet ven
 ``/static/vendor``; nothing comes from the internet). They read the OGC API for map layers
 and the REST API for details, history, reports and the sitrep. The few views a page needs
 that neither API gives are here, under ``/ui/api``: the default extent and vocabularies, the
-buffers of protected sites, day-by-day progress, the stored plan as a Gantt and a burn-down,
+buffers of protected sites, day-by-day progress, the stored plan as a Gantt and its burn-down,
 and what the map needs to know of the user's own imagery (its tiles are served by ``imagery.py``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import fields
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +21,8 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from sapper.model.enums import ActivityType, HazardStatus, ItemCategory, ItemState, ReleaseRoute
 from sapper.model.geometry import metric_epsg_for, search_box, to_metric, to_wgs84
+from sapper.model.plan import PlanDay, first_plan_day
+from sapper.model.records import Record
 from sapper.server import imagery
 from sapper.server.auth import reader, visible_to
 from sapper.server.collections import parse_bbox
@@ -86,7 +89,9 @@ def _has(kind: str) -> Layer | None:
         return None
 
 
-@router.get("/api/config", summary="What the pages start from: extent, latest report day, vocabularies, imagery")
+@router.get(
+    "/api/config", summary="What the pages start from: extent, latest report day, first day of a new plan, vocabularies"
+)
 def config(request: Request) -> Response:
     user = reader(request)
     reg = registers(request).get()
@@ -98,11 +103,13 @@ def config(request: Request) -> Response:
         extent = [min(corners[0]), min(corners[1]), max(corners[2]), max(corners[3])]
     days = [_day(row[0]) for row in query.sums(reg.backend, layer("report"), flt, ["report_date"])]
     days = [d for d in days if d is not None]
+    released = [_day(row[0]) for row in query.sums(reg.backend, layer("release"), flt, ["released_on"])]
     picture = imagery.server_imagery(request.app)
     body = {
         "extent": extent,
         "today": date.today().isoformat(),
         "latest_report_date": max(days).isoformat() if days else None,
+        "plan_start": first_plan_day([*days, *released]).isoformat(),
         "latest_plan": _latest_plan(reg, flt),
         "imagery": picture.metadata() if picture is not None else None,
         "vocabularies": {
@@ -213,13 +220,13 @@ def _latest_plan(reg: Any, flt: Filter) -> dict[str, Any] | None:
     return {"id": int(plan_id), "number": int(number)}
 
 
-@router.get("/api/plan", summary="A stored plan as a Gantt (team rows) and a burn-down (area left per day)")
+@router.get("/api/plan", summary="A stored plan as a Gantt (team rows) and its burn-down (work and area left per day)")
 def plan_view(request: Request, number: Annotated[int | None, Query(ge=1, le=2**31)] = None) -> Response:
     user = reader(request)
     backend = registers(request).get().backend
     flt = Filter(organisation=visible_to(user))
-    plan_lay, sector_lay, work_lay = _has("plan"), _has("plan_sector"), _has("assignment")
-    if plan_lay is None or sector_lay is None or work_lay is None:
+    plan_lay, work_lay, day_lay = _has("plan"), _has("assignment"), _has("plan_day")
+    if plan_lay is None or work_lay is None or day_lay is None:
         raise ApiError(404, "this register has no plan layers")
     plans = {int(v["number"]): (rid, v) for rid, v, _ in query.select(backend, plan_lay, flt)}
     if not plans:
@@ -228,7 +235,6 @@ def plan_view(request: Request, number: Annotated[int | None, Query(ge=1, le=2**
         raise ApiError(404, f"no plan {number}; the plans are {', '.join(map(str, sorted(plans)))}")
     plan_id, plan = plans[max(plans) if number is None else number]
     of_plan = Filter(where={"plan_id": plan_id}, **_org(flt))
-    sectors = {rid: v for rid, v, _ in query.select(backend, sector_lay, of_plan)}
     work = [v for _, v, _ in query.select(backend, work_lay, of_plan)]
     work.sort(key=lambda v: (v["team_id"], v["day"], v["start"]))
     names = {rid: v["name"] for rid, v, _ in query.select(backend, layer("team"), flt)}
@@ -240,7 +246,7 @@ def plan_view(request: Request, number: Annotated[int | None, Query(ge=1, le=2**
         "numbers": sorted(plans),
         "teams": _gantt(work, names),
         "hazards": {str(h): hazards.get(h, {"name": f"hazard {h}"}) for h in sorted({w["hazard_id"] for w in work})},
-        "burndown": _burndown(plan, sectors, work),
+        "days": sorted((_day_row(v) for _, v, _ in query.select(backend, day_lay, of_plan)), key=lambda d: d["day"]),
     }
     return json_response(dumps(body))
 
@@ -271,24 +277,9 @@ def _gantt(work: list[dict[str, Any]], names: dict[int, str]) -> list[dict[str, 
     return [rows[t] for t in sorted(rows)]
 
 
-def _burndown(plan: dict[str, Any], sectors: dict[int, dict[str, Any]], work: list[dict[str, Any]]) -> list[Any]:
-    """Area the plan still has to work at the end of each day: a sector's area is worked in
-    proportion to the hours its team-days give it."""
-    hours: dict[int, float] = defaultdict(float)
-    days: dict[int, int] = defaultdict(int)
-    for w in work:
-        hours[w["sector_id"]] += float(w["hours"] or 0)
-        days[w["sector_id"]] += 1
-    done: dict[str, float] = defaultdict(float)
-    for w in work:
-        area = float(sectors.get(w["sector_id"], {}).get("area_m2") or 0)
-        total = hours[w["sector_id"]]
-        share = float(w["hours"] or 0) / total if total > 0 else 1.0 / days[w["sector_id"]]
-        done[w["day"]] += area * share
-    left = float(plan.get("area_m2") or 0) or sum(float(s.get("area_m2") or 0) for s in sectors.values())
-    first = _day(plan.get("start_on"))
-    out = [{"day": (first - timedelta(days=1)).isoformat(), "left_m2": round(left, 1)}] if first else []
-    for day in sorted(done):
-        left -= done[day]
-        out.append({"day": day, "left_m2": round(max(left, 0.0), 1)})
-    return out
+# a burn-down row's own fields, without the bookkeeping every record has
+_DAY_FIELDS = [f.name for f in fields(PlanDay) if f.name not in {g.name for g in fields(Record)} | {"plan_id"}]
+
+
+def _day_row(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: values[name] for name in _DAY_FIELDS}

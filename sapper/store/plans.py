@@ -35,7 +35,7 @@ def latest_plan(reg: Register) -> Plan | None:
 
 
 def save_plan(reg: Register, bundle: PlanBundle) -> Plan:
-    """Write the plan, its sectors, lanes, team-days and priorities; returns the plan record."""
+    """Write the plan, its sectors, lanes, team-days, priorities and burn-down; returns the plan record."""
     with reg.transaction():
         plan = reg.add(
             dataclasses.replace(bundle.plan, number=next_number(reg), made_at=datetime.now(UTC), made_by=reg.user)
@@ -46,6 +46,7 @@ def save_plan(reg: Register, bundle: PlanBundle) -> Plan:
         reg.add_many([dataclasses.replace(lane, plan_id=pid, sector_id=sid[i]) for i, lane in bundle.lanes])
         reg.add_many([dataclasses.replace(a, plan_id=pid, sector_id=sid[i]) for i, a in bundle.assignments])
         reg.add_many([dataclasses.replace(p, plan_id=pid) for p in bundle.priorities])
+        reg.add_many([dataclasses.replace(d, plan_id=pid) for d in bundle.days])
     return plan
 
 

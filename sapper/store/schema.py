@@ -101,6 +101,7 @@ LAYERS: tuple[Layer, ...] = (
     Layer("plan_lanes", "plan_lane", p.PlanLane, "GEOMETRY", "Plan: lanes of each sector in driving order"),
     Layer("plan_assignments", "assignment", p.PlanAssignment, None, "Plan: team-days (team, sector, day, hours)"),
     Layer("plan_priorities", "priority", p.PlanPriority, None, "Plan: hazard priorities with their breakdown"),
+    Layer("plan_days", "plan_day", p.PlanDay, None, "Plan: work and area still to do each day (burn-down)"),
 )
 AUDIT_TABLE = "audit_log"
 

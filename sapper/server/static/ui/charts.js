@@ -91,15 +91,17 @@ export function hBars({ rows, series, unit = "", max, width = 640, rowHeight = 2
   return root;
 }
 
-// Lines over dates: series: [{name, colour, points: [[isoDay, value]], dash}], marks: [{day, label, colour}].
-export function dateLines({ series, marks = [], unit = "", width = 640, height = 260, from, to }) {
-  const m = { l: 56, r: 14, t: 14, b: 34 };
+// Lines over dates: series: [{name, colour, points: [[isoDay, value]], dash}], marks: [{day, label, colour}],
+// bands: [{name, colour, points: [[isoDay, low, high]]}] drawn as shaded areas under the lines.
+export function dateLines({ series, bands = [], marks = [], unit = "", width = 640, height = 260, from, to }) {
+  const m = { l: 56, r: 14, t: 24, b: 34 };  // the unit sits above the top tick
   const w = width - m.l - m.r;
   const h = height - m.t - m.b;
-  const days = [...series.flatMap((s) => s.points.map((p) => toDay(p[0]))), ...marks.map((k) => toDay(k.day))];
+  const shown = [...series, ...bands];
+  const days = [...shown.flatMap((s) => s.points.map((p) => toDay(p[0]))), ...marks.map((k) => toDay(k.day))];
   const x0 = from ? toDay(from) : Math.min(...days);
   const x1 = Math.max(to ? toDay(to) : Math.max(...days), x0 + DAY_MS);
-  const axis = ticks(Math.max(...series.flatMap((s) => s.points.map((p) => p[1])), 0));
+  const axis = ticks(Math.max(...shown.flatMap((s) => s.points.map((p) => p.at(-1))), 0));
   const top = axis.at(-1);
   const x = (ms) => m.l + ((ms - x0) / (x1 - x0)) * w;
   const y = (v) => m.t + h - (v / top) * h;
@@ -124,6 +126,13 @@ export function dateLines({ series, marks = [], unit = "", width = 640, height =
         ? svg("text", { x: at - 3, y: m.t + 10 + (mark.row || 0) * 12, fill: mark.colour || "#555", "text-anchor": "end" }, mark.label)
         : svg("text", { x: at + 3, y: m.t + 10 + (mark.row || 0) * 12, fill: mark.colour || "#555" }, mark.label),
     );
+  }
+  for (const b of bands) {
+    if (!b.points.length) continue;
+    const upper = b.points.map((p, i) => `${i ? "L" : "M"}${x(toDay(p[0])).toFixed(1)},${y(p[2]).toFixed(1)}`);
+    const lower = [...b.points].reverse().map((p) => `L${x(toDay(p[0])).toFixed(1)},${y(p[1]).toFixed(1)}`);
+    const d = `${upper.join("")}${lower.join("")}Z`;
+    root.append(svg("path", { d, fill: b.colour, stroke: "none", "fill-opacity": 0.55, "data-band": b.name }, title(b.name)));
   }
   for (const s of series) {
     if (!s.points.length) continue;
@@ -157,12 +166,14 @@ function timeTicks(root, x, x0, x1, y, height) {
   }
 }
 
-// A Gantt chart: rows: [{name, bars: [{start, end, colour, title}]}], days inclusive.
-export function gantt({ rows, width = 1100, rowHeight = 20, label = 190 }) {
+// A Gantt chart: rows: [{name, bars: [{start, end, colour, title}]}], days inclusive;
+// marks: [{day, label, colour}] drawn at the end of their day (where a bar ending that day ends).
+export function gantt({ rows, marks = [], width = 1100, rowHeight = 20, label = 190 }) {
+  const ends = marks.map((k) => toDay(k.day) + DAY_MS);
   const days = rows.flatMap((r) => r.bars.flatMap((b) => [toDay(b.start), toDay(b.end) + DAY_MS]));
   const x0 = Math.min(...days);
-  const x1 = Math.max(...days, x0 + DAY_MS);
-  const top = 22;
+  const x1 = Math.max(...days, ...ends, x0 + DAY_MS);
+  const top = 22 + 12 * marks.length;
   const height = top + rows.length * rowHeight + 4;
   const x = (ms) => label + ((ms - x0) / (x1 - x0)) * (width - label - 10);
   const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "gantt", role: "img" });
@@ -186,6 +197,15 @@ export function gantt({ rows, width = 1100, rowHeight = 20, label = 190 }) {
       g.append(rect);
     }
     root.append(g);
+  });
+  marks.forEach((mark, i) => {
+    const at = x(toDay(mark.day) + DAY_MS);
+    const colour = mark.colour || "#555";
+    const text = `${mark.label} ${mark.day}`;
+    root.append(
+      svg("line", { class: "mark", x1: at, x2: at, y1: 12 * i + 14, y2: height, stroke: colour, "stroke-dasharray": "4 3", "stroke-width": 1.5 }, title(text)),
+      svg("text", { x: at - 3, y: 12 * i + 12, fill: colour, "text-anchor": "end", "font-weight": "bold" }, text),
+    );
   });
   return root;
 }

@@ -1,12 +1,19 @@
 // The plan view: a stored plan's headline figures, its teams over time (Gantt, bars coloured by
-// the priority class of the hazard worked) and its burn-down (the area the plan still has to
-// work, with the land actually released before it and the forecast finish percentiles).
-// A supervisor can make a new plan here: the server runs the planner in the background.
+// the priority class of the hazard worked, the finish dates marked) and its burn-down as the plan
+// stored it: the team-days of work still to do (what sets the finish) and the hectares still to
+// clear (what the map shows), each as the plan's line and the forecast's median with the band
+// of 10-90 % of runs; the area chart also shows the land still hazardous in the register before
+// the plan. A supervisor can make a new plan here: the server runs the planner in the background.
 import { api, canWrite, el, hectares, label, number, showError, start } from "./app.js";
 import { dateLines, gantt, isoDay, keys } from "./charts.js";
 
 const { me, config } = await start();
 const PRIORITY = { 1: "#d7301f", 2: "#fc8d59", 3: "#fdcc8a" };
+// the finish percentiles, coloured as in the plan's PNG charts
+const FINISH = [["p50", "#1b7837"], ["p80", "#e08214"], ["p95", "#b2182b"]];
+const MEDIAN = "#2166ac";
+const BAND = "#92c5de";
+const PLANNED = "#404040";
 const OTHER = "#bdbdbd";
 const message = document.getElementById("message");
 const DAY_MS = 86400000;
@@ -53,34 +60,60 @@ function drawGantt(doc) {
       };
     }),
   }));
+  const last = doc.teams.flatMap((t) => t.bars.map((b) => b.end)).sort().at(-1);
+  const marks = [{ label: "plan finish", day: last, colour: PLANNED }]
+    .concat(finishMarks(doc.plan).filter((k) => k.label !== "p80 finish"))
+    .filter((k) => k.day);
   const box = document.getElementById("gantt");
-  box.replaceChildren(rows.length ? gantt({ rows }) : el("p", { class: "muted" }, "no team has work in this plan"));
+  box.replaceChildren(rows.length ? gantt({ rows, marks }) : el("p", { class: "muted" }, "no team has work in this plan"));
   document.getElementById("gantt-keys").replaceChildren(
     keys([1, 2, 3].map((n) => ({ name: `hazard of priority ${n}`, colour: PRIORITY[n] })).concat([{ name: "other", colour: OTHER }])),
   );
 }
 
+function finishMarks(p) {
+  return FINISH.map(([name, colour], row) => ({ label: `${name} finish`, day: p[`finish_${name}`], colour, row })).filter((k) => k.day);
+}
+
+// One burn-down chart: the plan's line, the forecast's median and its 10-90 % band, from the stored rows.
+function burndownChart(days, field, planned, scale, extra = []) {
+  const at = (name) => days.map((d) => [d.day, d[name] / scale]);
+  const series = [
+    { name: "plan (expected durations)", colour: PLANNED, dash: "6 4", points: at(planned) },
+    { name: "forecast, median of the runs (p50)", colour: MEDIAN, points: at(`${field}_p50`) },
+    ...extra,
+  ];
+  const bands = [{ name: "forecast, 10-90 % of runs", colour: BAND, points: days.map((d) => [d.day, d[`${field}_p10`] / scale, d[`${field}_p90`] / scale]) }];
+  return { series, bands };
+}
+
 async function drawBurndown(doc) {
   const p = doc.plan;
-  const planned = doc.burndown.map((d) => [d.day, d.left_m2 / 10000]);
-  const series = [{ name: "planned", colour: "#0b5394", points: planned }];
-  const end = [p.finish_p95, doc.burndown.at(-1)?.day].filter(Boolean).sort().at(-1);
-  if (p.start_on && end) {
-    // the land still hazardous in the register from a month before the plan, for comparison
-    const from = Date.parse(p.start_on) - 30 * DAY_MS;
-    const until = [config.latest_report_date || config.today, config.today, end].sort()[0];
-    const days = Math.max(1, Math.min(3660, Math.round((Date.parse(until) - from) / DAY_MS) + 1));
-    const progress = await api(`/ui/api/progress?on=${until}&days=${days}`);
-    const actual = progress.days.map((d) => [d.day, d.still_hazardous_m2 / 10000]);
-    series.push({ name: "still hazardous (register)", colour: "#d7301f", points: actual });
+  const box = document.getElementById("burndown");
+  if (!doc.days.length) {
+    box.replaceChildren(el("p", { class: "muted", id: "no-burndown" }, "this plan was stored without its burn-down (made by an older sapper): make a new plan to see it"));
+    document.getElementById("burndown-keys").replaceChildren();
+    return;
   }
-  const marks = [
-    ["p50", p.finish_p50, "#238b45", 0],
-    ["p80", p.finish_p80, "#807dba", 1],
-    ["p95", p.finish_p95, "#6a51a3", 2],
-  ].filter(([, day]) => day).map(([name, day, colour, row]) => ({ label: `${name} finish`, day, colour, row }));
-  document.getElementById("burndown").replaceChildren(dateLines({ series, marks, unit: "ha", height: 300, width: 1100 }));
-  document.getElementById("burndown-keys").replaceChildren(keys(series.map((s) => ({ name: s.name, colour: s.colour }))));
+  const marks = finishMarks(p);
+  const first = doc.days[0].day;
+  const until = [config.latest_report_date || config.today, config.today, doc.days.at(-1).day].sort()[0];
+  // the land still hazardous in the register from a month before the plan, for comparison
+  const from = isoDay(Date.parse(first) - 30 * DAY_MS);
+  const span = Math.max(1, Math.min(3660, Math.round((Date.parse(until) - Date.parse(from)) / DAY_MS) + 1));
+  const progress = await api(`/ui/api/progress?on=${until}&days=${span}`);
+  const actual = { name: "still hazardous (register)", colour: "#d7301f", points: progress.days.map((d) => [d.day, d.still_hazardous_m2 / 10000]) };
+  const work = burndownChart(doc.days, "team_days", "planned_team_days", 1);
+  const area = burndownChart(doc.days, "m2", "planned_m2", 10000, [actual]);
+  const size = { width: 1100, from, to: doc.days.at(-1).day };
+  box.replaceChildren(
+    el("h3", {}, "Team-days of work still to do"),
+    el("div", { id: "burndown-work" }, dateLines({ ...work, marks, unit: "team-days", height: 300, ...size })),
+    el("h3", {}, "Hectares still to clear"),
+    el("div", { id: "burndown-area" }, dateLines({ ...area, marks, unit: "ha", height: 220, ...size })),
+  );
+  const shown = [...work.bands, ...area.series];
+  document.getElementById("burndown-keys").replaceChildren(keys(shown.map((s) => ({ name: s.name, colour: s.colour }))));
 }
 
 async function show(numberShown) {
@@ -112,7 +145,7 @@ function makePlans() {
   const form = document.getElementById("make");
   const status = document.getElementById("make-status");
   document.getElementById("make-box").hidden = false;
-  form.start.value = config.today;
+  form.start.value = config.plan_start || config.today;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const button = form.querySelector("button");
