@@ -159,7 +159,7 @@ def moves(area: BaseGeometry, obstacles, a: np.ndarray, b: np.ndarray, same_edge
     todo = np.flatnonzero(~same_edge)
     bends: dict[int, np.ndarray] = {}
     walled_in: list[int] = []
-    if len(todo) == 0:
+    if len(todo) == 0 or _convex(area):  # in a convex area every straight move stays inside
         return bends, ()
     router = Router(area)
     outside: Router | None = None
@@ -174,6 +174,13 @@ def moves(area: BaseGeometry, obstacles, a: np.ndarray, b: np.ndarray, same_edge
         if len(points) > 2:
             bends[i] = np.asarray(points[1:-1])
     return bends, tuple(walled_in)
+
+
+def _convex(area: BaseGeometry) -> bool:
+    """One polygon with no holes that fills its convex hull (to rounding)."""
+    if area.geom_type != "Polygon" or len(area.interiors):
+        return False
+    return area.area >= area.convex_hull.area * (1.0 - 1e-12)
 
 
 def _ground_between(area: BaseGeometry, obstacles) -> BaseGeometry:

@@ -119,13 +119,18 @@ class LanePlan:
         n = len(self.starts)
         if n == 0:
             return LineString()
-        if not self.shapes and not self.bends:
-            return shapely.linestrings(np.stack([self.starts, self.ends], axis=1).reshape(-1, 2))
-        empty = np.empty((0, 2))
-        pieces = []
-        for i in range(n):
-            pieces += [self.starts[i : i + 1], self.shapes.get(i, empty), self.ends[i : i + 1]]
-            pieces.append(self.bends.get(i, empty))
+        ends = np.stack([self.starts, self.ends], axis=1).reshape(-1, 2)  # start 0, end 0, start 1, ...
+        # a lap's shape goes before its end (odd rows), a move's bends before the next start (even rows)
+        inserts = sorted(
+            [(2 * i + 1, xy) for i, xy in self.shapes.items()] + [(2 * i + 2, xy) for i, xy in self.bends.items()],
+            key=lambda t: t[0],
+        )
+        if not inserts:
+            return shapely.linestrings(ends)
+        chunks = np.split(ends, [at for at, _ in inserts])
+        pieces = [chunks[0]]
+        for (_, xy), chunk in zip(inserts, chunks[1:], strict=True):
+            pieces += [np.asarray(xy).reshape(-1, 2), chunk]
         return shapely.linestrings(np.concatenate(pieces))
 
     @property
