@@ -29,6 +29,14 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("pg_cluster").new_database()
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh register that one module's tests share (a served one, say): a .gpkg path or a PostGIS URL."""
+    if request.param == "gpkg":
+        return str(tmp_path_factory.mktemp(request.module.__name__) / "register.gpkg")
+    return request.getfixturevalue("pg_cluster").new_database()
+
+
 @pytest.fixture
 def reg(target: str) -> Iterator[Register]:
     register = init_register(target, user="tester")

@@ -125,13 +125,9 @@ def test_a_register_from_before_password_times_opens_and_logs(target: str) -> No
     assert entry.before["password_set_at"] is None and entry.after["password_set_at"] is not None
 
 
-@pytest.fixture(scope="module", params=["gpkg", "postgis"])
-def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    if request.param == "gpkg":
-        target = str(tmp_path_factory.mktemp("accounts") / "register.gpkg")
-    else:
-        target = request.getfixturevalue("pg_cluster").new_database()
-    with served_demo(target) as served:
+@pytest.fixture(scope="module")
+def api(module_target: str) -> Iterator[Served]:
+    with served_demo(module_target) as served:
         yield served
 
 

@@ -13,13 +13,9 @@ HAZARDS = "/ogc/collections/hazards/items"
 ITEMS = "/ogc/collections/items/items"
 
 
-@pytest.fixture(scope="module", params=["gpkg", "postgis"])
-def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    if request.param == "gpkg":
-        target = str(tmp_path_factory.mktemp("edit") / "register.gpkg")
-    else:
-        target = request.getfixturevalue("pg_cluster").new_database()
-    with served_demo(target) as served:
+@pytest.fixture(scope="module")
+def api(module_target: str) -> Iterator[Served]:
+    with served_demo(module_target) as served:
         yield served
 
 

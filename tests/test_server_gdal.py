@@ -17,14 +17,10 @@ from sapper.testing.server import LAT, LON, PASSWORD, Served, served_demo
 pytestmark = pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="GDAL's ogrinfo is not installed")
 
 
-@pytest.fixture(scope="module", params=["gpkg", "postgis"])
-def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    if request.param == "gpkg":
-        target = str(tmp_path_factory.mktemp("gdal") / "register.gpkg")
-    else:
-        target = request.getfixturevalue("pg_cluster").new_database()
-    with served_demo(target) as served:
-        with open_register(target, user="test") as reg:  # the demo's only site is a square: add a point one
+@pytest.fixture(scope="module")
+def api(module_target: str) -> Iterator[Served]:
+    with served_demo(module_target) as served:
+        with open_register(module_target, user="test") as reg:  # the demo's only site is a square: add a point one
             reg.add(ProtectedSite(name="Monument", kind="monument", geometry=Point(LON + 0.035, LAT + 0.001)))
         yield served
 

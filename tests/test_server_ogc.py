@@ -20,13 +20,9 @@ from sapper.testing.server import LAT, LON, Served, served_demo, serving
 VIEWS = {"protected_site_areas", "protected_site_points"}
 
 
-@pytest.fixture(scope="module", params=["gpkg", "postgis"])
-def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    if request.param == "gpkg":
-        target = str(tmp_path_factory.mktemp("ogc") / "register.gpkg")
-    else:
-        target = request.getfixturevalue("pg_cluster").new_database()
-    with served_demo(target) as served:
+@pytest.fixture(scope="module")
+def api(module_target: str) -> Iterator[Served]:
+    with served_demo(module_target) as served:
         yield served
 
 

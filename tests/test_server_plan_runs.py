@@ -69,16 +69,12 @@ def _serve(target: str, workers: int = 2) -> tuple[subprocess.Popen[str], str]:
         time.sleep(0.2)
 
 
-@pytest.fixture(scope="module", params=["gpkg", "postgis"])
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    if request.param == "gpkg":
-        target = str(tmp_path_factory.mktemp("runs") / "register.gpkg")
-    else:
-        target = request.getfixturevalue("pg_cluster").new_database()
-    demo = seed(target)
-    proc, url = _serve(target)
+@pytest.fixture(scope="module")
+def server(module_target: str) -> Iterator[Server]:
+    demo = seed(module_target)
+    proc, url = _serve(module_target)
     try:
-        yield Server(url, target, demo)
+        yield Server(url, module_target, demo)
     finally:
         proc.terminate()
         try:

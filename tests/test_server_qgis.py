@@ -226,17 +226,12 @@ def run_qgis(url: str, folder: Path) -> dict[str, Any]:
     return json.loads((folder / "answer.json").read_text())
 
 
-@pytest.fixture(scope="module", params=["gpkg", "postgis"])
-def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    folder = tmp_path_factory.mktemp(f"qgis-{request.param}")
-    target = (
-        str(folder / "palmyra.gpkg")
-        if request.param == "gpkg"
-        else request.getfixturevalue("pg_cluster").new_database()
-    )
-    token = prepare(target)
+@pytest.fixture(scope="module")
+def site(module_target: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    folder = tmp_path_factory.mktemp("qgis")
+    token = prepare(module_target)
     recorded = Recorded()
-    with serving(recorded.wrap(create_app(target))) as server:
+    with serving(recorded.wrap(create_app(module_target))) as server:
         yield Site(server.url, token, recorded, run_qgis(server.url, folder))
 
 

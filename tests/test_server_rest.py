@@ -14,13 +14,9 @@ from sapper.store.schema import layer
 from sapper.testing.server import LAT, LON, PASSWORD, Served, served_demo
 
 
-@pytest.fixture(scope="module", params=["gpkg", "postgis"])
-def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    if request.param == "gpkg":
-        target = str(tmp_path_factory.mktemp("rest") / "register.gpkg")
-    else:
-        target = request.getfixturevalue("pg_cluster").new_database()
-    with served_demo(target) as served:
+@pytest.fixture(scope="module")
+def api(module_target: str) -> Iterator[Served]:
+    with served_demo(module_target) as served:
         yield served
 
 

@@ -47,7 +47,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield served
 
 
-def test_a_supervisor_makes_a_plan_and_sees_its_gantt_and_burn_down(demo: Any, page: Page, shots: Path) -> None:
+def test_a_supervisor_makes_a_plan_and_sees_its_gantt_and_burn_down(demo: Any, page: Page, tmp_path: Path) -> None:
     login(page, demo.url, "super", "/ui/plan")
     page.wait_for_selector("body[data-loading='0']")
     assert "no plan is stored yet" in page.inner_text("#no-plan")
@@ -66,7 +66,7 @@ def test_a_supervisor_makes_a_plan_and_sees_its_gantt_and_burn_down(demo: Any, p
     assert page.locator("#gantt rect.bar").count() == sum(len(t["bars"]) for t in view["teams"])
     assert page.get_attribute("#plan-finish", "data-value") == view["plan"]["finish_p50"]
     plan_drawn(page, view)
-    screenshot(page, shots, "plan-demo", full_page=True)
+    screenshot(page, tmp_path, "plan-demo", full_page=True)  # not one of the README's
 
     urls: list[str] = []
     page.on("request", lambda r: urls.append(r.url))

@@ -35,16 +35,12 @@ class Demo(Served):
     app: Any = None  # the app being served: its state holds the imagery path
 
 
-@pytest.fixture(scope="module", params=["gpkg", "postgis"])
-def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    if request.param == "gpkg":
-        target = str(tmp_path_factory.mktemp("ui") / "demo.gpkg")
-    else:
-        target = request.getfixturevalue("pg_cluster").new_database()
-    demo = seed(target)
-    app = create_app(target)
+@pytest.fixture(scope="module")
+def api(module_target: str) -> Iterator[Demo]:
+    demo = seed(module_target)
+    app = create_app(module_target)
     with serving(app) as server:
-        yield Demo(server.url, target, demo, app)
+        yield Demo(server.url, module_target, demo, app)
 
 
 def polygon(lon: float, lat: float, size: float) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from scenarios.palmyra.build import build
 from scenarios.palmyra.plan import make_plan
 
 CHROMIUM = "/usr/bin/chromium"
-ONE_BACKEND = pytest.mark.parametrize("palmyra", ["gpkg"], indirect=True)  # what the backend cannot change
+ONE_BACKEND = pytest.mark.parametrize("module_target", ["gpkg"], indirect=True)  # what the backend cannot change
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -47,19 +47,15 @@ class Site:
     url: str
     app: Any
     tokens: dict[str, str]
-    backend: str
 
     def api(self, user: str = "chief") -> httpx.Client:
         return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.tokens[user]}"}, timeout=30)
 
 
-@pytest.fixture(scope="module", params=["gpkg", "postgis"])
-def palmyra(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    if request.param == "gpkg":
-        target = str(tmp_path_factory.mktemp("ui") / "palmyra.gpkg")
-    else:
-        target = request.getfixturevalue("pg_cluster").new_database()
-    reg = init_register(target, user="palmyra-scenario")
+@pytest.fixture(scope="module")
+def palmyra(module_target: str) -> Iterator[Site]:
+    """The Palmyra scenario served, on each backend (the suite's ``module_target``)."""
+    reg = init_register(module_target, user="palmyra-scenario")
     with reg:
         build(reg, make_plan())
         org = reg.list("hazard", limit=1)[0].organisation
@@ -72,9 +68,9 @@ def palmyra(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         ):
             accounts.add(user, PASSWORD)
             tokens[user.name] = accounts.issue_token(user.name, "test")
-    app = create_app(target)
+    app = create_app(module_target)
     with serving(app) as server:
-        yield Site(server.url, app, tokens, request.param)
+        yield Site(server.url, app, tokens)
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +104,7 @@ def page(browser: Browser) -> Iterator[Page]:
 def shots(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     """Where a test's screenshots go; the README's come from the GeoPackage runs."""
     callspec = getattr(request.node, "callspec", None)
-    backend = callspec.params.get("palmyra", "gpkg") if callspec else "gpkg"
+    backend = callspec.params.get("module_target", "gpkg") if callspec else "gpkg"
     readme = os.environ.get("SAPPER_SCREENSHOTS")
     folder = Path(readme) if readme and backend == "gpkg" else tmp_path / backend
     folder.mkdir(parents=True, exist_ok=True)
