@@ -61,9 +61,7 @@ function drawGantt(doc) {
     }),
   }));
   const last = doc.teams.flatMap((t) => t.bars.map((b) => b.end)).sort().at(-1);
-  const marks = [{ label: "plan finish", day: last, colour: PLANNED }]
-    .concat(finishMarks(doc.plan).filter((k) => k.label !== "p80 finish"))
-    .filter((k) => k.day);
+  const marks = [{ label: "plan finish", day: last, colour: PLANNED }, ...finishMarks(doc.plan, ["p50", "p95"])].filter((k) => k.day);
   const box = document.getElementById("gantt");
   box.replaceChildren(rows.length ? gantt({ rows, marks }) : el("p", { class: "muted" }, "no team has work in this plan"));
   document.getElementById("gantt-keys").replaceChildren(
@@ -71,8 +69,11 @@ function drawGantt(doc) {
   );
 }
 
-function finishMarks(p) {
-  return FINISH.map(([name, colour], row) => ({ label: `${name} finish`, day: p[`finish_${name}`], colour, row })).filter((k) => k.day);
+// The plan's finish dates at the given levels (all by default) as chart marks.
+function finishMarks(p, levels = FINISH.map(([name]) => name)) {
+  return FINISH.filter(([name]) => levels.includes(name))
+    .map(([name, colour], row) => ({ label: `${name} finish`, day: p[`finish_${name}`], colour, row }))
+    .filter((k) => k.day);
 }
 
 // One burn-down chart: the plan's line, the forecast's median and its 10-90 % band, from the stored rows.
