@@ -5,7 +5,10 @@ Roles are ordered: each one may do everything the one before it may.
 - field_team: a team leader; also sends the daily progress reports and items found by their own team.
 - supervisor: operations and quality staff; edits the register and approves land release (IMAS 07.11
   leaves release to the authority's quality management, not to the team that did the work).
-- admin: also manages accounts.
+- admin: also manages the accounts of their own organisation.
+- register_admin: manages the whole register, every organisation's accounts and records. Given
+  only from the command line (``sapper user add NAME --role register_admin``), never over the API,
+  so a compromised organisation admin cannot make one.
 
 A user sees every record of their own organisation and the records of others unless those are
 ``restricted``. Pure model: no I/O.
@@ -29,6 +32,7 @@ class Role(Vocabulary):
     FIELD_TEAM = "field_team"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    REGISTER_ADMIN = "register_admin"
 
     @property
     def rank(self) -> int:
@@ -49,6 +53,11 @@ class User:
 
     def can(self, role: Role) -> bool:
         return self.active and self.role.at_least(role)
+
+    @property
+    def all_organisations(self) -> bool:
+        """Whether this user acts across organisations (the register-wide role only)."""
+        return self.active and self.role == Role.REGISTER_ADMIN
 
     def sees(self, organisation: str, restricted: bool) -> bool:
         return not restricted or organisation == self.organisation
