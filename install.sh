@@ -2,9 +2,25 @@
 # Set up sapper on a fresh Debian machine (run as root).
 #   ./install.sh          sapper itself, in .venv
 #   ./install.sh --test   also what the tests need: PostgreSQL + PostGIS, GDAL tools, Chromium
+#   ./install.sh --lock   write constraints.txt anew: the newest releases that satisfy pyproject.toml
+# Python packages come at the versions pinned in constraints.txt, so an install made today and one
+# made next year are the same; refresh the pins with --lock, run the tests, and commit the file.
 set -euo pipefail
 cd "$(dirname "$0")"
 export DEBIAN_FRONTEND=noninteractive
+if [[ "${1:-}" == "--lock" ]]; then
+  fresh=$(mktemp -d)
+  trap 'rm -rf "$fresh"' EXIT
+  python3 -m venv "$fresh"
+  "$fresh/bin/python" -m pip install -q --upgrade pip
+  "$fresh/bin/python" -m pip install -q ".[test,bench]"
+  {
+    echo "# Versions every install uses (pip -c). Made by ./install.sh --lock from pyproject.toml; do not edit by hand."
+    "$fresh/bin/python" -m pip freeze --all --exclude-editable | grep -Ev "^(sapper|setuptools|wheel)[= @]"
+  } > constraints.txt
+  echo "constraints.txt: $(grep -vc '^#' constraints.txt) pinned packages"
+  exit 0
+fi
 if [[ "${1:-}" == "--test" ]]; then
   # the PostGIS extension itself (Debian 12: PostgreSQL 15) is only a recommendation of "postgis"
   packages="postgresql postgis postgresql-15-postgis-3 gdal-bin python3-gdal chromium python3-qgis"
@@ -19,5 +35,5 @@ else
   extras="."
 fi
 [[ -x .venv/bin/python ]] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e "$extras"
+.venv/bin/python -m pip install -q --upgrade pip -c constraints.txt
+.venv/bin/python -m pip install -q -c constraints.txt -e "$extras"
