@@ -75,8 +75,8 @@ def test_a_day_of_register_work(target: str, tmp_path: Path) -> None:
     assert "cannot change from confirmed to suspected" in refused.stderr
 
     released = sapper(
-        "release", "1", "--route", "cleared", "--geometry", WEST_HALF, "--on", "2016-04-02", register=r
-    ).stdout
+        "release", "1", "--route", "cleared", "--geometry", WEST_HALF, "--on", "2016-04-02", "--force", register=r
+    ).stdout  # item 1 lies there, still found
     assert "cleared from hazard 1" in released
     shown = sapper("show", "hazard", "1", register=r).stdout
     assert "still hazardous" in shown and "confirmed" in shown

@@ -59,7 +59,7 @@ def populate(reg: Register) -> None:
             geometry=box(LON, LAT, LON + 0.001, LAT + 0.002),
         )
     )
-    reg.release(1, None, report_id=1)
+    reg.release(1, None, report_id=1, force=True)  # its 20 items are still found
     reg.release(2, "cancelled")  # closes hazard 2: its geometry becomes NULL
     reg.change("hazard", 3, notes="edited")
     reg.delete("hazard", 4)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from sapper.model.errors import SapperError
-from sapper.store import Register, open_register
+from sapper.store import Register, dberrors, is_postgres, open_register
 
 app = typer.Typer(
     name="sapper",
@@ -57,15 +57,26 @@ def register_target(given: str | None = None) -> str:
     return target
 
 
-def open_target(given: str | None = None) -> Register:
+def open_target(given: str | None = None, *, read_only: bool = False) -> Register:
+    """The register to work on; ``read_only`` for commands that must not change it (list, export...)."""
     try:
-        return open_register(register_target(given), user=state.user)
+        return open_register(register_target(given), user=state.user, read_only=read_only)
     except (FileNotFoundError, ValueError, ConnectionError) as exc:
         raise SapperError(str(exc)) from None
 
 
+def shown_target(kwargs: dict[str, Any]) -> str:
+    """The register a command worked on, as an error message may show it (no password)."""
+    target = str(kwargs.get("register") or state.register or "the register")
+    if is_postgres(target):
+        from sapper.store.postgis import redact
+
+        return redact(target)
+    return target
+
+
 def friendly(fn: F) -> F:
-    """Show a SapperError (or a bad value) as one red line and exit 1, not a traceback."""
+    """Show a SapperError, a bad value or a database refusal as one red line and exit 1, not a traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -73,9 +84,18 @@ def friendly(fn: F) -> F:
             return fn(*args, **kwargs)
         except (SapperError, KeyError, ValueError) as exc:
             message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-            err.print(f"[bold red]error:[/] {escape(str(message))}", highlight=False)
-            if os.environ.get("SAPPER_DEBUG"):
+            fail(str(message))
+        except Exception as exc:
+            sentence = dberrors.explain(exc, shown_target(kwargs))
+            if sentence is None:
                 raise
-            raise typer.Exit(1) from None
+            fail(sentence)
 
     return wrapper  # type: ignore[return-value]
+
+
+def fail(message: str) -> NoReturn:
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    if os.environ.get("SAPPER_DEBUG"):
+        raise
+    raise typer.Exit(1) from None

@@ -50,7 +50,7 @@ def list_records(
     box = tuple(float(v) for v in bbox.split(",")) if bbox else None
     if box is not None and len(box) != 4:
         raise ValueError("--bbox takes four numbers: minlon,minlat,maxlon,maxlat")
-    with open_target() as reg:
+    with open_target(read_only=True) as reg:
         if near:
             pairs = reg.near(lay.kind, read_geometry(near), within)
             records = [r for r, _ in pairs if all(getattr(r, k) == v for k, v in filters.items())][:limit]
@@ -64,7 +64,7 @@ def list_records(
 def show(kind: str = typer.Argument(..., help=KIND_HELP), record_id: int = typer.Argument(...)) -> None:
     """Show every field of one record (and the land-release balance of a hazard)."""
     lay = layer(kind)
-    with open_target() as reg:
+    with open_target(read_only=True) as reg:
         record = reg.get(lay.kind, record_id)
         extra = {}
         if lay.kind == "hazard":
@@ -108,7 +108,7 @@ def delete(kind: str = typer.Argument(..., help=KIND_HELP), record_id: int = typ
 def history(kind: str = typer.Argument(..., help=KIND_HELP), record_id: int = typer.Argument(...)) -> None:
     """Every change to a record: who, when, and what changed."""
     lay = layer(kind)
-    with open_target() as reg:
+    with open_target(read_only=True) as reg:
         entries = reg.history(lay.kind, record_id)
     if not entries:
         raise ValueError(f"{lay.kind} {record_id} has no history (it never existed)")

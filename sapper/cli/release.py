@@ -22,8 +22,14 @@ def release(
     team: int = typer.Option(None, help="Team that did the work."),
     depth: int = typer.Option(None, help="Clearance depth in cm (default: the hazard's)."),
     notes: str = typer.Option("", help="Free text."),
+    force: bool = typer.Option(
+        False, "--force", help="Release even though items recorded on the land are still `found` (noted)."
+    ),
 ) -> None:
-    """Cut released land out of a hazard; the hazard closes when nothing is left."""
+    """Cut released land out of a hazard; the hazard closes when nothing is left.
+
+    Refused while items on that land are still `found`, unless --force.
+    """
     released_on: date | None = parse_date(on) if on else None
     with open_target() as reg:
         piece = reg.release(
@@ -35,6 +41,7 @@ def release(
             report_id=report,
             depth_cm=depth,
             notes=notes,
+            force=force,
         )
         hazard = reg.get("hazard", hazard_id)
         bal = reg.balance(hazard_id)

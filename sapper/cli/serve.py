@@ -12,12 +12,16 @@ from rich.table import Table
 from sapper.cli.app import app, console, err, friendly, open_target, register_target
 from sapper.model.accounts import Role, User
 from sapper.model.errors import SapperError
-from sapper.store.accounts import DEFAULT_TOKEN_DAYS, PASSWORD_SET, Accounts
+from sapper.store.accounts import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, PASSWORD_SET, Accounts, check_token_days
 from sapper.store.sql import AuditEntry
 
 users = typer.Typer(help="Accounts of the operations server: users, roles, passwords and tokens.")
 app.add_typer(users, name="user")
-ROLES = ", ".join(r.value for r in Role)
+ROLES = (
+    ", ".join(r.value for r in Role)
+    + " (admin: the accounts of its own organisation; register_admin: every organisation's accounts and records,"
+    " given only here, never over the API)"
+)
 
 
 @app.command()
@@ -31,29 +35,70 @@ def serve(
     imagery: Path = typer.Option(
         None, help="A GeoTIFF (any CRS, e.g. a drone orthophoto in UTM) or an MBTiles file to show under the map."
     ),
+    token_days: float = typer.Option(
+        DEFAULT_TOKEN_DAYS, help=f"Days a login's token lives (at most {MAX_TOKEN_DAYS})."
+    ),
+    max_body_mb: float = typer.Option(
+        20.0, min=0.001, help="Largest request body read, in MB (10^6 bytes); a larger one is refused with 413."
+    ),
+    max_vertices: int = typer.Option(
+        100_000, min=4, help="Most vertices in one geometry a client sends; more is refused with 422."
+    ),
+    base_url: str = typer.Option(
+        None,
+        help="The address clients use, e.g. https://mac.example/sapper behind a reverse proxy: every link starts "
+        "with it. Without it, links use the Host asked for only if it names this machine.",
+    ),
+    field_auto_approve: bool = typer.Option(
+        False, help="Write field submissions (ODK Collect, KoboCollect) without waiting for a supervisor's approval."
+    ),
 ) -> None:
     """Serve the register: OGC API - Features at /ogc, the REST API at /api, the web UI."""
     import uvicorn
 
-    from sapper.server.app import IMAGERY_ENV, PUBLIC_ENV, TARGET_ENV, create_app
+    from sapper.server.app import (
+        BASE_URL_ENV,
+        FIELD_AUTO_APPROVE_ENV,
+        IMAGERY_ENV,
+        MAX_BODY_ENV,
+        MAX_VERTICES_ENV,
+        PUBLIC_ENV,
+        TARGET_ENV,
+        TOKEN_DAYS_ENV,
+        create_app,
+    )
+    from sapper.server.hosts import parse_base_url
 
+    check_token_days(token_days, "--token-days")
+    base_url = parse_base_url(base_url)
     target = register_target(register)
     with open_target(target) as reg:
         n = Accounts(reg.backend).ensure().count()
     if n == 0:
         err.print(
             "[yellow]no user accounts yet:[/] create one with "
-            f"`sapper -r {target} user add NAME --role admin`" + ("" if public else "; until then nobody can log in"),
+            f"`sapper -r {target} user add NAME --role register_admin` (manages every organisation's accounts), "
+            "or `--role admin --org ORG` to manage one organisation's"
+            + ("" if public else "; until then nobody can log in"),
             highlight=False,
         )
-    console.print(f"serving {target} on http://{host}:{port}/ (OGC API: /ogc, REST API: /api)", highlight=False)
+    address = base_url or f"http://{host}:{port}"
+    console.print(f"serving {target} on {address}/ (OGC API: /ogc, REST API: /api)", highlight=False)
     picture = str(imagery) if imagery else None
     if workers == 1:
-        uvicorn.run(create_app(target, public=public, imagery=picture), host=host, port=port, log_level="info")
+        limits = {"max_body_mb": max_body_mb, "max_vertices": max_vertices, "base_url": base_url}
+        field = {"field_auto_approve": field_auto_approve}
+        app_ = create_app(target, public=public, imagery=picture, token_days=token_days, **limits, **field)
+        uvicorn.run(app_, host=host, port=port, log_level="info")
         return
     os.environ[TARGET_ENV] = target
     os.environ[PUBLIC_ENV] = "1" if public else "0"
     os.environ[IMAGERY_ENV] = picture or ""
+    os.environ[TOKEN_DAYS_ENV] = str(token_days)
+    os.environ[MAX_BODY_ENV] = str(max_body_mb)
+    os.environ[MAX_VERTICES_ENV] = str(max_vertices)
+    os.environ[BASE_URL_ENV] = base_url or ""
+    os.environ[FIELD_AUTO_APPROVE_ENV] = "1" if field_auto_approve else "0"
     uvicorn.run("sapper.server.app:from_environment", factory=True, host=host, port=port, workers=workers)
 
 
@@ -159,7 +204,7 @@ def remove_user(name: str = typer.Argument(...)) -> None:
 def token(
     name: str = typer.Argument(...),
     label: str = typer.Option("cli", help="What the token is for (e.g. qgis, field-tablet-3)."),
-    days: float = typer.Option(DEFAULT_TOKEN_DAYS, help="Days until it expires."),
+    days: float = typer.Option(DEFAULT_TOKEN_DAYS, help=f"Days until it expires (at most {MAX_TOKEN_DAYS})."),
 ) -> None:
     """Issue an access token (shown once) for a GIS client or a script."""
     accounts = _accounts()

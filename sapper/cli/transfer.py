@@ -13,11 +13,12 @@ from sapper.cli.app import app, console, err, friendly, open_target
 from sapper.cli.values import parse_assignments
 from sapper.formats import export_all, export_layer, import_file, load_mapping
 from sapper.formats.importer import ImportResult
+from sapper.formats.whole import import_all
 from sapper.model.errors import SapperError
 from sapper.store.schema import LAYERS, layer
 
 KINDS = ", ".join(lay.name for lay in LAYERS)
-IMPORTABLE = ", ".join(lay.name for lay in LAYERS if lay.name != "releases")
+IMPORTABLE = ", ".join(lay.name for lay in LAYERS if lay.name != "releases" and not lay.name.startswith("plan"))
 BIG_FILE_BYTES = 1_000_000  # show a progress bar above this size
 SHOWN_PROBLEMS = 5
 
@@ -38,12 +39,26 @@ def import_command(
     crs: str = typer.Option(None, help="CRS of the coordinates (for files that declare none, e.g. CSV): EPSG:32637."),
     source_layer: str = typer.Option(None, help="Layer of the file to read, if it has several."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check everything and count, but write nothing."),
+    encoding: str = typer.Option(
+        None, help="Text encoding of a CSV that is not UTF-8 (nor UTF-16 with a byte-order mark): cp1256, cp1251..."
+    ),
+    whole: bool = typer.Option(
+        False, "--all", help="Every layer of a register exported whole (sapper export REG FILE.gpkg), links kept."
+    ),
 ) -> None:
     """Import a file into one layer: all rows or none. Importing it again adds no duplicates."""
+    if whole:
+        if layer_name or mapping or skip_invalid or rejects or crs or source_layer or encoding:
+            raise SapperError("--all imports a whole register as sapper exported it: it takes only --dry-run")
+        with open_target(register) as reg, _progress(file) as tell:
+            results = import_all(reg, file, dry_run=dry_run, progress=tell)
+        for result in results:
+            _report(result)
+        return
     the_mapping = load_mapping(mapping) if mapping else None
     target_layer = layer_name or (the_mapping.layer if the_mapping else None)
     if not target_layer:
-        raise SapperError(f"which layer? give --layer ({IMPORTABLE})")
+        raise SapperError(f"which layer? give --layer ({IMPORTABLE}), or --all for a whole register")
     with open_target(register) as reg, _progress(file) as tell:
         result = import_file(
             reg,
@@ -56,6 +71,7 @@ def import_command(
             source_layer=source_layer,
             dry_run=dry_run,
             progress=tell,
+            encoding=encoding,
         )
     _report(result)
 
@@ -125,7 +141,7 @@ def export(
 ) -> None:
     """Write a layer (or every layer, into one GeoPackage) to a file for GIS tools and partners."""
     box = _bbox(bbox)
-    with open_target(register) as reg, warnings.catch_warnings(record=True) as caught:
+    with open_target(register, read_only=True) as reg, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if layer_name is None:
             if where or lonlat or crs:

@@ -3,12 +3,16 @@
 sapper reads CSV itself (not through GDAL) so that a bad WKT or coordinate is reported
 with its row number. "row 1" is the first data row, on the line after the header;
 blank lines count as rows, as in a spreadsheet, but hold no record. The file may be
-UTF-8 (with or without the byte-order mark Excel writes) or Windows-1252, separated by
-commas, semicolons, tabs or bars (guessed from the header line).
+UTF-8 (with or without the byte-order mark Excel writes), or UTF-16 with its byte-order
+mark (Excel's "Unicode Text", tab-separated); any other encoding (Excel's "CSV" on an
+Arabic Windows writes Windows-1256) must be named, as guessing would garble the names
+without a word. Values are separated by commas, semicolons, tabs or bars (guessed from
+the header line).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterable, Sequence
@@ -18,6 +22,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from sapper.formats.atomic import replacing
 from sapper.formats.source import Source
 from sapper.model.errors import SapperError
 
@@ -25,10 +30,18 @@ WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")
 LAT_NAMES = ("lat", "latitude", "y")
 DELIMITERS = ",;\t|"
+# Byte-order marks spreadsheets write, longest first (UTF-32's starts like UTF-16's).
+BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
-def read_csv(path: Path) -> Source:
-    text = _decode(path)
+def read_csv(path: Path, encoding: str | None = None) -> Source:
+    text = decode(path, encoding)
     if not text.strip():
         raise SapperError(f"{path} is empty")
     delimiter = guess_delimiter(text.split("\n", 1)[0])
@@ -52,12 +65,32 @@ def read_csv(path: Path) -> Source:
     )
 
 
-def _decode(path: Path) -> str:
+def decode(path: Path, encoding: str | None = None) -> str:
+    """The file's text: in ``encoding`` if given, else UTF-8 or UTF-16 as its byte-order mark says."""
     data = path.read_bytes()
+    if encoding is not None:
+        return _decode_as(path, data, encoding)
+    for mark, name in BYTE_ORDER_MARKS:
+        if data.startswith(mark):
+            return _decode_as(path, data[len(mark) :], name)
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SapperError(
+            f"{path.name} is not UTF-8 (byte {exc.start + 1} is not valid UTF-8): give its encoding with --encoding, "
+            "e.g. cp1256 for Arabic Excel, cp1251 for Russian, cp1252 for Western European"
+        ) from None
+
+
+def _decode_as(path: Path, data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except LookupError:
+        raise SapperError(f"unknown encoding {encoding!r} (e.g. utf-8, cp1256, cp1251, utf-16)") from None
+    except UnicodeDecodeError as exc:
+        raise SapperError(
+            f"{path.name} is not {encoding} (byte {exc.start + 1} cannot be read as {encoding})"
+        ) from None
 
 
 def guess_delimiter(header_line: str) -> str:
@@ -186,8 +219,9 @@ def _short(text: Any) -> str:
 
 
 def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """UTF-8 with a byte-order mark, so spreadsheets show Arabic and accented names right."""
-    with open(path, "w", encoding="utf-8-sig", newline="") as out:
+    """UTF-8 with a byte-order mark, so spreadsheets show Arabic and accented names right; written
+    whole or not at all (a failure leaves no partial file and an older one as it was)."""
+    with replacing(path) as temp, open(temp, "w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(header)
         writer.writerows(rows)

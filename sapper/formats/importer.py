@@ -4,9 +4,13 @@ The whole import is one transaction. Rows are checked first, on whole columns (v
 geometry, ids, links), then the register applies its own rules as records are added; a
 bad row stops the import with an error naming the row and the problem, and everything
 is rolled back. With ``skip_invalid`` the good rows go in and the bad ones are listed
-in a rejects file. Rows whose source key is already in the register update their record
-(through ``Register.update``: state machines and audit log apply) if their content
-changed, and are left alone otherwise, so importing the same file twice adds nothing.
+in a rejects file, written before the commit so that a rejects file that cannot be
+written leaves the register unchanged. Rows whose source key is already in the register
+update their record (through ``Register.update``: state machines and audit log apply) if
+their content changed, and are left alone otherwise, so importing the same file twice
+adds nothing. A file sapper exported is taken as records a register kept (``restore``):
+links follow the linked records' keys, not the other register's ids (``identity``), and a
+hazard keeps its original area and, released, its lack of polygon.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from sapper.formats.keys import HASH_PREFIX, content_keys
-from sapper.formats.mapping import Mapping, load_mapping, mapping_from_dict
+from sapper.formats.identity import keyless_by_identity
+from sapper.formats.keys import HASH_PREFIX, content_keys, key_text
+from sapper.formats.mapping import KEPT_BY_REGISTER, Mapping, load_mapping, mapping_from_dict
 from sapper.formats.prepare import Prepared, prepare
 from sapper.formats.rejects import default_rejects_path, write_rejects
-from sapper.formats.resolve import resolve
-from sapper.formats.source import read_source
+from sapper.formats.resolve import is_export, resolve
+from sapper.formats.source import Source, read_source
+from sapper.formats.values import plain
 from sapper.model.errors import InvalidRecord, SapperError
 from sapper.store import rules
 from sapper.store.register import Register
@@ -94,32 +100,47 @@ def import_file(
     source_layer: str | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    encoding: str | None = None,
 ) -> ImportResult:
     """Import ``path`` into ``layer``; see the module docstring for the rules."""
-    lay = _importable(layer)
+    lay = _layer(layer)
     the_mapping = as_mapping(mapping)
-    if the_mapping.layer and _importable(the_mapping.layer) is not lay:
+    if the_mapping.layer and _layer(the_mapping.layer) is not lay:
         raise SapperError(f"the mapping is for {the_mapping.layer}, not {lay.name}")
-    source = read_source(path, source_layer, prefer=lay.name)
-    plan = resolve(source, the_mapping, lay)
-    _tell(progress, "checking rows", 0, len(source))
-    prep = prepare(source, plan, the_mapping, lay, crs)
-    result = ImportResult(layer=lay.name, path=Path(path), rows=len(source), ignored_fields=plan.ignored)
+    source = read_source(path, source_layer, prefer=lay.name, encoding=encoding)
+    prep = prepare_source(source, lay, the_mapping, crs, progress)
+    result = ImportResult(layer=lay.name, path=Path(path), rows=len(source), ignored_fields=prep.plan.ignored)
     result.dry_run = dry_run
+    target = (Path(rejects) if rejects else default_rejects_path(path)) if skip_invalid and not dry_run else None
     try:
         with reg.transaction():
-            _write(reg, prep, result, skip_invalid, progress)
+            write_prepared(reg, prep, result, skip_invalid, progress)
             if dry_run:
                 raise _DryRun
+            if target is not None:  # before the commit: rejects that cannot be written undo the import
+                messages = {i: prep.problem(i) for i in prep.problems}
+                result.rejects_path = write_rejects(target, source, sorted(prep.problems), messages)
     except _DryRun:
         pass
-    result.problems = [(source.label(i), prep.problem(i)) for i in sorted(prep.problems)]
-    result.rejected = len(result.problems)
-    if skip_invalid and not dry_run:
-        target = Path(rejects) if rejects else default_rejects_path(path)
-        messages = {i: prep.problem(i) for i in prep.problems}
-        result.rejects_path = write_rejects(target, source, sorted(prep.problems), messages)
+    except BaseException:
+        if result.rejects_path is not None:  # written, but the commit failed: nothing was imported
+            result.rejects_path.unlink(missing_ok=True)
+        raise
     return result
+
+
+def prepare_source(
+    source: Source, lay: Layer, mapping: Mapping, crs: str | None, progress: Progress | None = None
+) -> Prepared:
+    """A file's rows checked for ``lay``: every check that needs no register."""
+    plan = resolve(source, mapping, lay) if lay.name != "releases" or is_export(source) else None
+    if plan is None or (lay.name == "releases" and not plan.restore):
+        raise SapperError(
+            "land is released with `sapper release` (it cuts the hazard's polygon), not imported "
+            "(releases exported by sapper, with their keys, can be imported back)"
+        )
+    _tell(progress, "checking rows", 0, len(source))
+    return prepare(source, plan, mapping, lay, crs)
 
 
 def as_mapping(mapping: Mapping | dict[str, Any] | str | Path | None) -> Mapping:
@@ -132,14 +153,11 @@ def as_mapping(mapping: Mapping | dict[str, Any] | str | Path | None) -> Mapping
     return load_mapping(mapping)
 
 
-def _importable(layer: str) -> Layer:
+def _layer(layer: str) -> Layer:
     try:
-        lay = find_layer(layer)
+        return find_layer(layer)
     except KeyError as exc:
         raise SapperError(exc.args[0]) from None
-    if lay.name == "releases":
-        raise SapperError("land is released with `sapper release` (it cuts the hazard's polygon), not imported")
-    return lay
 
 
 def _tell(progress: Progress | None, what: str, done: int, total: int) -> None:
@@ -147,7 +165,10 @@ def _tell(progress: Progress | None, what: str, done: int, total: int) -> None:
         progress(what, done, total)
 
 
-def _write(reg: Register, prep: Prepared, result: ImportResult, skip_invalid: bool, progress: Progress | None) -> None:
+def write_prepared(
+    reg: Register, prep: Prepared, result: ImportResult, skip_invalid: bool, progress: Progress | None
+) -> None:
+    """Add and update the rows' records; call inside a transaction (raising rolls everything back)."""
     _resolve_links(reg, prep)
     held = _held_records(reg, prep)
     new_rows, updates = [], []
@@ -160,7 +181,7 @@ def _write(reg: Register, prep: Prepared, result: ImportResult, skip_invalid: bo
             new_rows.append(i)
             continue
         values = prep.row_values(i)
-        changes = {f: v for f, v in values.items() if not same(getattr(before, f), v)}
+        changes = {f: v for f, v in values.items() if f not in KEPT_BY_REGISTER and not same(getattr(before, f), v)}
         if not changes:
             result.unchanged += 1
         elif date_field and _is_stale(getattr(before, date_field), values.get(date_field)):
@@ -182,6 +203,8 @@ def _write(reg: Register, prep: Prepared, result: ImportResult, skip_invalid: bo
             if not skip_invalid:
                 break
     _stop_if_bad(prep, skip_invalid)  # inside the transaction: raising rolls everything back
+    result.problems = [(prep.source.label(i), prep.problem(i)) for i in sorted(prep.problems)]
+    result.rejected = len(result.problems)
     _tell(progress, "done", total, total)
 
 
@@ -204,7 +227,7 @@ def _add_new(reg: Register, prep: Prepared, rows: list[int], skip_invalid: bool,
         records = [lay.record(**values) for values in prep.records_values(chunk)]
         try:
             with reg.transaction():
-                reg.add_many(records)
+                reg.add_many(records, restore=prep.plan.restore)
             added += len(records)
             continue
         except InvalidRecord:
@@ -212,7 +235,7 @@ def _add_new(reg: Register, prep: Prepared, rows: list[int], skip_invalid: bool,
         for i, record in zip(chunk, records):
             try:
                 with reg.transaction():
-                    reg.add(record)
+                    reg.add_many([record], restore=prep.plan.restore)
                 added += 1
             except InvalidRecord as exc:
                 prep.add_problems({i: exc.problem}, about=prep.ref)
@@ -241,7 +264,20 @@ def _resolve_links(reg: Register, prep: Prepared) -> None:
         found: dict[str, int] = {}
         for start in range(0, len(wanted), LOOKUP_CHUNK):
             found.update(reg.backend.ids_by_source_key(kind, wanted[start : start + LOOKUP_CHUNK]))
+        if any(k.startswith(HASH_PREFIX) and k not in found for k in wanted):
+            # A record entered by hand went out with a key made from its content (``identity``).
+            found.update({k: rec.id for k, rec in keyless_by_identity(reg, kind).items() if k not in found})
         prep.values[target] = [None if k is None else found.get(k) for k in keys]
+        if target in prep.plan.old_ids:  # a sapper export: name the record, the link and both ids
+            olds = plain(prep.source.columns[prep.plan.old_ids[target]])
+            missing = {
+                i: f"{target} {_old(olds[i])}names {kind.kind} {k!r} ({prep.plan.links[target]}), "
+                f"which is neither in this register nor earlier in this import"
+                for i, k in enumerate(keys)
+                if k and k not in found
+            }
+            prep.add_problems(missing, about=prep.ref)
+            continue
         missing = {i: f"{target}: no {kind.kind} has the id {k!r}" for i, k in enumerate(keys) if k and k not in found}
         prep.add_problems(missing)
     for target, kind_name in links.items():
@@ -267,9 +303,18 @@ def _held_records(reg: Register, prep: Prepared) -> dict[str, Any]:
     for start in range(0, len(keys), LOOKUP_CHUNK):
         for rec in reg.list(prep.lay.kind, where={"source_key": keys[start : start + LOOKUP_CHUNK]}):
             held[rec.source_key] = rec
+    if any(k.startswith(HASH_PREFIX) and k not in held for k in keys):
+        # Records entered by hand went out with a key made from their content (``identity``).
+        wanted = set(keys)
+        held.update({k: rec for k, rec in keyless_by_identity(reg, prep.lay).items() if k in wanted and k not in held})
     if not prep.link_keys and any(k.startswith(HASH_PREFIX) and k not in held for k in keys):
-        held.update(_keyless_by_content(reg, prep))
+        held.update({k: rec for k, rec in _keyless_by_content(reg, prep).items() if k not in held})
     return held
+
+
+def _old(value: Any) -> str:
+    text = key_text(value)
+    return f"{text} " if text is not None else ""
 
 
 def _keyless_by_content(reg: Register, prep: Prepared) -> dict[str, Any]:

@@ -28,6 +28,7 @@ SHAPEFILE_NAMES: dict[str, str] = {
     "items_found": "items_fnd",
     "reported_by": "rep_by",
     "released_on": "released",
+    "activity_key": "act_key",
 }
 MAX_LENGTH = 10
 

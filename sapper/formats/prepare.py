@@ -15,13 +15,15 @@ from typing import Any
 import numpy as np
 
 from sapper.formats.geoms import normalise, row_geometry_problems, to_wgs84
+from sapper.formats.identity import LINK_KEYS
 from sapper.formats.keys import content_keys, duplicate_problems, id_keys, key_text
 from sapper.formats.mapping import Mapping
 from sapper.formats.resolve import FieldPlan
 from sapper.formats.source import Source
 from sapper.formats.values import MISSING, convert_column, plain, required_fields
+from sapper.model.enums import HazardStatus
 from sapper.model.errors import SapperError
-from sapper.store.rules import GEOMETRY_REQUIRED
+from sapper.store.rules import GEOMETRY_REQUIRED, LINKS
 from sapper.store.schema import Layer
 
 
@@ -102,7 +104,12 @@ def prepare(source: Source, plan: FieldPlan, mapping: Mapping, lay: Layer, crs: 
     if geometries is not None:
         needed = lay.name in GEOMETRY_REQUIRED
         unread = source.problems  # a geometry that could not be read is already reported
-        found = {i: p for i, p in row_geometry_problems(geometries, lay, needed).items() if i not in unread}
+        closed = _released_without_polygon(prep) if plan.restore else set()
+        found = {
+            i: p
+            for i, p in row_geometry_problems(geometries, lay, needed).items()
+            if i not in unread and i not in closed
+        }
         prep.add_problems(found, about=prep.ref)
     prep.add_problems(problems)
     for target, src in plan.links.items():
@@ -110,7 +117,42 @@ def prepare(source: Source, plan: FieldPlan, mapping: Mapping, lay: Layer, crs: 
             None if (text := key_text(v)) is None else mapping.id_prefix + text for v in plain(source.columns[src])
         ]
     prep.keys = _keys(prep, mapping)
+    _check_old_ids(prep)
+    if plan.restore:
+        _refuse_ids_without_keys(prep)
     return prep
+
+
+def _refuse_ids_without_keys(prep: Prepared) -> None:
+    """An export without key columns (older sapper) holds the ids of the register it came from: which
+    records they name is not known here, so refuse rather than link to whatever has those ids here."""
+    for target, kind in LINKS.get(prep.lay.name, {}).items():
+        if target in prep.plan.fields and any(v not in (None, MISSING) for v in prep.values[target]):
+            raise SapperError(
+                f"{prep.source.path.name}: {target} holds the ids of the register it was exported from, and no "
+                f"{LINK_KEYS[target]} column says which {kind} each is; export it again with this version of sapper "
+                f"(it writes {LINK_KEYS[target]}), or map {target} to the other system's ids with a mapping's links"
+            )
+
+
+def _released_without_polygon(prep: Prepared) -> set[int]:
+    """Hazards released entirely: a register keeps no polygon for them (their land is in releases)."""
+    statuses = prep.values.get("status", [])
+    return {i for i, status in enumerate(statuses) if status == HazardStatus.RELEASED and prep.geometries[i] is None}
+
+
+def _check_old_ids(prep: Prepared) -> None:
+    """A link id with no key beside it cannot be followed to another register: refuse it, never guess."""
+    for target, src in prep.plan.old_ids.items():
+        keys = prep.link_keys[target]
+        key_column = prep.plan.links[target]
+        kind = LINKS[prep.lay.name][target]
+        missing = {
+            i: f"{target} {old} names a {kind} but {key_column} is empty, so which {kind} is not known here"
+            for i, (old, key) in enumerate(zip(plain(prep.source.columns[src]), keys))
+            if key is None and key_text(old) is not None
+        }
+        prep.add_problems(missing, about=prep.ref)
 
 
 def _geometries(source: Source, lay: Layer, mapping: Mapping, crs: str | None) -> np.ndarray | None:

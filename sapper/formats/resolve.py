@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sapper.formats.identity import LINK_KEYS
 from sapper.formats.mapping import KEPT_BY_REGISTER, Mapping, check_mapping, writable_fields
-from sapper.formats.names import MAX_LENGTH, full_names
+from sapper.formats.names import MAX_LENGTH, full_names, short_name
 from sapper.formats.source import Source
 from sapper.formats.values import convert_value, required_fields
 from sapper.model.errors import SapperError
+from sapper.store.rules import LINKS
 from sapper.store.schema import Layer
 
 # Columns of sapper's own exports that the register keeps itself: skipped without a word.
@@ -28,6 +30,8 @@ class FieldPlan:
     links: dict[str, str] = field(default_factory=dict)  # sapper link field -> source field holding keys
     id_field: str | None = None  # source field whose value becomes source_key
     ignored: list[str] = field(default_factory=list)
+    old_ids: dict[str, str] = field(default_factory=dict)  # link field -> source field with the other register's id
+    restore: bool = False  # a sapper export: records as a register kept them (see ``is_export``)
 
     @property
     def provided(self) -> set[str]:
@@ -58,9 +62,48 @@ def resolve(source: Source, mapping: Mapping, lay: Layer) -> FieldPlan:
         if target in plan.fields:
             raise SapperError(f"constants.{target}: also mapped from field {plan.fields[target]!r}; keep one")
         plan.constants[target] = _constant(lay, target, value, mapping)
+    _key_links(source, lay, plan, used)
+    plan.restore = is_export(source) and not (mapping.fields or mapping.id_field or mapping.links)
+    if plan.restore:
+        _kept_by_register(source, lay, plan, used)
     _same_names(source, mapping, lay, plan, used)
     _check_required(source, lay, plan)
     return plan
+
+
+def is_export(source: Source) -> bool:
+    """A file sapper exported: records as a register kept them, with its id, version and keys."""
+    names = {name.casefold() for name in source.fields}
+    return {"version", "source_key"} <= names and bool({"id", "sapper_id"} & names)
+
+
+def _key_links(source: Source, lay: Layer, plan: FieldPlan, used: set[str]) -> None:
+    """Links by key (``hazard_key`` beside ``hazard_id``, as sapper exports them): the key is the link,
+    and the id beside it, the other register's own, is only checked against it."""
+    folded = {name.casefold(): name for name in source.fields}
+    for target in LINKS.get(lay.name, {}):
+        key_column = LINK_KEYS[target]
+        name = folded.get(key_column) or folded.get(short_name(key_column))
+        if name is None or target in plan.links or target in plan.fields:
+            continue
+        plan.links[target] = name
+        used.add(name)
+        if target.casefold() in folded:
+            plan.old_ids[target] = folded[target.casefold()]
+            used.add(plan.old_ids[target])
+
+
+def _kept_by_register(source: Source, lay: Layer, plan: FieldPlan, used: set[str]) -> None:
+    """A hazard's original area, which a register keeps itself, comes with the record it restores."""
+    folded = {name.casefold(): name for name in source.fields}
+    used.update(folded[name] for name in ("id", "sapper_id", "version") if name in folded)  # the other register's
+    for target in sorted(KEPT_BY_REGISTER - {"version"}):
+        if not any(c.name == target for c in lay.columns):
+            continue
+        name = folded.get(target) or folded.get(short_name(target))
+        if name is not None:
+            plan.fields[target] = name
+            used.add(name)
 
 
 def _finder(source: Source):

@@ -50,15 +50,21 @@ class Source:
         return f"{self.row_word} {number}"
 
 
-def read_source(path: str | Path, layer: str | None = None, prefer: str | None = None) -> Source:
-    """Read one layer of a file: ``layer`` if given, else the only one, else the one named ``prefer``."""
+def read_source(
+    path: str | Path, layer: str | None = None, prefer: str | None = None, encoding: str | None = None
+) -> Source:
+    """Read one layer of a file: ``layer`` if given, else the only one, else the one named ``prefer``.
+
+    ``encoding`` is the text encoding of a CSV (or of a Shapefile's table, if its .cpg does not say)."""
     path = Path(path)
+    if not path.exists() and path.suffix.lower() == ".shp" and path.with_suffix(".dbf").exists():
+        path = path.with_suffix(".dbf")  # a Shapefile of records without geometry is only its table
     if not path.exists():
         raise SapperError(f"file {path} does not exist")
     if path.suffix.lower() in (".csv", ".txt", ".tsv"):
         from sapper.formats.csvfile import read_csv
 
-        return read_csv(path)
+        return read_csv(path, encoding)
     import pyogrio.raw  # GDAL and, through pyogrio, pandas: loaded only when a file is read
 
     try:
@@ -66,14 +72,21 @@ def read_source(path: str | Path, layer: str | None = None, prefer: str | None =
     except Exception as exc:  # GDAL raises its own error types for unreadable files
         raise SapperError(f"cannot read {path}: {_gdal_message(exc)}") from None
     name = _choose_layer(path, layers, layer, prefer)
+    info = _info(path, name)
     try:
-        meta, _fids, wkb, values = pyogrio.raw.read(path, layer=name, datetime_as_string=False)
+        meta, fids, wkb, values = pyogrio.raw.read(
+            path, layer=name, datetime_as_string=False, encoding=encoding, return_fids=True
+        )
     except Exception as exc:
         raise SapperError(f"cannot read {path} (layer {name}): {_gdal_message(exc)}") from None
     names = [str(f) for f in meta["fields"]]
+    values = list(values)
+    if info.get("fid_column") == "id" and "id" not in names and fids is not None:
+        names.insert(0, "id")  # a GeoPackage's own id column (sapper writes the register's id there)
+        values.insert(0, np.asarray(fids, dtype=np.int64))
     count = len(wkb) if wkb is not None else (len(values[0]) if values else 0)
     geometries = shapely.force_2d(shapely.from_wkb(wkb)) if wkb is not None else np.full(count, None, dtype=object)
-    driver = _driver(path, name)
+    driver = str(info.get("driver") or path.suffix.lstrip(".").upper())
     return Source(
         path=path,
         driver=driver,
@@ -101,13 +114,13 @@ def _choose_layer(path: Path, layers: list[str], wanted: str | None, prefer: str
     raise SapperError(f"{path} has several layers ({', '.join(layers)}); say which with --source-layer")
 
 
-def _driver(path: Path, layer: str) -> str:
+def _info(path: Path, layer: str) -> dict:
     import pyogrio
 
     try:
-        return str(pyogrio.read_info(path, layer=layer)["driver"])
+        return dict(pyogrio.read_info(path, layer=layer))
     except Exception:
-        return path.suffix.lstrip(".").upper()
+        return {}
 
 
 def _gdal_message(exc: Exception) -> str:

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from sapper.model.common_passwords import is_common
 from sapper.model.enums import Vocabulary
 from sapper.model.errors import InvalidRecord
 
@@ -74,5 +75,12 @@ def check_user(user: User) -> None:
 
 
 def check_password(name: str, password: str) -> None:
+    """Refuse a password a guesser tries first (NIST SP 800-63B 5.1.1.2: length, a blocklist, the user name)."""
     if len(password) < MIN_PASSWORD:
         raise InvalidRecord(f"user {name!r}", f"a password has at least {MIN_PASSWORD} characters")
+    if password.lower() == name.lower():
+        raise InvalidRecord(f"user {name!r}", "a password may not be the user name")
+    if is_common(password):
+        raise InvalidRecord(
+            f"user {name!r}", "this password is on the list of common passwords that guessers try first; choose another"
+        )

@@ -1,5 +1,6 @@
 """Who is asking, and may they: bearer tokens, HTTP Basic for GIS clients, and roles.
 
+Wrong passwords are counted per name and client address in the register (``login_throttle``).
 A token is looked up in the database and remembered for a few seconds, so a map client
 asking for hundreds of tiles does not cost a query each; a password is checked with argon2
 (slow on purpose) and the result remembered the same way for Basic clients, which send it
@@ -20,9 +21,9 @@ from fastapi import Request
 from sapper.model.accounts import Role, User
 from sapper.server.context import registers, settings
 from sapper.server.errors import ApiError
+from sapper.server.login_throttle import after_password, before_password
 
 CACHE_SECONDS = 10.0
-MAX_FAILURES, FAILURE_WINDOW_S = 10, 600.0  # wrong passwords per user name, and in how long
 COOKIE = "sapper_token"
 ANONYMOUS = User(name="anonymous", role=Role.VIEWER, organisation="")
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="sapper"'}
@@ -53,56 +54,18 @@ class _Cache:
             self._seen.clear()
 
 
-class Throttle:
-    """Refuse password checks for a user name after too many wrong ones in a short time.
-
-    argon2 makes each guess slow; this bounds how many a guesser gets per name. In memory,
-    per server process.
-    """
-
-    def __init__(self, failures: int = MAX_FAILURES, window_s: float = FAILURE_WINDOW_S) -> None:
-        self.failures, self.window_s = failures, window_s
-        self._lock = threading.Lock()
-        self._seen: dict[str, list[float]] = {}
-
-    def check(self, name: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            recent = [t for t in self._seen.get(name, []) if now - t < self.window_s]
-            self._seen[name] = recent
-        if len(recent) >= self.failures:
-            wait = int(self.window_s - (now - recent[0])) + 1
-            raise ApiError(
-                429, f"too many wrong passwords for {name!r}; try again in {wait} s", {"Retry-After": str(wait)}
-            )
-
-    def failed(self, name: str) -> None:
-        with self._lock:
-            if len(self._seen) > 10_000:
-                self._seen.clear()
-            self._seen.setdefault(name, []).append(time.monotonic())
-
-    def passed(self, name: str) -> None:
-        with self._lock:
-            self._seen.pop(name, None)
-
-
-def throttle(request: Request) -> Throttle:
-    app = request.app
-    if not hasattr(app.state, "throttle"):
-        app.state.throttle = Throttle()
-    return app.state.throttle
-
-
 def verify_password(request: Request, name: str, password: str) -> User | None:
-    """The user if the password is theirs, counting wrong guesses per name."""
-    throttle(request).check(name)
+    """The user if the password is theirs, counting wrong guesses per name and client address."""
+    failed_before = before_password(request, name)
     user = registers(request).accounts().verify(name, password)
-    if user is None:
-        throttle(request).failed(name)
-    else:
-        throttle(request).passed(name)
+    after_password(request, name, user is not None, failed_before)
     return user
+
+
+def over_https(request: Request) -> bool:
+    """Whether clients reach the server over https: so the session cookie is sent over https only."""
+    base_url = getattr(settings(request), "base_url", None) or ""
+    return request.url.scheme == "https" or base_url.lower().startswith("https://")
 
 
 def cache(request: Request) -> _Cache:

@@ -16,6 +16,7 @@ from fastapi import Request
 
 from sapper.store import Register, open_register
 from sapper.store.accounts import Accounts
+from sapper.store.plans import PlanRuns
 
 
 @dataclass
@@ -26,6 +27,14 @@ class Settings:
     public: bool = False  # anonymous visitors may read unrestricted records
     token_days: float = 30.0
     imagery: str | None = None  # an MBTiles file or a GeoTIFF shown under the map (e.g. a drone orthophoto)
+    max_body_mb: float = 20.0  # largest request body (assumption: a day's reports with polygons take a few MB)
+    max_vertices: int = 100_000  # per geometry sent (assumption: a walked boundary has hundreds to a few thousand)
+    base_url: str | None = None  # the server's public address (https://mac.example/sapper): every link starts with it
+    field_auto_approve: bool = False  # field submissions (ODK Collect) go into the register without a supervisor
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body_mb * 1_000_000)
 
 
 class Registers:
@@ -44,6 +53,7 @@ class Registers:
         if reg is None:
             reg = open_register(self.target, user="server")
             Accounts(reg.backend).ensure()
+            PlanRuns(reg.backend).ensure()  # now, not on the first read of plans while an import holds the file
             self._local.register = reg
             with self._lock:
                 self._open.append(reg)

@@ -1,4 +1,4 @@
-"""Every failure reaches the client as a 4xx with a sentence that says what is wrong.
+"""Every failure reaches the client as a 4xx (503 when the register is busy) with a sentence.
 
 The body follows the OGC API exception schema (``code``, ``description``) so GIS clients
 show the sentence; ``detail`` repeats it for clients that expect FastAPI's field.
@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sapper.model.errors import Conflict, ForbiddenTransition, InvalidRecord, NotFound, SapperError
+from sapper.store import dberrors
 
 log = logging.getLogger("sapper.server")
 
@@ -75,6 +76,29 @@ async def _duplicate(request: Request, exc: Exception) -> JSONResponse:
     return error_response(409, f"conflicts with a record already stored ({detail}); a source_key names one record only")
 
 
+# How long a client is told to wait when another process (an import) holds the register's write lock.
+RETRY_AFTER_SECONDS = 5
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A write that waited its busy timeout for another writer answers 503 with Retry-After."""
+    if dberrors.is_busy(exc):
+        message = f"the register is busy with another write (an import?); try again in {RETRY_AFTER_SECONDS} s"
+        return error_response(503, message, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
+    sentence = dberrors.explain(exc, "the register")
+    return error_response(500, sentence or f"internal error ({type(exc).__name__}); the server log has the details")
+
+
+def _database_errors() -> list[type[Exception]]:
+    """Errors of the database itself (locks, disk) rather than of a request."""
+    import sqlite3
+
+    import psycopg
+
+    return [sqlite3.OperationalError, psycopg.errors.LockNotAvailable]
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -86,6 +110,8 @@ def install(app: FastAPI) -> None:
 
     for integrity in _integrity_errors():
         app.add_exception_handler(integrity, _duplicate)
+    for database in _database_errors():
+        app.add_exception_handler(database, _database_error)
 
     @app.exception_handler(ValueError)
     async def value_error(request: Request, exc: ValueError) -> JSONResponse:

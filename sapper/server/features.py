@@ -24,7 +24,8 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from sapper.model.records import Record
-from sapper.server.errors import bad_request
+from sapper.server.errors import ApiError, bad_request
+from sapper.server.limits import VERTICES_OPTION, max_vertices
 from sapper.store.rows import to_row, typed
 from sapper.store.schema import GEOMETRY, INTEGER, REAL, TEXT, Column, Layer
 from sapper.store.sql import SqlBackend
@@ -166,6 +167,8 @@ def plain(col: Column, raw: Any, where: str = "") -> Any:
 
 
 def read_geometry(data: Any, where: str) -> BaseGeometry | None:
+    """A geometry a client sent, as GeoJSON; every route parses client geometries here, so the
+    server's vertex limit (``--max-vertices``) holds on all of them."""
     if data is None:
         return None
     if not isinstance(data, dict):
@@ -174,6 +177,10 @@ def read_geometry(data: Any, where: str) -> BaseGeometry | None:
         geom = shape(data)
     except (ValueError, TypeError, KeyError, AttributeError, IndexError, shapely.errors.ShapelyError) as exc:
         raise bad_request(f"{where}: geometry is not valid GeoJSON ({exc or type(exc).__name__})") from None
+    vertices, limit = shapely.get_num_coordinates(geom), max_vertices()
+    if vertices > limit:
+        too_many = f"geometry has {vertices:,} vertices; at most {limit:,} are accepted (set with {VERTICES_OPTION})"
+        raise ApiError(422, f"{where}: {too_many}")
     if geom.has_z:
         geom = shapely.force_2d(geom)
     coords = shapely.get_coordinates(geom)

@@ -56,7 +56,9 @@ class NewUser(Strict):
     name: Name
     password: Secret
     role: Role = Role.VIEWER
-    organisation: Annotated[str, AfterValidator(_no_nul), Field(max_length=200)] = ""
+    organisation: Annotated[str, AfterValidator(_no_nul), Field(max_length=200)] | None = Field(
+        None, description="Default: the organisation of the admin who creates the account"
+    )
     team_id: RecordId | None = None
 
 
@@ -92,3 +94,5 @@ class ReleaseAction(Strict):
     report_id: RecordId | None = None
     depth_cm: Annotated[int, Field(ge=0, le=100_000)] | None = None
     notes: Text = ""
+    # The supervisor confirms the release although items on the land are still `found` (409 without).
+    force: bool = False

@@ -15,12 +15,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from sapper.server import html
-from sapper.server.auth import reader, visible_to
+from sapper.server.auth import reader
 from sapper.server.collections import CRS84, describe, parameter_docs, parse_items_query, served_layers, temporal_column
 from sapper.server.context import registers
 from sapper.server.errors import ApiError
 from sapper.server.etag import etag, none_match
 from sapper.server.features import dumps, page_features, properties
+from sapper.server.permissions import seen_by
 from sapper.server.queryables import queryables
 from sapper.server.web import (
     GEOJSON,
@@ -97,7 +98,7 @@ def landing(request: Request) -> Response:
     base = f"{root(request)}{PREFIX}"
     links = [
         *self_links(request, PREFIX, title="Landing page"),
-        link(f"{root(request)}/openapi.json", "service-desc", OPENAPI, "The API definition (OpenAPI 3.1)"),
+        link(f"{base}/api?f=json", "service-desc", OPENAPI, "The API definition (OpenAPI 3.0)"),
         link(f"{base}/api?f=html", "service-doc", HTML, "The API documentation"),
         link(f"{base}/conformance?f=json", "conformance", JSON, "Conformance classes"),
         link(f"{base}/conformance?f=html", "conformance", HTML, "Conformance classes"),
@@ -126,7 +127,7 @@ def conformance(request: Request) -> Response:
 def collections(request: Request) -> Response:
     user = reader(request)
     backend = registers(request).get().backend
-    docs = [collection_doc(request, lay, backend, visible_to(user)) for lay in served_layers()]
+    docs = [collection_doc(request, lay, backend, seen_by(user)) for lay in served_layers()]
     links = self_links(request, f"{PREFIX}/collections", title="Collections")
     if wants_html(request):
         rows = [(html.anchor(_html_href(d), d["id"]), html.text(d["title"])) for d in docs]
@@ -138,7 +139,7 @@ def _html_href(doc: dict[str, Any]) -> str:
     return next(lk["href"] for lk in doc["links"] if lk["rel"] == "items" and lk["type"] == HTML)
 
 
-def collection_doc(request: Request, lay: Layer, backend: SqlBackend, organisation: str) -> dict[str, Any]:
+def collection_doc(request: Request, lay: Layer, backend: SqlBackend, organisation: str | None) -> dict[str, Any]:
     """A collection's description, with the extent of the data this user may see."""
     url = f"{root(request)}{PREFIX}/collections/{lay.name}"
     seen = query.Filter(organisation=organisation)
@@ -168,7 +169,7 @@ def collection_doc(request: Request, lay: Layer, backend: SqlBackend, organisati
 
 def one_collection(request: Request, lay: Layer) -> Response:
     user = reader(request)
-    doc = collection_doc(request, lay, registers(request).get().backend, visible_to(user))
+    doc = collection_doc(request, lay, registers(request).get().backend, seen_by(user))
     if wants_html(request):
         return html.page(lay.title, f"<p>{html.text(doc['description'])}</p>", doc["links"])
     return json_response(dumps(doc))
@@ -177,7 +178,7 @@ def one_collection(request: Request, lay: Layer) -> Response:
 def items_page(request: Request, lay: Layer) -> Response:
     user = reader(request)
     page_html = wants_html(request)
-    asked = parse_items_query(lay, request.query_params, visible_to(user))
+    asked = parse_items_query(lay, request.query_params, seen_by(user))
     backend = registers(request).get().backend
     rows = query.select(backend, lay, asked.filter, limit=asked.limit, offset=asked.offset)
     # A page that is not full ends the matches: no need to count them again.
@@ -227,7 +228,7 @@ def one_feature(request: Request, lay: Layer, feature_id: str) -> Response:
         raise ApiError(404, f"{lay.name} has no feature {feature_id!r} (ids are whole numbers)")
     record_id = int(feature_id)
     backend = registers(request).get().backend
-    flt = query.Filter(ids=[record_id], organisation=visible_to(user))
+    flt = query.Filter(ids=[record_id], organisation=seen_by(user))
     rows = query.select(backend, lay, flt)
     if not rows:
         raise ApiError(404, f"{lay.kind} {record_id} does not exist")

@@ -17,21 +17,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from sapper.model.accounts import Role, User
+from sapper.model.accounts import Role
 from sapper.model.errors import Conflict
 from sapper.model.records import Record
-from sapper.server.auth import need, visible_to, writer
+from sapper.server.auth import need, writer
 from sapper.server.collections import column_schema, geo_layers
 from sapper.server.context import registers
 from sapper.server.errors import ApiError, bad_request
 from sapper.server.etag import etag, if_match_version, require_version
 from sapper.server.features import READ_ONLY, dumps, record_feature, record_from_feature
 from sapper.server.ogc import PREFIX
-from sapper.server.permissions import check_write, new_record_defaults
+from sapper.server.permissions import check_write, new_record_defaults, visible
 from sapper.server.web import GEOJSON, json_response, root
 from sapper.store.schema import GEOMETRY, Layer
-
-MAX_BODY = 5_000_000
 
 
 def router() -> APIRouter:
@@ -104,9 +102,7 @@ GEOMETRY_COMPONENT = {
 
 
 async def read_json(request: Request) -> Any:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise ApiError(413, f"the body is {len(raw):,} bytes; at most {MAX_BODY:,} are accepted")
+    raw = await request.body()  # limits.BodyLimit stops a body larger than --max-body-mb (413)
     if not raw.strip():
         raise bad_request("the request has no body: send a GeoJSON Feature")
     try:
@@ -119,13 +115,6 @@ def _feature_id(lay: Layer, feature_id: str) -> int:
     if not feature_id.isdigit() or len(feature_id) > 18:
         raise ApiError(404, f"{lay.name} has no feature {feature_id!r} (ids are whole numbers)")
     return int(feature_id)
-
-
-def _visible(request: Request, user: User, lay: Layer, record_id: int) -> Record:
-    record = registers(request).get().get(lay.kind, record_id)
-    if record.restricted and record.organisation != visible_to(user):
-        raise ApiError(404, f"{lay.kind} {record_id} does not exist")
-    return record
 
 
 def _written(request: Request, lay: Layer, record: Record, status: int, **headers: str) -> Response:
@@ -141,8 +130,8 @@ def create_feature(request: Request, lay: Layer, body: Any) -> Response:
     record, _version = record_from_feature(lay, body)
     given = set((body.get("properties") or {}).keys())
     record = new_record_defaults(user, record, given)
-    check_write(user, lay, record)
     reg = registers(request).get()
+    check_write(reg, user, lay, record)
     reg.user = user.name
     stored = reg.add(dataclasses.replace(record, id=None, version=0))
     return _written(request, lay, stored, 201)
@@ -151,7 +140,8 @@ def create_feature(request: Request, lay: Layer, body: Any) -> Response:
 def edit_feature(request: Request, lay: Layer, feature_id: str, body: Any, partial: bool) -> Response:
     user = writer(request)
     record_id = _feature_id(lay, feature_id)
-    before = _visible(request, user, lay, record_id)
+    reg = registers(request).get()
+    before = visible(reg, user, lay.kind, record_id)
     from_header = if_match_version(request.headers.get("if-match"), lay, record_id, before.version)
     if partial:
         record, from_body = record_from_feature(lay, body, base=before)
@@ -165,8 +155,7 @@ def edit_feature(request: Request, lay: Layer, feature_id: str, body: Any, parti
         raise require_version(lay, record_id)
     if from_body is not None and from_body != before.version:
         raise Conflict(f"{lay.kind} {record_id}", from_body, before.version)
-    check_write(user, lay, record, before)
-    reg = registers(request).get()
+    check_write(reg, user, lay, dataclasses.replace(record, id=record_id), before)
     reg.user = user.name
     try:
         stored = reg.update(dataclasses.replace(record, id=record_id, version=expected))
@@ -180,10 +169,10 @@ def edit_feature(request: Request, lay: Layer, feature_id: str, body: Any, parti
 def delete_feature(request: Request, lay: Layer, feature_id: str) -> Response:
     user = need(request, Role.SUPERVISOR, f"delete from {lay.name}")
     record_id = _feature_id(lay, feature_id)
-    before = _visible(request, user, lay, record_id)
-    if_match_version(request.headers.get("if-match"), lay, record_id, before.version)
-    check_write(user, lay, before)
     reg = registers(request).get()
+    before = visible(reg, user, lay.kind, record_id)
+    if_match_version(request.headers.get("if-match"), lay, record_id, before.version)
+    check_write(reg, user, lay, before, before)
     reg.user = user.name
     with reg.transaction():
         if reg.backend.current_version(lay, record_id) != before.version:

@@ -6,8 +6,9 @@ run's id; the client reads ``/api/plans/{id}`` until it is done. A finished plan
 in the register under its next number (as ``sapper plan`` does), with its sectors and lanes
 as map layers. The runs are kept in the register too, so that every process of a server with
 several workers answers for every run; a run whose process died ends as failed.
-A plan is made from the records its requester may see, belongs to their organisation and is
-restricted if any of those records is.
+A plan is made from the hazards and teams of its requester's organisation (of every organisation
+for a register_admin), as every write links only to its writer's own records, and from all else the
+requester may see; it belongs to their organisation and is restricted if any record it used is.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from sapper.server.context import Registers, registers
 from sapper.server.errors import ApiError
 from sapper.server.features import dumps
 from sapper.server.models import Strict
+from sapper.server.permissions import seen_by
 from sapper.server.web import json_response
 from sapper.store import query
 from sapper.store.plans import HEARTBEAT_S, Busy, PlanRun, PlanRuns, save_plan, this_worker
@@ -42,6 +44,20 @@ from sapper.store.schema import layer
 router = APIRouter(prefix="/api", tags=["Plans"])
 MAX_WAITING = 4
 KINDS = {"hazards": "hazard", "items": "item", "sites": "site", "teams": "team", "reports": "report"}
+OWNED = {"hazards", "teams"}  # what a plan's rows name: the planner's own organisation's only
+
+
+def plan_inputs(reg: Register, organisation: str | None) -> dict[str, list[Any]]:
+    """What a plan for ``organisation`` (None: every organisation) is made from: its own hazards and
+    teams, and all it may see of what bears on them (items, reports, releases, protected sites)."""
+    out = {}
+    for name, kind in (*KINDS.items(), ("releases", "release")):
+        records = reg.list(kind)
+        if organisation is not None:
+            seen = query.ids(reg.backend, layer(kind), Filter(organisation=organisation))
+            records = [r for r in records if r.id in seen and (name not in OWNED or r.organisation == organisation)]
+        out[name] = records
+    return out
 
 
 def owned(plan_rows: Any, organisation: str, restricted: bool) -> Any:
@@ -143,7 +159,7 @@ class Planner:
             if self.beating is None:
                 self.beating = threading.Thread(target=self._beat, name="planner-heartbeat", daemon=True)
                 self.beating.start()
-        self.pool.submit(self._run, regs, run, req)
+        self.pool.submit(self._run, regs, run, req, user.all_organisations)
         return run
 
     def _beat(self) -> None:
@@ -152,14 +168,14 @@ class Planner:
                 with contextlib.suppress(Exception):  # a busy or lost database: the next beat tries again
                     self.runs(self.regs).beat(self.worker)
 
-    def _run(self, regs: Registers, run: PlanRun, req: PlanRequest) -> None:
+    def _run(self, regs: Registers, run: PlanRun, req: PlanRequest, everyone: bool = False) -> None:
         try:
-            self._make(regs, run, req)
+            self._make(regs, run, req, everyone)
         finally:
             with self.lock:
                 self.active.discard(run.id)
 
-    def _make(self, regs: Registers, run: PlanRun, req: PlanRequest) -> None:
+    def _make(self, regs: Registers, run: PlanRun, req: PlanRequest, everyone: bool = False) -> None:
         from sapper.plan.build import Inputs, Settings, make_plan
         from sapper.plan.records import bundle
 
@@ -168,10 +184,7 @@ class Planner:
             return  # cancelled, or given up for dead, while it waited
         try:
             reg = regs.get()
-            seen = {
-                name: [r for r in reg.list(kind) if not (r.restricted and r.organisation != run.organisation)]
-                for name, kind in (*KINDS.items(), ("releases", "release"))
-            }
+            seen = plan_inputs(reg, None if everyone else run.organisation)
             secret = any(r.restricted for records in seen.values() for r in records)
             inputs = Inputs(**seen)
             settings = Settings(
@@ -237,7 +250,7 @@ def planner(request: Request) -> Planner:
     return request.app.state.planner
 
 
-def stored_plans(reg: Register, organisation: str) -> list[dict[str, Any]]:
+def stored_plans(reg: Register, organisation: str | None) -> list[dict[str, Any]]:
     """Plans written into the register (its ``plans`` layer, once it has one), oldest first."""
     try:
         lay = layer("plans")
@@ -263,7 +276,7 @@ def latest_plan(request: Request, user: User) -> dict[str, Any] | None:
     run = planner(request).latest_done(registers(request), user)
     if run is not None and run.summary is not None:
         found.append((_moment(run.finished_at), {"id": run.id, "source": "run", "finish": run.summary["finish"]}))
-    stored = stored_plans(registers(request).get(), visible_to(user))
+    stored = stored_plans(registers(request).get(), seen_by(user))
     if stored:
         last = stored[-1]
         finish = {k.removeprefix("finish_"): v for k, v in last.items() if k.startswith("finish_p") and v}
@@ -294,7 +307,7 @@ def list_plans(request: Request) -> Response:
 @router.get("/plans/stored", summary="Plans stored in the register (by sapper plan), oldest first")
 def list_stored_plans(request: Request) -> Response:
     user = reader(request)
-    return json_response(dumps(stored_plans(registers(request).get(), visible_to(user))))
+    return json_response(dumps(stored_plans(registers(request).get(), seen_by(user))))
 
 
 @router.get("/plans/compare", summary="What changes from plan a to plan b")

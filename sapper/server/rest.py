@@ -13,31 +13,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from sapper.model.accounts import Role, User
-from sapper.model.errors import NotFound
-from sapper.model.records import Record, Report
+from sapper.model.accounts import Role
+from sapper.model.enums import ReleaseRoute
+from sapper.model.records import Record, Release, Report
 from sapper.report.sitrep import sitrep
-from sapper.server.auth import need, reader, supervisor, visible_to
+from sapper.server.auth import need, reader, supervisor
 from sapper.server.context import registers
 from sapper.server.errors import ApiError
 from sapper.server.etag import etag, if_match_version
 from sapper.server.features import dumps, read_geometry, record_feature
 from sapper.server.models import DailyReport, ReleaseAction
-from sapper.server.permissions import check_write
+from sapper.server.permissions import check_write, hidden_history, seen_by, visible
 from sapper.server.plans import latest_plan
 from sapper.server.web import json_response
 from sapper.store.schema import layer
 
 router = APIRouter(prefix="/api", tags=["Operations"])
 PathId = Annotated[int, Path(ge=1, le=2**62)]
-
-
-def visible(request: Request, user: User, kind: str, record_id: int) -> Record:
-    """The record, if it exists and this user may see it (404 otherwise, as if it did not exist)."""
-    record = registers(request).get().get(kind, record_id)
-    if record.restricted and record.organisation != visible_to(user):
-        raise NotFound(f"{layer(kind).kind} {record_id}")
-    return record
 
 
 def _feature_response(kind: str, record: Record, status: int = 200) -> Response:
@@ -52,9 +44,6 @@ def send_report(body: DailyReport, request: Request) -> Response:
     user = need(request, Role.FIELD_TEAM, "send a daily report")
     team_id = body.team_id if body.team_id is not None else user.team_id
     geometry = read_geometry(body.geometry, "new report")
-    for kind, ref in (("hazard", body.hazard_id), ("team", team_id), ("activity", body.activity_id)):
-        if ref is not None:
-            _linked(request, user, kind, ref)
     report = Report(
         activity_type=body.activity_type,
         report_date=body.report_date,
@@ -68,17 +57,10 @@ def send_report(body: DailyReport, request: Request) -> Response:
         organisation=user.organisation,
         restricted=body.restricted,
     )
-    check_write(user, layer("report"), report)
     reg = registers(request).get()
+    check_write(reg, user, layer("report"), report)
     reg.user = user.name
     return _feature_response("report", reg.add(report), 201)
-
-
-def _linked(request: Request, user: User, kind: str, record_id: int) -> Record:
-    try:
-        return visible(request, user, kind, record_id)
-    except NotFound:
-        raise ApiError(422, f"{kind} {record_id} does not exist") from None
 
 
 @router.post(
@@ -88,12 +70,19 @@ def _linked(request: Request, user: User, kind: str, record_id: int) -> Record:
 )
 def release_land(hazard_id: PathId, body: ReleaseAction, request: Request) -> Response:
     user = supervisor(request)
-    hazard = visible(request, user, "hazard", hazard_id)
-    if body.report_id is not None:
-        _linked(request, user, "report", body.report_id)
-    if body.team_id is not None:
-        _linked(request, user, "team", body.team_id)
     reg = registers(request).get()
+    hazard = visible(reg, user, "hazard", hazard_id)
+    check_write(reg, user, layer("hazard"), hazard, hazard)  # a release changes its hazard
+    # ... and adds a release, of the hazard's owner, whose team and report the user sees and owns
+    asked = Release(
+        hazard_id=hazard_id,
+        route=body.route or ReleaseRoute.CANCELLED,  # the route is checked by the release itself
+        released_on=body.on or date.today(),
+        team_id=body.team_id,
+        report_id=body.report_id,
+        organisation=hazard.organisation,
+    )
+    check_write(reg, user, layer("release"), asked)
     reg.user = user.name
     with reg.transaction():
         # With If-Match, the approval holds only for the hazard as the supervisor last saw it.
@@ -108,12 +97,8 @@ def release_land(hazard_id: PathId, body: ReleaseAction, request: Request) -> Re
             report_id=body.report_id,
             depth_cm=body.depth_cm,
             notes=body.notes,
+            force=body.force,
         )
-        # The released land belongs to whoever owns the hazard, restricted as it is.
-        if (piece.organisation, piece.restricted) != (hazard.organisation, hazard.restricted):
-            piece = reg.update(
-                dataclasses.replace(piece, organisation=hazard.organisation, restricted=hazard.restricted)
-            )
         after = reg.get("hazard", hazard_id)
         bal = reg.balance(hazard_id)
     body_out = {
@@ -132,9 +117,9 @@ def _balance(bal: Any) -> dict[str, float]:
 
 @router.get("/hazards/{hazard_id}/balance", summary="Land-release balance of a hazard (m²)")
 def balance(hazard_id: PathId, request: Request) -> Response:
-    user = reader(request)
-    visible(request, user, "hazard", hazard_id)
-    return json_response(dumps(_balance(registers(request).get().balance(hazard_id))))
+    reg = registers(request).get()
+    visible(reg, reader(request), "hazard", hazard_id)
+    return json_response(dumps(_balance(reg.balance(hazard_id))))
 
 
 @router.get("/history/{kind}/{record_id}", summary="Every change to a record: who, when, before and after")
@@ -147,8 +132,7 @@ def history(kind: str, record_id: PathId, request: Request) -> Response:
     reg = registers(request).get()
     entries = reg.history(lay.kind, record_id)
     last = next((e.after or e.before for e in reversed(entries) if (e.after or e.before)), None)
-    hidden = last is not None and last.get("restricted") and last.get("organisation") != visible_to(user)
-    if not entries or hidden:
+    if not entries or hidden_history(reg, user, lay, record_id, last):
         raise ApiError(404, f"{lay.kind} {record_id} has no history (it never existed)")
     out = [
         {
@@ -167,5 +151,5 @@ def history(kind: str, record_id: PathId, request: Request) -> Response:
 @router.get("/sitrep", summary="Situation report: today and in total, by priority, forecast")
 def situation(request: Request, on: date | None = None) -> Response:
     user = reader(request)
-    report = sitrep(registers(request).get(), on or date.today(), visible_to(user), latest_plan(request, user))
+    report = sitrep(registers(request).get(), on or date.today(), seen_by(user), latest_plan(request, user))
     return json_response(dumps(report))

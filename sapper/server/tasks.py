@@ -15,17 +15,17 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from sapper.model.accounts import Role, User
+from sapper.model.accounts import Role
 from sapper.model.errors import Conflict
 from sapper.model.records import Record
-from sapper.server.auth import need, reader, supervisor, visible_to
+from sapper.server.auth import need, reader, supervisor
 from sapper.server.collections import column_schema
 from sapper.server.context import registers
 from sapper.server.errors import ApiError, bad_request
 from sapper.server.etag import etag, if_match_version, require_version
 from sapper.server.features import dumps, field_values, properties
 from sapper.server.ogc_edit import read_json
-from sapper.server.permissions import check_write, new_record_defaults
+from sapper.server.permissions import check_owner, check_write, new_record_defaults, seen_by, visible
 from sapper.server.web import json_response
 from sapper.store import query
 from sapper.store.rows import to_row
@@ -48,13 +48,6 @@ def _out(record: Record, status: int = 200, **headers: str) -> Response:
     return json_response(dumps(body), status=status, ETag=etag(LAY, record.id, record.version), **headers)
 
 
-def _visible(request: Request, user: User, task_id: int) -> Record:
-    record = registers(request).get().get(LAY.kind, task_id)
-    if record.restricted and record.organisation != visible_to(user):
-        raise ApiError(404, f"activity {task_id} does not exist")
-    return record
-
-
 @router.get("", summary="Tasks, filtered by team, hazard or status")
 def list_tasks(
     request: Request,
@@ -71,7 +64,7 @@ def list_tasks(
     rows = query.select(
         registers(request).get().backend,
         LAY,
-        query.Filter(where=where, organisation=visible_to(user)),
+        query.Filter(where=where, organisation=seen_by(user)),
         limit=limit,
         offset=offset,
     )
@@ -80,7 +73,7 @@ def list_tasks(
 
 @router.get("/{task_id}", summary="One task, with its ETag")
 def get_task(task_id: TaskId, request: Request) -> Response:
-    return _out(_visible(request, reader(request), task_id))
+    return _out(visible(registers(request).get(), reader(request), LAY.kind, task_id))
 
 
 @router.post("", status_code=201, summary="Give a team a task (supervisor)", openapi_extra=_body_doc())
@@ -99,8 +92,8 @@ def _create(request: Request, body: Any) -> Response:
     except TypeError as exc:
         raise bad_request(f"new activity: missing {str(exc).split('argument', 1)[-1].strip(': ')}") from None
     record = new_record_defaults(user, record, set(body))
-    check_write(user, LAY, record)
     reg = registers(request).get()
+    check_write(reg, user, LAY, record)
     reg.user = user.name
     stored = reg.add(record)
     return _out(stored, 201, Location=f"/api/activities/{stored.id}")
@@ -116,7 +109,8 @@ async def change_task(task_id: TaskId, request: Request) -> Response:
 
 def _change(request: Request, task_id: int, body: Any) -> Response:
     user = need(request, Role.FIELD_TEAM, "change a task")
-    before = _visible(request, user, task_id)
+    reg = registers(request).get()
+    before = visible(reg, user, LAY.kind, task_id)
     if not isinstance(body, dict):
         raise bad_request(f"activity {task_id}: send a JSON object of the fields to change")
     values, from_body = field_values(LAY, body, f"activity {task_id}")
@@ -128,13 +122,11 @@ def _change(request: Request, task_id: int, body: Any) -> Response:
         raise Conflict(f"activity {task_id}", from_body, before.version)
     after = dataclasses.replace(before, **values)
     if user.role == Role.FIELD_TEAM:
+        check_owner(user, LAY.kind, before)
         if before.team_id != user.team_id or set(body) - LEADER_FIELDS:
             raise ApiError(403, f"a team leader changes only status and notes of team {user.team_id}'s tasks")
-        if user.organisation != before.organisation:
-            raise ApiError(403, f"this activity belongs to {before.organisation!r}")
     else:
-        check_write(user, LAY, after, before)
-    reg = registers(request).get()
+        check_write(reg, user, LAY, after, before)
     reg.user = user.name
     try:
         stored = reg.update(dataclasses.replace(after, version=expected))
@@ -148,10 +140,10 @@ def _change(request: Request, task_id: int, body: Any) -> Response:
 @router.delete("/{task_id}", status_code=204, summary="Delete a task (supervisor)")
 def delete_task(task_id: TaskId, request: Request) -> Response:
     user = supervisor(request)
-    before = _visible(request, user, task_id)
-    if_match_version(request.headers.get("if-match"), LAY, task_id, before.version)
-    check_write(user, LAY, before)
     reg = registers(request).get()
+    before = visible(reg, user, LAY.kind, task_id)
+    if_match_version(request.headers.get("if-match"), LAY, task_id, before.version)
+    check_write(reg, user, LAY, before, before)
     reg.user = user.name
     reg.delete(LAY.kind, task_id)
     return Response(status_code=204)

@@ -24,11 +24,12 @@ from sapper.model.geometry import metric_epsg_for, search_box, to_metric, to_wgs
 from sapper.model.plan import PlanDay, first_plan_day
 from sapper.model.records import Record
 from sapper.server import imagery
-from sapper.server.auth import reader, visible_to
+from sapper.server.auth import reader
 from sapper.server.collections import parse_bbox
 from sapper.server.context import registers
 from sapper.server.errors import ApiError
 from sapper.server.features import dumps
+from sapper.server.permissions import seen_by
 from sapper.server.web import json_response
 from sapper.store import query
 from sapper.store.query import Filter
@@ -42,11 +43,6 @@ PAGE_FILES = {
     "report": "report.html",
     "plan": "plan.html",
 }
-# Scripts only from this server; Leaflet positions elements through style properties.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
 MAX_BUFFERS = 5000
 
 router = APIRouter(prefix="/ui", tags=["Web UI"])
@@ -73,7 +69,7 @@ def ui_page(page: str) -> Response:
     name = PAGE_FILES.get(page.strip("/"))
     if name is None:
         raise ApiError(404, f"no page /ui/{page}; the pages are /ui/ (map), /ui/sitrep, /ui/report and /ui/plan")
-    return FileResponse(PAGES / name, media_type="text/html", headers={"Content-Security-Policy": CSP})
+    return FileResponse(PAGES / name, media_type="text/html")  # headers.py adds the CSP
 
 
 def _day(value: Any) -> date | None:
@@ -95,8 +91,8 @@ def _has(kind: str) -> Layer | None:
 def config(request: Request) -> Response:
     user = reader(request)
     reg = registers(request).get()
-    flt = Filter(organisation=visible_to(user))
-    boxes = [b for b in (query.extent(reg.backend, layer(k)) for k in ("hazard", "site")) if b is not None]
+    flt = Filter(organisation=seen_by(user))
+    boxes = [b for b in (query.extent(reg.backend, layer(k), flt) for k in ("hazard", "site")) if b is not None]
     extent = None
     if boxes:
         corners = list(zip(*boxes))
@@ -127,7 +123,7 @@ def config(request: Request) -> Response:
 def choices(request: Request) -> Response:
     user = reader(request)
     backend = registers(request).get().backend
-    flt = Filter(organisation=visible_to(user))
+    flt = Filter(organisation=seen_by(user))
     hazards = [
         {"id": rid, "name": v["name"], "status": v["status"], "priority": v["priority"]}
         for rid, v, _ in query.select(backend, layer("hazard"), flt)
@@ -146,7 +142,7 @@ def buffers(request: Request, bbox: Annotated[str, Query(max_length=400)]) -> Re
     backend = registers(request).get().backend
     lay = layer("site")
     widest = float(backend.maximum(lay, "buffer_m") or 0.0)
-    flt = Filter(bbox=search_box(box, widest), organisation=visible_to(user))
+    flt = Filter(bbox=search_box(box, widest), organisation=seen_by(user))
     rows = [r for r in query.select(backend, lay, flt, limit=MAX_BUFFERS) if (r[1]["buffer_m"] or 0) > 0]
     geoms = backend.decode_geometries([raw for _, _, raw in rows])
     features = []
@@ -168,7 +164,7 @@ def progress(
 ) -> Response:
     user = reader(request)
     backend = registers(request).get().backend
-    flt = Filter(organisation=visible_to(user))
+    flt = Filter(organisation=seen_by(user))
     end = on or date.today()
     start = end - timedelta(days=days - 1)
     released: dict[date, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -224,7 +220,7 @@ def _latest_plan(reg: Any, flt: Filter) -> dict[str, Any] | None:
 def plan_view(request: Request, number: Annotated[int | None, Query(ge=1, le=2**31)] = None) -> Response:
     user = reader(request)
     backend = registers(request).get().backend
-    flt = Filter(organisation=visible_to(user))
+    flt = Filter(organisation=seen_by(user))
     plan_lay, work_lay, day_lay = _has("plan"), _has("assignment"), _has("plan_day")
     if plan_lay is None or work_lay is None or day_lay is None:
         raise ApiError(404, "this register has no plan layers")

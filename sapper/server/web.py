@@ -8,12 +8,13 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import Response
 
+from sapper.server.context import settings
 from sapper.server.errors import bad_request
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
 HTML = "text/html"
-OPENAPI = "application/vnd.oai.openapi+json;version=3.1"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"  # the OGC API's document (OGC API - Features Part 1)
 FORMATS = {"json": JSON, "geojson": GEOJSON, "html": HTML}
 
 
@@ -33,8 +34,9 @@ def wants_html(request: Request) -> bool:
 
 
 def root(request: Request) -> str:
-    """The server's own address as the client reached it, without a trailing slash."""
-    return str(request.base_url).rstrip("/")
+    """The server's address that links start with, without a trailing slash: ``--base-url`` when
+    given, else the address the client reached, its Host header checked (``hosts.TrustedHost``)."""
+    return settings(request).base_url or str(request.base_url).rstrip("/")
 
 
 def link(href: str, rel: str, type_: str, title: str = "") -> dict[str, Any]:

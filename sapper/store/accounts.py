@@ -23,6 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from sapper.model.accounts import NAME_PATTERN, Role, User, check_password, check_user
 from sapper.model.errors import InvalidRecord, NotFound
+from sapper.store.login_failures import LoginFailures
 from sapper.store.register import default_user
 from sapper.store.schema import AUDIT_TABLE, layer
 from sapper.store.sql import AuditEntry, SqlBackend, q
@@ -31,6 +32,9 @@ USERS = "sapper_users"
 TOKENS = "sapper_tokens"
 TOKEN_PREFIX = "sap_"
 DEFAULT_TOKEN_DAYS = 30
+# Assumption: a GIS client's or a field tablet's token outlives a field rotation but not a season; NIST SP
+# 800-63B 7.2 asks for re-authentication at least every 30 days at AAL1, the login default above.
+MAX_TOKEN_DAYS = 90
 _hasher = PasswordHasher()
 
 
@@ -67,6 +71,14 @@ def account_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") >> 2
 
 
+def check_token_days(days: float, what: str = "a token") -> None:
+    """Refuse a token life that is not positive or longer than MAX_TOKEN_DAYS."""
+    if not days > 0:
+        raise InvalidRecord(what, "must be valid for a positive number of days")
+    if days > MAX_TOKEN_DAYS:
+        raise InvalidRecord(what, f"may be valid for at most {MAX_TOKEN_DAYS} days, not {days:g}")
+
+
 class Accounts:
     """Users and tokens on one register backend (same connection, same transactions).
 
@@ -100,6 +112,7 @@ class Accounts:
             except Exception:  # another server process added it at the same moment
                 if PASSWORD_SET not in self.backend.existing_columns(USERS):
                     raise
+        LoginFailures(self.backend).ensure()
         return self
 
     # --- users ---------------------------------------------------------------------
@@ -227,8 +240,7 @@ class Accounts:
         user = self.get(name)
         if not user.active:
             raise InvalidRecord(f"user {name!r}", "is disabled")
-        if days <= 0:
-            raise InvalidRecord(f"token for {name!r}", "must be valid for a positive number of days")
+        check_token_days(days, f"token for {name!r}")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = _now()
         values = [token_digest(token), name, label, _stamp(now), _stamp(now + timedelta(days=days))]
@@ -238,12 +250,14 @@ class Accounts:
         return token
 
     def user_for_token(self, token: str) -> User | None:
-        """The active user a valid, unexpired token belongs to."""
+        """The active user a valid, unexpired token belongs to; none older than MAX_TOKEN_DAYS, whatever it says."""
         sql = (
             f"SELECT u.{', u.'.join(USER_COLUMNS)} FROM {q(TOKENS)} t JOIN {q(USERS)} u ON u.name = t.username "
-            f"WHERE t.digest = {self.ph} AND t.expires_at > {self.ph}"
+            f"WHERE t.digest = {self.ph} AND t.expires_at > {self.ph} AND t.created_at > {self.ph}"
         )
-        row = self.backend.execute(sql, [token_digest(token), _stamp(_now())]).fetchone()
+        now = _now()
+        oldest = _stamp(now - timedelta(days=MAX_TOKEN_DAYS))
+        row = self.backend.execute(sql, [token_digest(token), _stamp(now), oldest]).fetchone()
         if row is None:
             return None
         user = _user(row)
@@ -324,4 +338,4 @@ def _user(row: tuple[Any, ...]) -> User:
     )
 
 
-__all__ = ["DEFAULT_TOKEN_DAYS", "Accounts", "account_key", "token_digest"]
+__all__ = ["DEFAULT_TOKEN_DAYS", "MAX_TOKEN_DAYS", "Accounts", "account_key", "check_token_days", "token_digest"]

@@ -9,6 +9,7 @@ GDAL and QGIS bring their own.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
@@ -19,7 +20,8 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from sapper.store import gpkg_binary
+from sapper.model.errors import SapperError
+from sapper.store import dberrors, gpkg_binary
 from sapper.store.schema import AUDIT_TABLE, BOOLEAN, DATE, DATETIME, INTEGER, REAL, Column, Layer
 from sapper.store.sql import GEOM, SqlBackend, q
 
@@ -36,6 +38,9 @@ SRS_WGS84 = (
     'AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]',
     "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid",
 )
+BUSY_ENV = "SAPPER_BUSY_SECONDS"
+DEFAULT_BUSY_SECONDS = 30.0
+REGISTER_MARK = "hazards"  # with the audit log: the tables that make a file a sapper register
 RTREE_EXTENSION = "http://www.geopackage.org/spec120/#extension_rtree"
 
 CORE_TABLES = [
@@ -99,27 +104,104 @@ def register_functions(conn: sqlite3.Connection) -> None:
     conn.create_function("sapper_intersects_box", 5, gpkg_binary.intersects_box, deterministic=True)
 
 
+class NotARegister(SapperError, ValueError):
+    """The path is not a sapper register (a folder, another file, another application's data)."""
+
+
+def busy_timeout_ms() -> int:
+    """How long a write waits for another writer (an import?) before giving up: 30 s, or
+    ``SAPPER_BUSY_SECONDS``. The server answers 503 when the wait runs out."""
+    return int(float(os.environ.get(BUSY_ENV, DEFAULT_BUSY_SECONDS)) * 1000)
+
+
+def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
+    """A connection; read-only ones open the file with ``mode=ro``, so SQLite cannot change it."""
+    target: str | Path = f"{path.resolve().as_uri()}?mode=ro" if read_only else path
+    try:
+        return sqlite3.connect(target, isolation_level=None, check_same_thread=False, uri=read_only)
+    except sqlite3.OperationalError as exc:
+        verb = "open" if path.exists() else "create"
+        raise NotARegister(f"cannot {verb} {path}: {exc} (is its folder there and writable?)") from None
+
+
 class GeoPackageBackend(SqlBackend):
     ph = "?"
     explain_prefix = "EXPLAIN QUERY PLAN "
     serial_key = '"id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL'
 
-    def __init__(self, path: str | Path, create: bool = False) -> None:
+    def __init__(self, path: str | Path, create: bool = False, read_only: bool = False) -> None:
         super().__init__()
         self.path = Path(path)
-        if not create and not self.path.exists():
-            raise FileNotFoundError(f"no register at {self.path} (create one with `sapper init {self.path}`)")
-        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA busy_timeout = 30000")
+        if self.path.is_dir():
+            raise NotARegister(f"{self.path} is a folder, not a register; give the path of a .gpkg file")
+        if not self.path.exists():
+            if not create:
+                raise FileNotFoundError(f"no register at {self.path} (create one with `sapper init {self.path}`)")
+            if not self.path.parent.is_dir():
+                raise NotARegister(f"cannot create {self.path}: the folder {self.path.parent} does not exist")
+        self.conn = _connect(self.path, read_only and not create)
+        self.conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
         register_functions(self.conn)
         self._extents: dict[str, list[float]] = {}
-        if create and not self._is_geopackage():
-            self._create_core()
-        elif not self._is_geopackage():
-            raise ValueError(f"{self.path} is not a GeoPackage")
+        self._claim(create)
 
-    def _is_geopackage(self) -> bool:
-        return bool(self.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_contents'").fetchone())
+    def _tables(self) -> set[str]:
+        try:
+            rows = self.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')").fetchall()
+        except sqlite3.OperationalError as exc:  # unreadable; a busy lock goes on as it is (503, "busy")
+            self.conn.close()
+            if dberrors.is_busy(exc):
+                raise
+            raise NotARegister(f"cannot read {self.path}: {exc}") from None
+        except sqlite3.DatabaseError as exc:  # a CSV, an image, random bytes: "file is not a database"
+            self.conn.close()
+            raise NotARegister(
+                f"{self.path} is not a GeoPackage or SQLite file ({exc}); sapper leaves it alone"
+            ) from None
+        return {r[0] for r in rows}
+
+    def _claim(self, create: bool) -> None:
+        """Accept a sapper register; with ``create``, also a new, empty file or an empty GeoPackage.
+
+        Anything else is refused without writing a byte: sapper never adds its tables to a
+        file another application made (a GeoPackage from ogr2ogr, a SQLite database).
+        """
+        tables = self._tables()
+        if {REGISTER_MARK, AUDIT_TABLE} <= tables:
+            return
+        others = sorted(t for t in tables if not t.startswith(("gpkg_", "rtree_", "sqlite_")))
+        kind = "a GeoPackage" if "gpkg_contents" in tables else "a SQLite database"
+        if others:
+            self.conn.close()
+            shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+            if create:
+                raise NotARegister(
+                    f"{self.path} is {kind} of another application (tables {shown}); "
+                    "sapper will not take it over: `sapper init` a new file and import from this one"
+                )
+            raise NotARegister(
+                f"{self.path} is {kind} but not a sapper register (tables {shown}); "
+                "`sapper init` a new register and import from it"
+            )
+        if not create:
+            self.conn.close()
+            raise NotARegister(f"{self.path} is {kind} but not a sapper register yet; `sapper init {self.path}` it")
+        if "gpkg_contents" not in tables:
+            self._create_core()
+
+    def set_wal(self, on: bool) -> str:
+        """Write-ahead log on or off (kept in the file); returns the journal mode now in force.
+
+        In WAL mode readers go on while a long write (an import) runs; the ``-wal`` and ``-shm``
+        files beside the register are part of it while it is open.
+        """
+        return str(self.execute(f"PRAGMA journal_mode = {'WAL' if on else 'DELETE'}").fetchone()[0])
+
+    def rollback(self) -> None:
+        # SQLite rolls back by itself on some errors (disk full); a second ROLLBACK would then
+        # fail with "no transaction is active" and hide the cause.
+        if self.conn.in_transaction:
+            self.execute("ROLLBACK")
 
     def _create_core(self) -> None:
         self.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -278,7 +360,8 @@ class GeoPackageBackend(SqlBackend):
         try:
             super().write_rows(lay, cols, params, values)
         finally:
-            self.execute(trigger)
+            if self.conn.in_transaction:  # else SQLite rolled back by itself (disk full): the trigger is back
+                self.execute(trigger)
         envelopes = []
         for value in values:
             env = gpkg_binary.envelope(value[-1])

@@ -8,14 +8,29 @@ from typing import TYPE_CHECKING
 
 from shapely.geometry.base import BaseGeometry
 
-from sapper.model.enums import ROUTE_OF_ACTIVITY, HazardStatus, ReleaseRoute
-from sapper.model.errors import InvalidRecord
+from sapper.model.enums import ROUTE_OF_ACTIVITY, HazardStatus, ItemState, ReleaseRoute
+from sapper.model.errors import ForbiddenTransition, InvalidRecord
 from sapper.model.geometry import geometry_problem
-from sapper.model.records import Hazard, Release
+from sapper.model.records import Hazard, Item, Release
 from sapper.model.release import Balance, balance, split_hazard
 
 if TYPE_CHECKING:
     from sapper.store.register import Register
+
+
+class ItemsStillFound(ForbiddenTransition):
+    """Land is about to be released while explosive items recorded on it are still ``found``."""
+
+    def __init__(self, hazard_id: int, item_ids: list[int]) -> None:
+        verb = "is" if len(item_ids) == 1 else "are"
+        super().__init__(
+            f"release of hazard {hazard_id}",
+            f"{_items(item_ids)} {verb} still `found` on that land (not yet rendered safe, removed or destroyed); "
+            "record what became of them first, or confirm the release anyway "
+            '(`sapper release --force`; "force": true in the API)',
+        )
+        self.hazard_id = hazard_id
+        self.item_ids = item_ids
 
 
 def release(
@@ -29,11 +44,14 @@ def release(
     report_id: int | None = None,
     depth_cm: int | None = None,
     notes: str = "",
+    force: bool = False,
 ) -> Release:
     """Release ``geometry`` (or all that is left) of a hazard by one route (IMAS 07.11).
 
     With ``report_id`` and no geometry, the report's polygon is released by the route
-    its activity leads to (NTS cancels, TS reduces, clearance clears).
+    its activity leads to (NTS cancels, TS reduces, clearance clears). Land where items are
+    still ``found`` is refused (``ItemsStillFound``) unless ``force``; a forced release says
+    so in its notes.
     """
     where = f"hazard {hazard_id}"
     with reg.transaction():
@@ -61,6 +79,11 @@ def release(
         split = split_hazard(hazard.geometry, geometry)
         if split.released_m2 <= 0:
             raise InvalidRecord(f"release of {where}", "does not overlap the area still hazardous")
+        still_found = [item.id for item in found_items(reg, hazard_id, split.released, split.closes_hazard)]
+        if still_found and not force:
+            raise ItemsStillFound(hazard_id, still_found)
+        if still_found:
+            notes = " ".join(filter(None, [notes, f"(released with {_items(still_found)} still found)"]))
         if route == ReleaseRoute.CLEARED and depth_cm is None:
             depth_cm = hazard.clearance_depth_cm
         area = split.released_m2
@@ -78,6 +101,9 @@ def release(
                 report_id=report_id,
                 depth_cm=depth_cm,
                 notes=notes,
+                # The released land belongs to whoever owns the hazard, restricted as it is.
+                organisation=hazard.organisation,
+                restricted=hazard.restricted,
             )
         )
         # A closed hazard keeps no polygon: its land is all in the releases layer.
@@ -87,6 +113,26 @@ def release(
             closed = dataclasses.replace(hazard, geometry=split.remaining)
         reg.update(closed, by_release=True)
     return piece
+
+
+def found_items(reg: Register, hazard_id: int, released: BaseGeometry, closes_hazard: bool) -> list[Item]:
+    """Items still ``found`` on the land to release: any lying inside it, and those linked to
+    the hazard unless they lie on the part that stays hazardous."""
+    state = ItemState.FOUND
+    linked = reg.list("item", where={"hazard_id": hazard_id, "state": state})
+    nearby = reg.list("item", bbox=released.bounds, where={"state": state})
+    hits: dict[int, Item] = {}
+    for item in [*linked, *nearby]:
+        placed = item.geometry is not None and not item.geometry.is_empty
+        on_released = placed and released.intersects(item.geometry)
+        linked_here = item.hazard_id == hazard_id and (closes_hazard or not placed)
+        if on_released or linked_here:
+            hits[item.id] = item
+    return sorted(hits.values(), key=lambda item: item.id)
+
+
+def _items(ids: list[int]) -> str:
+    return f"item {ids[0]}" if len(ids) == 1 else f"items {', '.join(map(str, ids))}"
 
 
 def hazard_balance(reg: Register, hazard_id: int) -> Balance:

@@ -3,6 +3,8 @@
 The register's own ``list`` filters by equality only; a user must also not see other
 organisations' restricted records, and a page needs its total count. Both are done here in
 the database, through the spatial index, so a page of 100 features never loads a layer.
+What hangs off a restricted record (the items, reports, releases and activities of a hazard,
+a plan's rows) is hidden with it: the rule lives here, in ``where_sql``, and nowhere else.
 A ``View`` (the features of a layer with one family of geometry types) is queried the same
 way: its table is its source layer's, with the geometry type tested in SQL as well.
 """
@@ -15,8 +17,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sapper.store.schema import BOOLEAN, DATE, DATETIME, Column, Layer
+from sapper.store.rules import LINKS
+from sapper.store.schema import BOOLEAN, DATE, DATETIME, Column, Layer, layer
 from sapper.store.sql import GEOM, BBox, SqlBackend, q
+
+# Every link a row holds to another record (table -> field -> kind): the register's checked links
+# and a plan's rows, which name the plan, sector, hazard and team they are about.
+PARENTS: dict[str, dict[str, str]] = {
+    **LINKS,
+    "plan_sectors": {"plan_id": "plan", "hazard_id": "hazard", "team_id": "team"},
+    "plan_lanes": {"plan_id": "plan", "sector_id": "plan_sector", "team_id": "team"},
+    "plan_assignments": {"plan_id": "plan", "sector_id": "plan_sector", "hazard_id": "hazard", "team_id": "team"},
+    "plan_priorities": {"plan_id": "plan", "hazard_id": "hazard"},
+    "plan_days": {"plan_id": "plan"},
+}
 
 # WKB geometry type codes (OGC Simple Features, 2D), as a View names its types.
 WKB_CODES = {"POINT": 1, "LINESTRING": 2, "POLYGON": 3, "MULTIPOINT": 4, "MULTILINESTRING": 5, "MULTIPOLYGON": 6}
@@ -88,7 +102,42 @@ def where_sql(backend: SqlBackend, lay: Layer, flt: Filter) -> tuple[str, list[A
         parts.append(f"(coalesce({q('restricted')}, {ph}) = {ph} OR {q('organisation')} = {ph})")
         no = backend.encode_value(restricted, False)
         params.extend([no, no, flt.organisation])
+        for condition, values in _parents_hidden(backend, table(lay).name, q(table(lay).name), flt.organisation):
+            parts.append(f"NOT {condition}")
+            params.extend(values)
     return ((" WHERE " + " AND ".join(parts)) if parts else ""), params
+
+
+def _parents_hidden(backend: SqlBackend, name: str, row: str, organisation: str) -> list[tuple[str, list[Any]]]:
+    """One ``EXISTS`` per link of table ``name`` (its row called ``row``): true when that link names a
+    record hidden from ``organisation``, itself or through its own links (a lane's sector's hazard).
+
+    Each is a lookup by primary key per row, so a page stays as index-driven as it was.
+    """
+    ph = backend.ph
+    out = []
+    for link, kind in PARENTS.get(name, {}).items():
+        parent = layer(kind).name
+        alias = q(f"{row.strip(chr(34))}_{link}")
+        own = f"(coalesce({alias}.{q('restricted')}, {ph}) = {ph} AND {alias}.{q('organisation')} <> {ph})"
+        restricted = layer(kind).column("restricted")
+        no, yes = backend.encode_value(restricted, False), backend.encode_value(restricted, True)
+        conditions, params = [own], [no, yes, organisation]
+        for condition, values in _parents_hidden(backend, parent, alias, organisation):
+            conditions.append(condition)
+            params.extend(values)
+        sql = (
+            f"EXISTS (SELECT 1 FROM {q(parent)} AS {alias} WHERE {alias}.{q('id')} = {row}.{q(link)} "
+            f"AND ({' OR '.join(conditions)}))"
+        )
+        out.append((sql, params))
+    return out
+
+
+def ids(backend: SqlBackend, lay: Layer, flt: Filter) -> set[int]:
+    """The ids of the rows the filter lets through."""
+    clause, params = where_sql(backend, lay, flt)
+    return {int(r[0]) for r in backend.execute(f"SELECT {q('id')} FROM {q(table(lay).name)}{clause}", params)}
 
 
 def select(

@@ -106,12 +106,16 @@ class Register:
     def add(self, record: R) -> R:
         return self.add_many([record])[0]
 
-    def add_many(self, records: Sequence[R]) -> list[R]:
-        """Insert records (all of one kind) with their audit entries, in one transaction."""
+    def add_many(self, records: Sequence[R], *, restore: bool = False) -> list[R]:
+        """Insert records (all of one kind) with their audit entries, in one transaction.
+
+        ``restore`` is for records exported from a register and imported back: they keep what
+        that register derived (see ``rules.prepare_new``), and what followed from them there (a
+        report putting its hazard in clearance) is not done again."""
         if not records:
             return []
         lay = layer(type(records[0]))
-        ready = rules.prepare_new(self, lay, records)
+        ready = rules.prepare_new(self, lay, records, restore=restore)
         with self.transaction():
             rules.check_links(self, lay, ready)
             rows = [to_row(lay, rec) for rec in ready]
@@ -119,7 +123,8 @@ class Register:
             for rec, new_id in zip(ready, ids):
                 rec.id, rec.version = new_id, 0
             self._audit_inserts(lay, rows, ids)
-            rules.after_insert_many(self, lay, ready)
+            if not restore:
+                rules.after_insert_many(self, lay, ready)
         return ready
 
     def _audit_inserts(self, lay: Layer, rows: list[dict[str, Any]], ids: list[int]) -> None:

@@ -73,26 +73,31 @@ def ref(lay: Layer, rec: Record) -> str:
     return f"{lay.kind} {name!r}" if name else f"new {lay.kind}"
 
 
-def prepare_new(reg: Register, lay: Layer, recs: Sequence[Record]) -> list[Record]:
+def prepare_new(reg: Register, lay: Layer, recs: Sequence[Record], *, restore: bool = False) -> list[Record]:
     """Checked copies of new records, with what the register derives (areas, class).
 
-    Geometry checks and areas run once over the whole batch (bulk imports)."""
+    Geometry checks and areas run once over the whole batch (bulk imports). ``restore``
+    takes records another register derived already (exported and imported back): a
+    hazard keeps its original area, and a released one comes without polygon."""
     recs = [_normalise(lay, rec) for rec in recs]
     problems: list[str | None] = [None] * len(recs)
     if lay.geometry_type:
         problems = geometry_problems([r.geometry for r in recs], ACCEPTS[lay.geometry_type])
     for rec, problem in zip(recs, problems):
-        if problem and (rec.geometry is not None or lay.name in GEOMETRY_REQUIRED):
+        released = isinstance(rec, Hazard) and rec.status == HazardStatus.RELEASED
+        needed = lay.name in GEOMETRY_REQUIRED and not (restore and released)
+        if problem and (rec.geometry is not None or needed):
             raise InvalidRecord(ref(lay, rec), problem)
         for message in _range_problems(rec):
             raise InvalidRecord(ref(lay, rec), message)
-        if isinstance(rec, Hazard) and rec.status == HazardStatus.RELEASED:
+        if released and not restore:
             raise InvalidRecord(
                 ref(lay, rec), "a new hazard cannot be released already; record it and release its land"
             )
     if lay.record is Hazard:
         for rec, area in zip(recs, areas_m2([r.geometry for r in recs])):
-            rec.original_area_m2 = float(area)
+            if not (restore and rec.original_area_m2 > 0):
+                rec.original_area_m2 = float(area)
     return recs
 
 

@@ -6,6 +6,7 @@ spatial-index clause); the SQL itself is written once here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -129,12 +130,15 @@ class SqlBackend(ABC):
             yield
         except BaseException:
             self._depth = depth
+            # If the database already undid it (disk full), its error is the one to report.
+            with contextlib.suppress(Exception):
+                if depth == 0:
+                    self.rollback()
+                else:
+                    self.execute(f"ROLLBACK TO SAVEPOINT sp{depth}")
+                    self.execute(f"RELEASE SAVEPOINT sp{depth}")
             if depth == 0:
-                self.execute("ROLLBACK")
                 self.after_rollback()
-            else:
-                self.execute(f"ROLLBACK TO SAVEPOINT sp{depth}")
-                self.execute(f"RELEASE SAVEPOINT sp{depth}")
             raise
         self._depth = depth
         if depth == 0:
@@ -143,13 +147,28 @@ class SqlBackend(ABC):
         else:
             self.execute(f"RELEASE SAVEPOINT sp{depth}")
 
+    def rollback(self) -> None:
+        self.execute("ROLLBACK")
+
     @property
     def in_transaction(self) -> bool:
         return self._depth > 0
 
     # --- schema ------------------------------------------------------------------
+    def schema_is_current(self, layers: Sequence[Layer]) -> bool:
+        for lay in layers:
+            existing = self.existing_columns(lay.name)
+            if not existing or any(col.name not in existing for col in lay.attribute_columns):
+                return False
+        return bool(self.existing_columns(AUDIT_TABLE))
+
     def ensure_schema(self, layers: Sequence[Layer]) -> None:
-        """Create missing layers and add columns the model gained since (migration)."""
+        """Create missing layers and add columns the model gained since (migration).
+
+        A current register is left alone: opening it writes nothing and takes no write lock.
+        """
+        if self.schema_is_current(layers):
+            return
         with self.transaction():
             for lay in layers:
                 existing = self.existing_columns(lay.name)

@@ -67,7 +67,8 @@ function makeGroup(overlay) {
         select(overlay, feature, layer);
       });
       const name = feature.properties.name || feature.properties.label;
-      if (name && overlay.id !== "items") layer.bindTooltip(String(name), { sticky: true });
+      // a string would be read as HTML: record text goes in as a text node, shown as typed
+      if (name && overlay.id !== "items") layer.bindTooltip(document.createTextNode(String(name)), { sticky: true });
     },
   });
 }
@@ -185,6 +186,12 @@ function legend() {
   box.replaceChildren(...rows);
 }
 
+function escapeHtml(text) {
+  const box = document.createElement("span");
+  box.textContent = String(text);
+  return box.innerHTML;
+}
+
 async function imagery() {
   const info = config.imagery;
   if (!info) return;
@@ -195,7 +202,7 @@ async function imagery() {
     minNativeZoom: info.minzoom,
     maxNativeZoom: info.maxzoom,
     maxZoom: 22,
-    attribution: info.attribution || info.name,
+    attribution: escapeHtml(info.attribution || info.name), // Leaflet shows attributions as HTML
   }).addTo(map);
   const check = el("input", { type: "checkbox", checked: true });
   check.addEventListener("change", () => (check.checked ? tiles.addTo(map) : tiles.remove()));
