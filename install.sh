@@ -21,9 +21,18 @@ if [[ "${1:-}" == "--lock" ]]; then
   echo "constraints.txt: $(grep -vc '^#' constraints.txt) pinned packages"
   exit 0
 fi
+# PDF documents: WeasyPrint lays out text through Pango; DejaVu and Noto carry Arabic and Cyrillic glyphs
+packages="libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-core"
+missing=""
+for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [[ -n "$missing" ]]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
 if [[ "${1:-}" == "--test" ]]; then
   # the PostGIS extension itself (Debian 12: PostgreSQL 15) is only a recommendation of "postgis"
-  packages="postgresql postgis postgresql-15-postgis-3 gdal-bin python3-gdal chromium python3-qgis"
+  # poppler-utils: pdftotext and pdftoppm read the PDF documents back
+  packages="postgresql postgis postgresql-15-postgis-3 gdal-bin python3-gdal chromium python3-qgis poppler-utils"
   missing=""
   for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
   if [[ -n "$missing" ]]; then

@@ -1,6 +1,7 @@
 """Every `sapper` command starts without loading what only some commands need: GDAL through
 pyogrio (and pandas with it) only when a file is read or written, the planner's OR-Tools and
-matplotlib only when a plan is made. Start-up time itself is measured by hand, never asserted."""
+matplotlib only when a plan is made, WeasyPrint and Jinja2 only when a document is written.
+Start-up time itself is measured by hand, never asserted."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = {"pyogrio", "pandas", "matplotlib", "ortools"}
+HEAVY = {"pyogrio", "pandas", "matplotlib", "ortools", "weasyprint", "jinja2"}
 
 
 def run_python(code: str) -> dict:

@@ -261,3 +261,12 @@ def test_password_guessing_is_cut_short(api: Served) -> None:
         assert int(locked.headers["retry-after"]) > 0
         assert c.get("/api/me", auth=("guessed", "right-password")).status_code == 429
         assert c.post("/api/login", json={"username": "viewer", "password": PASSWORD}).status_code == 200
+
+
+def test_a_sitrep_day_out_of_range_is_refused_with_a_sentence(api: Served) -> None:
+    """A day no operation can have (year 1) used to overflow the forecast's date arithmetic (500)."""
+    with api.client("super") as sup:
+        for day in ("0001-01-01", "9999-12-31"):
+            answer = sup.get("/api/sitrep", params={"on": day})
+            assert answer.status_code == 400, (day, answer.text)
+            assert "on:" in answer.json()["detail"]

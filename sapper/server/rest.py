@@ -19,6 +19,7 @@ from sapper.model.records import Record, Release, Report
 from sapper.report.sitrep import sitrep
 from sapper.server.auth import need, reader, supervisor
 from sapper.server.context import registers
+from sapper.server.documents import Day
 from sapper.server.errors import ApiError
 from sapper.server.etag import etag, if_match_version
 from sapper.server.features import dumps, read_geometry, record_feature
@@ -149,7 +150,7 @@ def history(kind: str, record_id: PathId, request: Request) -> Response:
 
 
 @router.get("/sitrep", summary="Situation report: today and in total, by priority, forecast")
-def situation(request: Request, on: date | None = None) -> Response:
+def situation(request: Request, on: Day = None) -> Response:
     user = reader(request)
     report = sitrep(registers(request).get(), on or date.today(), seen_by(user), latest_plan(request, user))
     return json_response(dumps(report))

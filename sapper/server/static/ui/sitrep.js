@@ -79,6 +79,7 @@ async function draw() {
   try {
     const [s, p] = await Promise.all([api(`/api/sitrep?on=${day}`), api(`/ui/api/progress?on=${day}&days=${DAYS}`)]);
     document.getElementById("title").textContent = `Situation report, ${s.date}`;
+    document.getElementById("sitrep-pdf").href = `/api/reports/sitrep.pdf?on=${s.date}`;
     document.getElementById("cards").replaceChildren(...cards(s));
     document.getElementById("charts").replaceChildren(...charts(s, p));
     document.getElementById("methods").textContent =
