@@ -25,6 +25,7 @@ from sapper.server import create_app
 from sapper.store import open_register
 from sapper.store.accounts import Accounts
 from sapper.store.schema import LAYERS
+from sapper.store.submissions import Submissions
 from sapper.testing.server import LAT, LON, PASSWORD, Served, seed, serving, square
 
 ATTACKERS = ("ngo", "ngo_admin")  # a supervisor and the admin of organisation "ngo"
@@ -72,10 +73,14 @@ def site(module_target: str) -> Iterator[Site]:
         demo.tokens["ngo_admin"] = accounts.issue_token("ngo_admin", "test")
         accounts.add(User(name="root", role=Role.REGISTER_ADMIN, organisation="mac"), PASSWORD)
         demo.tokens["root"] = accounts.issue_token("root", "test")
+        field_xml = b'<sapper_item_found id="sapper_item_found"><meta><instanceID>uuid:mac-1</instanceID></meta>'
+        field_xml += b"</sapper_item_found>"  # a field submission of "mac" waiting for approval
+        field = Submissions(reg.backend).ensure()
+        submission, _ = field.receive("uuid:mac-1", "sapper_item_found", "", "leader", "mac", field_xml, [])
         ids = {
             "hazards": demo.hazards[0], "items": demo.items[0], "protected_sites": demo.sites[0],
             "teams": mac_team, "reports": report.id, "releases": piece.id, "plan_sectors": sector.id,
-            "plan_lanes": lane.id, "activities": task.id, "bare_hazard": bare.id,
+            "plan_lanes": lane.id, "activities": task.id, "bare_hazard": bare.id, "submission": submission.id,
         }  # fmt: skip
     finally:
         reg.close()
@@ -169,6 +174,12 @@ def rest_attempts(site: Site, method: str, path: str) -> list[Attempt]:
             ("PATCH", f"/api/activities/{task}", {"notes": "taken over", "version": 0}, {}, 403),
         ],
         ("DELETE", "/api/activities/{task_id}"): [("DELETE", f"/api/activities/{task}", None, {}, 403)],
+        ("POST", "/api/submissions/{sub_id}/approve"): [
+            ("POST", f"/api/submissions/{site.ids['submission']}/approve", None, {}, 404),
+        ],
+        ("POST", "/api/submissions/{sub_id}/reject"): [
+            ("POST", f"/api/submissions/{site.ids['submission']}/reject", {"reason": "not yours"}, {}, 404),
+        ],
     }
     assert (method, path) in cases, f"{method} {path}: a write route with no case in this test"
     return cases[(method, path)]

@@ -19,17 +19,30 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sapper.server import accounts_api, errors, ogc, ogc_edit, plans, rest, tasks
+from sapper.server import (
+    accounts_api,
+    documents,
+    errors,
+    field_review,
+    ogc,
+    ogc_edit,
+    openapi,
+    openrosa,
+    plans,
+    rest,
+    tasks,
+)
 from sapper.server.context import Registers, Settings
 from sapper.server.features import dumps
+from sapper.server.headers import Revalidate, SecurityHeaders
+from sapper.server.hosts import TrustedHost, parse_base_url
 from sapper.server.html import page, table
-from sapper.server.web import OPENAPI, json_response, link, root, wants_html
+from sapper.server.limits import BodyLimit
+from sapper.server.web import JSON, OPENAPI, json_response, link, root, wants_html
+from sapper.store.accounts import check_token_days
 
 STATIC = Path(__file__).parent / "static"
 # Worker threads per process; each holds its own database connection, so 16 keeps a few
@@ -40,6 +53,11 @@ UI_MODULE = "sapper.server.ui"
 TARGET_ENV = "SAPPER_SERVE_TARGET"
 PUBLIC_ENV = "SAPPER_SERVE_PUBLIC"
 IMAGERY_ENV = "SAPPER_SERVE_IMAGERY"
+MAX_BODY_ENV = "SAPPER_SERVE_MAX_BODY_MB"
+MAX_VERTICES_ENV = "SAPPER_SERVE_MAX_VERTICES"
+BASE_URL_ENV = "SAPPER_SERVE_BASE_URL"
+TOKEN_DAYS_ENV = "SAPPER_SERVE_TOKEN_DAYS"
+FIELD_AUTO_APPROVE_ENV = "SAPPER_SERVE_FIELD_AUTO_APPROVE"
 
 
 def create_app(
@@ -49,11 +67,20 @@ def create_app(
     token_days: float = 30.0,
     plan_seconds: float = 600.0,
     imagery: str | None = None,
+    max_body_mb: float = Settings.max_body_mb,
+    max_vertices: int = Settings.max_vertices,
+    base_url: str | None = None,
+    field_auto_approve: bool = False,
 ) -> FastAPI:
     """The server for one register; registers are opened per worker thread on first use.
 
-    ``plan_seconds`` caps the solver time of a plan asked for over the API.
+    ``plan_seconds`` caps the solver time of a plan asked for over the API; ``token_days`` is how long a
+    login's token lives (at most ``MAX_TOKEN_DAYS``); ``max_body_mb`` and ``max_vertices`` limit what a
+    client may send; ``base_url`` is the public address every link starts with.
     """
+    if max_body_mb <= 0 or max_vertices < 4:
+        raise ValueError("the body limit must be above 0 MB and the vertex limit at least 4 (a triangle)")
+    check_token_days(token_days, "the server's token life (--token-days)")
     registers = Registers(str(target))
     registers.get()  # fail now, with the register's own message, if the target is wrong
 
@@ -74,16 +101,31 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.registers = registers
-    app.state.settings = Settings(target=str(target), public=public, token_days=token_days, imagery=imagery)
+    app.state.settings = settings = Settings(
+        target=str(target),
+        public=public,
+        token_days=token_days,
+        imagery=imagery,
+        max_body_mb=max_body_mb,
+        max_vertices=max_vertices,
+        base_url=parse_base_url(base_url),
+        field_auto_approve=field_auto_approve,
+    )
     app.state.planner = plans.Planner(max_seconds=plan_seconds)
     errors.install(app)
+    app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(Revalidate)
+    app.add_middleware(SecurityHeaders)  # outside the others: their own answers (413) carry the headers too
+    app.add_middleware(TrustedHost, settings=settings)  # outermost: every link and redirect sees its Host
     app.include_router(ogc.router())
     app.include_router(ogc_edit.router())
     app.include_router(rest.router)
     app.include_router(plans.router)
+    app.include_router(documents.router)
     app.include_router(tasks.router)
     app.include_router(accounts_api.router)
+    app.include_router(field_review.router)
+    app.include_router(openrosa.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     has_ui = importlib.util.find_spec(UI_MODULE) is not None
     if has_ui:
@@ -96,16 +138,20 @@ def create_app(
         suffix = "?f=html" if wants_html(request) else ""
         return RedirectResponse(f"/ogc{suffix}", status_code=303)
 
-    @app.get("/ogc/api", tags=["OGC API - Features"], summary="The API definition (OpenAPI), as JSON or HTML")
+    @app.get("/ogc/api", tags=["OGC API - Features"], summary="The OGC API's definition (OpenAPI 3.0), JSON or HTML")
     def api_definition(request: Request) -> Response:
-        doc = app.openapi()
+        ogc_root = f"{root(request)}{ogc.PREFIX}"
+        doc = {**_ogc_openapi(app), "servers": [{"url": ogc_root, "description": "the OGC API's landing page"}]}
         if wants_html(request):
             rows = [
-                (escape(method.upper()), escape(path), escape(op.get("summary", "")))
+                (escape(method.upper()), escape(f"{ogc.PREFIX}{path}".rstrip("/")), escape(op.get("summary", "")))
                 for path, ops in doc["paths"].items()
                 for method, op in ops.items()
             ]
-            links = [link(f"{root(request)}/openapi.json", "service-desc", OPENAPI, "OpenAPI document")]
+            links = [
+                link(f"{ogc_root}/api?f=json", "service-desc", OPENAPI, "OpenAPI document of the OGC API"),
+                link(f"{root(request)}/openapi.json", "describedby", JSON, "OpenAPI document of the whole server"),
+            ]
             return page("API", table(rows, ["method", "path", "what"]), links)
         return json_response(dumps(doc), OPENAPI)
 
@@ -113,38 +159,17 @@ def create_app(
     return app
 
 
-class Revalidate:
-    """Answers depend on who asks and change with every write: a client may keep one, but must
-    ask again before using it. Without this, QGIS's cache hands one user's answer for a URL to
-    the next user who logs in, and old data after an edit."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).setdefault("Cache-Control", "private, no-cache")
-            await send(message)
-
-        await self.app(scope, receive, sending)
-
-
 def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is None:
-        doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-        doc.setdefault("components", {}).setdefault("schemas", {})["GeoJSONGeometry"] = ogc_edit.GEOMETRY_COMPONENT
-        doc["components"]["securitySchemes"] = {
-            "bearer": {"type": "http", "scheme": "bearer"},
-            "basic": {"type": "http", "scheme": "basic"},
-        }
-        doc["security"] = [{"bearer": []}, {"basic": []}, {}]
-        app.openapi_schema = doc
+        app.openapi_schema = openapi.document(app)
     return app.openapi_schema
+
+
+def _ogc_openapi(app: FastAPI) -> dict[str, Any]:
+    """Built once, from the whole server's document."""
+    if getattr(app.state, "ogc_openapi", None) is None:
+        app.state.ogc_openapi = openapi.ogc_document(app.openapi(), ogc.PREFIX)
+    return app.state.ogc_openapi
 
 
 def from_environment() -> FastAPI:
@@ -152,4 +177,13 @@ def from_environment() -> FastAPI:
     target = os.environ.get(TARGET_ENV)
     if not target:
         raise RuntimeError(f"set {TARGET_ENV} to the register to serve")
-    return create_app(target, public=os.environ.get(PUBLIC_ENV) == "1", imagery=os.environ.get(IMAGERY_ENV) or None)
+    return create_app(
+        target,
+        public=os.environ.get(PUBLIC_ENV) == "1",
+        imagery=os.environ.get(IMAGERY_ENV) or None,
+        token_days=float(os.environ.get(TOKEN_DAYS_ENV) or 30.0),
+        max_body_mb=float(os.environ.get(MAX_BODY_ENV) or Settings.max_body_mb),
+        max_vertices=int(os.environ.get(MAX_VERTICES_ENV) or Settings.max_vertices),
+        base_url=os.environ.get(BASE_URL_ENV) or None,
+        field_auto_approve=os.environ.get(FIELD_AUTO_APPROVE_ENV) == "1",
+    )
