@@ -25,6 +25,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from sapper.field.exports import is_field_export
 from sapper.formats.identity import keyless_by_identity
 from sapper.formats.keys import HASH_PREFIX, content_keys, key_text
 from sapper.formats.mapping import KEPT_BY_REGISTER, Mapping, load_mapping, mapping_from_dict
@@ -107,7 +108,12 @@ def import_file(
     the_mapping = as_mapping(mapping)
     if the_mapping.layer and _layer(the_mapping.layer) is not lay:
         raise SapperError(f"the mapping is for {the_mapping.layer}, not {lay.name}")
-    source = read_source(path, source_layer, prefer=lay.name, encoding=encoding)
+    if is_field_export(Path(path)):  # KoboToolbox or ODK Central: submissions, repeat groups as tables
+        from sapper.field.imports import export_source  # the field forms' builders, only when needed
+
+        source = export_source(reg, Path(path), lay, the_mapping, source_layer)
+    else:
+        source = read_source(path, source_layer, prefer=lay.name, encoding=encoding)
     prep = prepare_source(source, lay, the_mapping, crs, progress)
     result = ImportResult(layer=lay.name, path=Path(path), rows=len(source), ignored_fields=prep.plan.ignored)
     result.dry_run = dry_run
