@@ -62,7 +62,7 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def _integrity_errors() -> list[type[Exception]]:
+def integrity_errors() -> list[type[Exception]]:
     """The databases' own refusals of a duplicate key (the register checks everything else first)."""
     import sqlite3
 
@@ -108,7 +108,7 @@ def install(app: FastAPI) -> None:
     async def sapper_error(request: Request, exc: SapperError) -> JSONResponse:
         return error_response(status_of(exc), str(exc))
 
-    for integrity in _integrity_errors():
+    for integrity in integrity_errors():
         app.add_exception_handler(integrity, _duplicate)
     for database in _database_errors():
         app.add_exception_handler(database, _database_error)

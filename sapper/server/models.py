@@ -82,6 +82,9 @@ class DailyReport(Strict):
     items_found: Annotated[int, Field(ge=0, le=1_000_000)] = 0
     notes: Text = ""
     restricted: bool = False
+    source_key: Annotated[str, AfterValidator(_no_nul), Field(min_length=1, max_length=200)] | None = Field(
+        None, description="The sender's own key for this report (a UUID): sending it again adds nothing"
+    )
 
 
 class ReleaseAction(Strict):

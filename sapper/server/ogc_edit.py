@@ -26,6 +26,7 @@ from sapper.server.context import registers
 from sapper.server.errors import ApiError, bad_request
 from sapper.server.etag import etag, if_match_version, require_version
 from sapper.server.features import READ_ONLY, dumps, record_feature, record_from_feature
+from sapper.server.idempotent import add_once
 from sapper.server.ogc import PREFIX
 from sapper.server.permissions import check_write, new_record_defaults, visible
 from sapper.server.web import GEOJSON, json_response, root
@@ -133,8 +134,9 @@ def create_feature(request: Request, lay: Layer, body: Any) -> Response:
     reg = registers(request).get()
     check_write(reg, user, lay, record)
     reg.user = user.name
-    stored = reg.add(dataclasses.replace(record, id=None, version=0))
-    return _written(request, lay, stored, 201)
+    fresh = dataclasses.replace(record, id=None, version=0)
+    stored, new = add_once(reg, user, lay, fresh, lambda: reg.add(fresh))
+    return _written(request, lay, stored, 201 if new else 200)
 
 
 def edit_feature(request: Request, lay: Layer, feature_id: str, body: Any, partial: bool) -> Response:

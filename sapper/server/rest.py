@@ -23,6 +23,7 @@ from sapper.server.documents import Day
 from sapper.server.errors import ApiError
 from sapper.server.etag import etag, if_match_version
 from sapper.server.features import dumps, read_geometry, record_feature
+from sapper.server.idempotent import add_once
 from sapper.server.models import DailyReport, ReleaseAction
 from sapper.server.permissions import check_write, hidden_history, seen_by, visible
 from sapper.server.plans import latest_plan
@@ -57,11 +58,13 @@ def send_report(body: DailyReport, request: Request) -> Response:
         notes=body.notes,
         organisation=user.organisation,
         restricted=body.restricted,
+        source_key=body.source_key,
     )
     reg = registers(request).get()
     check_write(reg, user, layer("report"), report)
     reg.user = user.name
-    return _feature_response("report", reg.add(report), 201)
+    stored, new = add_once(reg, user, layer("report"), report, lambda: reg.add(report))
+    return _feature_response("report", stored, 201 if new else 200)
 
 
 @router.post(

@@ -23,7 +23,7 @@ from sapper.model.enums import ActivityType, HazardStatus, ItemCategory, ItemSta
 from sapper.model.geometry import metric_epsg_for, search_box, to_metric, to_wgs84
 from sapper.model.plan import PlanDay, first_plan_day
 from sapper.model.records import Record
-from sapper.server import imagery
+from sapper.server import imagery, offline
 from sapper.server.auth import reader
 from sapper.server.collections import parse_bbox
 from sapper.server.context import registers
@@ -62,6 +62,12 @@ def ui_root() -> Response:
 @router.get("/", include_in_schema=False)
 def ui_map() -> Response:
     return ui_page("")
+
+
+@router.get("/sw.js", include_in_schema=False)
+def ui_service_worker(request: Request) -> Response:
+    """The service worker that keeps the pages and the team's data for offline use (offline.py)."""
+    return offline.service_worker(request.app, PAGE_FILES)
 
 
 @router.get("/{page}", include_in_schema=False)

@@ -7,6 +7,7 @@
 
 const TOKEN = "sapper.token";
 const DAY = "sapper.day";
+export const DATA_CACHE = "sapper-data"; // what the pages read, kept for offline use (sw.js)
 
 export class ApiError extends Error {
   constructor(status, message) {
@@ -66,6 +67,7 @@ async function logout() {
     // logged out already: nothing to withdraw
   }
   localStorage.removeItem(TOKEN);
+  if (window.caches) await caches.delete(DATA_CACHE); // the next user of this browser must not read it offline
   location.assign("/ui/login");
 }
 

@@ -12,7 +12,8 @@ export class AreaDrawer {
     this.points = [];
     this.shape = L.polygon([], { color: "#0b5394", weight: 2, fillColor: "#0b5394", fillOpacity: 0.25 }).addTo(map);
     this.corners = L.layerGroup().addTo(map);
-    map.on("click", (event) => this.add(event.latlng));
+    this.enabled = true; // off while a click on the map means something else
+    map.on("click", (event) => this.enabled && this.add(event.latlng));
   }
 
   add(latlng) {
