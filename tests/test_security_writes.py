@@ -20,6 +20,7 @@ from shapely.geometry import MultiLineString
 
 from sapper.model.accounts import Role, User
 from sapper.model.plan import Plan, PlanLane, PlanSector
+from sapper.model.qc import QcPlan, QcSample
 from sapper.model.records import Activity, Hazard, Report
 from sapper.server import create_app
 from sapper.store import open_register
@@ -68,6 +69,11 @@ def site(module_target: str) -> Iterator[Site]:
             PlanLane(plan_id=plan.id, sector_id=sector.id, team_id=mac_team, organisation="mac",
                      geometry=MultiLineString([[(LON + 0.002, LAT), (LON + 0.0025, LAT)]]))
         )  # fmt: skip
+        qc_plan = reg.add(QcPlan(hazard_id=hazard, organisation="mac"))
+        qc_sample = reg.add(
+            QcSample(plan_id=qc_plan.id, hazard_id=hazard, label="P1-S1", geometry=square(LON + 0.002, LAT, 0.0002),
+                     organisation="mac")
+        )  # fmt: skip
         accounts = Accounts(reg.backend)
         accounts.add(User(name="ngo_admin", role=Role.ADMIN, organisation="ngo"), PASSWORD)
         demo.tokens["ngo_admin"] = accounts.issue_token("ngo_admin", "test")
@@ -81,6 +87,7 @@ def site(module_target: str) -> Iterator[Site]:
             "hazards": demo.hazards[0], "items": demo.items[0], "protected_sites": demo.sites[0],
             "teams": mac_team, "reports": report.id, "releases": piece.id, "plan_sectors": sector.id,
             "plan_lanes": lane.id, "activities": task.id, "bare_hazard": bare.id, "submission": submission.id,
+            "qc_samples": qc_sample.id,
         }  # fmt: skip
     finally:
         reg.close()

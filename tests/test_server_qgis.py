@@ -34,6 +34,7 @@ from sapper.server.collections import served_layers
 from sapper.store import init_register
 from sapper.store.accounts import Accounts
 from sapper.store.plans import save_plan
+from sapper.store.qc import make_plan as qc_plan
 from sapper.testing.server import PASSWORD, served_demo, serving
 from scenarios.palmyra.build import build
 from scenarios.palmyra.plan import make_plan as palmyra_plan
@@ -189,6 +190,8 @@ def prepare(target: str) -> str:
             releases=reg.list("release"),
         )
         save_plan(reg, bundle(make_plan(inputs, Settings(start=date(2016, 4, 11), time_limit_s=1, runs=10))))
+        cleared = reg.list("release", where={"route": "cleared"}, limit=1)[0]
+        qc_plan(reg, cleared.hazard_id, seed=1, cell_m=50.0)  # its samples are a collection too
         depot = box(38.300, 34.560, 38.301, 34.561)
         reg.add(Hazard(name="Depot (restricted)", geometry=depot, organisation="ngo", restricted=True))
         accounts = Accounts(reg.backend).ensure()

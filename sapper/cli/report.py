@@ -70,5 +70,5 @@ def completion(
         context = completion_document(reg, hazard_id)
     path = out or Path(f"completion-{hazard_id}.pdf")
     path.write_bytes(render_pdf("completion.html", context, head))
-    status = "final" if context["complete"] else "draft (land still hazardous or items not disposed of)"
+    status = "final" if context["complete"] else "draft (land still hazardous, items not disposed of or QC not passed)"
     console.print(f"completion report of hazard {hazard_id} ({context['hazard'].name}), {status}, written to {path}")

@@ -6,8 +6,8 @@ how each part was released (IMAS 07.11: cancelled, reduced, cleared), by whom, w
 which methods, to what depth, the explosive ordnance found and what became of each item, the
 quality control done, the residual risk, and the signatures of those handing over and
 receiving. The values here come from the register: the hazard, its land-release balance, its
-daily reports, releases and items. Quality control is not yet recorded in the register, and
-the report says so rather than invent a result.
+daily reports, releases and items, and its quality control plans (IMAS 09.20): the report is a
+draft while an inspection is pending or the last plan failed.
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ def completion_document(reg: Register, hazard_id: int, organisation: str | None 
     bal = reg.balance(hazard_id)
     areas = {"original": bal.original, **{r: getattr(bal, r) for r in ROUTES}, "hazardous": bal.hazardous}
     still_found = sum(1 for _, v, _ in items if v["state"] not in DISPOSED)
-    complete = hazard.status == HazardStatus.RELEASED and still_found == 0
+    qc = qc_summary(reg, hazard_id)
+    complete = hazard.status == HazardStatus.RELEASED and still_found == 0 and qc["state"] in ("none", "passed")
     points = turning_points(boundary) if boundary is not None else []
     chart = [("this hazard", {**{r: areas[r] for r in ROUTES}, "still hazardous": areas["hazardous"]})]
     colours = {**RELEASE_FILL, "still hazardous": "#FF0000"}
@@ -73,10 +74,39 @@ def completion_document(reg: Register, hazard_id: int, organisation: str | None 
         "depth": _depth(hazard, releases, items),
         "items": _items(items, names),
         "item_states": _item_states(items),
-        "qc": [],  # quality control (IMAS 09.20) is not recorded in the register yet
+        "qc": qc["rows"],
+        "qc_state": qc["state"],
         "map": png_uri(draw_map(_map(reg, hazard, boundary, releases, items, points, organisation), height_in=4.2)),
         "chart": png_uri(stacked_bars(chart, colours, "m²", width_in=7.0)),
     }
+
+
+def qc_summary(reg: Register, hazard_id: int) -> dict[str, Any]:
+    """The hazard's QC plans and failed samples as table rows, and the state of the latest plan:
+    none, pending (samples not yet inspected), failed or passed."""
+    plans = reg.list("qc_plan", where={"hazard_id": hazard_id})
+    samples = reg.list("qc_sample", where={"hazard_id": hazard_id})
+    out: list[dict[str, Any]] = []
+    for plan in plans:
+        mine = [s for s in samples if s.plan_id == plan.id]
+        counts = {r: sum(1 for s in mine if s.result.value == r) for r in ("passed", "failed", "pending")}
+        days = sorted(str(s.inspected_on) for s in mine if s.inspected_on is not None)
+        out.append(
+            {
+                "on": days[-1] if days else plan.made_on,
+                "what": f"plan {plan.id}: {plan.sample_size} of {plan.lot_cells} cells of {plan.cell_m:g} m, "
+                f"{plan.confidence:.0%} confidence at a {plan.defect_rate:.1%} defect limit (seed {plan.seed})",
+                "sample": ", ".join(f"{n} {r}" for r, n in counts.items() if n),
+                "result": plan.status.value
+                + (f": {plan.reason}, {plan.reopened_m2:,.1f} m² reopened" if plan.reason else ""),
+            }
+        )
+        for s in mine:
+            if s.result.value == "failed":
+                out.append(
+                    {"on": s.inspected_on, "what": f"sample {s.label}", "sample": s.inspector, "result": s.notes}
+                )
+    return {"rows": out, "state": plans[-1].status.value if plans else "none"}
 
 
 def original_boundary(reg: Register, hazard: Hazard, released: list[BaseGeometry | None]) -> BaseGeometry | None:

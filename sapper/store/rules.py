@@ -33,6 +33,7 @@ from sapper.model.geometry import (
     geometry_problems,
     search_box,
 )
+from sapper.model.qc import QcSample
 from sapper.model.records import Activity, Hazard, Item, ProtectedSite, Record, Release, Report, Team
 from sapper.model.states import (
     ACTIVITY_TRANSITIONS,
@@ -40,6 +41,7 @@ from sapper.model.states import (
     ITEM_TRANSITIONS,
     check_transition,
 )
+from sapper.store.qc import settle_result
 from sapper.store.rows import typed
 from sapper.store.schema import ACCEPTS, Layer
 from sapper.store.schema import layer as reg_layer
@@ -55,6 +57,9 @@ LINKS: dict[str, dict[str, str]] = {
     "activities": {"hazard_id": "hazard", "team_id": "team"},
     "reports": {"hazard_id": "hazard", "team_id": "team", "activity_id": "activity"},
     "releases": {"hazard_id": "hazard", "team_id": "team", "report_id": "report"},
+    "qc_plans": {"hazard_id": "hazard", "team_id": "team"},
+    "qc_samples": {"plan_id": "qc_plan", "hazard_id": "hazard"},
+    "qa_visits": {"hazard_id": "hazard", "team_id": "team"},
 }
 # Activities whose first report means work has started on the ground (IMSMA: Worked on).
 WORK_STARTS = {
@@ -108,7 +113,10 @@ def prepare_update(reg: Register, lay: Layer, before: Record, rec: Record, *, by
     check_links(reg, lay, [rec])
     if isinstance(rec, Hazard):
         assert isinstance(before, Hazard)
-        check_transition(where, before.status, rec.status, HAZARD_TRANSITIONS)
+        # A lot failing its post-clearance inspection (IMAS 09.20) reopens released land.
+        reopened = by_release and (before.status, rec.status) == (HazardStatus.RELEASED, HazardStatus.IN_CLEARANCE)
+        if not reopened:
+            check_transition(where, before.status, rec.status, HAZARD_TRANSITIONS)
         if rec.status == HazardStatus.RELEASED and before.status != HazardStatus.RELEASED and not by_release:
             raise InvalidRecord(
                 where, "a hazard is released by releasing its land (sapper release), not by setting its status"
@@ -133,6 +141,9 @@ def prepare_update(reg: Register, lay: Layer, before: Record, rec: Record, *, by
     elif isinstance(rec, Activity):
         assert isinstance(before, Activity)
         check_transition(where, before.status, rec.status, ACTIVITY_TRANSITIONS)
+    elif isinstance(rec, QcSample):
+        assert isinstance(before, QcSample)
+        settle_result(reg, before, rec)  # a failed inspection reopens the lot (IMAS 09.20)
     return rec
 
 

@@ -16,6 +16,7 @@ from functools import cached_property
 from shapely.geometry.base import BaseGeometry
 
 from sapper.model import plan as p
+from sapper.model import qc
 from sapper.model import records as r
 from sapper.model.enums import Vocabulary
 
@@ -102,6 +103,9 @@ LAYERS: tuple[Layer, ...] = (
     Layer("plan_assignments", "assignment", p.PlanAssignment, None, "Plan: team-days (team, sector, day, hours)"),
     Layer("plan_priorities", "priority", p.PlanPriority, None, "Plan: hazard priorities with their breakdown"),
     Layer("plan_days", "plan_day", p.PlanDay, None, "Plan: work and area still to do each day (burn-down)"),
+    Layer("qc_plans", "qc_plan", qc.QcPlan, None, "Quality control (IMAS 09.20): post-clearance inspection plans"),
+    Layer("qc_samples", "qc_sample", qc.QcSample, "MULTIPOLYGON", "Quality control: sample units and their results"),
+    Layer("qa_visits", "qa_visit", qc.QaVisit, None, "Quality assurance visits to sites and teams"),
 )
 AUDIT_TABLE = "audit_log"
 
