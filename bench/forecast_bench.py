@@ -8,18 +8,26 @@ printed side by side: their P50/P95 must agree.
 
     python bench/forecast_bench.py                  # 10,000 runs, peer on 100
     python bench/forecast_bench.py --runs 2000 --peer-runs 50 --teams 10 --sectors 300
+    python bench/forecast_bench.py --palmyra        # 10,000 runs of the Palmyra plan (learned rates)
+    python bench/forecast_bench.py --backtest       # the whole Palmyra history: sapper backtest's work
+
+With --palmyra the Palmyra scenario is built into a temporary GeoPackage and planned as
+``sapper plan`` does (learned rates; its quick list schedule stands in for CP-SAT, the
+forecast replays whichever plan it is given); the forecast of that plan is timed alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the scenarios
 
 from schedule_bench import synthetic_problem
 
@@ -44,6 +52,67 @@ def one_run_at_a_time(problem, schedule, prod, runs: int, seed: int) -> np.ndarr
     return finish
 
 
+def palmyra_inputs(folder: str):
+    """The Palmyra scenario's register, as the planner reads it."""
+    from sapper import init_register
+    from sapper.cli.plan import read_inputs
+    from scenarios.palmyra.build import build
+
+    with init_register(Path(folder) / "palmyra.gpkg", user="bench") as reg:
+        build(reg)
+        return read_inputs(reg)
+
+
+def palmyra(runs: int, seed: int) -> None:
+    from sapper.model.plan import first_plan_day
+    from sapper.plan.build import Settings, make_plan
+
+    with tempfile.TemporaryDirectory() as folder:
+        inputs = palmyra_inputs(folder)
+    settings = Settings(start=first_plan_day(inputs.worked_on), runs=100, lanes=False, optimise=False, seed=seed)
+    result = make_plan(inputs, settings)
+    problem, schedule, learned = result.problem, result.schedule, result.learned
+    prod = learned.productivity
+    print(f"Palmyra plan: {len(problem.teams)} teams x {len(schedule.slots):,} planned sectors and tasks")
+    forecast(problem, schedule, prod, runs=runs, seed=seed, learned=learned)  # warm up
+    timings = []
+    for _ in range(3):
+        began = time.perf_counter()
+        fc = forecast(problem, schedule, prod, runs=runs, seed=seed, learned=learned)
+        timings.append(time.perf_counter() - began)
+    print(
+        f"{runs:,} runs: best of 3 {min(timings):.2f} s (all: {', '.join(f'{t:.2f}' for t in timings)}); "
+        f"P50 {fc.finish[50]:,.0f}, P95 {fc.finish[95]:,.0f} working days"
+    )
+
+
+def backtest_palmyra(runs: int, seed: int) -> None:
+    from sapper.plan.backtest import backtest, history_days
+    from sapper.plan.build import Settings
+
+    with tempfile.TemporaryDirectory() as folder:
+        inputs = palmyra_inputs(folder)
+    days = history_days(inputs)
+    began = time.perf_counter()
+    settings = Settings(
+        start=days[0], runs=runs, seed=seed, lanes=False, optimise=False, accept_recorded_practice=True
+    )  # as sapper backtest: the recorded practice replayed
+    result = backtest(inputs, settings)
+    took = time.perf_counter() - began
+    three = result.score(3)
+    print(
+        f"backtest of {len(result.days)} days ({days[0]} to {days[-1]}), {runs:,} runs a day: {took:.0f} s; "
+        f"{result.coverage:.0%} of (day, horizon) pairs inside P10-P90, "
+        f"P50 error at 3 days {three.p50_error if three else float('nan'):.1%} "
+        f"({three.done_error if three else float('nan'):.0%} on the work done)"
+    )
+    for s in result.scores:
+        print(
+            f"  {s.horizon} days ahead: {s.pairs} forecasts, {s.coverage:.0%} inside, P50 error {s.p50_error:.1%}, "
+            f"on the work done {s.done_error:.0%}, work P90/P10 {s.width:.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--teams", type=int, default=50)
@@ -51,7 +120,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--peer-runs", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--palmyra", action="store_true", help="time the forecast of the Palmyra plan")
+    parser.add_argument("--backtest", action="store_true", help="time the backtest of the Palmyra history")
     args = parser.parse_args()
+    if args.palmyra:
+        palmyra(args.runs, args.seed)
+        return
+    if args.backtest:
+        backtest_palmyra(500, args.seed)
+        return
 
     problem = synthetic_problem(args.teams, args.sectors, args.seed)
     schedule = wspt_schedule(problem)

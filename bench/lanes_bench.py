@@ -40,8 +40,8 @@ import shapely
 from shapely import affinity
 from shapely.geometry import Polygon, box
 
-from sapper.plan.geom_laps import QUAD_SEGS, opening
 from sapper.plan.lanes import plan_lanes
+from sapper.plan.lanes.laps import QUAD_SEGS, opening
 
 try:
     import coverage_path_planner as peer

@@ -53,10 +53,14 @@ def result() -> PlanResult:
             geometry=wgs(box(600, 0, 620, 60)),
             land_use=LandUse.INDUSTRIAL,
             contamination=Contamination.AXO,
-            estimated_items=900,
+            estimated_items=9000,
         ),
     ]
-    teams = [Team(id=1, name="Section 1", kind=TeamKind.MANUAL, personnel=8, geometry=wgs(Point(300, -50)))]
+    # two sections: one empties the depot in bulk (IMAS 09.30 bulk removal) while the other searches the quarter
+    teams = [
+        Team(id=t, name=f"Section {t}", kind=TeamKind.MANUAL, personnel=8, geometry=wgs(Point(300, -50)))
+        for t in (1, 2)
+    ]
     settings = Settings(start=date(2016, 4, 11), time_limit_s=1.0, runs=400, lanes=False, seed=2)
     return make_plan(Inputs(hazards=hazards, teams=teams), settings)
 
@@ -92,7 +96,7 @@ def test_the_chart_names_the_hazard_that_keeps_the_plan_open(result: PlanResult)
     assert result.forecast.tail_hazards[0] == 2
     depot_p50 = result.calendar.finish_date(result.forecast.hazard_finish[2][50])
     assert depot_p50 == chart.finish[50]
-    assert f"Ammunition depot (H2, 0.1 ha, ~900 items): P50 finish {depot_p50}" in chart.tail_label
+    assert f"Ammunition depot (H2, 0.1 ha, ~9,000 items): P50 finish {depot_p50}" in chart.tail_label
     assert "Quarter" not in chart.tail_label
     # the shaded tail is the depot's own work: never more than the whole, all of it at the end
     tail, whole = np.asarray(chart.work.tail), np.asarray(chart.work.bands[50])

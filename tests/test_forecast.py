@@ -14,11 +14,12 @@ from shapely.geometry import Point, box
 from sapper.model.enums import Contamination, ItemCategory, LandUse, Method, TeamKind
 from sapper.model.records import Hazard
 from sapper.plan.datafiles import Triangular
-from sapper.plan.forecast import CHART_RUNS, _work_left, chart_runs, forecast, sample_days
+from sapper.plan.forecast import CHART_RUNS, chart_runs, forecast, sample_days
 from sapper.plan.greedy import greedy_schedule
 from sapper.plan.methods import decide, load_rules
 from sapper.plan.problem import TICKS_PER_DAY, WorkSector, WorkTeam, build_problem
 from sapper.plan.productivity import load_productivity
+from sapper.plan.series import work_left
 from sapper.plan.timeline import Calendar, day_work
 
 RULES = load_rules()
@@ -121,7 +122,7 @@ def test_work_left_counts_what_each_sector_has_still_to_do() -> None:
     starts = rng.uniform(0, 30, (40, 7))
     ends = starts + rng.uniform(0, 9, (40, 7))
     starts[0, 0], ends[0, 0] = 7.0, 12.0  # a sector ending on a whole day
-    left = _work_left(starts, ends, 45)
+    left = work_left(starts, ends, 45)
     for g in (0, 3, 12, 17, 39, 44):
         expected = np.clip(ends - g, 0, ends - starts).sum(axis=0)
         assert left[:, g] == pytest.approx(expected, abs=1e-9)

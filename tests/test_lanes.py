@@ -14,8 +14,8 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from sapper.model.errors import SapperError
-from sapper.plan.geom_laps import QUAD_SEGS, split_spurs
 from sapper.plan.lanes import DEFAULT_SPEED_M_PER_H, PROFILES, plan_lanes
+from sapper.plan.lanes.laps import QUAD_SEGS, split_spurs
 
 TOL = 1e-6
 

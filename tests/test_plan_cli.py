@@ -110,8 +110,10 @@ def test_plan_a_small_town_and_plan_again(target: str, tmp_path: Path) -> None:
     run = sapper("plan", target, "--out", str(out), "--time-limit", "1", "--runs", "200")
     assert "plan 1 stored in the register" in run.stdout
     assert "Priorities" in run.stdout and "Teams" in run.stdout and "P50" in run.stdout
-    # the EOD team has no sector work
-    assert re.search(r"idle teams? +(\d+, )*3(, \d+)*: offers no search method", run.stdout)
+    # the EOD team has its own work (it used to sit idle, "offers no search method"): the disposal of the
+    # items the searchers find, after their search; the idle table says who waits and why
+    assert not re.search(r"idle teams? +(\d+, )*3(, \d+)*:", run.stdout)
+    assert "Idle team-days within the plan, and why" in run.stdout
     with open_register(target) as reg:
         (plan,) = reg.list("plan")
         assert plan.number == 1 and plan.start_on.isoformat() == "2016-04-11"  # the day after the last report
@@ -126,14 +128,16 @@ def test_plan_a_small_town_and_plan_again(target: str, tmp_path: Path) -> None:
     assert all(g.intersection(worked).area < 1.0 for g in metric.values())
     total = sum(s.area_m2 for s in sectors)
     assert total == pytest.approx(3000 + 90 * 80 - 30 * 20 + 120 * 80 - 30 * 80, rel=0.01)
+    eod = [s for s in sectors if s.activity == ActivityType.EOD_SPOT]
+    assert eod and all(s.team_id == 3 and s.method == Method.RENDER_SAFE_REMOVE for s in eod)
     for s in sectors:
-        assert s.team_id in (1, 2) and s.method is not None and s.start_on <= s.end_on
-        if s.hazard_id == 3:  # within the temple's buffer: no robot, no blast
+        assert s.team_id in (1, 2, 3) and s.method is not None and s.start_on <= s.end_on
+        if s.hazard_id == 3 and s not in eod:  # within the temple's buffer: no robot, no blast
             assert s.method != Method.ROBOT and s.disposal == Method.RENDER_SAFE_REMOVE
             assert "Temple" in s.why
     road_end = max(s.end_on for s in sectors if s.hazard_id == 1)
     assert all(s.start_on >= road_end for s in sectors if s.hazard_id == 2)  # the road leads to the quarter
-    assert {lane.sector_id for lane in lanes} == {s.id for s in sectors}
+    assert {lane.sector_id for lane in lanes} == {s.id for s in sectors if s not in eod}  # EOD teams work no lanes
     assert sorted(p.rank for p in priorities) == [1, 2, 3]
     assert all(p.score == pytest.approx(p.stake + p.danger + p.blockage + p.officer, abs=0.01) for p in priorities)
 
@@ -141,7 +145,8 @@ def test_plan_a_small_town_and_plan_again(target: str, tmp_path: Path) -> None:
     assert len(pyogrio.raw.read(out / "sectors.geojson")[2]) == len(sectors)
     with open(out / "schedule.csv", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == len(work) and {r["team"] for r in rows} <= {"Section 1", "Uran-6"}
+    assert len(rows) == len(work) and {r["team"] for r in rows} <= {"Section 1", "Uran-6", "EOD"}
+    assert {r["work"] for r in rows} == {"clearance", "eod (disposal)"}
     assert sum(float(r["hours"]) for r in rows) == pytest.approx(sum(w.hours for w in work), abs=0.05 * len(rows))
     for chart in ("burndown.png", "gantt.png"):
         image = mpimg.imread(out / chart)
@@ -175,9 +180,10 @@ def test_plan_and_summary_read_well_in_80_columns(tmp_path: Path) -> None:
     lines = narrow.splitlines()
     assert max(len(line) for line in lines) <= 80
     assert max(len(line) for line in wide.splitlines()) > 80  # a wider terminal gets more columns
-    # one line per hazard and per team, its dates on it: no row is folded over several lines
+    # one line per hazard and per team, its dates on it: no row is folded over several lines (the idle
+    # table names teams too, without dates: the rows with a date are the priority and team tables' rows)
     for name in ("1 Road", "2 Quarter", "3 Ruins", "Section 1", "Uran-6"):
-        (row,) = [line for line in lines if re.match(rf"\s+(\d+\s+)?{name}\s", line)]
+        (row,) = [line for line in lines if re.match(rf"\s+(\d+\s+)?{name}\s", line) and re.search(DATE, line)]
         assert len(re.findall(DATE, row)) == 2, row
     # nothing is wrapped in the middle of a word: every word at 80 columns is a word of the wide output
     assert words(narrow) <= words(wide), sorted(words(narrow) - words(wide))

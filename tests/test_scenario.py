@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pyogrio
@@ -60,6 +61,43 @@ def test_the_plan_follows_the_published_lengths_and_areas(plan) -> None:
     # No square metre in two hazards: the areas tile their union.
     union = shapely.union_all([a.shape for a in plan.areas])
     assert union.area == pytest.approx(sum(a.shape.area for a in plan.areas), rel=1e-6)
+
+
+def test_the_daily_reports_follow_the_published_pace_of_the_first_week(plan) -> None:
+    """Published (shared data README): work began on 2 April; on day 1 about 4 ha were cleared and
+    108 explosive objects found; the two Uran-6 robots cleared about 3 ha a day between them; by
+    8 April 51 of the 234 ha of the historic part were cleared."""
+    start = plan.fig["scenario"]["work_starts"]
+    cleared: dict = {}
+    robots: dict = {}
+    for r in plan.work.reports:
+        if r.releases and r.route.value == "cleared" and r.hazard.startswith("H-"):
+            cleared[r.day] = cleared.get(r.day, 0.0) + r.shape.area / HA
+        if r.team.startswith("Uran-6"):
+            robots[r.day] = robots.get(r.day, 0.0) + r.shape.area / HA
+    assert start == date(2016, 4, 2) and 3.5 <= cleared[start] <= 4.5
+    first_day = [i for i in plan.items if i.report is not None and i.hazard.startswith("H-") and i.found_on == start]
+    assert len(first_day) == plan.fig["published"]["first_day_items"] == 108
+    assert all(2.5 <= ha <= 3.5 for ha in robots.values()) and len(robots) >= 7
+    by_8_april = sum(ha for day, ha in cleared.items() if day <= date(2016, 4, 8))
+    assert 48 <= by_8_april <= 54
+
+
+def test_nobody_is_idle_in_the_register_while_work_remains(plan) -> None:
+    """Every team works every day from its first day to the snapshot: searchers and the survey team
+    report, EOD teams dispose of the items found that day. Only the robots start a day late (they
+    followed the first engineers, as published)."""
+    start, snapshot = plan.fig["scenario"]["work_starts"], plan.fig["scenario"]["snapshot"]
+    worked: dict[str, set] = {t.name: set() for t in plan.teams}
+    for r in plan.work.reports:
+        worked[r.team].add(r.day)
+    for item in plan.items:
+        if item.disposed_by:
+            worked[item.disposed_by].add(item.found_on)
+    for team in plan.teams:
+        first = start + timedelta(days=1) if team.kind.value == "robot" else start
+        every_day = {first + timedelta(days=k) for k in range((snapshot - first).days + 1)}
+        assert worked[team.name] == every_day, team.name
 
 
 def test_an_item_mix_that_misses_a_published_total_is_refused() -> None:

@@ -92,6 +92,7 @@ def test_the_palmyra_plan_on_the_page_is_the_plan_the_register_keeps(palmyra: Si
         stored = client.get("/api/plans/stored").json()[-1]
     assert view["plan"]["id"] == stored["id"] and view["plan"]["start_on"] == "2016-04-11"
     assert page.get_attribute("#plan-finish", "data-value") == stored["finish_p50"]
-    assert page.locator("#gantt g.row").count() == len(view["teams"]) == 11  # the teams that search
+    # every team has work: the 11 that search, the survey team and the three EOD teams (survey and EOD tasks)
+    assert page.locator("#gantt g.row").count() == len(view["teams"]) == 15
     plan_drawn(page, view)
     screenshot(page, shots, "plan", full_page=True)

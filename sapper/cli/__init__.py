@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from sapper.cli import plan, records, register, release, scenario, serve, transfer  # noqa: F401 - they register commands
+from sapper.cli import (  # noqa: F401 - they register commands
+    backtest,
+    forms,
+    plan,
+    pull,
+    qc,
+    records,
+    register,
+    release,
+    report,
+    scenario,
+    serve,
+    transfer,
+)
 from sapper.cli.app import app
 
 

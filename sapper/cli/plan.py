@@ -45,6 +45,9 @@ def plan(
     rules: Path = typer.Option(None, help="Method rules file replacing the packaged one (TOML)."),
     productivity: Path = typer.Option(None, help="Productivity figures file replacing the packaged one (TOML)."),
     safety: Path = typer.Option(None, help="Safety distances file replacing the packaged one (TOML)."),
+    accept_recorded_practice: bool = typer.Option(
+        False, help="Where the reports show a method the rules forbid, plan that method there too."
+    ),
 ) -> None:
     """Plan the clearance: priorities, methods, sectors, lanes, teams over days, and a forecast.
 
@@ -76,6 +79,7 @@ def plan(
             rules=str(rules) if rules else None,
             productivity=str(productivity) if productivity else None,
             safety=str(safety) if safety else None,
+            accept_recorded_practice=accept_recorded_practice,
         )
         result = run_with_progress(inputs, settings)
         with console.status("writing the plan into the register"):
@@ -130,8 +134,12 @@ def run_with_progress(inputs: Inputs, settings: Settings) -> PlanResult:
 
 def summary_tables(result: PlanResult, width: int | None = None) -> list[Table]:
     """The plan at a glance; ``width`` (default: the terminal's) decides which columns fit."""
+    from sapper.cli.plan_notes import plan_notes
+    from sapper.cli.plan_rates import rates_tables
+
     width = width or console.width
-    return [headline_table(result), hazard_table(result, width), team_table(result, width)]
+    tables = [headline_table(result), *rates_tables(result, width), hazard_table(result, width)]
+    return [*tables, team_table(result, width), *plan_notes(result, width)]
 
 
 def _fill(table: Table, headers: list[str], rows: list[list[str]], width: int, flexible: int) -> Table:
@@ -151,7 +159,7 @@ def headline_table(result: PlanResult) -> Table:
     area = sum(x.area_m2 for x in problem.sectors) / HA
     table.add_row("work", f"{len(result.priorities)} hazards, {len(problem.sectors):,} sectors, {area:,.1f} ha")
     idle = f"; {len(result.idle_teams)} more with no sector work" if result.idle_teams else ""
-    table.add_row("teams", f"{len(problem.teams)} searching{idle}")
+    table.add_row("teams", f"{len(problem.teams)} at work (search, survey, EOD){idle}")
     table.add_row("plan", f"{s.solver} ({s.status}), {s.seconds:.1f} s")
     gain = (g.objective - s.objective) / g.objective if g.objective else 0.0
     table.add_row("objective", f"{s.objective:,.0f}, {gain:.1%} better than greedy ({g.objective:,.0f})")

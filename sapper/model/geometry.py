@@ -72,10 +72,23 @@ def _apply(transformer: Transformer, xy):
     return xy
 
 
+# Edges are straight in lon/lat. Projected as they are, a long edge becomes a chord in metres
+# while the same edge cut into pieces (a release along it) follows the projection's curve: the
+# pieces' areas would not add up to the whole (about 180 m2 on a 2.8 km runway). Areas are
+# measured on edges split every DENSIFY_DEG first, so a polygon measures the same however its
+# edges are split.
+DENSIFY_DEG = 0.0005  # about 50 m
+
+
+def densified(geoms):
+    """Polygons and lines with their lon/lat edges split every DENSIFY_DEG (points as they are)."""
+    return shapely.segmentize(geoms, DENSIFY_DEG)
+
+
 def area_m2(geom: BaseGeometry | None) -> float:
     if geom is None or geom.is_empty:
         return 0.0
-    return float(to_metric(geom).area)
+    return float(to_metric(densified(geom)).area)
 
 
 def areas_m2(geoms: Sequence[BaseGeometry | None]) -> np.ndarray:
@@ -90,7 +103,7 @@ def areas_m2(geoms: Sequence[BaseGeometry | None]) -> np.ndarray:
     index = np.flatnonzero(present)
     for epsg in np.unique(zones):
         chosen = index[zones == epsg]
-        out[chosen] = shapely.area(to_metric_many(array[chosen], int(epsg)))
+        out[chosen] = shapely.area(to_metric_many(densified(array[chosen]), int(epsg)))
     return out
 
 

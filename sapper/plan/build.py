@@ -17,21 +17,26 @@ from typing import Any
 
 import shapely
 
-from sapper.model.enums import Contamination, HazardStatus, ItemCategory, ItemState, Method
-from sapper.model.geometry import as_multipolygon, to_metric, utm_epsg
+from sapper.model.enums import ActivityType, Contamination, HazardStatus, ItemCategory, ItemState, Method
+from sapper.model.geometry import as_multipolygon, densified, to_metric, utm_epsg
 from sapper.model.records import Hazard, Item, ProtectedSite, Release, Report, Team
 from sapper.plan import lanes as lanes_mod
 from sapper.plan.cpsat import cpsat_schedule
 from sapper.plan.forecast import Forecast, forecast
-from sapper.plan.geom_shapes import long_axis_angle
-from sapper.plan.greedy import greedy_schedule
+from sapper.plan.greedy import greedy_schedule, wspt_schedule
+from sapper.plan.in_hand import in_hand, keep_in_hand
+from sapper.plan.lanes.shapes import long_axis_angle
+from sapper.plan.learning import Learned, apply_learned, learn
 from sapper.plan.methods import Rules, decide, load_rules, team_methods
+from sapper.plan.practice import Mismatch, accepted, find_mismatches
 from sapper.plan.priority import Priority, Weights, access_links, load_weights, prioritise
 from sapper.plan.problem import Problem, WorkSector, WorkTeam, build_problem
 from sapper.plan.productivity import SEARCH_METHODS, Productivity, load_productivity
 from sapper.plan.safety import Safety, load_safety
 from sapper.plan.schedule import Schedule, check
 from sapper.plan.sectors import split_into_sectors
+from sapper.plan.survey import Outlook, SurveyData, learn_outcomes, load_survey
+from sapper.plan.tasks import hazard_work, number
 from sapper.plan.timeline import Calendar, DayWork, day_work
 from sapper.plan.worked import Remaining, remaining_by_hazard
 
@@ -39,6 +44,8 @@ Progress = Callable[[str, float], None]  # (step, share of the step done)
 LANE_PROFILE = {Method.ROBOT: "uran-6", Method.MECHANICAL: "mv-4", Method.MANUAL: "manual"}
 HANDLED = (ItemState.REMOVED, ItemState.DESTROYED_IN_PLACE)
 MIN_SECTOR_M2 = 1.0
+# what the plan gives teams: search, survey, and EOD disposal and depot removal
+PLANNED_METHODS = (*SEARCH_METHODS, Method.SURVEY, Method.DESTRUCTION_IN_PLACE, Method.RENDER_SAFE_REMOVE)
 
 
 @dataclass
@@ -54,10 +61,16 @@ class Settings:
     seed: int = 0
     rest_weekdays: tuple[int, ...] = ()
     lanes: bool = True
+    optimise: bool = (
+        True  # CP-SAT; False: its starting list schedule (WSPT) stands in (a backtest plans every past day)
+    )
     weights: str | None = None  # data files replacing the packaged ones
     rules: str | None = None
     productivity: str | None = None
     safety: str | None = None
+    survey: str | None = None  # survey and EOD figures (data/survey.toml)
+    accept_recorded_practice: bool = False  # plan methods the reports show in use where the rules forbid them
+    work_in_hand_first: bool = False  # each team first finishes the hazard it reported on last (in_hand.py)
 
     def as_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -96,6 +109,8 @@ class PlanResult:
     work: list[DayWork]
     lanes: dict[int, lanes_mod.LanePlan] = field(default_factory=dict)  # by sector
     idle_teams: dict[int, str] = field(default_factory=dict)  # team id -> why it has no sector work
+    mismatches: list[Mismatch] = field(default_factory=list)  # methods the reports show where the rules forbid them
+    learned: Learned | None = None  # the rates and item densities the reports taught (learning.py)
 
     @property
     def finish_dates(self) -> dict[int, date]:
@@ -115,6 +130,7 @@ class Data:
     rules: Rules
     productivity: Productivity
     safety: Safety
+    survey: SurveyData
 
 
 def load_data(settings: Settings) -> Data:
@@ -123,6 +139,7 @@ def load_data(settings: Settings) -> Data:
         load_rules(settings.rules),
         load_productivity(settings.productivity),
         load_safety(settings.safety),
+        load_survey(settings.survey),
     )
 
 
@@ -133,8 +150,10 @@ def _metric(records: Sequence[Any], epsg: int) -> list[Any]:
         if r.geometry is None or r.geometry.is_empty:
             out.append(r)
             continue
-        geom = to_metric(r.geometry, epsg)
-        if geom.geom_type in ("Polygon", "MultiPolygon") and not geom.is_valid:
+        polygonal = r.geometry.geom_type in ("Polygon", "MultiPolygon")
+        # polygons measured as the register measures them (geometry.area_m2: edges split first)
+        geom = to_metric(densified(r.geometry) if polygonal else r.geometry, epsg)
+        if polygonal and not geom.is_valid:
             geom = as_multipolygon(shapely.make_valid(geom))
         out.append(dataclasses.replace(r, geometry=geom))
     return out
@@ -154,7 +173,7 @@ def expected_items(
     if hazard.estimated_items or recorded:
         unknown = max(0, hazard.estimated_items - len(recorded)) * share
     else:
-        unknown = prod.default_items_per_ha * rem.area_m2 / 10_000.0
+        unknown = prod.items_per_ha(hazard.contamination, hazard.land_use) * rem.area_m2 / 10_000.0
     if recorded:
         counts = Counter(i.category for i in recorded)
         mix = {c: n / len(recorded) for c, n in counts.items()}
@@ -172,12 +191,19 @@ def make_sectors(
     team_can: set[Method],
     data: Data,
     settings: Settings,
-) -> list[WorkSector]:
+    outlook: Outlook,
+    recorded: dict[int, set[Method]] | None = None,
+    surveyed: frozenset[int] = frozenset(),
+) -> tuple[list[WorkSector], list[tuple[int, int]]]:
+    """Sectors of every open hazard, by priority, with their survey and EOD tasks (tasks.py),
+    and the (before, after) pairs of those tasks."""
+    recorded = recorded or {}
     by_hazard: dict[int, list[Item]] = defaultdict(list)
     for item in items:
         if item.hazard_id is not None:
             by_hazard[item.hazard_id].append(item)
     out: list[WorkSector] = []
+    pairs: list = []
     for hid in sorted(priorities, key=lambda h: priorities[h].rank):
         hazard, rem = hazards[hid], remaining[hid]
         if rem.area_m2 <= 0 or rem.geometry.is_empty:
@@ -186,6 +212,7 @@ def make_sectors(
         waiting = [i for i in by_hazard[hid] if i.state not in HANDLED and i.geometry is not None]
         danger = data.safety.danger_radius_of(c for c, share in mix.items() if share > 0)
         poly_area = float(rem.geometry.area)
+        mine: list[WorkSector] = []
         for sector in split_into_sectors(rem.geometry, settings.sector_width_m, settings.sector_length_m):
             if sector.area_m2 < MIN_SECTOR_M2:
                 continue  # a sliver left by the grid: nothing to plan
@@ -195,10 +222,13 @@ def make_sectors(
             for c, n in found.items():
                 expect.setdefault(c, float(n))
             decision = decide(hazard, sector.geometry, sites, data.rules, danger)
+            if recorded.get(hid):  # the officer accepts what the reports show for this land
+                plain = decide(hazard, sector.geometry, (), data.rules, danger)
+                decision = accepted(decision, recorded[hid], plain)
             usable = [m for m in decision.allowed if m in team_can]
-            out.append(
+            mine.append(
                 WorkSector(
-                    index=len(out),
+                    index=-1,
                     hazard_id=hid,
                     label=f"H{hid}-{sector.label}",
                     geometry=sector.geometry,
@@ -211,17 +241,20 @@ def make_sectors(
                     land_use=hazard.land_use,
                 )
             )
-    return out
+        work, tied = hazard_work(hazard, mine, outlook, data.survey, team_can, hid in surveyed)
+        out += work
+        pairs += tied
+    return out, number(out, pairs)
 
 
 def make_teams(teams: Sequence[Team], data: Data) -> tuple[list[WorkTeam], dict[int, str]]:
     crew, idle = [], {}
     for team in teams:
-        methods = tuple(m for m in team_methods(team, data.rules) if m in SEARCH_METHODS)
+        methods = tuple(m for m in team_methods(team, data.rules) if m in PLANNED_METHODS)
         if not team.active:
             idle[int(team.id)] = "not active"  # type: ignore[arg-type]
         elif not methods:
-            idle[int(team.id)] = "offers no search method (its work is items, survey or support)"  # type: ignore[arg-type]
+            idle[int(team.id)] = "offers no method the plan gives work to (support)"  # type: ignore[arg-type]
         else:
             crew.append(
                 WorkTeam(
@@ -242,6 +275,8 @@ def make_teams(teams: Sequence[Team], data: Data) -> tuple[list[WorkTeam], dict[
 def plan_lanes_for(problem: Problem, schedule: Schedule) -> dict[int, lanes_mod.LanePlan]:
     out = {}
     for s, slot in schedule.slots.items():
+        if problem.sectors[s].task != "clearance":
+            continue  # survey and EOD teams work no lanes
         team = problem.teams[slot.team]
         options: dict[str, float] = {"lane_width": team.lane_width_m, "overlap": 0.0}
         profile = lanes_mod.PROFILES.get(LANE_PROFILE.get(slot.method, ""))
@@ -275,30 +310,53 @@ def make_plan(inputs: Inputs, settings: Settings, progress: Progress | None = No
     hazards = {int(h.id): h for h in _metric(open_hazards, epsg)}  # type: ignore[arg-type]
     items, sites = _metric(inputs.items, epsg), _metric(inputs.sites, epsg)
     teams, reports = _metric(inputs.teams, epsg), _metric(inputs.reports, epsg)
+    learned = learn(reports, inputs.teams, inputs.hazards, data.productivity, data.rules)  # the reports' evidence
+    data = dataclasses.replace(data, productivity=learned.productivity or data.productivity)
     step("priorities")
     remaining = remaining_by_hazard(list(hazards.values()), reports, inputs.releases)
     ranked = prioritise(list(hazards.values()), sites, items, data.weights, data.productivity.mix)
     priorities = {p.hazard_id: p for p in ranked}
     crew, idle = make_teams(teams, data)
     step("sectors")
-    sectors = make_sectors(
-        hazards, remaining, priorities, items, sites, {m for t in crew for m in t.methods}, data, settings
+    surveyed = frozenset(int(r.hazard_id) for r in reports if r.activity_type == ActivityType.NTS and r.hazard_id)
+    shares = learn_outcomes(inputs.hazards, inputs.releases, data.survey, surveyed)
+    mismatches = find_mismatches(list(hazards.values()), reports, teams, data.rules)
+    recorded: dict[int, set[Method]] = defaultdict(set)
+    for m in mismatches if settings.accept_recorded_practice else ():
+        recorded[m.hazard_id].add(m.method)
+    can = {m for t in crew for m in t.methods}
+    sectors, sequence = make_sectors(
+        hazards, remaining, priorities, items, sites, can, data, settings, shares, recorded, surveyed
     )
     links = access_links(list(hazards.values()), data.weights.access_m)
     problem = build_problem(
-        sectors, crew, data.productivity, links, data.weights.doubling_points, data.safety.keep_clear
+        sectors,
+        crew,
+        data.productivity,
+        links,
+        data.weights.doubling_points,
+        data.safety.keep_clear,
+        sequence,
+        shares,
     )
+    problem = apply_learned(problem, learned)  # where reports tell, their all-in rates time the work
+    if settings.work_in_hand_first:
+        problem = keep_in_hand(problem, in_hand(inputs.reports))
     step("greedy plan")
     greedy = greedy_schedule(problem)
     step("optimised plan")
-    best = cpsat_schedule(
-        problem,
-        greedy,
-        time_limit_s=settings.time_limit_s,
-        workers=settings.workers,
-        candidates=settings.candidates,
-        window=settings.window,
-        seed=settings.seed,
+    best = (
+        wspt_schedule(problem)
+        if not settings.optimise
+        else cpsat_schedule(
+            problem,
+            greedy,
+            time_limit_s=settings.time_limit_s,
+            workers=settings.workers,
+            candidates=settings.candidates,
+            window=settings.window,
+            seed=settings.seed,
+        )
     )
     broken = check(problem, best)
     if broken:  # never hand out a plan that breaks a rule
@@ -316,6 +374,7 @@ def make_plan(inputs: Inputs, settings: Settings, progress: Progress | None = No
         runs=settings.runs,
         seed=settings.seed,
         progress=lambda done, total: step("forecast", done / max(total, 1)),
+        learned=learned,
     )
     calendar = Calendar(settings.start, settings.rest_weekdays)
     return PlanResult(
@@ -332,4 +391,6 @@ def make_plan(inputs: Inputs, settings: Settings, progress: Progress | None = No
         work=day_work(problem, best, calendar),
         lanes=lane_plans,
         idle_teams=idle,
+        learned=learned,
+        mismatches=mismatches,
     )

@@ -22,6 +22,13 @@ earliest finish, backfilling); each window starts from the current plan (AddHint
 window's plan is taken only if it is better, so the result is never worse than greedy.
 The global bound is the larger of CP-SAT's (whole problem only) and the relaxations of
 ``sapper.plan.bounds`` (the LP gets at most ``BOUND_SHARE`` of the time).
+
+Same input, same plan: every budget is deterministic time (CP-SAT's and GLOP's own work
+counters), never the wall clock, and CP-SAT interleaves its workers in a fixed order
+(``interleave_search``) with a fixed seed, so a plan does not depend on the machine's
+load. ``time_limit_s`` is turned into deterministic time at ``DETERMINISTIC_PER_SECOND``
+(measured on two cores: bench/schedule_bench.py); ``sequence`` pairs (survey before
+clearance, clearance before disposal) hold like the road precedence.
 """
 
 from __future__ import annotations
@@ -38,7 +45,10 @@ from sapper.plan.problem import TICKS_PER_DAY, Option, Problem
 from sapper.plan.schedule import Schedule, Slot, objective_of
 
 WEIGHT_SCALE = 10_000  # the heaviest sector weighs this much in the integer objective
-BOUND_SHARE = 0.4  # at most this share of the time left goes to the bound's LP
+BOUND_SHARE = 0.4  # at most this share of the time goes to the bound's LP
+DETERMINISTIC_PER_SECOND = 0.25  # deterministic time per second of the limit: CP-SAT on these models, two cores
+LP_PER_SECOND = 2.0  # GLOP deterministic time per second of the limit, for the bound LP (~0.5 s of wall time)
+LEAST_WINDOW = 0.2  # deterministic time below which a window is not worth solving
 
 
 @dataclass
@@ -67,33 +77,32 @@ def cpsat_schedule(
     scale = WEIGHT_SCALE / max(max(weights.values()), 1e-9)
     first = min(hint, wspt_schedule(problem), key=lambda p: p.objective)
     current = dict(first.slots)
-    deadline = began + time_limit_s
     horizon = max(s.end for s in current.values())
-    lp_limit = max(1.0, BOUND_SHARE * (deadline - time.perf_counter()))
-    relaxed = max(lower_bound(problem), refined_bound(problem, horizon, lp_limit))
+    relaxed = max(lower_bound(problem), refined_bound(problem, horizon, BOUND_SHARE * time_limit_s * LP_PER_SECOND))
+    budget = (1.0 - BOUND_SHARE) * time_limit_s * DETERMINISTIC_PER_SECOND
     near = neighbours(problem)
     if len(sectors) <= window:
-        left = max(0.5, deadline - time.perf_counter())
-        status, solver_bound, slots = _solve(
-            problem, set(sectors), current, scale, candidates, near, left, workers, seed, log
+        status, solver_bound, slots, _ = _solve(
+            problem, set(sectors), current, scale, candidates, near, max(LEAST_WINDOW, budget), workers, seed, log
         )
         current.update(slots)
         bound = max(relaxed, solver_bound / scale / TICKS_PER_DAY if solver_bound is not None else 0.0)
         return _result(problem, current, first, status, bound, began)
-    passes, improved, step = 0, 0, max(1, window // 2)
-    while time.perf_counter() < deadline - 0.5:
+    passes, improved, step, spent = 0, 0, max(1, window // 2), 0.0
+    while budget - spent >= LEAST_WINDOW:
         passes += 1
         order = sorted(sectors, key=lambda s: (current[s].start, s))
         offset = 0 if passes % 2 else step // 2
         groups = [order[max(0, i) : i + window] for i in range(-offset, len(order) - step, step)] or [order]
         gained = 0
         for i, group in enumerate(groups):
-            left = deadline - time.perf_counter()
-            if left < 0.5:
+            left = budget - spent
+            if left < LEAST_WINDOW:
                 break
             before = sum(weights[s] * current[s].end for s in group)
-            budget = max(0.5, left / (len(groups) - i))
-            _, _, slots = _solve(problem, set(group), current, scale, candidates, near, budget, workers, seed, log)
+            share = max(LEAST_WINDOW, left / (len(groups) - i))
+            _, _, slots, used = _solve(problem, set(group), current, scale, candidates, near, share, workers, seed, log)
+            spent += max(used, LEAST_WINDOW / 10)  # a window solved at once still counts: the loop ends
             if slots and sum(weights[s] * slots[s].end for s in group) < before - 1e-9:
                 current.update(slots)
                 gained += 1
@@ -124,26 +133,29 @@ def _solve(
     scale: float,
     candidates: int,
     near: dict[int, list[int]],
-    time_limit_s: float,
+    budget: float,
     workers: int,
     seed: int,
     log: bool,
-) -> tuple[str, float | None, dict[int, Slot]]:
+) -> tuple[str, float | None, dict[int, Slot], float]:
+    """Solve one window within ``budget`` deterministic time; also returns the time it used."""
     win = _build(problem, free, current, scale, candidates, near)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    solver.parameters.max_deterministic_time = float(budget)
     solver.parameters.num_workers = max(8, int(workers))  # DESIGN: >= 8 even on two cores
+    solver.parameters.interleave_search = True  # workers take turns in a fixed order: the same search every run
     solver.parameters.random_seed = int(seed)
     solver.parameters.log_search_progress = log
     status = solver.solve(win.model)
     name = solver.status_name(status).lower()
+    used = float(solver.deterministic_time)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return name, None, {}
+        return name, None, {}, used
     slots = {}
     for s in free:
         o = next(o for x, o in win.picks[s] if x is None or solver.boolean_value(x))
         slots[s] = Slot(s, o.team, o.method, solver.value(win.start[s]), solver.value(win.end[s]))
-    return name, solver.best_objective_bound, slots
+    return name, solver.best_objective_bound, slots, used
 
 
 def _build(
@@ -215,6 +227,9 @@ def _build(
             if n in free and n > s:
                 model.add_no_overlap([whole[s], whole[n]])
     _precedence(model, problem, free, current, start, end, horizon)
+    for a, b in problem.sequence:  # survey before clearance, clearance before disposal
+        if a in free or b in free:
+            model.add((end[a] if a in free else current[a].end) <= (start[b] if b in free else current[b].start))
     model.minimize(sum(max(1, round(problem.weight(s) * scale)) * end[s] for s in free))
     return Window(model, start, end, picks)
 

@@ -97,6 +97,11 @@ class _Builder:
         for s in problem.workable:
             self.members[problem.sectors[s].hazard_id].append(s)
         self.left = {h: len(m) for h, m in self.members.items()}
+        self.before: dict[int, list[int]] = defaultdict(list)  # sector -> sectors that end before it starts
+        self.then: dict[int, list[int]] = defaultdict(list)
+        for a, b in problem.sequence:
+            self.before[b].append(a)
+            self.then[a].append(b)
         self.hazard_end: dict[int, int] = {}
         self.slots: dict[int, Slot] = {}
 
@@ -104,6 +109,7 @@ class _Builder:
         """Schedule sector ``s``; returns the hazards this finished (now open to their quarters)."""
         h = self.problem.sectors[s].hazard_id
         ready = max((self.hazard_end.get(p, 0) for p in self.preds[h]), default=0)
+        ready = max([ready, *(self.slots[p].end for p in self.before[s] if p in self.slots)])
         busy = Spans([(self.slots[n].start, self.slots[n].end) for n in self.neighbours[s] if n in self.slots])
         best = None
         for opt in self.problem.options[s]:
@@ -181,12 +187,15 @@ def wspt_schedule(problem: Problem, jitter: float = 0.0, seed: int = 0) -> Sched
     def ratio(s: int) -> float:
         return -problem.weight(s) / min(o.ticks for o in problem.options[s]) * float(shake[s])
 
-    ready = [(ratio(s), s) for h, w in waiting.items() if not w for s in b.members[h]]
+    blocked = {s: len(b.before[s]) for s in problem.workable}  # sectors still to place before it (sequence)
+    opened = {h for h, w in waiting.items() if not w}
+    ready = [(ratio(s), s) for h in opened for s in b.members[h] if not blocked[s]]
     heapq.heapify(ready)
     placed: set[int] = set()
     while len(placed) < len(problem.workable):
-        if not ready:  # a cycle of roads: release the rest
-            ready = [(ratio(s), s) for s in problem.workable if s not in placed]
+        if not ready:  # a cycle of roads: open every hazard
+            opened.update(b.members)
+            ready = [(ratio(s), s) for s in problem.workable if s not in placed and not blocked[s]]
             heapq.heapify(ready)
         _, s = heapq.heappop(ready)
         if s in placed:
@@ -194,6 +203,12 @@ def wspt_schedule(problem: Problem, jitter: float = 0.0, seed: int = 0) -> Sched
         placed.add(s)
         for h in b.place(s, lambda opt, start: (start + opt.ticks, opt.distance_m, opt.team)):
             for then in b.open_after(h, waiting):
+                opened.add(then)
                 for t in b.members[then]:
-                    heapq.heappush(ready, (ratio(t), t))
+                    if not blocked[t]:
+                        heapq.heappush(ready, (ratio(t), t))
+        for t in b.then[s]:
+            blocked[t] -= 1
+            if not blocked[t] and problem.sectors[t].hazard_id in opened:
+                heapq.heappush(ready, (ratio(t), t))
     return b.schedule("wspt", began)

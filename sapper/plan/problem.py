@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -21,6 +22,9 @@ from shapely.geometry.base import BaseGeometry
 from sapper.model.enums import ItemCategory, LandUse, Method, TeamKind
 from sapper.plan.methods import Decision, method_for
 from sapper.plan.productivity import Productivity, WorkDay
+
+if TYPE_CHECKING:
+    from sapper.plan.survey import Outlook
 
 TICKS_PER_DAY = 48  # a tick is 1/48 of a working day (10 minutes of an 8-hour day)
 
@@ -38,6 +42,12 @@ class WorkSector:
     safety_m: float = 25.0  # keep other teams this far while it is worked (IMAS 10.20)
     danger_m: float = 0.0  # demolition danger radius (UN SaferGuard)
     land_use: LandUse = LandUse.OTHER  # terrain: sets the search rate
+    task: str = "clearance"  # the kind of work: "survey", "clearance" or "eod"
+    effort_days: dict[Method, float] = field(default_factory=dict)  # team-days by method (survey and EOD tasks)
+    search_m2: float | None = None  # area a search team covers, if not area_m2 (TS samples a share)
+    release: str = ""  # surveyed land: "nts", "ts" or "clear" (what the survey outcome scales)
+    demolitions: bool | None = None  # blasts while it is worked; None: if its items are destroyed in place
+    value_m2: float | None = None  # land whose release waits for it, if not area_m2 (EOD disposal)
 
 
 @dataclass
@@ -83,6 +93,8 @@ class Problem:
     unworkable: dict[int, str] = field(default_factory=dict)  # sector -> why no team may work it
     doubling_points: float = 10.0  # every this many points of priority score double a hectare's value
     danger: set[tuple[int, int]] = field(default_factory=set)  # the conflicts due to a demolition danger area
+    sequence: list[tuple[int, int]] = field(default_factory=list)  # (sector, sector after it): survey, then clearance
+    survey: Outlook | None = None  # shares of surveyed land cancelled, reduced, cleared
 
     @property
     def workable(self) -> list[int]:
@@ -95,7 +107,8 @@ class Problem:
         does not jump ahead of high-priority land (a hectare of score 50 weighs 1).
         """
         s = self.sectors[sector]
-        return s.area_m2 / 10_000.0 * 2.0 ** ((s.score - 50.0) / self.doubling_points)
+        area = s.area_m2 if s.value_m2 is None else s.value_m2
+        return area / 10_000.0 * 2.0 ** ((s.score - 50.0) / self.doubling_points)
 
     def option(self, sector: int, team: int) -> Option | None:
         for opt in self.options[sector]:
@@ -108,15 +121,23 @@ class Problem:
 
 
 def team_options(sector: WorkSector, teams: Sequence[WorkTeam], prod: Productivity) -> list[Option]:
-    """Every team whose methods the sector's rules allow, with its duration; fastest first."""
+    """Every team whose methods the sector's rules allow, with its duration; fastest first.
+
+    Survey and EOD tasks state their work in team-days per method (``effort_days``); a
+    search method works ``search_m2`` (TS samples a share of the land) or the whole area.
+    """
     out = []
     handling = prod.handling_hours(sector.items)
+    area = sector.area_m2 if sector.search_m2 is None else sector.search_m2
     for team in teams:
         method = method_for(team.methods, sector.decision)
-        if method is None or method not in prod.search:
+        if method is None or (method not in prod.search and method not in sector.effort_days):
             continue
         distance = float(shapely.distance(team.base, sector.geometry)) if team.base is not None else 0.0
-        search = prod.search_hours(method, sector.area_m2, team.personnel, team.day.hours, sector.land_use)
+        if method in sector.effort_days:
+            search = sector.effort_days[method] * team.day.hours
+        else:
+            search = prod.search_hours(method, area, team.personnel, team.day.hours, sector.land_use)
         crews = prod.item_crews(team.personnel)
         day_h = prod.work_hours_per_day(team.kind, distance)
         out.append(Option(team.index, method, search, handling / crews, day_h, distance))
@@ -148,12 +169,13 @@ def find_conflicts(sectors: Sequence[WorkSector]) -> list[tuple[int, int]]:
 
 
 def needs_demolition(sector: WorkSector) -> bool:
-    """Items are expected and will be destroyed where found: a blast may come while the sector is worked."""
-    return (
-        sector.danger_m > 0
-        and sector.decision.disposal == Method.DESTRUCTION_IN_PLACE
-        and any(n > 0 for n in sector.items.values())
-    )
+    """A blast may come while the sector is worked: its items are destroyed where found (or its
+    task says so: an EOD team's demolitions; searchers who leave their items to EOD teams never)."""
+    if sector.danger_m <= 0:
+        return False
+    if sector.demolitions is not None:
+        return sector.demolitions
+    return sector.decision.disposal == Method.DESTRUCTION_IN_PLACE and any(n > 0 for n in sector.items.values())
 
 
 def find_danger_pairs(sectors: Sequence[WorkSector]) -> list[tuple[int, int]]:
@@ -188,10 +210,13 @@ def build_problem(
     hazard_links: dict[int, list[int]],
     doubling_points: float = 10.0,
     keep_clear: bool = True,
+    sequence: Sequence[tuple[int, int]] = (),
+    survey: Outlook | None = None,
 ) -> Problem:
     """Options, conflicts and precedence for sectors and teams (indices must be 0..n-1).
 
     ``keep_clear``: demolition danger areas bind the schedule (safety.toml).
+    ``sequence``: (sector, sector after it) pairs; those with an unworkable end are dropped.
     """
     options = [team_options(s, teams, prod) for s in sectors]
     unworkable = {s.index: why_unworkable(s, teams) for s in sectors if not options[s.index]}
@@ -205,6 +230,11 @@ def build_problem(
     workable = [s for s in sectors if options[s.index]]
     back = np.array([s.index for s in workable], dtype=int)
     danger = {(int(back[i]), int(back[j])) for i, j in find_danger_pairs(workable)} if keep_clear else set()
-    safety = {(int(back[i]), int(back[j])) for i, j in find_conflicts(workable)}
+    inside = [s for s in workable if s.release != "nts"]  # NTS works from outside: no spacing in the hazard
+    inner = np.array([s.index for s in inside], dtype=int)
+    safety = {(int(inner[i]), int(inner[j])) for i, j in find_conflicts(inside)}
     conflicts = sorted(safety | danger)
-    return Problem(sectors, teams, options, conflicts, sorted(precedence), unworkable, doubling_points, danger)
+    ordered = sorted({(a, b) for a, b in sequence if options[a] and options[b]})
+    return Problem(
+        sectors, teams, options, conflicts, sorted(precedence), unworkable, doubling_points, danger, ordered, survey
+    )

@@ -8,7 +8,7 @@ and the mean handling time); the forecast draws from the whole range.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sapper.model.enums import Contamination, ItemCategory, LandUse, Method, TeamKind
@@ -42,6 +42,18 @@ class WorkDay:
 
 
 @dataclass(frozen=True)
+class LearningSettings:
+    """How the daily reports update the rates (productivity.toml [learning]; see learning.py)."""
+
+    half_life_days: float = 7.0  # a team-day this many days older than the newest weighs half
+    day_sigma: float = 0.35  # prior guess of one team-day's spread (log rate) around its rate
+    day_sigma_days: float = 4.0  # that guess weighs as much as this many team-days
+    team_sigma: float = 0.15  # spread (log rate) between teams of one kind on one method and terrain
+    transfer_sigma: float = 0.3  # spread (log) of carrying a method's learned pace to a terrain with no reports
+    items_prior_ha: float = 2.0  # the prior item density weighs as much as this many hectares searched
+
+
+@dataclass(frozen=True)
 class Productivity:
     search: dict[Method, SearchRate]
     terrain: dict[LandUse, dict[Method, SearchRate]]
@@ -53,6 +65,13 @@ class Productivity:
     people_per_item: float
     handling: dict[ItemCategory, Triangular]
     mix: dict[Contamination, dict[ItemCategory, float]]
+    learning: LearningSettings = LearningSettings()
+    # items per hectare learned from the reports, by contamination and terrain (learning.py)
+    density: dict[tuple[Contamination, LandUse], float] = field(default_factory=dict)
+
+    def items_per_ha(self, contamination: Contamination, land_use: LandUse) -> float:
+        """Items expected per hectare where nothing says more: learned if reports tell, else the default."""
+        return self.density.get((contamination, land_use), self.default_items_per_ha)
 
     def day(self, kind: TeamKind) -> WorkDay:
         return self.days.get(kind) or self.days.get(TeamKind.MANUAL) or WorkDay(6.0, 7.0)
@@ -146,4 +165,21 @@ def load_productivity(path: str | Path | None = None) -> Productivity:
         people_per_item=max(1.0, data.section("items").number("people_per_item", 2.0)),
         handling=data.mapping("handling", ItemCategory, lambda s, k: s.triangular(k)),
         mix=data.mapping("mix", Contamination, _mix),
+        learning=_learning(data.section("learning")),
+    )
+
+
+def _learning(section: Section) -> LearningSettings:
+    """The [learning] table; a file without one learns with the packaged defaults."""
+    default = LearningSettings()
+    half_life = section.number("half_life_days", default.half_life_days)
+    if half_life <= 0:
+        raise DataFileError(section.where, "half_life_days must be above zero")
+    return LearningSettings(
+        half_life_days=half_life,
+        day_sigma=section.number("day_sigma", default.day_sigma),
+        day_sigma_days=section.number("day_sigma_days", default.day_sigma_days),
+        team_sigma=section.number("team_sigma", default.team_sigma),
+        transfer_sigma=section.number("transfer_sigma", default.transfer_sigma),
+        items_prior_ha=section.number("items_prior_ha", default.items_prior_ha),
     )

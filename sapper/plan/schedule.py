@@ -92,6 +92,10 @@ def check(problem: Problem, schedule: Schedule) -> list[str]:
         a, b = slots.get(i), slots.get(j)
         if a and b and a.start < b.end and b.start < a.end:
             out.append(f"{_label(problem, a)} and {_label(problem, b)} are worked at once {_why(problem, i, j)}")
+    for i, j in problem.sequence:
+        a, b = slots.get(i), slots.get(j)
+        if a and b and b.start < a.end:
+            out.append(f"{_label(problem, b)} starts before {_label(problem, a)} is finished")
     ends = hazard_ends(slots, problem)
     starts: dict[int, int] = {}
     for s, slot in slots.items():

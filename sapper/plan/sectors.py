@@ -30,8 +30,8 @@ from shapely.geometry.base import BaseGeometry
 
 from sapper.model.errors import SapperError
 from sapper.model.geometry import as_multipolygon
-from sapper.plan.geom_scan import from_frame, to_frame
-from sapper.plan.geom_shapes import free_area, long_axis_angle
+from sapper.plan.lanes.scan import from_frame, to_frame
+from sapper.plan.lanes.shapes import free_area, long_axis_angle
 
 PALMYRA_WIDTH_M = 30.0  # published Palmyra 2016 sector size (DESIGN.md)
 PALMYRA_LENGTH_M = 80.0

@@ -17,7 +17,7 @@ from sapper.formats.csvfile import write_csv
 from sapper.formats.exporter import export_layer
 from sapper.plan.build import PlanResult
 from sapper.plan.forecast import TAIL_AREA
-from sapper.plan.problem import TICKS_PER_DAY
+from sapper.plan.problem import TICKS_PER_DAY, WorkSector
 from sapper.plan.timeline import clock
 from sapper.report.charts import (
     FINISH_COLOURS,
@@ -54,7 +54,7 @@ def write_plan_files(reg: Register, plan_id: int, result: PlanResult, out: str |
 
 def write_schedule(result: PlanResult, path: Path) -> Path:
     problem = result.problem
-    header = ["date", "day", "team_id", "team", "sector", "hazard_id", "method", "start", "end", "hours"]
+    header = ["date", "day", "team_id", "team", "sector", "hazard_id", "method", "start", "end", "hours", "work"]
     rows = [
         [
             w.on.isoformat(),
@@ -67,11 +67,21 @@ def write_schedule(result: PlanResult, path: Path) -> Path:
             clock(w.start_h),
             clock(w.end_h),
             f"{w.hours:.2f}",
+            work_name(problem.sectors[w.sector]),
         ]
         for w in result.work
     ]
     write_csv(path, header, rows)
     return path
+
+
+def work_name(sector: WorkSector) -> str:
+    """What the team does: survey (NTS or TS), clearance, or EOD (disposal or depot removal)."""
+    if sector.task == "survey":
+        return f"survey ({sector.decision.activity.value})"
+    if sector.task == "eod":
+        return "eod (depot removal)" if sector.label.endswith("-depot") else "eod (disposal)"
+    return "clearance"
 
 
 def write_priorities(result: PlanResult, path: Path) -> Path:
@@ -119,6 +129,8 @@ def tail_start(result: PlanResult) -> int | None:
     fc = result.forecast
     if not fc.tail_hazards or 50 not in fc.remaining:
         return None
+    if fc.tail_day is not None:
+        return fc.tail_day
     median = fc.remaining[50]
     done = np.nonzero(median <= float(median[0]) * (1.0 - TAIL_AREA) + 1e-9)[0]
     return int(done[0]) if len(done) else None
@@ -136,6 +148,8 @@ def tail_note(result: PlanResult, shown: int = 3) -> tuple[date | None, str]:
     for s in result.problem.sectors:
         area[s.hazard_id] += s.area_m2
         items[s.hazard_id] += sum(s.items.values())
+    for h, hazard in result.hazards.items():  # a depot's items leave its sectors for a bulk-removal task
+        items[h] = max(items[h], float(hazard.estimated_items or 0))
     left = float(fc.remaining[50][at]) / HA
     work = float(fc.work[50][at])
     lines = [
@@ -166,7 +180,35 @@ def draw_gantt(result: PlanResult, path: Path) -> Path:
     marks = [("plan finish", cal.finish_date(result.schedule.makespan_days), PLAN)]
     marks += [(f"P{q} finish", day, FINISH_COLOURS[q]) for q, day in result.finish_dates.items() if q in (50, 95)]
     title = f"Teams and their sectors ({len(bars):,} sectors, {result.schedule.solver} plan)"
-    return gantt_chart(path, rows, bars, title, marks=marks, labels=last_hazard_labels(result))
+    labels = work_labels(result) + last_hazard_labels(result)
+    return gantt_chart(path, rows, bars, title, marks=marks, labels=labels)
+
+
+WORK_LABELS = {"survey": "survey", "eod": "EOD", "clearance": "clearance"}
+
+
+def work_labels(result: PlanResult, shortest: float = 0.08) -> list[Label]:
+    """The kind of work (survey, clearance, EOD) on each stretch a team does it without a break
+    that lasts at least ``shortest`` of the plan: survey and clearance show apart."""
+    cal, schedule, sectors = result.calendar, result.schedule, result.problem.sectors
+    least = shortest * schedule.makespan_days * TICKS_PER_DAY
+    if not any(s.task != "clearance" for s in sectors):
+        return []
+    labels = []
+    for team, run in sorted(schedule.by_team().items()):
+        stretch: list = []  # kind, start tick, end tick
+        said: set[str] = set()
+        for slot in [*run, None]:
+            kind = sectors[slot.sector].task if slot is not None else None
+            if stretch and kind == stretch[0]:
+                stretch[2] = slot.end  # type: ignore[union-attr]
+                continue
+            if stretch and stretch[2] - stretch[1] >= least and stretch[0] not in said:
+                said.add(stretch[0])  # once per team and kind: the chart stays readable
+                first, last = stretch[1] // TICKS_PER_DAY, (stretch[2] - 1) // TICKS_PER_DAY
+                labels.append(Label(team, cal.date_of(first), cal.date_of(last), WORK_LABELS.get(stretch[0], "")))
+            stretch = [kind, slot.start, slot.end] if slot is not None else []
+    return labels
 
 
 def last_hazard_labels(result: PlanResult, shortest: float = 0.05) -> list[Label]:

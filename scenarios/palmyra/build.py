@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from sapper.model import Activity, ActivityStatus, Item, Report, SapperError
+from sapper.model import Activity, ActivityStatus, ActivityType, Item, ItemState, Report, SapperError
 from sapper.store import Register
 from sapper.store.schema import LAYERS
 from scenarios.palmyra import shapes
@@ -57,8 +57,9 @@ def build(reg: Register, plan: Plan | None = None, progress: Progress | None = N
         activities = _activities(reg, plan, hazards, teams)
         reports = _reports(reg, plan, hazards, teams, activities)
         tick("land release", len(reports))
-        for report in reports:
-            reg.release(report.hazard_id, None, report_id=report.id)
+        for report, day in zip(reports, plan.work.reports):  # EOD reports (after these) release nothing
+            if day.releases:
+                reg.release(report.hazard_id, None, report_id=report.id)
             tick("land release", 1)
         items = [_item(i, hazards, teams, plan) for i in plan.items]
         for start in range(0, len(items), ITEM_CHUNK):
@@ -68,53 +69,81 @@ def build(reg: Register, plan: Plan | None = None, progress: Progress | None = N
     return plan
 
 
-def _activities(reg: Register, plan: Plan, hazards: dict[str, int], teams: dict[str, int]) -> dict[int, int]:
-    """One activity per work line that produced reports: {line index: activity id}."""
+def _activities(
+    reg: Register, plan: Plan, hazards: dict[str, int], teams: dict[str, int]
+) -> dict[tuple[int, str], int]:
+    """One activity per work line and hazard that produced reports: {(line index, hazard key): activity id}."""
     snapshot = plan.fig["scenario"]["snapshot"]
-    records, lines = [], []
+    records, keys = [], []
     for index, line in enumerate(plan.work.lines):
-        reports = [r for r in plan.work.reports if r.line == index]
-        if not reports:
-            continue
-        finished = line["hazard"] in plan.work.closed or line["to"] < snapshot
-        first, last = reports[0].day, reports[-1].day
-        records.append(
-            Activity(
-                activity_type=reports[0].activity,
-                hazard_id=hazards[line["hazard"]],
-                team_id=teams[line["teams"][0]],
-                status=ActivityStatus.COMPLETED if finished else ActivityStatus.ONGOING,
-                start_on=first,
-                end_on=last if finished else None,
-                notes="teams: " + ", ".join(line["teams"]),
-                organisation=plan.fig["scenario"]["organisation"],
-                source_key=f"palmyra:activity:{index + 1}",
+        for key in dict.fromkeys(r.hazard for r in plan.work.reports if r.line == index):
+            reports = [r for r in plan.work.reports if r.line == index and r.hazard == key]
+            finished = key in plan.work.closed or line["to"] < snapshot
+            first, last = reports[0].day, reports[-1].day
+            number = f"{index + 1}" if len(keys) == 0 or keys[-1][0] != index else f"{index + 1}-{key}"
+            records.append(
+                Activity(
+                    activity_type=reports[0].activity,
+                    hazard_id=hazards[key],
+                    team_id=teams[line["teams"][0]],
+                    status=ActivityStatus.COMPLETED if finished else ActivityStatus.ONGOING,
+                    start_on=first,
+                    end_on=last if finished else None,
+                    notes="teams: " + ", ".join(line["teams"]),
+                    organisation=plan.fig["scenario"]["organisation"],
+                    source_key=f"palmyra:activity:{number}",
+                )
             )
-        )
-        lines.append(index)
-    return {index: rec.id for index, rec in zip(lines, reg.add_many(records))}
+            keys.append((index, key))
+    return {key: rec.id for key, rec in zip(keys, reg.add_many(records))}
 
 
 def _reports(
-    reg: Register, plan: Plan, hazards: dict[str, int], teams: dict[str, int], activities: dict[int, int]
+    reg: Register,
+    plan: Plan,
+    hazards: dict[str, int],
+    teams: dict[str, int],
+    activities: dict[tuple[int, str], int],
 ) -> list[Report]:
+    """The teams' daily reports, then the EOD teams' (one a day each: the items it disposed of)."""
     found = Counter(item.report for item in plan.items if item.report is not None)
+    org = plan.fig["scenario"]["organisation"]
     records = [
         Report(
             activity_type=r.activity,
             report_date=r.day,
             hazard_id=hazards[r.hazard],
             team_id=teams[r.team],
-            activity_id=activities[r.line],
+            activity_id=activities[r.line, r.hazard],
             geometry=shapes.wgs84(r.shape),
             items_found=found[k - 1],
             reported_by=f"leader, {r.team}",
-            notes=f"{r.sectors} sector(s) of 30 x 80 m",
-            organisation=plan.fig["scenario"]["organisation"],
+            notes=f"{r.sectors} sector(s) of 30 x 80 m" if r.releases else "looked over: evidence found, land stays",
+            organisation=org,
             source_key=f"palmyra:report:{k:03d}",
         )
         for k, r in enumerate(plan.work.reports, start=1)
     ]
+    disposed: dict[tuple[str, object], list[PlacedItem]] = {}
+    for item in plan.items:
+        if item.disposed_by and item.found_on:
+            disposed.setdefault((item.disposed_by, item.found_on), []).append(item)
+    for (team, day), done in sorted(disposed.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        where = Counter(i.hazard for i in done).most_common(1)[0][0]
+        blasts = sum(i.state == ItemState.DESTROYED_IN_PLACE for i in done)
+        records.append(
+            Report(
+                activity_type=ActivityType.EOD_SPOT,
+                report_date=day,  # type: ignore[arg-type]
+                hazard_id=hazards[where],
+                team_id=teams[team],
+                notes=f"{len(done)} item(s) disposed of: {blasts} destroyed in place, "
+                f"{len(done) - blasts} rendered safe (and removed)",
+                reported_by=f"leader, {team}",
+                organisation=org,
+                source_key=f"palmyra:report:eod:{team}:{day}",
+            )
+        )
     return reg.add_many(records)
 
 

@@ -3,8 +3,10 @@
 Each category's total is shared among the hazards of its region in proportion to area
 times an assumed density per land use (largest remainders, so totals are exact). Items lie
 in the part of their hazard that was not cancelled or reduced (land released for lack of
-evidence holds none). The snapshot's states: an item in land already cleared was found
-that day and disposed of, destroyed in place unless a protected site forbids it, else
+evidence holds none); the published number found on the first day lies in the land
+cleared that day (shared by its area among the hazards worked; the teams began where
+the evidence was), the rest anywhere else in the hazard. The snapshot's states: an item in
+land already cleared was found that day and disposed of, destroyed in place unless a protected site forbids it, else
 rendered safe and removed (rendered safe only, if found on the snapshot day); every other
 item is "found": located and marked, waiting for its sector to be cleared.
 """
@@ -40,6 +42,7 @@ class PlacedItem:
     point: Point  # WGS 84
     state: ItemState = ItemState.FOUND
     team: str | None = None
+    disposed_by: str | None = None  # the EOD team that destroyed or removed it
     report: int | None = None  # index of the day report that cleared it
     found_on: date | None = None
     model: str = ""
@@ -84,6 +87,7 @@ def place_items(
         members = [a for a in areas if a.region == region]
         plan.update(allocate(it[region], members, room_m2, it["density"]))
     no_blast = [s for s in sites if Method.DESTRUCTION_IN_PLACE in s.forbidden_methods]
+    first = _first_day(fig, work, rooms, {a.key: sum(plan.get(a.key, {}).values()) for a in areas})
     items: list[PlacedItem] = []
     for area in areas:
         wanted = plan.get(area.key, {})
@@ -91,13 +95,40 @@ def place_items(
         if not n:
             continue
         room = shapes.wgs84(rooms[area.key])
-        points = _points_in(room, n, rng)
+        k, day_one = first.get(area.key, (0, None))
+        if k:
+            points = _points_in(shapes.wgs84(day_one), k, rng)
+            points += _points_in(shapes.wgs84(rooms[area.key].difference(day_one)), n - k, rng)
+        else:
+            points = _points_in(room, n, rng)
         categories = [c for c, k in sorted(wanted.items()) for _ in range(k)]
         rng.shuffle(categories)
         for k, (point, category) in enumerate(zip(points, categories), start=1):
             items.append(_describe(f"{area.key}-{k:04d}", area.key, category, point, fig, rng))
     _set_states(items, work, no_blast, eod_teams, fig, rng)
     return items
+
+
+def _first_day(
+    fig: dict[str, Any], work: WorkPlan, rooms: dict[str, BaseGeometry], counts: dict[str, int]
+) -> dict[str, tuple[int, BaseGeometry]]:
+    """{hazard: (items found on the first day, the land cleared that day)}: the published count
+    shared by area among the historic hazards cleared that day (largest remainders)."""
+    day = fig["scenario"]["work_starts"]
+    land: dict[str, list[BaseGeometry]] = {}
+    for r in work.reports:
+        if r.day == day and r.releases and r.route == ReleaseRoute.CLEARED and r.hazard.startswith("H-"):
+            land.setdefault(r.hazard, []).append(r.shape)
+    shapes_by = {k: shapely.union_all(v).intersection(rooms[k]) for k, v in sorted(land.items())}
+    whole = sum(g.area for g in shapes_by.values())
+    total = fig["published"]["first_day_items"]
+    if not whole:
+        return {}
+    exact = {k: total * g.area / whole for k, g in shapes_by.items()}
+    shares = {k: math.floor(v) for k, v in exact.items()}
+    for k in sorted(exact, key=lambda k: (shares[k] - exact[k], k))[: total - sum(shares.values())]:
+        shares[k] += 1
+    return {k: (min(n, counts.get(k, 0)), shapes_by[k]) for k, n in shares.items()}
 
 
 def _room(area: Area, work: WorkPlan) -> BaseGeometry:
@@ -160,7 +191,7 @@ def _set_states(
             continue
         eod = eod_teams[i % len(eod_teams)]
         report = work.reports[index]
-        item.team, item.found_on, item.report = report.team, report.day, index
+        item.team, item.found_on, item.report, item.disposed_by = report.team, report.day, index, eod
         if not near[i]:
             item.state, item.notes = ItemState.DESTROYED_IN_PLACE, f"destroyed in place by {eod}"
         elif report.day == snapshot:

@@ -2,7 +2,7 @@
 
 A sector's free ground may fall apart into several polygons. Each is driven whole
 before the next (nearest first): its outer lap, then the laps round its obstacles
-(nearest first), then its passes cell by cell (:mod:`sapper.plan.geom_cells`). Laps
+(nearest first), then its passes cell by cell (:mod:`sapper.plan.lanes.cells`). Laps
 come first so that the turns at the ends of the passes swing over ground the laps have
 already cleared. Each lap starts at its point nearest to where the machine stands.
 """
@@ -16,10 +16,10 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from sapper.plan.geom_cells import cells, drive_order
-from sapper.plan.geom_laps import pivots, start_at
-from sapper.plan.geom_route import Router
-from sapper.plan.geom_scan import Segments, from_frame, to_frame
+from sapper.plan.lanes.cells import cells, drive_order
+from sapper.plan.lanes.laps import pivots, start_at
+from sapper.plan.lanes.route import Router
+from sapper.plan.lanes.scan import Segments, from_frame, to_frame
 
 
 @dataclass(frozen=True, slots=True)

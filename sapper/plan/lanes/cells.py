@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sapper.plan.geom_scan import Segments
+from sapper.plan.lanes.scan import Segments
 
 
 @dataclass(frozen=True, slots=True)

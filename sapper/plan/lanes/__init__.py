@@ -2,11 +2,11 @@
 
 Headland laps, then boustrophedon passes. The machine first drives one lap round the
 outline and one round each obstacle or hole, half a width inside the free ground
-(:mod:`sapper.plan.geom_laps`); then parallel passes driven in alternating directions,
+(:mod:`sapper.plan.lanes.laps`); then parallel passes driven in alternating directions,
 ``lane_width - overlap`` apart, sweep the *inner area* the laps enclose, each pass
 running from lap line to lap line, so its footprint overlaps the lap's. Passes are cut
 wherever an obstacle interrupts them, grouped into cells that can be swept in one
-zigzag, and the cells visited nearest first (:mod:`sapper.plan.geom_drive`). Moves
+zigzag, and the cells visited nearest first (:mod:`sapper.plan.lanes.drive`). Moves
 between lanes go straight when they stay in the free area and around the obstacles
 otherwise. A part of the sector narrower than one lane everywhere gets passes only,
 as many as its width needs (one down the middle of a narrow strip).
@@ -30,10 +30,10 @@ from shapely.geometry.base import BaseGeometry
 
 from sapper.model.errors import SapperError
 from sapper.model.geometry import as_multipolygon
-from sapper.plan.geom_drive import Frame, moves, moves_length, order_legs
-from sapper.plan.geom_laps import QUAD_SEGS, inner_area, lap_rings, narrow_parts, opening_of, split_spurs, with_spurs
-from sapper.plan.geom_scan import Edges, Segments, pass_positions, polygon_edges, scan
-from sapper.plan.geom_shapes import candidate_angles, free_area
+from sapper.plan.lanes.drive import Frame, moves, moves_length, order_legs
+from sapper.plan.lanes.laps import QUAD_SEGS, inner_area, lap_rings, narrow_parts, opening_of, split_spurs, with_spurs
+from sapper.plan.lanes.scan import Edges, Segments, pass_positions, polygon_edges, scan
+from sapper.plan.lanes.shapes import candidate_angles, free_area
 
 # Defaults when the caller names no asset: the Uran-6 profile below (assumptions, see there).
 DEFAULT_SPEED_M_PER_H = 475.0
@@ -51,7 +51,7 @@ class LanePlan:
     buffered by ``lane_width / 2`` with round joins (a tracked machine pivots at a
     corner), except its spurs, which have flat ends like passes: at each corner sharper
     than ``PIVOT_DEG`` the lap drives on until the tool meets the far edge, then backs
-    out, where the tool's footprint fits (:func:`sapper.plan.geom_laps.with_spurs`).
+    out, where the tool's footprint fits (:func:`sapper.plan.lanes.laps.with_spurs`).
     Together the footprints cover every point of ``area`` that a disc of the lane's
     width can reach without leaving ``area`` (the morphological opening, erosion then
     dilation with round joins: :meth:`reachable`), to 1e-6 m2, and with the spurs the

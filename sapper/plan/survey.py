@@ -1,0 +1,238 @@
+"""Survey before clearance: suspected land goes through NTS and TS before any clearance (IMAS 07.11).
+
+An open suspected hazard (status suspected) gets a non-technical survey (NTS, by survey
+teams) over the whole of it, then technical survey (TS, by survey teams, dog teams or
+the search methods its rules allow: NPA, "Land Release") block by block, and only the
+land left after survey is cleared. How much of surveyed land is cancelled, reduced or
+left for clearance is learned from the register's own releases of suspected land, with
+a cited prior (data/survey.toml): a Dirichlet posterior, each surveyed hazard counting
+as one observation of its shares (in proportion to how much of it is released). The plan
+uses the expected shares; the forecast draws them per run (``draw``, ``day_factors``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import shapely
+
+from sapper.model.enums import ActivityType, HazardClass, HazardStatus, Method, ReleaseRoute
+from sapper.model.records import Hazard, Release
+from sapper.plan.datafiles import DataFileError, Triangular, load
+from sapper.plan.methods import Decision
+
+if TYPE_CHECKING:
+    from sapper.plan.problem import Problem, WorkSector
+
+ROUTES = (ReleaseRoute.CANCELLED, ReleaseRoute.REDUCED, ReleaseRoute.CLEARED)
+TS_SAMPLE = 0.15  # share of the land a search team covers in technical survey: DESIGN, "TS samples 3-30 %"
+
+
+@dataclass(frozen=True)
+class SurveyData:
+    prior: np.ndarray  # shares cancelled, reduced, cleared
+    weight: float  # the prior's worth in surveyed hazards
+    source: str
+    nts: Triangular  # hectares per team-day
+    ts: dict[Method, Triangular]  # survey and dog teams, hectares per team-day
+    block_m2: float
+    bulk_items_per_day: float  # an EOD team emptying a depot
+    disposal_share: float  # of an item's handling time, the disposal that EOD teams do
+
+
+def load_survey(path: str | Path | None = None) -> SurveyData:
+    data = load("survey.toml", path)
+    prior = data.section("prior")
+    shares = np.array([prior.number(r.value) for r in ROUTES], dtype=float)
+    if shares.sum() <= 0:
+        raise DataFileError(prior.where, "the shares add up to nothing")
+    rate = data.section("rate")
+    return SurveyData(
+        prior=shares / shares.sum(),
+        weight=prior.number("weight"),
+        source=prior.text("source", ""),
+        nts=rate.triangular("nts"),
+        ts={Method.SURVEY: rate.triangular("ts_survey"), Method.DOG: rate.triangular("ts_dog")},
+        block_m2=max(1.0, data.section("blocks").number("area_m2")),
+        bulk_items_per_day=max(1e-6, data.section("eod").number("bulk_items_per_team_day")),
+        disposal_share=min(1.0, data.section("eod").number("disposal_share", 0.3)),
+    )
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """Shares of surveyed suspected land cancelled, reduced and left for clearance."""
+
+    alpha: np.ndarray  # Dirichlet parameters, in ROUTES order
+    prior: np.ndarray
+    observed: np.ndarray | None  # the register's own shares (area-weighted), if it has any
+    hazards: float  # surveyed hazards behind the observation (partly released ones count in part)
+
+    @property
+    def expected(self) -> np.ndarray:
+        return self.alpha / self.alpha.sum()
+
+    def draw(self, runs: int, rng: np.random.Generator) -> np.ndarray:
+        """Runs x 3 shares (cancelled, reduced, cleared), one draw of the posterior per run."""
+        return rng.dirichlet(self.alpha, runs)
+
+    def explain(self) -> str:
+        e = self.expected
+        seen = "no releases of suspected land yet"
+        if self.observed is not None:
+            o = self.observed
+            seen = f"register {o[0]:.0%}/{o[1]:.0%}/{o[2]:.0%} over {self.hazards:.1f} hazards"
+        p = self.prior
+        return (
+            f"surveyed land cancelled/reduced/cleared: prior {p[0]:.0%}/{p[1]:.0%}/{p[2]:.0%}, {seen}, "
+            f"used {e[0]:.0%}/{e[1]:.0%}/{e[2]:.0%}"
+        )
+
+
+def needs_survey(hazard: Hazard) -> bool:
+    """Suspected land nobody has worked yet (an open SHA): survey comes first."""
+    return hazard.status == HazardStatus.SUSPECTED
+
+
+def learn_outcomes(
+    hazards: Sequence[Hazard], releases: Sequence[Release], data: SurveyData, surveyed: Collection[int] = ()
+) -> Outlook:
+    """The Dirichlet posterior of the shares from the releases of suspected (SHA) hazards.
+
+    A suspected hazard whose non-technical survey is reported (``surveyed``) and released
+    nothing found evidence: one observation of nothing cancelled, the rest split between
+    reduction and clearance as the prior splits it.
+    """
+    suspected = {int(h.id): h for h in hazards if h.hazard_class == HazardClass.SHA and h.id is not None}  # type: ignore[arg-type]
+    by_hazard: dict[int, np.ndarray] = defaultdict(lambda: np.zeros(3))
+    for r in releases:
+        if r.hazard_id in suspected and r.route in ROUTES:
+            by_hazard[r.hazard_id][ROUTES.index(r.route)] += r.area_m2
+    alpha = data.weight * data.prior
+    total, count = np.zeros(3), 0.0
+    for hid, area in by_hazard.items():
+        released = area.sum()
+        if released <= 0:
+            continue
+        original = suspected[hid].original_area_m2 or released
+        worth = min(1.0, released / original)  # a hazard half released is half an observation
+        alpha = alpha + worth * area / released
+        total, count = total + area, count + worth
+    kept = np.array([0.0, data.prior[1], data.prior[2]]) / max(data.prior[1] + data.prior[2], 1e-9)
+    for hid in sorted(set(surveyed) & set(suspected)):
+        if by_hazard.get(hid, np.zeros(3)).sum() <= 0:  # surveyed, nothing released: evidence found
+            alpha = alpha + kept
+            count += 1.0
+    observed = total / total.sum() if total.sum() > 0 else None
+    return Outlook(alpha, data.prior, observed, count)
+
+
+def survey_tasks(
+    hazard: Hazard, sectors: list[WorkSector], outlook: Outlook, data: SurveyData, nts_done: bool = False
+) -> tuple[list[WorkSector], list[tuple[WorkSector, WorkSector]]]:
+    """NTS and TS tasks for one suspected hazard's sectors, whose area becomes the land left to clear.
+
+    Returns the tasks (NTS first, then TS by block) and the (before, after) pairs they add;
+    the sectors are changed in place: their area is the expected share left for clearance.
+    A hazard whose NTS is reported (``nts_done``) and still suspected found evidence: it goes
+    on to TS, with nothing more cancelled.
+    """
+    from sapper.plan.problem import WorkSector
+
+    if not sectors:
+        return [], []
+    cancel, reduce, clear = outlook.expected.tolist()
+    if nts_done:  # the NTS found evidence: the shares of what is not cancelled
+        cancel, reduce, clear = 0.0, reduce / (reduce + clear), clear / (reduce + clear)
+    whole = sum(s.area_m2 for s in sectors)
+    geometry = shapely.union_all([s.geometry for s in sectors])
+    base = sectors[0]
+    nts = WorkSector(
+        index=-1,
+        hazard_id=base.hazard_id,
+        label=f"H{base.hazard_id}-NTS",
+        geometry=geometry,
+        area_m2=whole * cancel,
+        score=base.score,
+        decision=Decision((Method.SURVEY,), activity=ActivityType.NTS, reasons=("non-technical survey first",)),
+        safety_m=0.0,
+        land_use=base.land_use,
+        task="survey",
+        effort_days={Method.SURVEY: whole / 10_000.0 / data.nts.mode},
+        release="nts",
+    )
+    tasks, pairs = ([], []) if nts_done else ([nts], [])
+    forbidden = base.decision.forbidden
+    ts_methods = (Method.SURVEY, *(m for m in (Method.DOG, *base.decision.allowed) if m not in forbidden))
+    for number, block in enumerate(blocks(sectors, data.block_m2), start=1):
+        area = sum(s.area_m2 for s in block)
+        left = area * (1.0 - cancel)
+        ts = WorkSector(
+            index=-1,
+            hazard_id=base.hazard_id,
+            label=f"H{base.hazard_id}-TS{number}",
+            geometry=shapely.union_all([s.geometry for s in block]),
+            area_m2=area * reduce,
+            score=base.score,
+            decision=Decision(
+                tuple(dict.fromkeys(ts_methods)),
+                dict(forbidden),
+                activity=ActivityType.TS,
+                reasons=("technical survey",),
+            ),
+            safety_m=max(s.safety_m for s in block),
+            land_use=base.land_use,
+            task="survey",
+            effort_days={m: left / 10_000.0 / r.mode for m, r in data.ts.items()},
+            search_m2=left * TS_SAMPLE,
+            release="ts_found" if nts_done else "ts",
+        )
+        tasks.append(ts)
+        if not nts_done:
+            pairs.append((nts, ts))
+        for s in block:
+            s.area_m2 *= clear
+            s.release = "clear_found" if nts_done else "clear"
+            pairs.append((ts, s))
+    return tasks, pairs
+
+
+def blocks(sectors: list[WorkSector], block_m2: float) -> list[list[WorkSector]]:
+    """Consecutive sectors (the grid's order: neighbours) in blocks of about ``block_m2``."""
+    out: list[list[WorkSector]] = [[]]
+    area = 0.0
+    for s in sectors:
+        if out[-1] and area + s.area_m2 > block_m2:
+            out.append([])
+            area = 0.0
+        out[-1].append(s)
+        area += s.area_m2
+    return out
+
+
+def scale_surveyed(days: np.ndarray, problem: Problem, order: list[int], rng: np.random.Generator) -> np.ndarray:
+    """Scale, in place, the working days (rows: sectors in ``order``; columns: runs) of the work on
+    surveyed land by this run's outcome of survey.
+
+    Clearance scales with the share left for clearance, TS with the share not cancelled,
+    both drawn once per run from the posterior (the uncertainty is the programme's, not
+    one sector's): a run where survey cancels more clears less.
+    """
+    outlook = problem.survey
+    release = np.array([problem.sectors[s].release for s in order], dtype=object)
+    clear_rows, ts_rows = np.nonzero(release == "clear")[0], np.nonzero(release == "ts")[0]
+    found_rows = np.nonzero(release == "clear_found")[0]  # after an NTS that found evidence: nothing cancelled
+    if outlook is None or not (len(clear_rows) or len(ts_rows) or len(found_rows)):
+        return days
+    shares = outlook.draw(days.shape[1], rng)
+    expected = outlook.expected
+    days[clear_rows] *= (shares[:, 2] / max(expected[2], 1e-9))[None, :]
+    days[ts_rows] *= ((1.0 - shares[:, 0]) / max(1.0 - expected[0], 1e-9))[None, :]
+    left = shares[:, 2] / np.maximum(shares[:, 1] + shares[:, 2], 1e-9)
+    days[found_rows] *= (left / max(expected[2] / max(expected[1] + expected[2], 1e-9), 1e-9))[None, :]
+    return days

@@ -1,0 +1,113 @@
+"""Survey before clearance: suspected land is surveyed (NTS, then TS) before any clearance, the
+shares of land cancelled, reduced and cleared are learned from the register's releases, and
+the forecast draws them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+from shapely.geometry import Point, box
+
+from sapper.model.enums import HazardClass, HazardStatus, LandUse, Method, ReleaseRoute, TeamKind
+from sapper.model.geometry import to_wgs84
+from sapper.model.records import Hazard, Release, Team
+from sapper.plan.build import Inputs, Settings, make_plan
+from sapper.plan.survey import learn_outcomes, load_survey
+
+EPSG = 32637  # UTM zone 37N (Palmyra)
+X0, Y0 = 720_000.0, 3_830_000.0
+
+
+def wgs(geom):
+    return to_wgs84(geom, EPSG)
+
+
+def suspected(hid: int, x: float, status=HazardStatus.SUSPECTED, cls=HazardClass.SHA) -> Hazard:
+    shape = box(X0 + x, Y0, X0 + x + 200, Y0 + 100)
+    return Hazard(
+        id=hid,
+        name=f"field {hid}",
+        geometry=wgs(shape),
+        hazard_class=cls,
+        status=status,
+        land_use=LandUse.OPEN_GROUND,
+        original_area_m2=shape.area,
+    )
+
+
+def crew() -> list[Team]:
+    base = wgs(Point(X0 - 50, Y0 - 50))
+    return [
+        Team(id=1, name="Survey team", kind=TeamKind.SURVEY, geometry=base, personnel=4),
+        Team(id=2, name="Sapper section", kind=TeamKind.MANUAL, geometry=base, personnel=10),
+        Team(id=3, name="Dog team", kind=TeamKind.DOG, geometry=base, personnel=3),
+    ]
+
+
+def plan(hazards, releases=(), teams=None, **options):
+    inputs = Inputs(hazards=hazards, teams=teams or crew(), releases=list(releases))
+    settings = Settings(start=date(2016, 4, 11), time_limit_s=2.0, runs=300, lanes=False, **options)
+    return make_plan(inputs, settings)
+
+
+def test_suspected_land_is_surveyed_before_any_clearance():
+    result = plan([suspected(1, 0), suspected(2, 1000, HazardStatus.CONFIRMED, HazardClass.CHA)])
+    problem, slots = result.problem, result.schedule.slots
+    tasks = {s.index: s for s in problem.sectors}
+    survey = [s for s in tasks.values() if s.task == "survey"]
+    assert survey and all(s.hazard_id == 1 for s in survey)  # confirmed land gets no survey
+    nts = [s for s in survey if s.label.endswith("NTS")]
+    assert len(nts) == 1 and slots[nts[0].index].method == Method.SURVEY
+    assert all(s.decision.activity.value in ("nts", "ts") for s in survey)
+    # no clearance of hazard 1 starts before the survey of its land has ended
+    survey_end = max(slots[s.index].end for s in survey)
+    first_ts_end = min(slots[s.index].end for s in survey if s is not nts[0])
+    clear = [s for s in tasks.values() if s.hazard_id == 1 and s.task == "clearance"]
+    assert min(slots[s.index].start for s in clear) >= first_ts_end
+    assert min(slots[s.index].start for s in clear) >= slots[nts[0].index].end
+    assert survey_end > 0
+    # the land left to clear is the expected cleared share, and every square metre is accounted for
+    shares = problem.survey.expected
+    whole = 200 * 100
+    assert abs(sum(s.area_m2 for s in tasks.values() if s.hazard_id == 1) - whole) < 1.0
+    assert abs(sum(s.area_m2 for s in clear) - whole * shares[2]) < 1.0
+    # the schedule's rows say survey and clearance apart
+    kinds = {problem.sectors[w.sector].task for w in result.work}
+    assert {"survey", "clearance"} <= kinds
+
+
+def test_shares_learned_from_the_registers_releases():
+    data = load_survey()
+    prior = learn_outcomes([], [], data)
+    assert np.allclose(prior.expected, data.prior) and prior.observed is None
+    done = [suspected(h, h * 300, HazardStatus.RELEASED) for h in range(1, 6)]
+    releases = [
+        Release(hazard_id=h.id, route=ReleaseRoute.CANCELLED, released_on=date(2016, 4, 5), area_m2=20_000)
+        for h in done
+    ]
+    learned = learn_outcomes(done, releases, data)
+    assert learned.hazards == 5
+    assert learned.expected[0] > prior.expected[0] + 0.2  # five fields all cancelled: far more is cancelled
+    assert "register 100%/0%/0%" in learned.explain()
+    # confirmed land's releases say nothing about survey
+    cha = [suspected(9, 3000, HazardStatus.RELEASED, HazardClass.CHA)]
+    cleared = [Release(hazard_id=9, route=ReleaseRoute.CLEARED, released_on=date(2016, 4, 5), area_m2=20_000)]
+    assert np.allclose(learn_outcomes(cha, cleared, data).expected, prior.expected)
+
+
+def test_forecast_carries_the_survey_outcome_uncertainty():
+    result = plan([suspected(1, 0)])
+    fc = result.forecast
+    # the cleared share is drawn per run: the finish spreads even though search rates hold the plan's pace
+    assert fc.finish[95] > fc.finish[50]
+    draws = result.problem.survey.draw(1000, np.random.default_rng(1))
+    assert draws.shape == (1000, 3) and np.allclose(draws.sum(axis=1), 1.0)
+    assert draws[:, 2].std() > 0.05
+
+
+def test_without_a_survey_team_suspected_land_is_cleared_in_full():
+    teams = [t for t in crew() if t.kind != TeamKind.SURVEY]
+    result = plan([suspected(1, 0)], teams=teams)
+    assert not [s for s in result.problem.sectors if s.task == "survey"]
+    assert abs(sum(s.area_m2 for s in result.problem.sectors) - 200 * 100) < 1.0
