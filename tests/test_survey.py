@@ -90,6 +90,12 @@ def test_shares_learned_from_the_registers_releases():
     assert learned.hazards == 5
     assert learned.expected[0] > prior.expected[0] + 0.2  # five fields all cancelled: far more is cancelled
     assert "register 100%/0%/0%" in learned.explain()
+    # a surveyed field that released nothing found evidence: the register's shares say so too
+    found = suspected(6, 1800)
+    mixed = learn_outcomes([*done, found], releases, data, surveyed={6})
+    assert mixed.hazards == 6 and mixed.expected[0] < learned.expected[0]
+    assert abs(mixed.observed[0] - 5 / 6) < 1e-9
+    assert "register 83%/" in mixed.explain()
     # confirmed land's releases say nothing about survey
     cha = [suspected(9, 3000, HazardStatus.RELEASED, HazardClass.CHA)]
     cleared = [Release(hazard_id=9, route=ReleaseRoute.CLEARED, released_on=date(2016, 4, 5), area_m2=20_000)]

@@ -70,7 +70,7 @@ class Outlook:
 
     alpha: np.ndarray  # Dirichlet parameters, in ROUTES order
     prior: np.ndarray
-    observed: np.ndarray | None  # the register's own shares (area-weighted), if it has any
+    observed: np.ndarray | None  # the register's own shares, one observation per hazard as the posterior counts them
     hazards: float  # surveyed hazards behind the observation (partly released ones count in part)
 
     @property
@@ -113,23 +113,21 @@ def learn_outcomes(
     for r in releases:
         if r.hazard_id in suspected and r.route in ROUTES:
             by_hazard[r.hazard_id][ROUTES.index(r.route)] += r.area_m2
-    alpha = data.weight * data.prior
-    total, count = np.zeros(3), 0.0
+    seen = np.zeros(3)  # the observations added up: what the register says, before the prior
+    count = 0.0
     for hid, area in by_hazard.items():
         released = area.sum()
         if released <= 0:
             continue
         original = suspected[hid].original_area_m2 or released
         worth = min(1.0, released / original)  # a hazard half released is half an observation
-        alpha = alpha + worth * area / released
-        total, count = total + area, count + worth
+        seen, count = seen + worth * area / released, count + worth
     kept = np.array([0.0, data.prior[1], data.prior[2]]) / max(data.prior[1] + data.prior[2], 1e-9)
     for hid in sorted(set(surveyed) & set(suspected)):
         if by_hazard.get(hid, np.zeros(3)).sum() <= 0:  # surveyed, nothing released: evidence found
-            alpha = alpha + kept
-            count += 1.0
-    observed = total / total.sum() if total.sum() > 0 else None
-    return Outlook(alpha, data.prior, observed, count)
+            seen, count = seen + kept, count + 1.0
+    observed = seen / count if count > 0 else None
+    return Outlook(data.weight * data.prior + seen, data.prior, observed, count)
 
 
 def survey_tasks(
