@@ -21,9 +21,9 @@ from sapper.report.completion import completion_document
 from sapper.report.documents import sitrep_document
 from sapper.report.pdf import Letterhead, render_pdf
 from sapper.report.sitrep import sitrep
+from sapper.scenarios.palmyra.build import build
+from sapper.scenarios.palmyra.plan import make_plan
 from sapper.store import init_register, open_register
-from scenarios.palmyra.build import build
-from scenarios.palmyra.plan import make_plan
 
 DAY = date(2016, 4, 10)  # the scenario's last day of reports
 HEAD = Letterhead(organisation="Palmyra Mine Action Centre", author="bench")

@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the scenarios
 
 from schedule_bench import synthetic_problem
 
@@ -56,7 +55,7 @@ def palmyra_inputs(folder: str):
     """The Palmyra scenario's register, as the planner reads it."""
     from sapper import init_register
     from sapper.cli.plan import read_inputs
-    from scenarios.palmyra.build import build
+    from sapper.scenarios.palmyra.build import build
 
     with init_register(Path(folder) / "palmyra.gpkg", user="bench") as reg:
         build(reg)

@@ -13,8 +13,8 @@ from sapper.model.geometry import area_m2, areas_m2
 
 
 def test_the_palmyra_hazards_keep_their_books(tmp_path: Path) -> None:
-    from scenarios.palmyra.build import build
-    from scenarios.palmyra.plan import make_plan
+    from sapper.scenarios.palmyra.build import build
+    from sapper.scenarios.palmyra.plan import make_plan
 
     with init_register(tmp_path / "palmyra.gpkg", user="tester") as reg:
         build(reg, make_plan())

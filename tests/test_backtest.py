@@ -116,8 +116,8 @@ def test_a_backtest_replays_every_day_and_the_same_seed_gives_the_same_result() 
 
 @pytest.fixture(scope="module")
 def palmyra_backtest(tmp_path_factory: pytest.TempPathFactory) -> Backtest:
-    from scenarios.palmyra.build import build
-    from scenarios.palmyra.plan import make_plan
+    from sapper.scenarios.palmyra.build import build
+    from sapper.scenarios.palmyra.plan import make_plan
 
     path = tmp_path_factory.mktemp("palmyra") / "palmyra.gpkg"
     with init_register(path, user="tester") as reg:

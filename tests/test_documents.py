@@ -23,11 +23,11 @@ from sapper.report.completion import completion_document, original_boundary
 from sapper.report.documents import latest_stored_plan, sitrep_document
 from sapper.report.pdf import Letterhead, render_pdf
 from sapper.report.sitrep import sitrep
+from sapper.scenarios.palmyra.build import build
+from sapper.scenarios.palmyra.plan import make_plan
 from sapper.server import create_app
 from sapper.store import init_register, open_register
 from sapper.testing.server import LAT, LON, Demo, Served, seed, serving, square
-from scenarios.palmyra.build import build
-from scenarios.palmyra.plan import make_plan
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (pdftotext)")
 

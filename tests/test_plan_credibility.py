@@ -12,8 +12,8 @@ from sapper.cli.plan import read_inputs
 from sapper.model.enums import Method, TeamKind
 from sapper.plan.build import PlanResult, Settings, make_plan
 from sapper.plan.tail import longest_alone, tail_words
+from sapper.scenarios.palmyra.build import build
 from sapper.store import init_register
-from scenarios.palmyra.build import build
 
 # a short CP-SAT budget keeps the two plans within a minute; it is deterministic all the same
 SETTINGS = Settings(start=date(2016, 4, 11), time_limit_s=2.0, runs=300, lanes=False)

@@ -20,11 +20,11 @@ import shapely
 from sapper import Register, init_register, open_register
 from sapper.model import InvalidRecord, ItemState, Method
 from sapper.model.geometry import area_m2
+from sapper.scenarios.palmyra.build import build
+from sapper.scenarios.palmyra.figures import HERITAGE, check, figures, outline
+from sapper.scenarios.palmyra.plan import make_plan
 from sapper.store import is_postgres
 from sapper.store.schema import LAYERS
-from scenarios.palmyra.build import build
-from scenarios.palmyra.figures import HERITAGE, check, figures, outline
-from scenarios.palmyra.plan import make_plan
 
 HA = 10_000.0
 # Published (Russian MoD via TASS, Sputnik, Interfax, RG; see ASSUMPTIONS.md):

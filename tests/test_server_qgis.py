@@ -29,6 +29,8 @@ from sapper.model.accounts import Role, User
 from sapper.model.records import Hazard
 from sapper.plan.build import Inputs, Settings, make_plan
 from sapper.plan.records import bundle
+from sapper.scenarios.palmyra.build import build
+from sapper.scenarios.palmyra.plan import make_plan as palmyra_plan
 from sapper.server import create_app
 from sapper.server.collections import served_layers
 from sapper.store import init_register
@@ -36,8 +38,6 @@ from sapper.store.accounts import Accounts
 from sapper.store.plans import save_plan
 from sapper.store.qc import make_plan as qc_plan
 from sapper.testing.server import PASSWORD, served_demo, serving
-from scenarios.palmyra.build import build
-from scenarios.palmyra.plan import make_plan as palmyra_plan
 
 QGIS_PYTHON = "/usr/bin/python3"  # PyQGIS is built for Debian's Python only
 BBOX = (38.2450, 34.5500, 38.2550, 34.5570)  # the western ancient city: some hazards, items and sectors

@@ -28,11 +28,11 @@ def palmyra(
     """Palmyra 2016: the ancient city, the town, the airfield, ~100 people, 4,423 items.
 
     Real outline and monuments; everything no public source gives is a labelled assumption
-    (scenarios/palmyra/ASSUMPTIONS.md). The register must be empty: the scenario is not
+    (sapper/scenarios/palmyra/ASSUMPTIONS.md). The register must be empty: the scenario is not
     merged into existing data.
     """
-    from scenarios.palmyra.build import build, refuse_non_empty, units
-    from scenarios.palmyra.plan import make_plan
+    from sapper.scenarios.palmyra.build import build, refuse_non_empty, units
+    from sapper.scenarios.palmyra.plan import make_plan
 
     target = register_target(register)
     started = time.perf_counter()

@@ -22,12 +22,12 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from sapper.model.accounts import Role, User
+from sapper.scenarios.palmyra.build import build
+from sapper.scenarios.palmyra.plan import make_plan
 from sapper.server import create_app
 from sapper.store import init_register
 from sapper.store.accounts import Accounts
 from sapper.testing.server import PASSWORD, serving
-from scenarios.palmyra.build import build
-from scenarios.palmyra.plan import make_plan
 
 CHROMIUM = "/usr/bin/chromium"
 ONE_BACKEND = pytest.mark.parametrize("module_target", ["gpkg"], indirect=True)  # what the backend cannot change

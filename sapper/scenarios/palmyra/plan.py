@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sapper.model import Hazard, ProtectedSite, Team, TeamKind
-from scenarios.palmyra import shapes
-from scenarios.palmyra.areas import EARLY, HISTORIC, TODO, Area, historic_areas
-from scenarios.palmyra.figures import figures
-from scenarios.palmyra.items import PlacedItem, place_items
-from scenarios.palmyra.sites import protected_sites
-from scenarios.palmyra.teams import teams
-from scenarios.palmyra.town import town_areas
-from scenarios.palmyra.work import WorkPlan, plan_work
+from sapper.scenarios.palmyra import shapes
+from sapper.scenarios.palmyra.areas import EARLY, HISTORIC, TODO, Area, historic_areas
+from sapper.scenarios.palmyra.figures import figures
+from sapper.scenarios.palmyra.items import PlacedItem, place_items
+from sapper.scenarios.palmyra.sites import protected_sites
+from sapper.scenarios.palmyra.teams import teams
+from sapper.scenarios.palmyra.town import town_areas
+from sapper.scenarios.palmyra.work import WorkPlan, plan_work
 
 REGION_NOTE = {
     HISTORIC: "historic part (published 234 ha)",

@@ -15,8 +15,8 @@ from shapely.geometry import LineString, MultiPolygon, box
 from shapely.geometry.base import BaseGeometry
 
 from sapper.model import Contamination, HazardStatus, LandUse
-from scenarios.palmyra import shapes
-from scenarios.palmyra.figures import Feature, feature, heritage, outline
+from sapper.scenarios.palmyra import shapes
+from sapper.scenarios.palmyra.figures import Feature, feature, heritage, outline
 
 HISTORIC, EARLY, TODO = "historic", "early", "todo"
 

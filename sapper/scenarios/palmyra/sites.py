@@ -18,7 +18,7 @@ from typing import Any
 from shapely.geometry import Point
 
 from sapper.model import Method, ProtectedSite, SiteKind
-from scenarios.palmyra.figures import Feature, heritage
+from sapper.scenarios.palmyra.figures import Feature, heritage
 
 NO_BLAST_NO_MACHINE = (Method.DESTRUCTION_IN_PLACE, Method.MECHANICAL)
 STANDING = (*NO_BLAST_NO_MACHINE, Method.ROBOT)

@@ -6,7 +6,7 @@ published figures; every figure no public source gives is a labelled assumption
 a register; ``build(reg)`` writes it into an empty one in one transaction.
 """
 
-from scenarios.palmyra.build import build
-from scenarios.palmyra.plan import make_plan
+from sapper.scenarios.palmyra.build import build
+from sapper.scenarios.palmyra.plan import make_plan
 
 __all__ = ["build", "make_plan"]

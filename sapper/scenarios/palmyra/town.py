@@ -17,9 +17,9 @@ from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from sapper.model import Contamination, HazardStatus, LandUse
-from scenarios.palmyra import shapes
-from scenarios.palmyra.areas import EARLY, TODO, Area
-from scenarios.palmyra.figures import feature
+from sapper.scenarios.palmyra import shapes
+from sapper.scenarios.palmyra.areas import EARLY, TODO, Area
+from sapper.scenarios.palmyra.figures import feature
 
 IEDS = "published: the residential part held most IEDs"
 MERGE_BELOW_M2 = 30_000  # assumption: a quarter cut smaller than 3 ha joins its neighbour

@@ -25,9 +25,9 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from sapper.model import ItemCategory, ItemState, Method, ProtectedSite, ReleaseRoute
-from scenarios.palmyra import shapes
-from scenarios.palmyra.areas import Area
-from scenarios.palmyra.work import WorkPlan
+from sapper.scenarios.palmyra import shapes
+from sapper.scenarios.palmyra.areas import Area
+from sapper.scenarios.palmyra.work import WorkPlan
 
 # The register measures the same distance in the same CRS; the margin keeps rounding on the safe side.
 SITE_MARGIN_M = 2.0

@@ -24,8 +24,8 @@ from shapely.geometry.base import BaseGeometry
 
 from sapper.model import ActivityType, Method, ProtectedSite, ReleaseRoute
 from sapper.model.enums import ROUTE_OF_ACTIVITY
-from scenarios.palmyra import shapes
-from scenarios.palmyra.areas import Area
+from sapper.scenarios.palmyra import shapes
+from sapper.scenarios.palmyra.areas import Area
 
 
 @dataclass

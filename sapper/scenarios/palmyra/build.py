@@ -12,11 +12,11 @@ from collections import Counter
 from collections.abc import Callable
 
 from sapper.model import Activity, ActivityStatus, ActivityType, Item, ItemState, Report, SapperError
+from sapper.scenarios.palmyra import shapes
+from sapper.scenarios.palmyra.items import PlacedItem
+from sapper.scenarios.palmyra.plan import Plan, make_plan
 from sapper.store import Register
 from sapper.store.schema import LAYERS
-from scenarios.palmyra import shapes
-from scenarios.palmyra.items import PlacedItem
-from scenarios.palmyra.plan import Plan, make_plan
 
 Progress = Callable[[str, int], None]  # (what is being written now, how many records were just written)
 ITEM_CHUNK = 1000
