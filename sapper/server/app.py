@@ -37,7 +37,7 @@ from sapper.server import (
 )
 from sapper.server.context import Registers, Settings
 from sapper.server.features import dumps
-from sapper.server.headers import Revalidate, SecurityHeaders
+from sapper.server.headers import AnswerHeaders
 from sapper.server.hosts import TrustedHost, parse_base_url
 from sapper.server.html import page, table
 from sapper.server.limits import BodyLimit
@@ -114,8 +114,7 @@ def create_app(
     app.state.planner = plans.Planner(max_seconds=plan_seconds)
     errors.install(app)
     app.add_middleware(BodyLimit, settings=settings)
-    app.add_middleware(Revalidate)
-    app.add_middleware(SecurityHeaders)  # outside the others: their own answers (413) carry the headers too
+    app.add_middleware(AnswerHeaders)  # outside the others: their own answers (413) carry the headers too
     app.add_middleware(TrustedHost, settings=settings)  # outermost: every link and redirect sees its Host
     app.include_router(ogc.router())
     app.include_router(ogc_edit.router())

@@ -34,8 +34,14 @@ SECURITY_HEADERS = {
 }
 
 
-class SecurityHeaders:
-    """Sets the security headers above on every HTTP answer, replacing a route's own."""
+class AnswerHeaders:
+    """Sets the security headers above on every HTTP answer, replacing a route's own, and asks
+    clients to revalidate what they keep (unless a route says otherwise).
+
+    Answers depend on who asks and change with every write: a client may keep one, but must
+    ask again before using it. Without this, QGIS's cache hands one user's answer for a URL to
+    the next user who logs in, and old data after an edit.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -50,27 +56,7 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers[name] = value
-            await send(message)
-
-        await self.app(scope, receive, sending)
-
-
-class Revalidate:
-    """Answers depend on who asks and change with every write: a client may keep one, but must
-    ask again before using it. Without this, QGIS's cache hands one user's answer for a URL to
-    the next user who logs in, and old data after an edit."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).setdefault("Cache-Control", "private, no-cache")
+                headers.setdefault("Cache-Control", "private, no-cache")
             await send(message)
 
         await self.app(scope, receive, sending)
