@@ -15,8 +15,8 @@ from sapper import init_register
 from sapper.model.enums import ActivityType, Contamination, HazardStatus, LandUse, Method, ReleaseRoute, TeamKind
 from sapper.model.geometry import area_m2
 from sapper.model.records import Hazard, Release, Report, Team
-from sapper.plan.backtest import Backtest, DayForecast, backtest, history_days, score, state_on
 from sapper.plan.build import Inputs, Settings, make_plan
+from sapper.plan.forecasting.backtest import Backtest, DayForecast, backtest, history_days, score, state_on
 from sapper.plan.in_hand import in_hand, keep_in_hand
 
 FIRST = date(2016, 4, 2)
@@ -144,14 +144,26 @@ def test_on_the_palmyra_scenario_the_p50_follows_the_register(palmyra_backtest: 
 
 @pytest.mark.slow
 @pytest.mark.xfail(
-    reason="measured on Palmyra (work in hand first, the recorded practice replayed, sectors burnt down as worked): "
-    "61 % of (day, horizon) pairs inside P10-P90 (target 80 %; 86 % of those made with 3 days of reports or more): "
-    "the first two days' forecasts cannot know the survey team's reductions nor the robots' pace (no report yet, "
-    "and 14.5k m2 a day is above the cited range)",
+    reason="measured on Palmyra with the day effect (day_pace.py): 72 % of (day, horizon) pairs inside P10-P90 "
+    "(61 % without it; target 80 %): the forecast made after the first day misses at all 8 horizons, since it "
+    "cannot know that the robots clear 14.5k m2 a day (no report yet; the cited range tops out at 10k) nor the "
+    "survey team's technical survey of the confirmed runway (3 ha reduced on each of the next two days: the plan "
+    "gives technical survey to suspected land only); the second day's forecast misses 1 and 2 days ahead, that runway",
     strict=False,
 )
 def test_on_the_palmyra_scenario_the_band_holds_the_register(palmyra_backtest: Backtest) -> None:
     assert palmyra_backtest.coverage >= 0.80
+
+
+@pytest.mark.slow
+def test_on_the_palmyra_scenario_from_the_second_day_on_the_band_holds_the_register(
+    palmyra_backtest: Backtest,
+) -> None:
+    later = score(palmyra_backtest.days[1:])  # forecasts made with two days of reports or more
+    inside, pairs = sum(s.inside for s in later), sum(s.pairs for s in later)
+    assert inside / pairs >= 0.85  # 79 % when the teams' days were drawn independently (no day effect)
+    early = palmyra_backtest.days[0].day_sigma
+    assert early > palmyra_backtest.days[-1].day_sigma  # the first forecasts carry the prior's wide day effect
 
 
 def test_a_forecast_from_a_past_day_keeps_the_work_in_hand_with_the_teams_working_it() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 from datetime import date
 
 import numpy as np
@@ -14,13 +15,16 @@ from shapely.geometry import Point, box
 from sapper.model.enums import Contamination, ItemCategory, LandUse, Method, TeamKind
 from sapper.model.records import Hazard
 from sapper.plan.datafiles import Triangular
-from sapper.plan.forecast import CHART_RUNS, chart_runs, forecast, sample_days
-from sapper.plan.greedy import greedy_schedule
+from sapper.plan.forecasting.day_pace import DayPace, run_days, through, warp
+from sapper.plan.forecasting.forecast import CHART_RUNS, chart_runs, forecast, sample_days
+from sapper.plan.forecasting.poisson import PoissonRows
+from sapper.plan.forecasting.precedence import predecessors, reduced, replay, starts_of
+from sapper.plan.forecasting.series import work_left
 from sapper.plan.methods import decide, load_rules
 from sapper.plan.problem import TICKS_PER_DAY, WorkSector, WorkTeam, build_problem
 from sapper.plan.productivity import load_productivity
-from sapper.plan.series import work_left
-from sapper.plan.timeline import Calendar, day_work
+from sapper.plan.scheduling.greedy import greedy_schedule
+from sapper.plan.scheduling.timeline import Calendar, day_work
 
 RULES = load_rules()
 PROD = load_productivity()
@@ -41,7 +45,7 @@ def fixed(prod):
     )
 
 
-def town(prod, items: float = 0.0, n: int = 6, teams: int = 2):
+def town(prod, items: float = 0.0, n: int = 6, teams: int = 2, safety_m: float = 50.0):
     hazard = Hazard(id=1, name="H1", land_use=LandUse.OPEN_GROUND, contamination=Contamination.UXO)
     sectors = []
     for i in range(n):
@@ -57,7 +61,7 @@ def town(prod, items: float = 0.0, n: int = 6, teams: int = 2):
                 60 - i,
                 decision,
                 {ItemCategory.UXO: items},
-                safety_m=50,
+                safety_m=safety_m,
                 land_use=hazard.land_use,
             )
         )
@@ -170,3 +174,45 @@ def test_the_calendar_skips_rest_days_and_team_days_follow_on() -> None:
     for s, slot in plan.slots.items():  # the team-days add up to the sector's working days
         days = sum(w.end_h - w.start_h for w in work if w.sector == s) / problem.option(s, slot.team).day_h
         assert days == pytest.approx((slot.end - slot.start) / TICKS_PER_DAY)
+
+
+def test_the_replay_over_the_reduced_order_ends_every_sector_as_waiting_for_all_its_predecessors() -> None:
+    problem, plan = town(PROD, items=3.0, n=9, teams=3, safety_m=100.0)
+    order = sorted(plan.slots, key=lambda s: (plan.slots[s].start, plan.slots[s].end, s))
+    full = predecessors(problem, plan, order)
+    preds, _ = reduced(problem, plan, order)
+    assert sum(map(len, preds)) < sum(map(len, full.values()))  # team order and safety pairs overlap: some dropped
+    days = np.random.default_rng(2).exponential(1.0, (len(order), 64))
+    ends = replay(days.copy(), preds)
+    for run in range(days.shape[1]):  # one run at a time, every predecessor waited for
+        end: dict[int, float] = {}
+        for row, s in enumerate(order):
+            end[s] = max((end[p] for p in full.get(s, ())), default=0.0) + days[row, run]
+        assert ends[:, run] == pytest.approx([end[s] for s in order], rel=1e-12)
+    starts = starts_of(ends, preds)
+    assert np.all(starts <= ends) and np.allclose(ends - starts, days)
+
+
+def test_item_counts_are_poisson() -> None:
+    rates = np.array([0.05, 0.8, 3.3, 12.0, 60.0])
+    counts = PoissonRows(rates).draw(np.random.default_rng(6), 200_000)
+    assert counts.mean(axis=1) == pytest.approx(rates, rel=0.02)
+    assert counts.var(axis=1) == pytest.approx(rates, rel=0.03)
+    for rate, row in zip(rates, counts, strict=True):  # each count as often as the Poisson law says
+        k = np.arange(row.max() + 1)
+        law = np.exp(-rate + k * np.log(rate) - np.array([math.lgamma(x + 1) for x in k]))
+        seen = np.bincount(row, minlength=len(k)) / len(row)
+        often = law > 1e-3
+        assert seen[often] == pytest.approx(law[often], rel=0.1, abs=2e-3)
+
+
+def test_warping_the_ends_kept_is_warping_every_end() -> None:
+    """The day pace's warp is monotone in plan time: the forecast warps only hazards' ends and the chart's runs."""
+    rng = np.random.default_rng(8)
+    ends = rng.uniform(0.0, 60.0, (30, 700))
+    pace = DayPace(scale2=0.04, dof=8.0, past_share=0.2)
+    every = warp(ends.copy(), pace, np.random.default_rng(5))
+    days = run_days(pace, np.random.default_rng(5), ends.max(axis=0))  # the same draws as warp's
+    assert through(ends.max(axis=0)[None, :], days)[0] == pytest.approx(every.max(axis=0), rel=1e-9)
+    some = rng.choice(700, 90, replace=False)
+    assert through(ends[:, some], days[some]) == pytest.approx(every[:, some], rel=1e-9)

@@ -13,12 +13,12 @@ from shapely.geometry import Point, box
 
 from sapper.model.enums import ActivityType, Contamination, ItemCategory, LandUse, Method, TeamKind
 from sapper.model.records import Hazard, Report, Team
-from sapper.plan.forecast import forecast
-from sapper.plan.greedy import greedy_schedule
-from sapper.plan.learning import apply_learned, learn, log_moments
+from sapper.plan.forecasting.forecast import forecast
+from sapper.plan.forecasting.learning import apply_learned, learn, log_moments
 from sapper.plan.methods import decide, load_rules
 from sapper.plan.problem import WorkSector, WorkTeam, build_problem
 from sapper.plan.productivity import load_productivity
+from sapper.plan.scheduling.greedy import greedy_schedule
 
 RULES = load_rules()
 PROD = load_productivity()
@@ -77,6 +77,17 @@ def test_one_day_moves_the_prior_part_of_the_way_and_leaves_it_uncertain() -> No
     assert prior_median < one.mean < many.mean
     width = lambda r: r.level(1.28) / r.level(-1.28)  # noqa: E731
     assert width(one) > 1.5 * width(many)
+
+
+def test_single_days_show_no_day_to_day_spread_so_the_prior_guess_stands() -> None:
+    # six sections, one day each: their differences are between teams, not from day to day
+    reports = [r for t, rate in enumerate((500, 600, 700, 800, 900, 1000), 1) for r in days_of([rate], team=t)]
+    rate = learned_from(reports, sections(6)).rates[KEY]
+    assert rate.day_variance == pytest.approx(PROD.learning.day_sigma**2)  # was shrunk to 40 % by six empty days
+    assert rate.shared_sigma == pytest.approx(min(rate.day_variance, learned_from(reports).day_pace.variance) ** 0.5)
+    # two days each: one degree of freedom a team, and the reports' spread counts
+    steady = [r for t in range(1, 7) for r in days_of([800.0, 800.0], team=t)]
+    assert learned_from(steady, sections(6)).rates[KEY].day_variance < 0.5 * PROD.learning.day_sigma**2
 
 
 def test_recent_days_weigh_more_than_old_ones() -> None:

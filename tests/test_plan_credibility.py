@@ -1,5 +1,7 @@
 """Credibility on the Palmyra scenario: every team has its real work, none works alone for long
-while the others wait, the tail is told in an officer's words, and the plan is the same twice."""
+while the others wait, none sits idle while work it may do is ready, every idle day has its
+reason, survey goes at the pace the survey team reports, the tail is told in an officer's
+words, and the plan is the same twice."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ import pytest
 from sapper.cli.plan import read_inputs
 from sapper.model.enums import Method, TeamKind
 from sapper.plan.build import PlanResult, Settings, make_plan
+from sapper.plan.idle import idle_days, ready_idle
+from sapper.plan.pace import pace_words, planned_hectares
 from sapper.plan.tail import longest_alone, tail_words
 from sapper.scenarios.palmyra.build import build
 from sapper.store import init_register
@@ -32,6 +36,19 @@ def palmyra_plans(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlanResult,
     build(reg)
     inputs = read_inputs(reg)
     return make_plan(inputs, SETTINGS), make_plan(read_inputs(reg), SETTINGS)
+
+
+def test_the_plan_keeps_the_reports_pace_and_says_what_slows_it(palmyra_plans):
+    result = palmyra_plans[0]
+    reported = result.reported
+    assert reported is not None and reported.days == 9 and 8.0 < reported.per_day < 9.5  # 78 ha in 9 days
+    # over as many days as the reports, the plan goes about as fast as the teams did
+    first = planned_hectares(result, reported.days) / reported.days
+    assert 0.8 * reported.per_day < first < 1.25 * reported.per_day
+    # then it slows, and says why: mine clearance by hand of the ground the reports show robots clearing
+    words = "\n".join(pace_words(result, reported))
+    assert "open_ground land (mixed_mines), where the rules allow only dog, manual, mechanical" in words
+    assert "the reports show robot at work on that land" in words and "--accept-recorded-practice" in words
 
 
 def test_the_palmyra_scenario_gives_the_same_plan_twice(palmyra_plans):
@@ -64,3 +81,31 @@ def test_no_team_works_alone_for_long_and_the_tail_is_told(palmyra_plans):
     if lines:  # a tail, if any, names the teams still at work and what they do
         assert lines[0].startswith("the last ")
         assert any(t.name in "\n".join(lines) for t in result.problem.teams)
+
+
+def test_no_team_sits_idle_while_work_it_may_do_is_ready(palmyra_plans):
+    result = palmyra_plans[0]
+    problem, schedule = result.problem, result.schedule
+    span = schedule.makespan_days
+    for team, days in ready_idle(problem, schedule).items():  # a list schedule's leftovers, never weeks of them
+        assert days <= 0.1 * span, f"{problem.teams[team].name} idles {days} days while work it may do is ready"
+    idle = {problem.teams[i.team].name: i for i in idle_days(problem, schedule)}
+    assert all(i.reason and "no task it may do is free" not in i.reason for i in idle.values())
+    # robots idle because the rules keep them off the land left, and the plan says which rule and where
+    robots = [i for name, i in idle.items() if name.startswith("Uran-6")]
+    assert any("the rules keep robot off" in i.reason for i in robots)
+
+
+def test_survey_goes_at_the_pace_the_survey_team_reports(palmyra_plans):
+    result = palmyra_plans[0]
+    survey = result.problem.survey
+    assert "NTS prior 5 (2-8), reports 18.3 over 7 days" in survey.explain()
+    nts = [s for s in result.problem.sectors if s.label.endswith("-NTS")]
+    pace = sum(s.geometry.area for s in nts) / sum(s.effort_days[Method.SURVEY] for s in nts) / 10_000
+    assert 8.0 < pace < 18.3  # learned: above the cited 5 ha a day, held below the reports by the prior
+    days = {}
+    for slot in result.schedule.slots.values():
+        kind = result.problem.teams[slot.team].kind
+        days[kind] = days.get(kind, 0.0) + (slot.end - slot.start) / 48.0
+    # the survey team is no longer the bottleneck: its work is well within the plan's span
+    assert days[TeamKind.SURVEY] < 0.5 * result.schedule.makespan_days

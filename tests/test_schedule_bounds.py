@@ -8,12 +8,12 @@ from shapely.geometry import Point, box
 
 from sapper.model.enums import Contamination, ItemCategory, LandUse, Method, TeamKind
 from sapper.model.records import Hazard
-from sapper.plan.bounds import cliques, fluid_bound, lower_bound
-from sapper.plan.cpsat import cpsat_schedule
-from sapper.plan.greedy import greedy_schedule
 from sapper.plan.methods import decide, load_rules
 from sapper.plan.problem import TICKS_PER_DAY, WorkSector, WorkTeam, build_problem
 from sapper.plan.productivity import load_productivity
+from sapper.plan.scheduling.bounds import cliques, fluid_bound, lower_bound, makespan_bound, refined_bound
+from sapper.plan.scheduling.cpsat import cpsat_schedule
+from sapper.plan.scheduling.greedy import greedy_schedule, wspt_schedule
 
 RULES, PROD = load_rules(), load_productivity()
 
@@ -46,6 +46,7 @@ def test_sectors_that_exclude_each_other_are_bounded_as_one_machine() -> None:
     bound = fluid_bound(problem, max(s.end for s in plan.slots.values()))
     assert optimum * (1 - 1e-3) <= bound <= optimum * (1 + 1e-9)
     assert lower_bound(problem) == pytest.approx(optimum * 5 / 8, rel=1e-3)  # two identical machines: 3.75 w p
+    assert makespan_bound(problem).serial_days == pytest.approx(plan.makespan_days, rel=1e-9)  # one after another
     assert plan.gap is not None and plan.gap < 1e-6
 
 
@@ -64,3 +65,69 @@ def test_the_bound_is_below_the_proven_optimum(seed: int) -> None:
     assert plan.status == "optimal"
     assert fluid_bound(problem, max(s.end for s in plan.slots.values())) <= plan.objective * (1 + 1e-9)
     assert lower_bound(problem) <= plan.objective * (1 + 1e-9)
+
+
+def mixed_town(seed: int, count: int, spread: float) -> list[WorkSector]:
+    """Sectors some of which only a manual team may work (IED in houses), the rest robots and dogs too."""
+    rng = np.random.default_rng(seed)
+    kinds = [
+        (LandUse.RESIDENTIAL, Contamination.UXO),  # manual or robot
+        (LandUse.RESIDENTIAL, Contamination.IED),  # manual only
+        (LandUse.OPEN_GROUND, Contamination.UXO),  # any search method
+    ]
+    out = []
+    for i in range(count):
+        use, contamination = kinds[int(rng.integers(0, len(kinds)))]
+        x, y = float(rng.uniform(0, spread)), float(rng.uniform(0, spread / 2))
+        geom = box(x, y, x + 30, y + 80)
+        hazard = Hazard(id=i + 1, name=f"H{i + 1}", land_use=use, contamination=contamination)
+        danger = float(rng.uniform(50, 300))
+        decision = decide(hazard, geom, [], RULES, danger)
+        items = {ItemCategory.UXO: float(rng.integers(0, 3))}
+        score = float(rng.uniform(20, 80))
+        out.append(WorkSector(i, i + 1, f"H{i + 1}-1", geom, geom.area, score, decision, items, 50.0, danger))
+    return out
+
+
+def mixed_teams() -> list[WorkTeam]:
+    """One manual team, one robot, one dog team: the same sector takes them days apart."""
+    kinds = [(TeamKind.MANUAL, (Method.MANUAL,)), (TeamKind.ROBOT, (Method.ROBOT,)), (TeamKind.DOG, (Method.DOG,))]
+    return [
+        WorkTeam(i, i + 1, kind.value, kind, methods, Point(0, -50), 4, 1.0, PROD.day(kind))
+        for i, (kind, methods) in enumerate(kinds)
+    ]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_bounds_and_plans_sit_either_side_of_the_proven_optimum_with_teams_of_mixed_kinds(seed: int) -> None:
+    # manual-only sectors take a manual team days, the others a robot hours: the team each goes to matters
+    problem = build_problem(mixed_town(seed, 7, 700.0), mixed_teams(), PROD, {})
+    assert len({len(problem.options[s]) for s in problem.workable}) > 1  # some sectors have fewer teams
+    plan = cpsat_schedule(problem, greedy_schedule(problem), time_limit_s=20)
+    assert plan.status == "optimal"
+    optimum = plan.objective
+    horizon = max(s.end for s in plan.slots.values())
+    bounds = [lower_bound(problem), fluid_bound(problem, horizon), refined_bound(problem, horizon, 10.0)]
+    assert max(bounds) > 0.0
+    assert all(b <= optimum * (1 + 1e-9) for b in bounds), (bounds, optimum)
+    assert plan.bound is not None and plan.bound <= optimum * (1 + 1e-9)
+    floor = makespan_bound(problem)
+    assert floor.days > 0.0
+    for heuristic in (greedy_schedule(problem), wspt_schedule(problem), plan):
+        assert heuristic.objective >= max(bounds) * (1 - 1e-9)
+        assert heuristic.makespan_days >= floor.days - 1e-9
+
+
+def test_a_small_budget_still_proves_more_than_the_simple_bound() -> None:
+    # the budget is shared out in advance; when the first (smallest) share cuts the LP short,
+    # its time goes to the next solve instead of giving up with the simple bound
+    problem = build_problem(mixed_town(0, 60, 2000.0), mixed_teams(), PROD, {})
+    horizon = max(s.end for s in wspt_schedule(problem).slots.values())
+    budget = next(
+        t
+        for t in (0.4, 0.6, 0.8, 1.2, 1.6, 2.4, 3.2, 4.8, 6.4)
+        if fluid_bound(problem, horizon, time_limit_s=0.15 * t) == 0.0
+        and fluid_bound(problem, horizon, time_limit_s=0.55 * t) > 0.0
+    )
+    assert refined_bound(problem, horizon, budget) == pytest.approx(fluid_bound(problem, horizon), rel=1e-9)
+    assert refined_bound(problem, horizon, budget) > lower_bound(problem)

@@ -11,14 +11,14 @@ from shapely.geometry import Point, box
 
 from sapper.model.enums import Contamination, ItemCategory, LandUse, Method, SiteKind, TeamKind
 from sapper.model.records import Hazard, ProtectedSite
-from sapper.plan.cpsat import cpsat_schedule
 from sapper.plan.datafiles import Triangular
-from sapper.plan.greedy import greedy_schedule, wspt_schedule
 from sapper.plan.methods import decide, load_rules
 from sapper.plan.problem import WorkSector, WorkTeam, build_problem, find_danger_pairs, needs_demolition
 from sapper.plan.productivity import SearchRate, load_productivity
 from sapper.plan.safety import load_safety
-from sapper.plan.schedule import Schedule, Slot, check
+from sapper.plan.scheduling.cpsat import cpsat_schedule
+from sapper.plan.scheduling.greedy import greedy_schedule, wspt_schedule
+from sapper.plan.scheduling.schedule import Schedule, Slot, check
 
 RULES, SAFETY = load_rules(), load_safety()
 BASE = load_productivity()

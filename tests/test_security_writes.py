@@ -8,6 +8,7 @@ organisation's admin) against records of organisation "mac": each attempt is ref
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from PIL import Image
 from shapely.geometry import MultiLineString
 
 from sapper.model.accounts import Role, User
@@ -25,6 +27,7 @@ from sapper.model.records import Activity, Hazard, Report
 from sapper.server import create_app
 from sapper.store import open_register
 from sapper.store.accounts import Accounts
+from sapper.store.attachments import Attachments
 from sapper.store.schema import LAYERS
 from sapper.store.submissions import Submissions
 from sapper.testing.server import LAT, LON, PASSWORD, Served, seed, serving, square
@@ -81,18 +84,27 @@ def site(module_target: str) -> Iterator[Site]:
         demo.tokens["root"] = accounts.issue_token("root", "test")
         field_xml = b'<sapper_item_found id="sapper_item_found"><meta><instanceID>uuid:mac-1</instanceID></meta>'
         field_xml += b"</sapper_item_found>"  # a field submission of "mac" waiting for approval
+        photos = Attachments(reg).ensure()
+        photo = photos.add("hazard", demo.hazards[0], "mac.png", png())
+        hidden_photo = photos.add("hazard", hidden.id, "store.png", png())
         field = Submissions(reg.backend).ensure()
         submission, _ = field.receive("uuid:mac-1", "sapper_item_found", "", "leader", "mac", field_xml, [])
         ids = {
             "hazards": demo.hazards[0], "items": demo.items[0], "protected_sites": demo.sites[0],
             "teams": mac_team, "reports": report.id, "releases": piece.id, "plan_sectors": sector.id,
             "plan_lanes": lane.id, "activities": task.id, "bare_hazard": bare.id, "submission": submission.id,
-            "qc_samples": qc_sample.id,
+            "qc_samples": qc_sample.id, "photo": photo.id, "hidden_photo": hidden_photo.id,
         }  # fmt: skip
     finally:
         reg.close()
     with serving(create_app(module_target)) as server:
         yield Site(Served(server.url, module_target, demo), ids, hidden.id)
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(out, "PNG")
+    return out.getvalue()
 
 
 def records_of(target: str, organisation: str) -> dict[tuple[str, int], int]:
@@ -186,6 +198,18 @@ def rest_attempts(site: Site, method: str, path: str) -> list[Attempt]:
         ],
         ("POST", "/api/submissions/{sub_id}/reject"): [
             ("POST", f"/api/submissions/{site.ids['submission']}/reject", {"reason": "not yours"}, {}, 404),
+        ],
+        ("POST", "/api/submissions/{sub_id}/correct"): [
+            ("POST", f"/api/submissions/{site.ids['submission']}/correct", {"values": {"depth": "1"}}, {}, 404),
+        ],
+        ("POST", "/api/{collection}/{record_id}/attachments"): [
+            ("POST", f"/api/hazards/{site.ids['hazards']}/attachments", None, {}, 403),
+            ("POST", f"/api/reports/{site.ids['reports']}/attachments", None, {}, 403),
+            ("POST", f"/api/hazards/{site.hidden_hazard}/attachments", None, {}, 404),
+        ],
+        ("DELETE", "/api/attachments/{attachment_id}"): [
+            ("DELETE", f"/api/attachments/{site.ids['photo']}", None, {}, 403),
+            ("DELETE", f"/api/attachments/{site.ids['hidden_photo']}", None, {}, 404),
         ],
     }
     assert (method, path) in cases, f"{method} {path}: a write route with no case in this test"

@@ -4,16 +4,20 @@ the forecast draws them."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import numpy as np
 from shapely.geometry import Point, box
 
-from sapper.model.enums import HazardClass, HazardStatus, LandUse, Method, ReleaseRoute, TeamKind
+from sapper.model.enums import ActivityType, HazardClass, HazardStatus, LandUse, Method, ReleaseRoute, TeamKind
 from sapper.model.geometry import to_wgs84
-from sapper.model.records import Hazard, Release, Team
+from sapper.model.records import Hazard, Release, Report, Team
 from sapper.plan.build import Inputs, Settings, make_plan
+from sapper.plan.methods import load_rules
+from sapper.plan.productivity import load_productivity
 from sapper.plan.survey import learn_outcomes, load_survey
+from sapper.plan.survey_rates import explain_rates, learn_survey_rates
 
 EPSG = 32637  # UTM zone 37N (Palmyra)
 X0, Y0 = 720_000.0, 3_830_000.0
@@ -45,8 +49,8 @@ def crew() -> list[Team]:
     ]
 
 
-def plan(hazards, releases=(), teams=None, **options):
-    inputs = Inputs(hazards=hazards, teams=teams or crew(), releases=list(releases))
+def plan(hazards, releases=(), teams=None, reports=(), **options):
+    inputs = Inputs(hazards=hazards, teams=teams or crew(), releases=list(releases), reports=list(reports))
     settings = Settings(start=date(2016, 4, 11), time_limit_s=2.0, runs=300, lanes=False, **options)
     return make_plan(inputs, settings)
 
@@ -117,3 +121,43 @@ def test_without_a_survey_team_suspected_land_is_cleared_in_full():
     result = plan([suspected(1, 0)], teams=teams)
     assert not [s for s in result.problem.sectors if s.task == "survey"]
     assert abs(sum(s.area_m2 for s in result.problem.sectors) - 200 * 100) < 1.0
+
+
+def survey_reports(activity, m2_per_day: float, days: int, hazard_id: int = 5) -> list[Report]:
+    """The survey team's reports: one a day of ``m2_per_day`` (no geometry: the area counts)."""
+    return [
+        Report(
+            activity_type=activity, report_date=date(2016, 4, 1 + d), hazard_id=hazard_id, team_id=1, area_m2=m2_per_day
+        )
+        for d in range(days)
+    ]
+
+
+def test_survey_rates_are_learned_from_the_survey_teams_reports():
+    data, prod, rules = load_survey(), load_productivity(), load_rules()
+    fast = survey_reports(ActivityType.NTS, 200_000, 6) + survey_reports(ActivityType.TS, 30_000, 4)
+    learned = learn_survey_rates(fast, crew(), rules, data, prod)
+    # the reports (20 ha of NTS, 3 ha of TS a day) pull the cited rates (5 and 1 ha) up, the prior holds them back
+    assert data.nts.mode * 10_000 < learned.nts_learned.mean < 200_000
+    assert data.ts[Method.SURVEY].mode * 10_000 < learned.ts_learned.mean < 30_000
+    assert learned.nts_days(100_000) < data.nts_days(100_000) / 1.5
+    assert learned.ts_days(Method.SURVEY, 100_000) < data.ts_days(Method.SURVEY, 100_000) / 1.3
+    assert learned.ts_days(Method.DOG, 100_000) == data.ts_days(Method.DOG, 100_000)  # no dog TS reports
+    assert "NTS prior 5 (2-8), reports 20.0 over 6 days" in explain_rates(learned)
+    # another team's NTS reports (a dog team cannot survey) teach nothing
+    other = [dataclasses.replace(r, team_id=3) for r in fast]
+    assert learn_survey_rates(other, crew(), rules, data, prod).nts_learned is None
+
+
+def test_the_plan_times_survey_at_the_learned_rate():
+    hazards = [suspected(1, 0), suspected(5, 3000, HazardStatus.RELEASED)]
+    reports = survey_reports(ActivityType.NTS, 200_000, 6)
+    cited = plan(hazards)
+    learned = plan(hazards, reports=reports)
+
+    def nts_days(result):
+        (nts,) = [s for s in result.problem.sectors if s.label.endswith("-NTS")]
+        return nts.effort_days[Method.SURVEY]
+
+    assert nts_days(learned) < nts_days(cited) / 1.5
+    assert "reports 20.0 over 6 days" in learned.problem.survey.explain()

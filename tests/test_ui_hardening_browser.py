@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import ConsoleMessage, Page
 
-from sapper.testing.browser import Site, login, map_settled
+from sapper.testing.browser import Site, login, map_settled, move_map
 
 NAME = "<img src=x onerror=window.__pwned=1>"
 WATCH_CSP = """
@@ -56,18 +56,14 @@ def test_a_hazard_named_like_html_shows_as_text_in_its_tooltip(palmyra: Site, wa
     page.on("request", lambda r: fetched.append(r.url))
     login(page, palmyra.url, "viewer")
     map_settled(page)
-    opened = page.evaluate(
-        """(hid) => {
-            const hazards = window.sapperMap.overlays.find((o) => o.id === "hazards");
-            let found = null;
-            hazards.group.eachLayer((layer) => { if (layer.feature.id === hid) found = layer; });
-            if (!found) return false;
-            found.openTooltip(found.getBounds().getCenter());
-            return true;
-        }""",
-        hid,
+    page.evaluate("window.sapperMap.overlays.filter((o) => o.id !== 'hazards').forEach((o) => o.group.remove())")
+    move_map(page, lat + 0.001, lon + 0.001, 17)  # hazards come from vector tiles: hover the new one
+    assert page.locator(f".leaflet-hazards-pane path[data-id='{hid}']").count() > 0, "the new hazard is on the map"
+    point = page.evaluate(
+        f"(() => {{ const p = window.sapperMap.map.latLngToContainerPoint([{lat + 0.001}, {lon + 0.001}]);"
+        " const r = document.getElementById('map').getBoundingClientRect(); return [p.x + r.left, p.y + r.top]; })()"
     )
-    assert opened, "the new hazard is on the map"
+    page.mouse.move(*point)
     tooltip = page.locator(".leaflet-tooltip")
     tooltip.wait_for()
     assert tooltip.inner_text() == NAME, "the name is shown as typed"

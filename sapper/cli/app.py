@@ -11,6 +11,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from sapper import i18n
+from sapper.i18n import N_
+from sapper.i18n.errors import localised
 from sapper.model.errors import SapperError
 from sapper.store import Register, dberrors, is_postgres, open_register
 
@@ -30,6 +33,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class State:
     register: str | None = None
     user: str | None = None
+    lang: str | None = None  # given with --lang / SAPPER_LANG, else None (a document may follow the account)
 
 
 state = State()
@@ -45,15 +49,25 @@ def root(
         help="Register to work on (a .gpkg file or postgresql:// URL) for commands that do not name one.",
     ),
     user: str = typer.Option(None, "--user", "-u", envvar="SAPPER_USER", help="Who is writing (for the audit log)."),
+    lang: str = typer.Option(
+        None, "--lang", envvar="SAPPER_LANG", help="Language of messages and documents: en, ar or ru (default: en)."
+    ),
 ) -> None:
     state.register = register
     state.user = user
+    state.lang = lang
+    try:
+        i18n.use(lang)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--lang") from None
 
 
 def register_target(given: str | None = None) -> str:
     target = given or state.register
     if not target:
-        raise SapperError("which register? give -r REGISTER (a .gpkg file or postgresql:// URL) or set SAPPER_REGISTER")
+        raise SapperError(
+            i18n._(N_("which register? give -r REGISTER (a .gpkg file or postgresql:// URL) or set SAPPER_REGISTER"))
+        )
     return target
 
 
@@ -83,7 +97,7 @@ def friendly(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except (SapperError, KeyError, ValueError) as exc:
-            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else localised(exc)
             fail(str(message))
         except Exception as exc:
             sentence = dberrors.explain(exc, shown_target(kwargs))
@@ -95,7 +109,8 @@ def friendly(fn: F) -> F:
 
 
 def fail(message: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    label = i18n._("error:")
+    err.print(f"[bold red]{escape(label)}[/] {escape(message)}", highlight=False)
     if os.environ.get("SAPPER_DEBUG"):
         raise
     raise typer.Exit(1) from None

@@ -15,7 +15,7 @@ from sapper.cli.render import compact_table
 from sapper.model.errors import SapperError
 
 if TYPE_CHECKING:
-    from sapper.plan.backtest import Backtest
+    from sapper.plan.forecasting.backtest import Backtest
 
 HA = 10_000.0
 
@@ -46,9 +46,9 @@ def backtest(
     """
     if runs < 1:
         raise SapperError("--runs must be at least 1")
-    from sapper.plan.backtest import backtest as run_backtest
-    from sapper.plan.backtest import history_days
     from sapper.plan.build import Settings
+    from sapper.plan.forecasting.backtest import backtest as run_backtest
+    from sapper.plan.forecasting.backtest import history_days
     from sapper.report.backtest_chart import backtest_chart
 
     with open_target(register_target(register)) as reg:
@@ -97,7 +97,7 @@ def backtest_tables(result: Backtest) -> list[Table]:
             f"{s.width:.2f}" if s.width else "-",
         )
     days = compact_table("Each day's forecast, one day ahead (ha still to work)")
-    for name in ("made on", "P10", "P50", "P90", "real", "P50 finish"):
+    for name in ("made on", "P10", "P50", "P90", "real", "P50 finish", "day pace sd"):
         days.add_column(name, justify="right", no_wrap=True)
     for d in result.days:
         if d.horizon < 1:
@@ -107,5 +107,6 @@ def backtest_tables(result: Backtest) -> list[Table]:
             *(f"{d.bands[q][1] / HA:,.1f}" for q in (10, 50, 90)),
             f"{d.actual[1] / HA:,.1f}",
             str(d.finish_p50 or "-"),
+            f"{d.day_sigma:.0%}",
         )
     return [scores, days]

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from sapper.cli.app import app, console, friendly, open_target, register_target
 from sapper.cli.render import WIDE, compact_table, room_for, shorten
+from sapper.i18n import _
 from sapper.model.errors import SapperError
 from sapper.model.plan import first_plan_day
 from sapper.plan.problem import TICKS_PER_DAY
@@ -56,9 +57,9 @@ def plan(
     burndown.png, gantt.png) go into the --out folder.
     """
     if runs < 1:
-        raise SapperError("--runs must be at least 1")
+        raise SapperError(_("--runs must be at least 1"))
     if time_limit <= 0:
-        raise SapperError("--time-limit must be more than 0 seconds")
+        raise SapperError(_("--time-limit must be more than 0 seconds"))
     from sapper.plan.build import Settings
     from sapper.plan.records import bundle
     from sapper.report.plan_files import write_plan_files
@@ -89,8 +90,8 @@ def plan(
             files = write_plan_files(reg, int(stored.id), result, folder)  # type: ignore[arg-type]
     for table in summary_tables(result):
         console.print(table)
-    console.print(f"\nplan {stored.number} stored in the register (plan id {stored.id})")
-    console.print(f"files in {folder}: " + ", ".join(files))
+    console.print("\n" + _("plan {n} stored in the register (plan id {id})", n=stored.number, id=stored.id))
+    console.print(_("files in {folder}: {files}", folder=folder, files=", ".join(files)))
 
 
 def read_inputs(reg: Register) -> Inputs:
@@ -112,7 +113,7 @@ def parse_weekday(text: str) -> int:
     for i, name in enumerate(names):
         if word and name.startswith(word[:3]) and name.startswith(word):
             return i
-    raise SapperError(f"unknown weekday {text!r} (monday ... sunday)")
+    raise SapperError(_("unknown weekday {text!r} (monday ... sunday)", text=text))
 
 
 def run_with_progress(inputs: Inputs, settings: Settings) -> PlanResult:

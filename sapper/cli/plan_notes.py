@@ -10,6 +10,7 @@ from rich.text import Text
 
 from sapper.cli.render import compact_table, room_for, shorten
 from sapper.plan.idle import idle_days
+from sapper.plan.pace import pace_words
 from sapper.plan.tail import tail_words
 
 if TYPE_CHECKING:
@@ -69,9 +70,15 @@ def tail_lines(result: PlanResult) -> Text | None:
     return Text("\n" + "\n".join(lines)) if lines else None
 
 
+def pace_lines(result: PlanResult) -> Text | None:
+    lines = pace_words(result, result.reported) if result.reported is not None else []
+    return Text("\n" + "\n".join(lines)) if lines else None
+
+
 def plan_notes(result: PlanResult, width: int = 80) -> list[Table | Text]:
     notes: list[Table | Text | None] = [
         work_kinds_line(result),
+        pace_lines(result),
         idle_table(result, width),
         mismatch_lines(result),
         tail_lines(result),

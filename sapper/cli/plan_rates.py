@@ -11,7 +11,7 @@ from sapper.cli.render import compact_table, room_for, shorten
 
 if TYPE_CHECKING:
     from sapper.plan.build import PlanResult
-    from sapper.plan.learning import Learned
+    from sapper.plan.forecasting.learning import Learned
 
 UNIT = {"m2_per_person_day": "/pers-day", "m2_per_team_day": "/team-day", "m2_per_hour": "/hour"}
 Z90 = 1.2815515655446004  # the 10-90 % interval of a normal: +-1.28 sd

@@ -10,11 +10,13 @@ import typer
 from rich.table import Table
 
 from sapper.cli.app import app, console, err, friendly, open_target, register_target
+from sapper.i18n import _, parse_language
 from sapper.model.accounts import Role, User
 from sapper.model.errors import SapperError
 from sapper.store.accounts import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, PASSWORD_SET, Accounts, check_token_days
 from sapper.store.sql import AuditEntry
 
+LANGUAGE_HELP = "The user's language for the web UI, API errors and documents: en, ar or ru (default: the browser's)."
 users = typer.Typer(help="Accounts of the operations server: users, roles, passwords and tokens.")
 app.add_typer(users, name="user")
 ROLES = (
@@ -75,15 +77,17 @@ def serve(
     with open_target(target) as reg:
         n = Accounts(reg.backend).ensure().count()
     if n == 0:
-        err.print(
-            "[yellow]no user accounts yet:[/] create one with "
-            f"`sapper -r {target} user add NAME --role register_admin` (manages every organisation's accounts), "
-            "or `--role admin --org ORG` to manage one organisation's"
-            + ("" if public else "; until then nobody can log in"),
-            highlight=False,
+        hint = _(
+            "no user accounts yet: create one with `sapper -r {target} user add NAME --role register_admin` "
+            "(manages every organisation's accounts), or `--role admin --org ORG` to manage one organisation's",
+            target=target,
         )
+        err.print(hint + ("" if public else _("; until then nobody can log in")), style="yellow", highlight=False)
     address = base_url or f"http://{host}:{port}"
-    console.print(f"serving {target} on {address}/ (OGC API: /ogc, REST API: /api)", highlight=False)
+    console.print(
+        _("serving {target} on {address}/ (OGC API: /ogc, REST API: /api)", target=target, address=address),
+        highlight=False,
+    )
     picture = str(imagery) if imagery else None
     if workers == 1:
         limits = {"max_body_mb": max_body_mb, "max_vertices": max_vertices, "base_url": base_url}
@@ -125,15 +129,18 @@ def add_user(
     organisation: str = typer.Option("", "--organisation", "--org", help="The organisation the user works for."),
     team: int = typer.Option(None, help="For a field_team user: the team they lead and report for."),
     password_stdin: bool = typer.Option(False, help="Read the password from standard input."),
+    language: str = typer.Option(None, help=LANGUAGE_HELP),
 ) -> None:
     """Create an account (the password is asked for, or read from SAPPER_PASSWORD or stdin)."""
-    user = User(name=name, role=Role.parse(role), organisation=organisation, team_id=team)
+    chosen = parse_language(language) if language else None
+    user = User(name=name, role=Role.parse(role), organisation=organisation, team_id=team, language=chosen)
     accounts = _accounts()
     try:
         accounts.add(user, _password(name, password_stdin))
     finally:
         accounts.backend.close()
-    console.print(f"added {user.role.value} {name}" + (f" of {organisation}" if organisation else ""))
+    added = _("added {role} {name}", role=user.role.value, name=name)
+    console.print(added + (_(" of {organisation}", organisation=organisation) if organisation else ""))
 
 
 @users.command("list")
@@ -161,18 +168,31 @@ def change_user(
     organisation: str = typer.Option(None, "--organisation", "--org"),
     team: int = typer.Option(None, help="The team a field_team user reports for."),
     active: bool = typer.Option(None, "--active/--disabled", help="Disable an account (its tokens go too)."),
+    language: str = typer.Option(None, help=LANGUAGE_HELP),
 ) -> None:
-    """Change an account's role, organisation, team, or disable it."""
-    given = {"role": role, "organisation": organisation, "team_id": team, "active": active}
+    """Change an account's role, organisation, team, language, or disable it."""
+    chosen = parse_language(language) if language else None
+    given = {"role": role, "organisation": organisation, "team_id": team, "active": active, "language": chosen}
     fields = {k: v for k, v in given.items() if v is not None}
     if not fields:
-        raise SapperError("nothing to change: give --role, --organisation, --team or --active/--disabled")
+        raise SapperError(
+            _("nothing to change: give --role, --organisation, --team, --language or --active/--disabled")
+        )
     accounts = _accounts()
     try:
         user = accounts.change(name, **fields)
     finally:
         accounts.backend.close()
-    console.print(f"{name}: {user.role.value}, organisation {user.organisation!r}, active {user.active}")
+    console.print(
+        _(
+            "{name}: {role}, organisation {organisation!r}, active {active}, language {language}",
+            name=name,
+            role=user.role.value,
+            organisation=user.organisation,
+            active=user.active,
+            language=user.language or "-",
+        )
+    )
 
 
 @users.command("password")
@@ -184,7 +204,7 @@ def set_password(name: str = typer.Argument(...), password_stdin: bool = typer.O
         accounts.set_password(name, _password(name, password_stdin))
     finally:
         accounts.backend.close()
-    console.print(f"new password set for {name}; their tokens were withdrawn")
+    console.print(_("new password set for {name}; their tokens were withdrawn", name=name))
 
 
 @users.command("remove")
@@ -196,7 +216,7 @@ def remove_user(name: str = typer.Argument(...)) -> None:
         accounts.remove(name)
     finally:
         accounts.backend.close()
-    console.print(f"removed {name}")
+    console.print(_("removed {name}", name=name))
 
 
 @users.command("token")
@@ -225,7 +245,7 @@ def revoke(name: str = typer.Argument(...)) -> None:
         n = accounts.revoke(name)
     finally:
         accounts.backend.close()
-    console.print(f"withdrew {n} token(s) of {name}")
+    console.print(_("withdrew {n} token(s) of {name}", n=n, name=name))
 
 
 @users.command("history")
@@ -238,7 +258,7 @@ def history(name: str = typer.Argument(...)) -> None:
     finally:
         accounts.backend.close()
     if not entries:
-        raise SapperError(f"user {name!r} has no history (the account never existed)")
+        raise SapperError(_("user {name!r} has no history (the account never existed)", name=name))
     table = Table("when (UTC)", "who", "action", "changes", title=f"History of user {name}", title_justify="left")
     for entry in entries:
         table.add_row(entry.at.strftime("%Y-%m-%d %H:%M:%S"), entry.user, entry.action, account_changes(entry))

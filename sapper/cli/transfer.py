@@ -12,8 +12,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sapper.cli.app import app, console, err, friendly, open_target
 from sapper.cli.values import parse_assignments
 from sapper.formats import export_all, export_layer, import_file, load_mapping
+from sapper.formats.attachment_files import write_files
 from sapper.formats.importer import ImportResult
 from sapper.formats.whole import import_all
+from sapper.i18n import _
 from sapper.model.errors import SapperError
 from sapper.store.schema import LAYERS, layer
 
@@ -49,7 +51,7 @@ def import_command(
     """Import a file into one layer: all rows or none. Importing it again adds no duplicates."""
     if whole:
         if layer_name or mapping or skip_invalid or rejects or crs or source_layer or encoding:
-            raise SapperError("--all imports a whole register as sapper exported it: it takes only --dry-run")
+            raise SapperError(_("--all imports a whole register as sapper exported it: it takes only --dry-run"))
         with open_target(register) as reg, _progress(file) as tell:
             results = import_all(reg, file, dry_run=dry_run, progress=tell)
         for result in results:
@@ -58,7 +60,7 @@ def import_command(
     the_mapping = load_mapping(mapping) if mapping else None
     target_layer = layer_name or (the_mapping.layer if the_mapping else None)
     if not target_layer:
-        raise SapperError(f"which layer? give --layer ({IMPORTABLE}), or --all for a whole register")
+        raise SapperError(_("which layer? give --layer ({layers}), or --all for a whole register", layers=IMPORTABLE))
     with open_target(register) as reg, _progress(file) as tell:
         result = import_file(
             reg,
@@ -78,21 +80,32 @@ def import_command(
 
 def _report(result: ImportResult) -> None:
     """Counts, ignored fields and the first bad rows; file data is shown as text, never as markup."""
-    verb = "would import (dry run, nothing written)" if result.dry_run else "imported"
+    verb = _("would import (dry run, nothing written)") if result.dry_run else _("imported")
     say = console.print
-    say(escape(f"{verb} {result.layer} from {result.path.name}: {result.counts()} (of {result.rows:,} rows)"))
+    counts = _(
+        "{verb} {layer} from {file}: {counts} (of {rows} rows)",
+        verb=verb,
+        layer=result.layer,
+        file=result.path.name,
+        counts=result.counts(),
+        rows=format(result.rows, ","),
+    )
+    say(escape(counts))
     if result.ignored_fields:
         say(
             escape(
-                f"ignored fields (no sapper field of that name, not in the mapping): {', '.join(result.ignored_fields)}"
+                _(
+                    "ignored fields (no sapper field of that name, not in the mapping): {fields}",
+                    fields=", ".join(result.ignored_fields),
+                )
             )
         )
     for label, problem in result.problems[:SHOWN_PROBLEMS]:
         say(f"  [yellow]{escape(label)}[/]: {escape(problem)}", highlight=False)
     if len(result.problems) > SHOWN_PROBLEMS:
-        say(f"  ... and {len(result.problems) - SHOWN_PROBLEMS:,} more")
+        say("  " + _("... and {n} more", n=format(len(result.problems) - SHOWN_PROBLEMS, ",")))
     if result.rejects_path is not None and result.rejected:
-        say(escape(f"rejected rows and reasons written to {result.rejects_path}"))
+        say(escape(_("rejected rows and reasons written to {path}", path=result.rejects_path)))
 
 
 class _progress:
@@ -145,17 +158,21 @@ def export(
         warnings.simplefilter("always")
         if layer_name is None:
             if where or lonlat or crs:
-                raise SapperError("filters, --lonlat and --crs apply to one layer: give --layer")
+                raise SapperError(_("filters, --lonlat and --crs apply to one layer: give --layer"))
             counts = export_all(reg, file, bbox=box)
             summary = ", ".join(f"{n:,} {name}" for name, n in counts.items())
-            console.print(escape(f"exported every layer to {file}: {summary}"))
+            console.print(escape(_("exported every layer to {file}: {summary}", file=file, summary=summary)))
         else:
             lay = layer(layer_name)
             filters = parse_assignments(lay, where or [])
             n = export_layer(reg, lay.name, file, fmt=fmt, bbox=box, where=filters, lonlat=lonlat, crs=crs)
-            console.print(escape(f"exported {n:,} {lay.name} to {file}"))
+            console.print(escape(_("exported {n} {layer} to {file}", n=format(n, ","), layer=lay.name, file=file)))
+            ids = [rid for rid, _row in reg.backend.select(lay, bbox=box, where=filters)]
+            if folder := write_files(reg, lay, file, ids):
+                console.print(escape(f"their photos and PDFs are in {folder}, listed in attachments.csv"))
     for warning in caught:
-        err.print(f"[yellow]warning:[/] {escape(str(warning.message))}", highlight=False)
+        label = _("warning:")
+        err.print(f"[yellow]{escape(label)}[/] {escape(str(warning.message))}", highlight=False)
 
 
 def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -166,5 +183,5 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
     except ValueError:
         box = ()
     if len(box) != 4:
-        raise SapperError("--bbox takes four numbers: minlon,minlat,maxlon,maxlat")
+        raise SapperError(_("--bbox takes four numbers: minlon,minlat,maxlon,maxlat"))
     return box  # type: ignore[return-value]

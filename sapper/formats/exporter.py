@@ -27,6 +27,7 @@ import numpy as np
 import shapely
 
 from sapper.formats.atomic import SHAPEFILE_PARTS, replacing, temp_name_out
+from sapper.formats.attachment_files import write_gpkg
 from sapper.formats.csvfile import write_csv
 from sapper.formats.geoms import TYPE_IDS, from_wgs84, parse_crs
 from sapper.formats.identity import export_columns
@@ -34,7 +35,7 @@ from sapper.formats.names import short_name
 from sapper.model.errors import SapperError
 from sapper.model.wkt import to_wkt_many
 from sapper.store.register import Register
-from sapper.store.schema import BOOLEAN, DATE, GEOMETRY, INTEGER, LAYERS, REAL, Layer
+from sapper.store.schema import ATTACHMENTS_TABLE, BOOLEAN, DATE, GEOMETRY, INTEGER, LAYERS, REAL, Layer
 from sapper.store.schema import layer as find_layer
 from sapper.store.sql import BBox
 
@@ -121,6 +122,8 @@ def export_all(reg: Register, path: str | Path, *, bbox: BBox | None = None) -> 
         for i, lay in enumerate(LAYERS):
             box = bbox if lay.geometry_type else None
             counts[lay.name] = _write_layer(reg, lay, temp, path, "GPKG", box, None, False, None, append=i > 0)
+        if attached := write_gpkg(reg, temp):
+            counts[ATTACHMENTS_TABLE] = attached
     return counts
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sapper.formats.attachment_files import read_gpkg
 from sapper.formats.importer import BadRows, ImportResult, Progress, prepare_source, write_prepared
 from sapper.formats.keys import key_text
 from sapper.formats.mapping import Mapping
@@ -65,6 +66,7 @@ def import_all(
                 except BadRows as exc:
                     raise BadRows([(f"{name} {label}", problem) for label, problem in exc.problems]) from None
                 results.append(result)
+            read_gpkg(reg, path)  # the records' photos, once the records are in
             if dry_run:
                 raise _DryRun
     except _DryRun:

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from sapper.i18n import LANGUAGES, N_
 from sapper.model.common_passwords import is_common
 from sapper.model.enums import Vocabulary
 from sapper.model.errors import InvalidRecord
@@ -51,6 +52,7 @@ class User:
     team_id: int | None = None  # the team a field_team user leads
     active: bool = True
     created_at: datetime | None = None
+    language: str | None = None  # en, ar or ru; None: the browser's Accept-Language
 
     def can(self, role: Role) -> bool:
         return self.active and self.role.at_least(role)
@@ -68,10 +70,13 @@ def check_user(user: User) -> None:
     """Refuse an account the server could not use safely."""
     if not NAME_PATTERN.fullmatch(user.name):
         raise InvalidRecord(
-            f"user {user.name!r}", "a user name is 1-64 letters, digits or . _ @ - and starts with a letter or digit"
+            f"user {user.name!r}",
+            N_("a user name is 1-64 letters, digits or . _ @ - and starts with a letter or digit"),
         )
     if user.role == Role.FIELD_TEAM and user.team_id is None:
-        raise InvalidRecord(f"user {user.name!r}", "a field_team user needs the team they report for (--team ID)")
+        raise InvalidRecord(f"user {user.name!r}", N_("a field_team user needs the team they report for (--team ID)"))
+    if user.language is not None and user.language not in LANGUAGES:
+        raise InvalidRecord(f"user {user.name!r}", f"language {user.language!r}: give one of {', '.join(LANGUAGES)}")
 
 
 def check_password(name: str, password: str) -> None:
@@ -79,8 +84,9 @@ def check_password(name: str, password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise InvalidRecord(f"user {name!r}", f"a password has at least {MIN_PASSWORD} characters")
     if password.lower() == name.lower():
-        raise InvalidRecord(f"user {name!r}", "a password may not be the user name")
+        raise InvalidRecord(f"user {name!r}", N_("a password may not be the user name"))
     if is_common(password):
         raise InvalidRecord(
-            f"user {name!r}", "this password is on the list of common passwords that guessers try first; choose another"
+            f"user {name!r}",
+            N_("this password is on the list of common passwords that guessers try first; choose another"),
         )

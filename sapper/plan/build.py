@@ -21,23 +21,25 @@ from sapper.model.enums import ActivityType, Contamination, HazardStatus, ItemCa
 from sapper.model.geometry import as_multipolygon, densified, to_metric, utm_epsg
 from sapper.model.records import Hazard, Item, ProtectedSite, Release, Report, Team
 from sapper.plan import lanes as lanes_mod
-from sapper.plan.cpsat import cpsat_schedule
-from sapper.plan.forecast import Forecast, forecast
-from sapper.plan.greedy import greedy_schedule, wspt_schedule
+from sapper.plan.forecasting.forecast import Forecast, forecast
+from sapper.plan.forecasting.learning import Learned, apply_learned, learn
 from sapper.plan.in_hand import in_hand, keep_in_hand
 from sapper.plan.lanes.shapes import long_axis_angle
-from sapper.plan.learning import Learned, apply_learned, learn
 from sapper.plan.methods import Rules, decide, load_rules, team_methods
+from sapper.plan.pace import Reported, reported_pace
 from sapper.plan.practice import Mismatch, accepted, find_mismatches
 from sapper.plan.priority import Priority, Weights, access_links, load_weights, prioritise
 from sapper.plan.problem import Problem, WorkSector, WorkTeam, build_problem
 from sapper.plan.productivity import SEARCH_METHODS, Productivity, load_productivity
 from sapper.plan.safety import Safety, load_safety
-from sapper.plan.schedule import Schedule, check
+from sapper.plan.scheduling.cpsat import cpsat_schedule
+from sapper.plan.scheduling.greedy import greedy_schedule, wspt_schedule
+from sapper.plan.scheduling.schedule import Schedule, check
+from sapper.plan.scheduling.timeline import Calendar, DayWork, day_work
 from sapper.plan.sectors import split_into_sectors
 from sapper.plan.survey import Outlook, SurveyData, learn_outcomes, load_survey
+from sapper.plan.survey_rates import explain_rates, learn_survey_rates
 from sapper.plan.tasks import hazard_work, number
-from sapper.plan.timeline import Calendar, DayWork, day_work
 from sapper.plan.worked import Remaining, remaining_by_hazard
 
 Progress = Callable[[str, float], None]  # (step, share of the step done)
@@ -111,6 +113,7 @@ class PlanResult:
     idle_teams: dict[int, str] = field(default_factory=dict)  # team id -> why it has no sector work
     mismatches: list[Mismatch] = field(default_factory=list)  # methods the reports show where the rules forbid them
     learned: Learned | None = None  # the rates and item densities the reports taught (learning.py)
+    reported: Reported | None = None  # the land the register released per day of work (pace.py)
 
     @property
     def finish_dates(self) -> dict[int, date]:
@@ -311,7 +314,8 @@ def make_plan(inputs: Inputs, settings: Settings, progress: Progress | None = No
     items, sites = _metric(inputs.items, epsg), _metric(inputs.sites, epsg)
     teams, reports = _metric(inputs.teams, epsg), _metric(inputs.reports, epsg)
     learned = learn(reports, inputs.teams, inputs.hazards, data.productivity, data.rules)  # the reports' evidence
-    data = dataclasses.replace(data, productivity=learned.productivity or data.productivity)
+    survey = learn_survey_rates(reports, inputs.teams, data.rules, data.survey, data.productivity)
+    data = dataclasses.replace(data, productivity=learned.productivity or data.productivity, survey=survey)
     step("priorities")
     remaining = remaining_by_hazard(list(hazards.values()), reports, inputs.releases)
     ranked = prioritise(list(hazards.values()), sites, items, data.weights, data.productivity.mix)
@@ -320,6 +324,7 @@ def make_plan(inputs: Inputs, settings: Settings, progress: Progress | None = No
     step("sectors")
     surveyed = frozenset(int(r.hazard_id) for r in reports if r.activity_type == ActivityType.NTS and r.hazard_id)
     shares = learn_outcomes(inputs.hazards, inputs.releases, data.survey, surveyed)
+    shares = dataclasses.replace(shares, note=explain_rates(data.survey))
     mismatches = find_mismatches(list(hazards.values()), reports, teams, data.rules)
     recorded: dict[int, set[Method]] = defaultdict(set)
     for m in mismatches if settings.accept_recorded_practice else ():
@@ -393,4 +398,5 @@ def make_plan(inputs: Inputs, settings: Settings, progress: Progress | None = No
         idle_teams=idle,
         learned=learned,
         mismatches=mismatches,
+        reported=reported_pace(inputs.reports, inputs.releases),
     )

@@ -5,6 +5,10 @@ waits between its tasks (what held the next task: survey of the land, a road, an
 team within the safety distance or a demolition's danger area, its own block's search)
 and days after its last task (nothing left its methods allow, or the rest went to teams
 that finish it sooner). Days are working days.
+
+``ready_idle`` checks the plan against the rule an officer holds it to: no team sits a
+whole day in the yard while a task it may do is ready (every task before it done, no
+team within its safety distance or a demolition's danger area, nobody on it yet).
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+
 from sapper.plan.problem import TICKS_PER_DAY, Problem
-from sapper.plan.schedule import Schedule, Slot
+from sapper.plan.scheduling.schedule import Schedule, Slot
 
 WORTH_SAYING = 0.5  # idle days below this are rounding, not a reason
 
@@ -50,6 +56,55 @@ def idle_days(problem: Problem, schedule: Schedule) -> list[Idle]:
     return sorted(out, key=lambda i: (-i.days, i.team))
 
 
+def ready_idle(problem: Problem, schedule: Schedule) -> dict[int, int]:
+    """Per team (index), the whole working days it is idle while a task it may do is ready and waiting."""
+    slots = schedule.slots
+    span = -(-max((s.end for s in slots.values()), default=0) // TICKS_PER_DAY)
+    if not span:
+        return {}
+    ready = _ready_ticks(problem, schedule)
+    day_start = np.arange(span) * TICKS_PER_DAY
+    waiting: dict[int, np.ndarray] = {}  # task -> days it is ready, unblocked and not started
+    for s, slot in slots.items():
+        days = (day_start >= ready[s]) & (day_start + TICKS_PER_DAY <= slot.start)
+        if days.any():
+            waiting[s] = days
+    for i, j in problem.conflicts:  # a neighbour at work holds the task back
+        for a, b in ((i, j), (j, i)):
+            if a in waiting and b in slots:
+                waiting[a][slots[b].start // TICKS_PER_DAY : -(-slots[b].end // TICKS_PER_DAY)] = False
+    out = {}
+    for team, run in schedule.by_team().items():
+        idle = np.ones(span, dtype=bool)
+        for slot in run:
+            idle[slot.start // TICKS_PER_DAY : -(-slot.end // TICKS_PER_DAY)] = False
+        could = np.zeros(span, dtype=bool)
+        for s, days in waiting.items():
+            if problem.option(s, team) is not None:
+                could |= days
+        if (idle & could).any():
+            out[team] = int((idle & could).sum())
+    return out
+
+
+def _ready_ticks(problem: Problem, schedule: Schedule) -> dict[int, int]:
+    """Per scheduled task, the tick every task it waits for (its survey or search, its road in) is done."""
+    slots = schedule.slots
+    ready = dict.fromkeys(slots, 0)
+    for a, b in problem.sequence:
+        if a in slots and b in ready:
+            ready[b] = max(ready[b], slots[a].end)
+    ends: dict[int, int] = defaultdict(int)
+    for s, slot in slots.items():
+        ends[problem.sectors[s].hazard_id] = max(ends[problem.sectors[s].hazard_id], slot.end)
+    road_end: dict[int, int] = defaultdict(int)
+    for road, quarter in problem.precedence:
+        road_end[quarter] = max(road_end[quarter], ends.get(road, 0))
+    for s in slots:
+        ready[s] = max(ready[s], road_end.get(problem.sectors[s].hazard_id, 0))
+    return ready
+
+
 def _holders(problem: Problem) -> dict[int, list[tuple[int, str]]]:
     """Per sector, the sectors that may hold its start, each with the words for why."""
     out: dict[int, list[tuple[int, str]]] = defaultdict(list)
@@ -80,5 +135,24 @@ def _why_wait(problem: Problem, schedule: Schedule, slot: Slot, holds: dict[int,
 def _why_after(problem: Problem, schedule: Schedule, team: int, since: int) -> str:
     later = [s for s, slot in schedule.slots.items() if slot.end > since and problem.option(s, team) is not None]
     if not later:
-        return "nothing left its methods allow"
+        return "nothing left its methods allow" + _forbidden_after(problem, schedule, team, since)
     return f"{len(later):,} tasks it could do went to teams that finish them sooner"
+
+
+def _forbidden_after(problem: Problem, schedule: Schedule, team: int, since: int) -> str:
+    """Where the rules keep the team's methods off the work still going on: the officer's lever."""
+    methods = problem.teams[team].methods
+    why: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for s, slot in schedule.slots.items():
+        sector = problem.sectors[s]
+        if slot.end > since:
+            for m in methods:
+                if sector.task == "clearance" and m not in sector.decision.allowed:
+                    # the contamination or site that struck it out, else the terrain that does not list it
+                    cause = sector.decision.forbidden.get(m, sector.land_use.value).split(":")[0]
+                    why[m.value, cause].add(sector.hazard_id)
+    if not why:
+        return ""
+    (method, cause), hazards = max(why.items(), key=lambda kv: (len(kv[1]), kv[0]))
+    named = ", ".join(f"H{h}" for h in sorted(hazards)[:4]) + (" and more" if len(hazards) > 4 else "")
+    return f"; the rules keep {method} off {named} ({cause})"

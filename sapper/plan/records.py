@@ -12,9 +12,9 @@ from shapely.geometry.base import BaseGeometry
 from sapper.model.geometry import as_multipolygon, to_wgs84
 from sapper.model.plan import Plan, PlanAssignment, PlanBundle, PlanDay, PlanLane, PlanPriority, PlanSector
 from sapper.plan.build import PlanResult
-from sapper.plan.forecast import BANDS
+from sapper.plan.forecasting.forecast import BANDS
 from sapper.plan.problem import TICKS_PER_DAY
-from sapper.plan.timeline import clock
+from sapper.plan.scheduling.timeline import clock
 
 
 def wgs84_polygon(geom: BaseGeometry, epsg: int) -> BaseGeometry:

@@ -27,6 +27,7 @@ from sapper.plan.datafiles import DataFileError, Triangular, load
 from sapper.plan.methods import Decision
 
 if TYPE_CHECKING:
+    from sapper.plan.forecasting.learning import LearnedRate
     from sapper.plan.problem import Problem, WorkSector
 
 ROUTES = (ReleaseRoute.CANCELLED, ReleaseRoute.REDUCED, ReleaseRoute.CLEARED)
@@ -43,6 +44,20 @@ class SurveyData:
     block_m2: float
     bulk_items_per_day: float  # an EOD team emptying a depot
     disposal_share: float  # of an item's handling time, the disposal that EOD teams do
+    nts_learned: LearnedRate | None = None  # the survey teams' NTS rate learned from their reports (survey_rates.py)
+    ts_learned: LearnedRate | None = None  # their TS rate, likewise
+
+    def nts_days(self, area_m2: float) -> float:
+        """Team-days of non-technical survey over ``area_m2``: at the learned rate if reports tell."""
+        if self.nts_learned is not None:
+            return area_m2 * self.nts_learned.days_per_unit
+        return area_m2 / 10_000.0 / self.nts.mode
+
+    def ts_days(self, method: Method, area_m2: float) -> float:
+        """Team-days of technical survey through ``area_m2`` by ``method`` (survey teams: learned if reports tell)."""
+        if method == Method.SURVEY and self.ts_learned is not None:
+            return area_m2 * self.ts_learned.days_per_unit
+        return area_m2 / 10_000.0 / self.ts[method].mode
 
 
 def load_survey(path: str | Path | None = None) -> SurveyData:
@@ -72,6 +87,7 @@ class Outlook:
     prior: np.ndarray
     observed: np.ndarray | None  # the register's own shares, one observation per hazard as the posterior counts them
     hazards: float  # surveyed hazards behind the observation (partly released ones count in part)
+    note: str = ""  # the survey rates used, in words (survey_rates.explain_rates)
 
     @property
     def expected(self) -> np.ndarray:
@@ -88,10 +104,11 @@ class Outlook:
             o = self.observed
             seen = f"register {o[0]:.0%}/{o[1]:.0%}/{o[2]:.0%} over {self.hazards:.1f} hazards"
         p = self.prior
-        return (
+        text = (
             f"surveyed land cancelled/reduced/cleared: prior {p[0]:.0%}/{p[1]:.0%}/{p[2]:.0%}, {seen}, "
             f"used {e[0]:.0%}/{e[1]:.0%}/{e[2]:.0%}"
         )
+        return f"{text}\n{self.note}" if self.note else text
 
 
 def needs_survey(hazard: Hazard) -> bool:
@@ -161,8 +178,9 @@ def survey_tasks(
         safety_m=0.0,
         land_use=base.land_use,
         task="survey",
-        effort_days={Method.SURVEY: whole / 10_000.0 / data.nts.mode},
+        effort_days={Method.SURVEY: data.nts_days(whole)},
         release="nts",
+        value_m2=whole,  # all of the hazard's land waits for it: a quick NTS that unlocks teams goes early
     )
     tasks, pairs = ([], []) if nts_done else ([nts], [])
     forbidden = base.decision.forbidden
@@ -186,9 +204,10 @@ def survey_tasks(
             safety_m=max(s.safety_m for s in block),
             land_use=base.land_use,
             task="survey",
-            effort_days={m: left / 10_000.0 / r.mode for m, r in data.ts.items()},
+            effort_days={m: data.ts_days(m, left) for m in data.ts},
             search_m2=left * TS_SAMPLE,
             release="ts_found" if nts_done else "ts",
+            value_m2=area,  # the block's land waits for it
         )
         tasks.append(ts)
         if not nts_done:

@@ -12,8 +12,8 @@ import math
 from collections import defaultdict
 
 from sapper.plan.problem import TICKS_PER_DAY, Problem, needs_demolition
-from sapper.plan.schedule import Schedule
-from sapper.plan.timeline import Calendar
+from sapper.plan.scheduling.schedule import Schedule
+from sapper.plan.scheduling.timeline import Calendar
 
 WORTH_TELLING = 0.05  # a tail shorter than this share of the plan is not worth a word
 

@@ -19,7 +19,7 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 from matplotlib import colormaps
 
-from sapper.plan.backtest import Backtest
+from sapper.plan.forecasting.backtest import Backtest
 from sapper.report.charts import _save, day_end
 
 HA = 10_000.0

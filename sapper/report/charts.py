@@ -5,7 +5,8 @@ and in hectares (what the map shows): the plan's line and the forecast's median 
 10-90 % band, the P50/P80/P95 finish dates marked, and the hazards that keep the plan open
 once the area is nearly done. The Gantt
 chart shows each team's sectors over the calendar, coloured by the hazard's priority.
-Both take plain values so any part of sapper can draw them.
+Both take plain values so any part of sapper can draw them. Their words are in the language in
+force (``sapper.i18n``), Arabic joined and ordered right to left before matplotlib draws it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.colors import Normalize
+
+from sapper.i18n import N_, translate
+from sapper.i18n.shaping import chart_text, shaped
 
 FINISH_COLOURS = {50: "#1b7837", 80: "#e08214", 95: "#b2182b"}
 MEDIAN, BAND, PLAN, TAIL = "#2166ac", "#92c5de", "#404040", "#8c510a"
@@ -66,14 +70,14 @@ def burndown_chart(path: str | Path, chart: Burndown) -> Path:
         for q, day in sorted(chart.finish.items()):
             if q in FINISH_COLOURS:
                 ax.axvline(day_end(day), color=FINISH_COLOURS[q], lw=1.6, ls=(0, (5, 3)))
-        ax.set_ylabel(series.label)
+        ax.set_ylabel(shaped(translate(series.label)))
         ax.grid(True, alpha=0.3)
         ax.set_ylim(0, _top(series) * 1.12 or 1)
     _finish_labels(top, chart.finish)
     if chart.tail_label and chart.tail_from is not None:
         _tail_note(top, chart)
     low.legend(*top.get_legend_handles_labels(), loc="upper right", fontsize=8.5, framealpha=0.95)
-    top.set_title(chart.title, fontsize=12.5)
+    top.set_title(shaped(translate(chart.title)), fontsize=12.5)
     low.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=12))
     low.xaxis.set_major_formatter(mdates.ConciseDateFormatter(low.xaxis.get_major_locator()))
     fig.tight_layout()
@@ -83,7 +87,7 @@ def burndown_chart(path: str | Path, chart: Burndown) -> Path:
 def _series(ax: plt.Axes, x: np.ndarray, series: Series) -> None:
     b = series.bands
     if 10 in b and 90 in b:
-        ax.fill_between(x, b[10], b[90], color=BAND, alpha=0.5, lw=0, label="forecast, 10-90 % of runs")
+        ax.fill_between(x, b[10], b[90], color=BAND, alpha=0.5, lw=0, label=chart_text(N_("forecast, 10-90 % of runs")))
     if series.tail is not None and max(series.tail, default=0.0) > 0:
         ax.fill_between(
             x,
@@ -94,11 +98,11 @@ def _series(ax: plt.Axes, x: np.ndarray, series: Series) -> None:
             edgecolor=TAIL,
             hatch="////",
             lw=0,
-            label="of it, the hazards open last",
+            label=chart_text(N_("of it, the hazards open last")),
         )
     if 50 in b:
-        ax.plot(x, b[50], color=MEDIAN, lw=2.2, label="forecast, median of the runs (P50)")
-    ax.plot(x, series.planned, color=PLAN, lw=1.4, ls="--", label="plan (expected durations)")
+        ax.plot(x, b[50], color=MEDIAN, lw=2.2, label=chart_text(N_("forecast, median of the runs (P50)")))
+    ax.plot(x, series.planned, color=PLAN, lw=1.4, ls="--", label=chart_text(N_("plan (expected durations)")))
 
 
 def _top(series: Series) -> float:
@@ -110,7 +114,7 @@ def _finish_labels(ax: plt.Axes, finish: dict[int, date]) -> None:
     """P50/P80/P95 and their dates written along the top, one below the other."""
     for i, (q, day) in enumerate(sorted((q, d) for q, d in finish.items() if q in FINISH_COLOURS)):
         ax.annotate(
-            f"P{q} finish\n{day}",
+            chart_text(N_("P{q} finish\n{day}"), q=q, day=day),
             (day_end(day), 1.0 - 0.13 * i),
             xycoords=("data", "axes fraction"),
             xytext=(-4, -4),
@@ -131,7 +135,7 @@ def _tail_note(ax: plt.Axes, chart: Burndown) -> None:
     median = chart.work.bands.get(50, chart.work.planned)
     at = min(range(len(chart.dates)), key=lambda i: abs(day_end(chart.dates[i]) - start))
     ax.annotate(
-        chart.tail_label,
+        shaped(chart.tail_label),
         (start, float(median[at])),
         xytext=(0.99, 0.56),
         textcoords="axes fraction",
@@ -165,8 +169,8 @@ def gantt_chart(
     path: str | Path,
     rows: Sequence[str],
     bars: Sequence[Bar],
-    title: str = "Teams and their sectors",
-    value_label: str = "priority score of the hazard",
+    title: str = N_("Teams and their sectors"),
+    value_label: str = N_("priority score of the hazard"),
     marks: Sequence[tuple[str, date, str]] = (),  # (label, date, colour) of a vertical line
     labels: Sequence[Label] = (),  # text on a stretch of a row, e.g. the hazard that finishes last
 ) -> Path:
@@ -186,7 +190,7 @@ def gantt_chart(
         end = day_end(day)  # where a bar ending that day ends
         ax.axvline(end, color=colour, lw=1.4, ls=(0, (5, 3)))
         ax.annotate(
-            f"{label} {day}",
+            f"{shaped(translate(label))} {day}",
             (end, -1.0 + (i % 2) * 0.4),  # alternate heights: close dates do not overlap
             xytext=(-3, 0),
             textcoords="offset points",
@@ -200,22 +204,22 @@ def gantt_chart(
     for label in labels:
         middle = (mdates.date2num(label.start) + mdates.date2num(label.end) + 1) / 2
         ax.annotate(
-            label.text,
+            shaped(label.text),
             (middle, label.row),
             ha="center",
             va="center",
             fontsize=8,
             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": TAIL, "lw": 0.8, "alpha": 0.9},
         )
-    ax.set_yticks(range(len(rows)), labels=rows, fontsize=9)
+    ax.set_yticks(range(len(rows)), labels=[shaped(row) for row in rows], fontsize=9)
     ax.set_ylim(len(rows) - 0.5, -1.3)
     ax.xaxis_date()
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=12))
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
     ax.grid(True, axis="x", alpha=0.3)
-    ax.set_title(title, fontsize=13)
+    ax.set_title(shaped(translate(title)), fontsize=13)
     bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.01, fraction=0.03)
-    bar.set_label(value_label)
+    bar.set_label(shaped(translate(value_label)))
     fig.tight_layout()
     return _save(fig, path)
 

@@ -26,8 +26,10 @@ from sapper.report.documents import ROUTES, STATE_COLOURS, STATES, rows, team_na
 from sapper.report.maps import RELEASE_FILL, MapLayers, draw_map
 from sapper.report.pdf import png_uri
 from sapper.report.sitrep import DISPOSED
+from sapper.store import query
 from sapper.store.query import Filter
 from sapper.store.register import Register
+from sapper.store.schema import layer
 
 ACTIVITY_NAMES = {
     "nts": "non-technical survey",
@@ -53,7 +55,7 @@ def completion_document(reg: Register, hazard_id: int, organisation: str | None 
     bal = reg.balance(hazard_id)
     areas = {"original": bal.original, **{r: getattr(bal, r) for r in ROUTES}, "hazardous": bal.hazardous}
     still_found = sum(1 for _, v, _ in items if v["state"] not in DISPOSED)
-    qc = qc_summary(reg, hazard_id)
+    qc = qc_summary(reg, hazard_id, organisation)
     complete = hazard.status == HazardStatus.RELEASED and still_found == 0 and qc["state"] in ("none", "passed")
     points = turning_points(boundary) if boundary is not None else []
     chart = [("this hazard", {**{r: areas[r] for r in ROUTES}, "still hazardous": areas["hazardous"]})]
@@ -76,16 +78,19 @@ def completion_document(reg: Register, hazard_id: int, organisation: str | None 
         "item_states": _item_states(items),
         "qc": qc["rows"],
         "qc_state": qc["state"],
+        "qc_samples": qc["samples"],
         "map": png_uri(draw_map(_map(reg, hazard, boundary, releases, items, points, organisation), height_in=4.2)),
         "chart": png_uri(stacked_bars(chart, colours, "m²", width_in=7.0)),
     }
 
 
-def qc_summary(reg: Register, hazard_id: int) -> dict[str, Any]:
-    """The hazard's QC plans and failed samples as table rows, and the state of the latest plan:
-    none, pending (samples not yet inspected), failed or passed."""
-    plans = reg.list("qc_plan", where={"hazard_id": hazard_id})
-    samples = reg.list("qc_sample", where={"hazard_id": hazard_id})
+def qc_summary(reg: Register, hazard_id: int, organisation: str | None = None) -> dict[str, Any]:
+    """The hazard's QC plans and failed samples as table rows, every sample unit, and the state of
+    the latest plan: none, pending (samples not yet inspected), failed or passed."""
+    flt = Filter(where={"hazard_id": hazard_id}, organisation=organisation)
+    seen = query.ids(reg.backend, layer("qc_plan"), flt) | query.ids(reg.backend, layer("qc_sample"), flt)
+    plans = [p for p in reg.list("qc_plan", where={"hazard_id": hazard_id}) if p.id in seen]
+    samples = [s for s in reg.list("qc_sample", where={"hazard_id": hazard_id}) if s.id in seen]
     out: list[dict[str, Any]] = []
     for plan in plans:
         mine = [s for s in samples if s.plan_id == plan.id]
@@ -106,7 +111,20 @@ def qc_summary(reg: Register, hazard_id: int) -> dict[str, Any]:
                 out.append(
                     {"on": s.inspected_on, "what": f"sample {s.label}", "sample": s.inspector, "result": s.notes}
                 )
-    return {"rows": out, "state": plans[-1].status.value if plans else "none"}
+    units = [
+        {
+            "label": s.label,
+            "plan": s.plan_id,
+            "area": s.area_m2,
+            "result": s.result.value,
+            "on": s.inspected_on,
+            "inspector": s.inspector,
+            "items": s.items_found,
+            "geometry": s.geometry,
+        }
+        for s in samples
+    ]
+    return {"rows": out, "samples": units, "state": plans[-1].status.value if plans else "none"}
 
 
 def original_boundary(reg: Register, hazard: Hazard, released: list[BaseGeometry | None]) -> BaseGeometry | None:
@@ -248,6 +266,8 @@ def _map(
         layers.hazards.append((hazard.geometry, hazard.hazard_class.value))
     layers.released = [(g, v["route"]) for _, v, g in releases if g is not None]
     layers.items = [(g, v["state"] in DISPOSED) for _, v, g in items if g is not None]
+    samples = rows(reg, "qc_sample", Filter(where={"hazard_id": hazard.id}, organisation=organisation))
+    layers.qc_samples = [(g, v["result"]) for _, v, g in samples if g is not None]
     if boundary is not None:
         around = Filter(bbox=search_box(boundary.bounds, SITES_AROUND_M), organisation=organisation)
         layers.sites = [(g, float(v["buffer_m"] or 0)) for _, v, g in rows(reg, "site", around) if g is not None]

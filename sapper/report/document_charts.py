@@ -8,6 +8,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from sapper.i18n import translate, vocabulary
+from sapper.i18n.shaping import shaped
+
 
 def stacked_bars(
     rows: Sequence[tuple[str, Mapping[str, float]]],
@@ -26,11 +29,11 @@ def stacked_bars(
     for name, colour in colours.items():
         values = np.array([float(v.get(name, 0.0)) for _, v in rows])
         if values.any():
-            ax.barh(y, values, left=left, color=colour, label=name.replace("_", " "), height=0.7)
+            ax.barh(y, values, left=left, color=colour, label=shaped(vocabulary.label(name)), height=0.7)
             left += values
-    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_yticks(y, [shaped(label) for label in labels], fontsize=7)
     ax.tick_params(axis="x", labelsize=7)
-    ax.set_xlabel(unit, fontsize=7)
+    ax.set_xlabel(shaped(translate(unit)), fontsize=7)  # in the language in force, letters joined
     ax.spines[["top", "right"]].set_visible(False)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)

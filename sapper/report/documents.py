@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
+from sapper.i18n import N_, vocabulary
 from sapper.model.enums import ItemState, ReleaseRoute
 from sapper.report.document_charts import stacked_bars
 from sapper.report.maps import RELEASE_FILL, MapLayers, draw_map
@@ -75,10 +76,12 @@ def sitrep_document(
     teams = _by_team(reg, on, organisation, names)
     items = _items_by_state(reg, organisation)
     team_chart = [(t["team"], {r: t["released_total"][r] / 10_000 for r in ROUTES}) for t in teams]
-    item_chart = [(row["category"].replace("_", " "), row["states"]) for row in items["rows"]]
+    item_chart = [(vocabulary.label(row["category"]), row["states"]) for row in items["rows"]]
     charts = {
-        "by_team": png_uri(stacked_bars(team_chart, RELEASE_FILL, "land released in total (ha)")) if teams else None,
-        "by_item": png_uri(stacked_bars(item_chart, STATE_COLOURS, "items")) if items["rows"] else None,
+        "by_team": png_uri(stacked_bars(team_chart, RELEASE_FILL, N_("land released in total (ha)")))
+        if teams
+        else None,
+        "by_item": png_uri(stacked_bars(item_chart, STATE_COLOURS, N_("items"))) if items["rows"] else None,
     }
     return {
         "title": "Daily situation report",
@@ -169,4 +172,9 @@ def _sitrep_map(reg: Register, on: date, organisation: str | None) -> MapLayers:
         day = _day(values["found_on"])
         if geom is not None and (day is None or day <= on):
             layers.items.append((geom, values["state"] in DISPOSED))
+    for _rid, values, geom in rows(reg, "qc_sample", flt):  # as inspected by the day; pending until then
+        inspected = _day(values["inspected_on"])
+        result = values["result"] if inspected is not None and inspected <= on else "pending"
+        if geom is not None:
+            layers.qc_samples.append((geom, result))
     return layers

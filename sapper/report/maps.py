@@ -22,12 +22,18 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 from shapely.geometry.base import BaseGeometry
 
+from sapper.i18n import N_, vocabulary
+from sapper.i18n.shaping import chart_text
 from sapper.model.geometry import metric_epsg_for, to_metric_many
 
 HAZARD_FILL = {"cha": "#FF0000", "sha": "#F4A718"}
 RELEASE_FILL = {"cleared": "#1a9850", "reduced": "#91cf60", "cancelled": "#74add1"}
 BUFFER, SITE, OUTLINE, FOUND, DISPOSED = "#1f5fbf", "#6b6b6b", "#000000", "#b2182b", "#4d4d4d"
 SITE_ALPHA = 0.25  # light: a heritage site can cover the whole map
+# QC sample units (IMAS 09.20) by result: outlined so the land under them stays readable, in colours
+# apart from the release greens and hazard reds they lie on.
+QC_STYLE = {"passed": ("#08306b", "-"), "failed": ("#e7298a", "-"), "pending": ("#542788", ":")}
+DANGER = "#d7191c"
 
 
 @dataclass
@@ -38,6 +44,8 @@ class MapLayers:
     released: list[tuple[BaseGeometry, str]] = field(default_factory=list)  # geometry, route
     sites: list[tuple[BaseGeometry, float]] = field(default_factory=list)  # geometry, buffer in m
     items: list[tuple[BaseGeometry, bool]] = field(default_factory=list)  # point, disposed of
+    qc_samples: list[tuple[BaseGeometry, str]] = field(default_factory=list)  # sample unit, result
+    danger: list[tuple[BaseGeometry, float]] = field(default_factory=list)  # demolition point, danger radius in m
     outline: BaseGeometry | None = None
     turning_points: Sequence[tuple[float, float]] = ()  # lon, lat, numbered 1, 2, 3 ... on the map
 
@@ -46,11 +54,12 @@ def draw_map(layers: MapLayers, width_in: float = 7.0, height_in: float = 5.0, d
     """The map as PNG bytes; the view fits the outline if there is one, else everything drawn."""
     everything = [g for g, _ in layers.hazards + layers.released] + [g for g, _ in layers.sites]
     everything += [g for g, _ in layers.items] + ([layers.outline] if layers.outline is not None else [])
+    everything += [g for g, _ in layers.qc_samples] + [g for g, _ in layers.danger]
     everything = [g for g in everything if g is not None and not g.is_empty]
     fig = Figure(figsize=(width_in, height_in), dpi=dpi)  # no pyplot: safe in server threads
     ax = fig.subplots()
     if not everything:
-        ax.text(0.5, 0.5, "nothing to map", ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, chart_text(N_("nothing to map")), ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return _png(fig)
     epsg = metric_epsg_for(layers.outline if layers.outline is not None else shapely.union_all(everything))
@@ -60,7 +69,8 @@ def draw_map(layers: MapLayers, width_in: float = 7.0, height_in: float = 5.0, d
     _scale_bar(ax)
     zone = epsg % 100
     hemisphere = "N" if epsg < 32700 else "S"
-    ax.set_xlabel(f"UTM zone {zone}{hemisphere} (EPSG:{epsg}), metres; north up", fontsize=7)
+    caption = chart_text(N_("UTM zone {zone} (EPSG:{epsg}), metres; north up"), zone=f"{zone}{hemisphere}", epsg=epsg)
+    ax.set_xlabel(caption, fontsize=7)
     ax.legend(handles=legend, loc="upper right", fontsize=6.5, framealpha=0.85)
     return _png(fig)
 
@@ -77,35 +87,90 @@ def _draw(ax: Axes, layers: MapLayers, epsg: int) -> list[Patch | Line2D]:
         zones = [m.buffer(b) for m, (_, b) in zip(metric, sites) if b > 0]
         if zones:
             _fill(ax, zones, face="none", edge=BUFFER, style="--", width=0.8)
-            legend.append(Line2D([], [], color=BUFFER, linestyle="--", label="site buffer"))
+            legend.append(Line2D([], [], color=BUFFER, linestyle="--", label=chart_text(N_("site buffer"))))
         areas = [m for m in metric if m.geom_type in ("Polygon", "MultiPolygon")]
         _fill(ax, areas, face=SITE, edge=SITE, alpha=SITE_ALPHA)
         points = [m for m in metric if m.geom_type == "Point"]
         if points:
             ax.plot([p.x for p in points], [p.y for p in points], "s", color=SITE, markersize=3)
-        legend.append(Patch(facecolor=SITE, alpha=SITE_ALPHA, label="protected site"))
+        legend.append(Patch(facecolor=SITE, alpha=SITE_ALPHA, label=chart_text(N_("protected site"))))
     for route, colour in RELEASE_FILL.items():
         pieces = [g for g, r in layers.released if r == route and g is not None]
         if pieces:
             _fill(ax, list(_metric(pieces, epsg)), face=colour, edge=colour, alpha=0.8)
-            legend.append(Patch(facecolor=colour, alpha=0.8, label=f"released: {route}"))
+            legend.append(
+                Patch(
+                    facecolor=colour,
+                    alpha=0.8,
+                    label=chart_text(N_("released: {route}"), route=vocabulary.label(route)),
+                )
+            )
     for cls, colour in HAZARD_FILL.items():
         shapes = [g for g, c in layers.hazards if c == cls and g is not None and not g.is_empty]
         if shapes:
             _fill(ax, list(_metric(shapes, epsg)), face=colour, edge=colour, alpha=0.5)
-            legend.append(Patch(facecolor=colour, alpha=0.5, label=f"hazard ({cls.upper()})"))
-    for disposed, colour, name in ((False, FOUND, "item found"), (True, DISPOSED, "item disposed of")):
+            legend.append(Patch(facecolor=colour, alpha=0.5, label=chart_text(N_("hazard ({cls})"), cls=cls.upper())))
+    for disposed, colour, name in ((False, FOUND, N_("item found")), (True, DISPOSED, N_("item disposed of"))):
         points = [g for g, d in layers.items if d == disposed and g is not None and not g.is_empty]
         if points:
             xy = shapely.get_coordinates(_metric(points, epsg))
             size = 4.0 if len(points) < 500 else 1.0  # thousands of items must not hide the hazards under them
             ax.scatter(xy[:, 0], xy[:, 1], s=size, marker="x" if disposed else "o", color=colour, linewidths=0.6)
-            legend.append(Line2D([], [], marker="x" if disposed else "o", color=colour, linestyle="", label=name))
+            legend.append(
+                Line2D([], [], marker="x" if disposed else "o", color=colour, linestyle="", label=chart_text(name))
+            )
+    legend += _qc_samples(ax, layers.qc_samples, epsg) + _danger(ax, layers.danger, epsg)
     if layers.outline is not None:
         _fill(ax, [_metric([layers.outline], epsg)[0]], face="none", edge=OUTLINE, width=1.2)
-        legend.append(Line2D([], [], color=OUTLINE, label="original boundary"))
+        legend.append(Line2D([], [], color=OUTLINE, label=chart_text(N_("original boundary"))))
         _turning_points(ax, layers.turning_points, epsg)
     return legend
+
+
+def _qc_samples(ax: Axes, samples: Sequence[tuple[BaseGeometry, str]], epsg: int) -> list[Patch | Line2D]:
+    legend: list[Patch | Line2D] = []
+    for result, (colour, style) in QC_STYLE.items():
+        shapes = [g for g, r in samples if r == result and g is not None and not g.is_empty]
+        if shapes:
+            _fill(
+                ax,
+                list(_metric(shapes, epsg)),
+                face="none",
+                edge=colour,
+                style=style,
+                width=1.6 if style == "-" else 1.0,
+            )
+            legend.append(
+                Line2D(
+                    [],
+                    [],
+                    color=colour,
+                    linestyle=style,
+                    label=chart_text(N_("QC sample: {result}"), result=vocabulary.label(result)),
+                )
+            )
+    return legend
+
+
+def _danger(ax: Axes, demolitions: Sequence[tuple[BaseGeometry, float]], epsg: int) -> list[Patch | Line2D]:
+    """The land kept clear for the demolitions: the union of a circle of each one's danger radius
+    (the view widens to hold it)."""
+    found = [(g, r) for g, r in demolitions if g is not None and not g.is_empty and r > 0]
+    if not found:
+        return []
+    circles = [m.buffer(r, quad_segs=32) for m, (_, r) in zip(_metric([g for g, _ in found], epsg), found)]
+    area = [shapely.union_all(circles)]
+    _fill(ax, area, face=DANGER, edge="none", alpha=0.07)
+    _fill(ax, area, face="none", edge=DANGER, style="-.", width=0.9)
+    return [
+        Patch(
+            facecolor=DANGER,
+            alpha=0.07,
+            edgecolor=DANGER,
+            linestyle="-.",
+            label=chart_text(N_("demolition danger area")),
+        )
+    ]
 
 
 def _turning_points(ax: Axes, points: Sequence[tuple[float, float]], epsg: int) -> None:

@@ -2,8 +2,9 @@
 
 Every document extends ``templates/base.html``: the running header (the organisation's logo
 and name, or its name alone), the footer (date, author, page X of Y) and ``document.css``.
-Sentences in the templates go through ``_()`` (Jinja2's i18n extension), so gettext
-catalogues plug in without touching the templates. WeasyPrint (and Pango under it) is
+Sentences in the templates go through ``_()`` (Jinja2's i18n extension) and the catalogues of
+``sapper.i18n``: a document is written in the language in force or the one given, laid out right
+to left in Arabic, with numbers and dates as its readers write them. WeasyPrint (and Pango under it) is
 imported only when a PDF is made: the command line starts without it.
 """
 
@@ -19,6 +20,8 @@ from typing import Any
 
 import jinja2
 
+from sapper import i18n
+from sapper.i18n import N_, formats, vocabulary
 from sapper.model.errors import SapperError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -56,18 +59,24 @@ def png_uri(data: bytes) -> str:
 
 
 def _number(value: float | int | None, digits: int = 0) -> str:
-    if value is None:
-        return "–"
-    return f"{value:,.{digits}f}"
+    return formats.number(value, digits)
 
 
 def _hectares(m2: float | None, digits: int = 2) -> str:
-    return "–" if m2 is None else f"{m2 / 10_000:,.{digits}f} ha"
+    return "–" if m2 is None else i18n.translate(N_("{ha} ha")).format(ha=formats.number(m2 / 10_000, digits))
 
 
 def _label(code: Any) -> str:
     """A vocabulary code as words (stable codes stay in the data; only the page shows words)."""
-    return "–" if code in (None, "") else str(code).replace("_", " ")
+    return vocabulary.label(code)
+
+
+def _gettext(message: str) -> str:
+    return i18n.translate(message)
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return i18n.translate(singular if n == 1 else plural)
 
 
 @lru_cache(maxsize=1)
@@ -80,21 +89,43 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]  # gettext catalogues later
-    env.filters.update(number=_number, hectares=_hectares, label=_label)
+    # Looked up at each call, in the language in force: one environment serves every language.
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(number=_number, hectares=_hectares, label=_label, day=formats.day)
     return env
 
 
-def render_html(template: str, context: dict[str, Any], head: Letterhead, issued: datetime | None = None) -> str:
+def page_footer() -> tuple[str, str, str]:
+    """The footer's "Page X of Y" cut around the two counters, for the page CSS."""
+    text = i18n.translate(N_("Page {page} of {pages}"))
+    before, _, rest = text.partition("{page}")
+    middle, _, after = rest.partition("{pages}")
+    return before, middle, after
+
+
+def render_html(
+    template: str,
+    context: dict[str, Any],
+    head: Letterhead,
+    issued: datetime | None = None,
+    language: str | None = None,
+) -> str:
     issued = issued or datetime.now().astimezone()
-    page = {"lang": "en", "dir": "ltr", "issued": issued.strftime("%Y-%m-%d %H:%M"), "today": date.today()}
-    return environment().get_template(template).render(**context, head=head, page=page)
+    with i18n.speaking(language) as lang:
+        page = {
+            "lang": lang,
+            "dir": i18n.direction(lang),
+            "issued": formats.moment(issued),
+            "today": date.today(),
+            "footer": page_footer(),
+        }
+        return environment().get_template(template).render(**context, head=head, page=page)
 
 
-def render_pdf(template: str, context: dict[str, Any], head: Letterhead) -> bytes:
-    """The document as PDF bytes."""
+def render_pdf(template: str, context: dict[str, Any], head: Letterhead, language: str | None = None) -> bytes:
+    """The document as PDF bytes, in ``language`` (default: the language in force)."""
     from weasyprint import HTML, URLFetcher
 
-    html = render_html(template, context, head)
+    html = render_html(template, context, head, language=language)
     local_only = URLFetcher(allowed_protocols={"data", "file"})  # images are data: URIs, the CSS a local file
     return HTML(string=html, base_url=TEMPLATES.as_uri() + "/", url_fetcher=local_only).write_pdf()

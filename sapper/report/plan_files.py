@@ -16,9 +16,9 @@ import numpy as np
 from sapper.formats.csvfile import write_csv
 from sapper.formats.exporter import export_layer
 from sapper.plan.build import PlanResult
-from sapper.plan.forecast import TAIL_AREA
+from sapper.plan.forecasting.forecast import TAIL_AREA
 from sapper.plan.problem import TICKS_PER_DAY, WorkSector
-from sapper.plan.timeline import clock
+from sapper.plan.scheduling.timeline import clock
 from sapper.report.charts import (
     FINISH_COLOURS,
     PLAN,

@@ -24,6 +24,7 @@ from fastapi.staticfiles import StaticFiles
 
 from sapper.server import (
     accounts_api,
+    attachments,
     documents,
     errors,
     field_review,
@@ -34,6 +35,7 @@ from sapper.server import (
     plans,
     rest,
     tasks,
+    tiles,
 )
 from sapper.server.context import Registers, Settings
 from sapper.server.features import dumps
@@ -117,6 +119,7 @@ def create_app(
     app.add_middleware(AnswerHeaders)  # outside the others: their own answers (413) carry the headers too
     app.add_middleware(TrustedHost, settings=settings)  # outermost: every link and redirect sees its Host
     app.include_router(ogc.router())
+    app.include_router(tiles.router())
     app.include_router(ogc_edit.router())
     app.include_router(rest.router)
     app.include_router(plans.router)
@@ -125,6 +128,7 @@ def create_app(
     app.include_router(accounts_api.router)
     app.include_router(field_review.router)
     app.include_router(openrosa.router)
+    app.include_router(attachments.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     has_ui = importlib.util.find_spec(UI_MODULE) is not None
     if has_ui:

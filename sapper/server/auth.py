@@ -18,6 +18,7 @@ import time
 
 from fastapi import Request
 
+from sapper.i18n import N_, translate
 from sapper.model.accounts import Role, User
 from sapper.server.context import registers, settings
 from sapper.server.errors import ApiError
@@ -120,8 +121,9 @@ def authenticated(request: Request) -> User | None:
     if creds is not None:
         user = _check(request, *creds)
         if user is None:
-            what = "token is unknown, expired or revoked" if creds[0] == "bearer" else "user name or password is wrong"
-            raise ApiError(401, f"the {what}; log in again", CHALLENGE)
+            bearer = N_("the token is unknown, expired or revoked; log in again")
+            wrong = N_("the user name or password is wrong; log in again")
+            raise ApiError(401, bearer if creds[0] == "bearer" else wrong, CHALLENGE)
     request.state.user = user
     return user
 
@@ -133,29 +135,31 @@ def reader(request: Request) -> User:
         return user
     if settings(request).public:
         return ANONYMOUS
-    raise ApiError(401, "log in first: POST /api/login, then send 'Authorization: Bearer TOKEN'", CHALLENGE)
+    raise ApiError(401, N_("log in first: POST /api/login, then send 'Authorization: Bearer TOKEN'"), CHALLENGE)
 
 
 def need(request: Request, role: Role, doing: str) -> User:
     """The user, if their role allows ``doing``; 401 without credentials, 403 with too few rights."""
     user = authenticated(request)
     if user is None:
-        raise ApiError(401, f"log in to {doing}", CHALLENGE)
+        raise ApiError(401, N_("log in to {doing}"), CHALLENGE, {"doing": translate(doing)})
     if not user.can(role):
-        raise ApiError(403, f"{user.name} is a {user.role.value}; to {doing} takes a {role.value} or above")
+        message = N_("{name} is a {role}; to {doing} takes a {needed} or above")
+        params = {"name": user.name, "role": user.role.value, "doing": translate(doing), "needed": role.value}
+        raise ApiError(403, message, params=params)
     return user
 
 
 def writer(request: Request) -> User:
-    return need(request, Role.FIELD_TEAM, "change the register")
+    return need(request, Role.FIELD_TEAM, N_("change the register"))
 
 
 def supervisor(request: Request) -> User:
-    return need(request, Role.SUPERVISOR, "do this")
+    return need(request, Role.SUPERVISOR, N_("do this"))
 
 
 def admin(request: Request) -> User:
-    return need(request, Role.ADMIN, "manage accounts")
+    return need(request, Role.ADMIN, N_("manage accounts"))
 
 
 def visible_to(user: User) -> str:

@@ -7,7 +7,8 @@ the type of its first feature and does not draw the others, so the point monumen
 ``protected_sites`` would vanish behind its polygons. GeoServer's advice for mixed tables is
 the same split; GDAL and the web map keep reading the whole layer. A collection's query
 parameters are its plain fields (equality filters, OGC API Features Part 1 section 7.15.8),
-``id``, ``bbox``, ``datetime`` on its date field, ``limit`` and ``offset``.
+``id``, ``bbox``, ``datetime`` on its date field, ``limit``, and ``cursor`` (keyset paging, which the
+``next`` link uses) or ``offset``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
 # The date a record is about, for ``datetime`` filters; other layers use their first date field.
 TEMPORAL = {"hazards": "reported_on", "items": "found_on", "reports": "report_date", "releases": "released_on"}
-COMMON = {"f", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "id"}
+COMMON = {"f", "bbox", "bbox-crs", "crs", "limit", "offset", "cursor", "datetime", "id"}
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": INT64}
 
 
@@ -92,6 +93,7 @@ class PageRequest:
     filter: Filter
     limit: int
     offset: int
+    cursor: int | None = None  # the last id of the page before: this page starts after it
 
 
 def parse_items_query(lay: Layer, params: QueryParams, organisation: str | None) -> PageRequest:
@@ -124,7 +126,11 @@ def parse_items_query(lay: Layer, params: QueryParams, organisation: str | None)
         date_to=date_to,
         organisation=organisation,
     )
-    return PageRequest(flt, _int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT), _int(params, "offset", 0, 0, 10**9))
+    cursor = _int(params, "cursor", 0, 0, INT64) if "cursor" in params else None
+    offset = _int(params, "offset", 0, 0, 10**9)
+    if cursor is not None and offset:
+        raise bad_request(f"cursor={cursor} and offset={offset}: give one of them (the next link gives a cursor)")
+    return PageRequest(flt, _int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT), offset, cursor)
 
 
 def _filter_value(col: Column, raws: list[str]) -> Any:
@@ -232,7 +238,12 @@ def parameter_docs(lay: Layer) -> list[dict[str, Any]]:
             {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
             "Features per page.",
         ),
-        _param("offset", {"type": "integer", "minimum": 0, "default": 0}, "Features to skip (see the next link)."),
+        _param("offset", {"type": "integer", "minimum": 0, "default": 0}, "Features to skip (next links use cursor)."),
+        _param(
+            "cursor",
+            {"type": "integer", "minimum": 0, "maximum": INT64},
+            "The page starts after the feature with this id (features come in id order); the next link gives it.",
+        ),
         _param(
             "id",
             {"type": "array", "items": ID_SCHEMA},

@@ -1,7 +1,10 @@
 """Every failure reaches the client as a 4xx (503 when the register is busy) with a sentence.
 
 The body follows the OGC API exception schema (``code``, ``description``) so GIS clients
-show the sentence; ``detail`` repeats it for clients that expect FastAPI's field.
+show the sentence; ``detail`` repeats it for clients that expect FastAPI's field. The sentence
+is in the request's language (``sapper.i18n.web``); ``code`` stays the same in every language,
+for programs. Sentences are kept as templates with their values until the answer is written,
+so they are translated then, when the account of the request is known.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sapper.i18n import N_, translate
+from sapper.i18n.errors import localised, render
+from sapper.i18n.web import RequestLanguage, request_language
 from sapper.model.errors import Conflict, ForbiddenTransition, InvalidRecord, NotFound, SapperError
 from sapper.store import dberrors
 
@@ -22,26 +28,41 @@ log = logging.getLogger("sapper.server")
 
 
 class ApiError(Exception):
-    """An error with its HTTP status, raised anywhere in a request."""
+    """An error with its HTTP status, raised anywhere in a request.
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
+    ``message`` may hold ``{name}`` fields filled from ``params``: the template is what is translated.
+    """
+
+    def __init__(
+        self, status: int, message: str, headers: dict[str, str] | None = None, params: dict[str, object] | None = None
+    ) -> None:
+        super().__init__(message.format(**params) if params else message)
         self.status = status
-        self.message = message
+        self.template = message
+        self.params = params or {}
+        self.message = str(self)
         self.headers = headers or {}
 
+    def sentence(self, language: str) -> str:
+        return render(self.template, self.params, language)
 
-def bad_request(message: str) -> ApiError:
-    return ApiError(400, message)
+
+def bad_request(message: str, **params: object) -> ApiError:
+    return ApiError(400, message, params=params or None)
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None, language: str | None = None
+) -> JSONResponse:
     code = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else str(status)
-    return JSONResponse(
+    response = JSONResponse(
         {"code": code, "description": message, "detail": message},
         status_code=status,
         headers=headers,
     )
+    if language:
+        response.headers["Content-Language"] = language
+    return response
 
 
 def status_of(exc: SapperError) -> int:
@@ -59,7 +80,7 @@ def _validation_message(exc: RequestValidationError) -> str:
     for error in exc.errors():
         where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header"))
         parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid")))
-    return "; ".join(parts) or "invalid request"
+    return "; ".join(parts) or N_("invalid request")
 
 
 def integrity_errors() -> list[type[Exception]]:
@@ -73,7 +94,11 @@ def integrity_errors() -> list[type[Exception]]:
 
 async def _duplicate(request: Request, exc: Exception) -> JSONResponse:
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return error_response(409, f"conflicts with a record already stored ({detail}); a source_key names one record only")
+    language = request_language(request)
+    message = translate(
+        N_("conflicts with a record already stored ({detail}); a source_key names one record only"), language
+    )
+    return error_response(409, message.format(detail=detail), language=language)
 
 
 # How long a client is told to wait when another process (an import) holds the register's write lock.
@@ -82,12 +107,20 @@ RETRY_AFTER_SECONDS = 5
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     """A write that waited its busy timeout for another writer answers 503 with Retry-After."""
+    language = request_language(request)
     if dberrors.is_busy(exc):
-        message = f"the register is busy with another write (an import?); try again in {RETRY_AFTER_SECONDS} s"
-        return error_response(503, message, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+        message = translate(N_("the register is busy with another write (an import?); try again in {s} s"), language)
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return error_response(503, message.format(s=RETRY_AFTER_SECONDS), retry, language)
     log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
     sentence = dberrors.explain(exc, "the register")
-    return error_response(500, sentence or f"internal error ({type(exc).__name__}); the server log has the details")
+    return error_response(500, sentence or internal_error(exc, language), language=language)
+
+
+def internal_error(exc: Exception, language: str) -> str:
+    return translate(N_("internal error ({kind}); the server log has the details"), language).format(
+        kind=type(exc).__name__
+    )
 
 
 def _database_errors() -> list[type[Exception]]:
@@ -102,11 +135,13 @@ def _database_errors() -> list[type[Exception]]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.message, exc.headers)
+        language = request_language(request)
+        return error_response(exc.status, exc.sentence(language), exc.headers, language)
 
     @app.exception_handler(SapperError)
     async def sapper_error(request: Request, exc: SapperError) -> JSONResponse:
-        return error_response(status_of(exc), str(exc))
+        language = request_language(request)
+        return error_response(status_of(exc), localised(exc, language), language=language)
 
     for integrity in integrity_errors():
         app.add_exception_handler(integrity, _duplicate)
@@ -115,22 +150,30 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ValueError)
     async def value_error(request: Request, exc: ValueError) -> JSONResponse:
-        return error_response(400, str(exc))
+        language = request_language(request)
+        return error_response(400, localised(exc, language), language=language)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(400, _validation_message(exc))
+        language = request_language(request)
+        return error_response(400, translate(_validation_message(exc), language), language=language)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        if exc.status_code == 404 and message == "Not Found":
-            message = f"nothing at {request.url.path}; the API starts at /ogc (features) and /api (operations)"
+        language = request_language(request)
+        message = translate(exc.detail if isinstance(exc.detail, str) else str(exc.detail), language)
+        if exc.status_code == 404 and exc.detail == "Not Found":
+            message = translate(
+                N_("nothing at {path}; the API starts at /ogc (features) and /api (operations)"), language
+            ).format(path=request.url.path)
         if exc.status_code == 405:
-            message = f"{request.method} is not allowed on {request.url.path}"
-        return error_response(exc.status_code, message, getattr(exc, "headers", None))
+            message = translate(N_("{method} is not allowed on {path}"), language).format(
+                method=request.method, path=request.url.path
+            )
+        return error_response(exc.status_code, message, getattr(exc, "headers", None), language)
 
     app.add_middleware(CatchAll)
+    app.add_middleware(RequestLanguage)
 
 
 class CatchAll:
@@ -157,5 +200,5 @@ class CatchAll:
             log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            response = error_response(500, f"internal error ({type(exc).__name__}); the server log has the details")
+            response = error_response(500, internal_error(exc, "en"))
             await response(scope, receive, send)

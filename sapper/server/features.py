@@ -23,6 +23,9 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from sapper.i18n import N_
+from sapper.i18n.errors import reason
+from sapper.model.errors import Problem
 from sapper.model.records import Record
 from sapper.server.errors import ApiError, bad_request
 from sapper.server.limits import VERTICES_OPTION, max_vertices
@@ -101,14 +104,14 @@ def record_from_feature(lay: Layer, body: Any, *, base: Record | None = None) ->
     Without ``base`` it is a new record; with ``base`` the feature's fields are laid over
     it (a partial update, as JSON merge patch).
     """
-    where = f"{lay.kind} {base.id}" if base is not None else f"new {lay.kind}"
+    where = f"{lay.kind} {base.id}" if base is not None else Problem(N_("new {kind}"), kind=lay.kind)
     if not isinstance(body, dict):
-        raise bad_request(f"{where}: send a GeoJSON Feature (a JSON object)")
+        raise bad_request(N_("{where}: send a GeoJSON Feature (a JSON object)"), where=where)
     if base is None and body.get("type") != "Feature":
-        raise bad_request(f'{where}: send a GeoJSON Feature ("type": "Feature")')
+        raise bad_request(N_('{where}: send a GeoJSON Feature ("type": "Feature")'), where=where)
     props = body.get("properties") or {}
     if not isinstance(props, dict):
-        raise bad_request(f"{where}: properties must be a JSON object")
+        raise bad_request(N_("{where}: properties must be a JSON object"), where=where)
     values, version = field_values(lay, props, where)
     if lay.geometry_type and "geometry" in body:
         values["geometry"] = read_geometry(body["geometry"], where)
@@ -118,7 +121,7 @@ def record_from_feature(lay: Layer, body: Any, *, base: Record | None = None) ->
         return lay.record(**values), version
     except TypeError as exc:
         missing = str(exc).split("argument", 1)[-1].strip(": ")
-        raise bad_request(f"{where}: missing {missing}") from None
+        raise bad_request(N_("{where}: missing {missing}"), where=where, missing=missing) from None
 
 
 def field_values(lay: Layer, props: dict[str, Any], where: str) -> tuple[dict[str, Any], int | None]:
@@ -137,32 +140,34 @@ def field_values(lay: Layer, props: dict[str, Any], where: str) -> tuple[dict[st
         try:
             col = lay.column(name)
         except KeyError as exc:
-            raise bad_request(f"{where}: {exc.args[0]}") from None
+            raise bad_request(N_("{where}: {problem}"), where=where, problem=exc.args[0]) from None
         if col.kind == GEOMETRY:
-            raise bad_request(f"{where}: the geometry goes in the feature's geometry, not in properties")
+            raise bad_request(N_("{where}: the geometry goes in the feature's geometry, not in properties"), where=where)
         values[name] = plain(col, raw, where)
     return values, version
 
 
 def plain(col: Column, raw: Any, where: str = "") -> Any:
     """A user's value for a column, typed and within what both databases can store."""
-    prefix = f"{where}: " if where else ""
+    prefix = Problem(N_("{where}: "), where=where) if where else ""
+    field = col.name
     if isinstance(raw, dict) or (isinstance(raw, list) and not col.is_list):
-        raise bad_request(f"{prefix}{col.name}: expected a single value, got {type(raw).__name__}")
+        kind = type(raw).__name__
+        raise bad_request(N_("{prefix}{field}: expected a single value, got {kind}"), prefix=prefix, field=field, kind=kind)
     if col.kind == TEXT and not col.is_list and col.vocabulary is None and isinstance(raw, (int, float, bool)):
         raw = str(raw)
     try:
         value = typed(col, raw)
     except (ValueError, TypeError) as exc:
-        raise bad_request(f"{prefix}{col.name}: {exc}") from None
+        raise bad_request(N_("{prefix}{field}: {problem}"), prefix=prefix, field=field, problem=reason(exc)) from None
     if value is None and not col.nullable and not col.is_list:
-        raise bad_request(f"{prefix}{col.name}: needs a value (it cannot be null or empty)")
+        raise bad_request(N_("{prefix}{field}: needs a value (it cannot be null or empty)"), prefix=prefix, field=field)
     if isinstance(value, str) and "\x00" in value:
-        raise bad_request(f"{prefix}{col.name}: text may not contain NUL characters")
+        raise bad_request(N_("{prefix}{field}: text may not contain NUL characters"), prefix=prefix, field=field)
     if col.kind == INTEGER and value is not None and abs(value) > INT64:
-        raise bad_request(f"{prefix}{col.name}: {value} is too large")
+        raise bad_request(N_("{prefix}{field}: {value} is too large"), prefix=prefix, field=field, value=value)
     if col.kind == REAL and value is not None and not math.isfinite(value):
-        raise bad_request(f"{prefix}{col.name}: {value} is not a finite number")
+        raise bad_request(N_("{prefix}{field}: {value} is not a finite number"), prefix=prefix, field=field, value=value)
     return value
 
 
@@ -172,18 +177,19 @@ def read_geometry(data: Any, where: str) -> BaseGeometry | None:
     if data is None:
         return None
     if not isinstance(data, dict):
-        raise bad_request(f"{where}: geometry must be a GeoJSON geometry object or null")
+        raise bad_request(N_("{where}: geometry must be a GeoJSON geometry object or null"), where=where)
     try:
         geom = shape(data)
     except (ValueError, TypeError, KeyError, AttributeError, IndexError, shapely.errors.ShapelyError) as exc:
-        raise bad_request(f"{where}: geometry is not valid GeoJSON ({exc or type(exc).__name__})") from None
+        detail = str(exc) or type(exc).__name__
+        raise bad_request(N_("{where}: geometry is not valid GeoJSON ({detail})"), where=where, detail=detail) from None
     vertices, limit = shapely.get_num_coordinates(geom), max_vertices()
     if vertices > limit:
-        too_many = f"geometry has {vertices:,} vertices; at most {limit:,} are accepted (set with {VERTICES_OPTION})"
-        raise ApiError(422, f"{where}: {too_many}")
+        too_many = N_("{where}: geometry has {vertices:,} vertices; at most {limit:,} are accepted (set with {option})")
+        raise ApiError(422, too_many, params={"where": where, "vertices": vertices, "limit": limit, "option": VERTICES_OPTION})
     if geom.has_z:
         geom = shapely.force_2d(geom)
     coords = shapely.get_coordinates(geom)
     if coords.size and not np.isfinite(coords).all():
-        raise bad_request(f"{where}: geometry has coordinates that are not finite numbers")
+        raise bad_request(N_("{where}: geometry has coordinates that are not finite numbers"), where=where)
     return geom

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from sapper.field.openrosa import read_instance
 from sapper.field.records import field_records
 from sapper.model.accounts import User
+from sapper.model.attachments import ATTACHABLE
 from sapper.model.errors import SapperError
 from sapper.server.auth import supervisor
 from sapper.server.context import registers
@@ -27,6 +28,8 @@ from sapper.server.errors import ApiError
 from sapper.server.features import dumps
 from sapper.server.permissions import FIELD_KINDS, check_write, seen_by
 from sapper.server.web import json_response
+from sapper.store.attachments import Attachments
+from sapper.store.corrections import Corrections
 from sapper.store.register import Register
 from sapper.store.schema import layer
 from sapper.store.submissions import APPLIED, APPROVED, PENDING, REJECTED, STATUSES, Submission, Submissions
@@ -39,6 +42,12 @@ class Rejection(BaseModel):
     reason: str = Field(min_length=1, max_length=2000, description="Why, for the team that sent it.")
 
 
+class Correction(BaseModel):
+    values: dict[str, Annotated[str, Field(max_length=20_000)]] = Field(
+        min_length=1, max_length=200, description="Answers to replace, by the form's field name."
+    )
+
+
 def store(reg: Register) -> Submissions:
     return Submissions(reg.backend).ensure()
 
@@ -49,7 +58,7 @@ def approve(reg: Register, sub: Submission, approver: User, sender: User | None)
     try:
         if sender is None:
             raise SapperError(f"the account {sub.username!r} that sent it no longer exists")
-        made = field_records(reg, read_instance(sub.xml), sender)
+        made = field_records(reg, read_instance(Corrections(reg.backend).current_xml(sub)), sender)
         written: dict[str, list[int]] = {}
         reg.user = approver.name if approver.name == sender.name else f"{sender.name} (approved by {approver.name})"
         with reg.transaction():
@@ -61,6 +70,7 @@ def approve(reg: Register, sub: Submission, approver: User, sender: User | None)
                         check_write(reg, sender, lay, record)
                 stored = reg.add_many(records)
                 written.setdefault(kind, []).extend(int(r.id) for r in stored)
+            _attach_photos(reg, submissions, sub, written)
             if not submissions.decide(sub.id, APPLIED if written else APPROVED, approver.name, None, written):
                 raise ApiError(409, f"submission {sub.id} was decided by someone else meanwhile")
     except (SapperError, ValueError) as exc:
@@ -72,6 +82,16 @@ def approve(reg: Register, sub: Submission, approver: User, sender: User | None)
     out = submissions.get(sub.id)
     assert out is not None
     return out
+
+
+def _attach_photos(reg: Register, submissions: Submissions, sub: Submission, written: dict[str, list[int]]) -> None:
+    """The submission's photos become attachments of the main record of each kind it made
+    (an EOD task's report and its first item, not every one of a hundred items)."""
+    targets = [(kind, ids[0]) for kind, ids in written.items() if ids and kind in ATTACHABLE]
+    names = submissions.attachment_names(sub.id) if targets else []
+    files = [(name, found.data) for name in names if (found := submissions.attachment(sub.id, name)) is not None]
+    if files:
+        Attachments(reg).ensure().add_photos(targets, files)
 
 
 def _reject(submissions: Submissions, sub: Submission, by: User, reason: str) -> None:
@@ -150,3 +170,27 @@ def reject_submission(sub_id: SubmissionId, body: Rejection, request: Request) -
     done = store(reg).get(sub_id)
     assert done is not None
     return json_response(dumps(describe(done, store(reg).attachment_names(sub_id))))
+
+
+@router.post("/{sub_id}/correct", summary="Correct a rejected submission's answers; it goes back to pending")
+def correct_submission(sub_id: SubmissionId, body: Correction, request: Request) -> Response:
+    user = supervisor(request)
+    reg = registers(request).get()
+    sub = _visible(reg, user, sub_id)
+    corrections = Corrections(reg.backend).ensure()
+    if sub.status != REJECTED:
+        raise ApiError(409, f"submission {sub_id} is {sub.status}; only a rejected submission is corrected")
+    if corrections.correct(sub, body.values, user.name) is None:
+        raise ApiError(409, f"submission {sub_id} was changed by someone else meanwhile")
+    done = store(reg).get(sub_id)
+    assert done is not None
+    out = describe(done, store(reg).attachment_names(sub_id))
+    out["corrections"] = [c.described() for c in corrections.of(sub_id)]
+    return json_response(dumps(out))
+
+
+@router.get("/{sub_id}/corrections", summary="Who corrected a submission, when, what, and why it had been rejected")
+def submission_corrections(sub_id: SubmissionId, request: Request) -> Response:
+    reg = registers(request).get()
+    _visible(reg, supervisor(request), sub_id)
+    return json_response(dumps([c.described() for c in Corrections(reg.backend).of(sub_id)]))

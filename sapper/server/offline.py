@@ -2,10 +2,10 @@
 
 The worker (``static/ui/sw.js``) is served at ``/ui/sw.js`` so that its scope covers the pages
 under ``/ui/``. Before its code goes a line naming the files to keep (the pages and everything
-under ``/static/ui`` and ``/static/vendor/leaflet``) and a version made from their bytes: a
-release that changes any of them changes the worker's own bytes, so browsers install the new
-worker, which fetches the files again into a cache named after the new version and deletes
-the old one.
+under ``/static/ui``, ``/static/vendor/leaflet`` and ``/static/vendor/leaflet.vectorgrid``) and a
+version made from their bytes: a release that changes any of them changes the worker's own
+bytes, so browsers install the new worker, which fetches the files again into a cache named
+after the new version and deletes the old one.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from starlette.routing import Mount
 
 WORKER = "ui/sw.js"
-KEPT_FOLDERS = ("ui", "vendor/leaflet")
+KEPT_FOLDERS = ("ui", "vendor/leaflet", "vendor/leaflet.vectorgrid")
 KEPT_SUFFIXES = {".html", ".js", ".css", ".png", ".svg"}
 
 

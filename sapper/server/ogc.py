@@ -16,11 +16,19 @@ from fastapi.responses import Response
 
 from sapper.server import html
 from sapper.server.auth import reader
-from sapper.server.collections import CRS84, describe, parameter_docs, parse_items_query, served_layers, temporal_column
+from sapper.server.collections import (
+    CRS84,
+    PageRequest,
+    describe,
+    parameter_docs,
+    parse_items_query,
+    served_layers,
+    temporal_column,
+)
 from sapper.server.context import registers
 from sapper.server.errors import ApiError
 from sapper.server.etag import etag, none_match
-from sapper.server.features import dumps, page_features, properties
+from sapper.server.features import INT64, dumps, page_features, properties
 from sapper.server.permissions import seen_by
 from sapper.server.queryables import queryables
 from sapper.server.web import (
@@ -49,6 +57,15 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
+    # vector tiles of every collection (tiles.py)
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]
 TITLE = "sapper: register of explosive hazards and their clearance"
 FORMAT_PARAM = {"name": "f", "in": "query", "required": False, "schema": {"type": "string", "enum": ["json", "html"]}}
@@ -104,6 +121,7 @@ def landing(request: Request) -> Response:
         link(f"{base}/conformance?f=html", "conformance", HTML, "Conformance classes"),
         link(f"{base}/collections?f=json", "data", JSON, "Collections"),
         link(f"{base}/collections?f=html", "data", HTML, "Collections"),
+        link(f"{base}/tileMatrixSets", "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", JSON, "Tile grids"),
     ]
     doc = {
         "title": TITLE,
@@ -163,6 +181,7 @@ def collection_doc(request: Request, lay: Layer, backend: SqlBackend, organisati
             link(f"{url}/items?f=json", "items", GEOJSON, f"{lay.title} as GeoJSON"),
             link(f"{url}/items?f=html", "items", HTML, f"{lay.title} as HTML"),
             link(f"{url}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json"),
+            link(f"{url}/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", JSON, "Vector tiles"),
         ],
     }
 
@@ -180,44 +199,63 @@ def items_page(request: Request, lay: Layer) -> Response:
     page_html = wants_html(request)
     asked = parse_items_query(lay, request.query_params, seen_by(user))
     backend = registers(request).get().backend
-    rows = query.select(backend, lay, asked.filter, limit=asked.limit, offset=asked.offset)
-    # A page that is not full ends the matches: no need to count them again.
-    if len(rows) < asked.limit and (rows or asked.offset == 0):
-        matched = asked.offset + len(rows)
-    else:
-        matched = query.count(backend, lay, asked.filter)
+    # One row past the page says whether a next page exists, without counting.
+    rows = query.select(backend, lay, asked.filter, limit=asked.limit + 1, offset=asked.offset, after=asked.cursor)
+    more = len(rows) > asked.limit
+    rows = rows[: asked.limit]
+    matched = _matched(backend, lay, asked, rows, more)
     path = f"{PREFIX}/collections/{lay.name}/items"
     links = self_links(request, path, GEOJSON, title=lay.title)
     url = f"{root(request)}{path}"
-    params = dict(request.query_params)
+    params = {k: v for k, v in request.query_params.items() if k not in ("offset", "cursor")}
     fmt = "html" if page_html else "json"
     ftype = HTML if page_html else GEOJSON
-    if asked.offset + len(rows) < matched:
-        next_params = {**params, "f": fmt, "limit": asked.limit, "offset": asked.offset + asked.limit}
+    if more:  # keyset paging: the next page starts after this page's last id, however deep it is
+        next_params = {**params, "f": fmt, "limit": asked.limit, "cursor": rows[-1][0]}
         links.append(link(with_query(url, next_params), "next", ftype, "Next page"))
     if asked.offset > 0:
         prev_params = {**params, "f": fmt, "limit": asked.limit, "offset": max(asked.offset - asked.limit, 0)}
+        links.append(link(with_query(url, prev_params), "prev", ftype, "Previous page"))
+    elif asked.cursor is not None:
+        first = rows[0][0] if rows else min(asked.cursor + 1, INT64)
+        before = query.cursor_before(backend, lay, asked.filter, first, asked.limit)
+        prev_params = {**params, "f": fmt, "limit": asked.limit, **({} if before is None else {"cursor": before})}
         links.append(link(with_query(url, prev_params), "prev", ftype, "Previous page"))
     links.append(link(f"{root(request)}{PREFIX}/collections/{lay.name}?f=json", "collection", JSON, lay.title))
     if page_html:
         return _items_html(lay, rows, matched, asked.offset, links)
     stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    counted = "" if matched is None else f'"numberMatched":{matched},'
     head = (
-        f'{{"type":"FeatureCollection","numberMatched":{matched},"numberReturned":{len(rows)},'
+        f'{{"type":"FeatureCollection",{counted}"numberReturned":{len(rows)},'
         f'"timeStamp":"{stamp}","links":{dumps(links)},"features":['
     )
     body = head + ",".join(page_features(lay, backend, rows)) + "]}"
     return json_response(body.encode(), GEOJSON)
 
 
-def _items_html(lay: Layer, rows: list[Any], matched: int, offset: int, links: list[dict[str, Any]]) -> Response:
+def _matched(backend: SqlBackend, lay: Layer, asked: PageRequest, rows: list[Any], more: bool) -> int | None:
+    """numberMatched: known without counting on a last page reached by offset, counted on other
+    offset pages, left out on the pages a cursor reaches (counting a large layer is what keyset
+    paging saves; the first page gave the count)."""
+    if asked.cursor is not None:
+        return None
+    if not more and (rows or asked.offset == 0):
+        return asked.offset + len(rows)
+    return query.count(backend, lay, asked.filter)
+
+
+def _items_html(lay: Layer, rows: list[Any], matched: int | None, offset: int, links: list[dict[str, Any]]) -> Response:
     names = [c.name for c in lay.attribute_columns]
     cells = [
         [html.anchor(f"/ogc/collections/{lay.name}/items/{rid}?f=html", rid)]
         + [html.text(properties(values)[n]) for n in names]
         for rid, values, _ in rows
     ]
-    summary = f"<p>Features {offset + 1 if rows else 0}-{offset + len(rows)} of {matched}.</p>"
+    if matched is None:
+        summary = f"<p>Features {rows[0][0]} to {rows[-1][0]} (by id).</p>" if rows else "<p>No more features.</p>"
+    else:
+        summary = f"<p>Features {offset + 1 if rows else 0}-{offset + len(rows)} of {matched}.</p>"
     return html.page(lay.title, summary + html.table(cells, ["id", *names]), links)
 
 

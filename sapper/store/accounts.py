@@ -45,8 +45,9 @@ def _dummy_hash() -> str:
     return _hasher.hash("not a password of anyone")
 
 
-USER_COLUMNS = ("name", "password_hash", "role", "organisation", "team_id", "active", "created_at")
+USER_COLUMNS = ("name", "password_hash", "role", "organisation", "team_id", "active", "created_at", "language")
 PASSWORD_SET = "password_set_at"  # when the password was last set: what the audit log shows of it
+LANGUAGE = "language"  # the account's language for the web UI, API errors and documents (NULL: the browser's)
 PASSWORD_STAMP = "microseconds"  # two changes within a second still differ, so the log shows each
 
 
@@ -98,22 +99,28 @@ class Accounts:
                 self.backend.execute(
                     f"CREATE TABLE IF NOT EXISTS {q(USERS)} (name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, "
                     "role TEXT NOT NULL, organisation TEXT NOT NULL, team_id INTEGER, active INTEGER NOT NULL, "
-                    f"created_at TEXT NOT NULL, {PASSWORD_SET} TEXT)"
+                    f"created_at TEXT NOT NULL, {PASSWORD_SET} TEXT, {LANGUAGE} TEXT)"
                 )
                 self.backend.execute(
                     f"CREATE TABLE IF NOT EXISTS {q(TOKENS)} (digest TEXT PRIMARY KEY, username TEXT NOT NULL, "
                     "label TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL)"
                 )
                 self.backend.execute(f'CREATE INDEX IF NOT EXISTS "{TOKENS}_user" ON {q(TOKENS)} (username)')
-        elif PASSWORD_SET not in existing:
-            try:
-                with self.backend.transaction():
-                    self.backend.execute(f"ALTER TABLE {q(USERS)} ADD COLUMN {PASSWORD_SET} TEXT")
-            except Exception:  # another server process added it at the same moment
-                if PASSWORD_SET not in self.backend.existing_columns(USERS):
-                    raise
+        else:
+            for column in (PASSWORD_SET, LANGUAGE):
+                if column not in existing:
+                    self._add_column(column)
         LoginFailures(self.backend).ensure()
         return self
+
+    def _add_column(self, column: str) -> None:
+        """A column newer versions need, added to an older register's table (same on both backends)."""
+        try:
+            with self.backend.transaction():
+                self.backend.execute(f"ALTER TABLE {q(USERS)} ADD COLUMN {column} TEXT")
+        except Exception:  # another server process added it at the same moment
+            if column not in self.backend.existing_columns(USERS):
+                raise
 
     # --- users ---------------------------------------------------------------------
     def add(self, user: User, password: str) -> User:
@@ -131,11 +138,12 @@ class Accounts:
             user.team_id,
             int(user.active),
             _stamp(created),
+            user.language,
             _stamp(created, PASSWORD_STAMP),
         ]
         cols = ", ".join((*USER_COLUMNS, PASSWORD_SET))
         with self.backend.transaction():
-            self.backend.execute(f"INSERT INTO {q(USERS)} ({cols}) VALUES ({', '.join([self.ph] * 8)})", values)
+            self.backend.execute(f"INSERT INTO {q(USERS)} ({cols}) VALUES ({', '.join([self.ph] * 9)})", values)
             self._log(user.name, "insert", None, self._state(user.name))
         return User(
             name=user.name,
@@ -144,6 +152,7 @@ class Accounts:
             team_id=user.team_id,
             active=user.active,
             created_at=created,
+            language=user.language,
         )
 
     def find(self, name: str) -> User | None:
@@ -164,9 +173,9 @@ class Accounts:
         return int(self.backend.execute(f"SELECT count(*) FROM {q(USERS)}").fetchone()[0])
 
     def change(self, name: str, **fields: Any) -> User:
-        """Change role, organisation, team_id or active; the rules of a new account apply."""
+        """Change role, organisation, team_id, active or language; the rules of a new account apply."""
         current = self.get(name)
-        allowed = {"role", "organisation", "team_id", "active"}
+        allowed = {"role", "organisation", "team_id", "active", "language"}
         unknown = set(fields) - allowed
         if unknown:
             raise InvalidRecord(f"user {name!r}", f"cannot set {', '.join(sorted(unknown))}")
@@ -175,14 +184,22 @@ class Accounts:
             "organisation": current.organisation,
             "team_id": current.team_id,
             "active": current.active,
+            "language": current.language,
         }
         values.update(fields)
         values["role"] = Role.parse(values["role"])
         updated = User(name=name, created_at=current.created_at, **values)
         check_user(updated)
         self._check_team(updated)
-        sets = ", ".join(f"{c} = {self.ph}" for c in ("role", "organisation", "team_id", "active"))
-        params = [updated.role.value, updated.organisation, updated.team_id, int(updated.active), name]
+        sets = ", ".join(f"{c} = {self.ph}" for c in ("role", "organisation", "team_id", "active", LANGUAGE))
+        params = [
+            updated.role.value,
+            updated.organisation,
+            updated.team_id,
+            int(updated.active),
+            updated.language,
+            name,
+        ]
         with self.backend.transaction():
             before = self._state(name)
             self.backend.execute(f"UPDATE {q(USERS)} SET {sets} WHERE name = {self.ph}", params)
@@ -292,9 +309,10 @@ class Accounts:
 
     def _state(self, name: str) -> dict[str, Any]:
         """What the audit log keeps of an account: no password hash, only when it was set."""
-        sql = f"SELECT role, organisation, team_id, active, {PASSWORD_SET} FROM {q(USERS)} WHERE name = {self.ph}"
-        role, organisation, team_id, active, password_set = self.backend.execute(sql, [name]).fetchone()
-        return {
+        columns = f"role, organisation, team_id, active, {PASSWORD_SET}, {LANGUAGE}"
+        sql = f"SELECT {columns} FROM {q(USERS)} WHERE name = {self.ph}"
+        role, organisation, team_id, active, password_set, language = self.backend.execute(sql, [name]).fetchone()
+        state = {
             "name": name,
             "role": role,
             "organisation": organisation or "",
@@ -302,6 +320,9 @@ class Accounts:
             "active": bool(active),
             PASSWORD_SET: password_set,
         }
+        if language:  # shown once chosen; accounts without one keep the entries they always had
+            state[LANGUAGE] = language
+        return state
 
     def _log(self, name: str, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
         key = account_key(name)
@@ -327,7 +348,7 @@ def _token_state(row: Sequence[Any]) -> dict[str, Any]:
 
 
 def _user(row: tuple[Any, ...]) -> User:
-    name, _hash, role, organisation, team_id, active, created_at = row
+    name, _hash, role, organisation, team_id, active, created_at, language = row
     return User(
         name=name,
         role=Role.parse(role),
@@ -335,6 +356,7 @@ def _user(row: tuple[Any, ...]) -> User:
         team_id=None if team_id is None else int(team_id),
         active=bool(active),
         created_at=datetime.fromisoformat(created_at),
+        language=language or None,
     )
 
 

@@ -345,7 +345,7 @@ class GeoPackageBackend(SqlBackend):
         self.execute(f'CREATE INDEX "{AUDIT_TABLE}_record" ON {q(AUDIT_TABLE)} (layer, record_id)')
         self.execute(
             "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES (?, 'attributes', ?, ?)",
-            [AUDIT_TABLE, AUDIT_TABLE, "Audit log: every insert, update and delete, before and after"],
+            [AUDIT_TABLE, AUDIT_TABLE, "Audit log: who changed what, when; changed fields, deleted records"],
         )
 
     # --- bulk and metadata -----------------------------------------------------------

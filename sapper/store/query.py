@@ -141,19 +141,30 @@ def ids(backend: SqlBackend, lay: Layer, flt: Filter) -> set[int]:
 
 
 def select(
-    backend: SqlBackend, lay: Layer, flt: Filter, *, limit: int | None = None, offset: int = 0
+    backend: SqlBackend,
+    lay: Layer,
+    flt: Filter,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    after: int | None = None,
 ) -> list[tuple[int, dict[str, Any], Any]]:
     """Rows as (id, attribute values as JSON has them, stored geometry value), in id order.
 
     Values are ready for JSON (dates as ISO text, booleans as booleans) without a round trip
     through Python dates; the geometry stays as the database returned it (GeoPackage binary
-    or WKB) so the caller can convert a whole page at once.
+    or WKB) so the caller can convert a whole page at once. ``after`` starts the page past
+    that id (keyset paging): the primary key's index finds the page, where an offset would
+    walk every row before it.
     """
     attrs = lay.attribute_columns
     cols = [q("id"), *(q(c.name) for c in attrs)]
     if lay.geometry_type:
         cols.append(backend.geometry_select())
     clause, params = where_sql(backend, lay, flt)
+    if after is not None:
+        clause += f"{' AND' if clause else ' WHERE'} {q('id')} > {backend.ph}"
+        params.append(int(after))
     sql = f"SELECT {', '.join(cols)} FROM {q(table(lay).name)}{clause} ORDER BY {q('id')}"
     if limit is not None:
         sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
@@ -167,6 +178,16 @@ def select(
                 values[names[i - 1]] = convert(raw[i])
         out.append((int(raw[0]), values, raw[-1] if lay.geometry_type else None))
     return out
+
+
+def cursor_before(backend: SqlBackend, lay: Layer, flt: Filter, first: int, limit: int) -> int | None:
+    """The cursor of the page of ``limit`` rows that ends just before id ``first``: the id one row
+    further back, or None when that page is the first. Read backwards along the primary key."""
+    clause, params = where_sql(backend, lay, flt)
+    clause += f"{' AND' if clause else ' WHERE'} {q('id')} < {backend.ph}"
+    sql = f"SELECT {q('id')} FROM {q(table(lay).name)}{clause} ORDER BY {q('id')} DESC LIMIT 1 OFFSET {int(limit)}"
+    row = backend.execute(sql, [*params, int(first)]).fetchone()
+    return None if row is None else int(row[0])
 
 
 def _iso(value: Any) -> str:

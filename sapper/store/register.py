@@ -22,11 +22,10 @@ from sapper.model.errors import Conflict, NotFound
 from sapper.model.geometry import distance_m, search_box
 from sapper.model.records import Record, Release
 from sapper.model.release import Balance
-from sapper.model.wkt import to_wkt_many
-from sapper.store import landrelease, rules
+from sapper.store import audit, landrelease, rules
 from sapper.store.rows import from_row, to_row
-from sapper.store.schema import DATE, DATETIME, Layer, layer
-from sapper.store.sql import AuditEntry, BBox, SqlBackend
+from sapper.store.schema import ATTACHMENTS_TABLE, Layer, layer
+from sapper.store.sql import AuditEntry, BBox, SqlBackend, q
 
 R = TypeVar("R", bound=Record)
 Kind = str | type[Record]
@@ -100,7 +99,17 @@ class Register:
         return sorted(found, key=lambda pair: pair[1])
 
     def history(self, kind: Kind, record_id: int) -> list[AuditEntry]:
-        return self.backend.read_audit(layer(kind).name, int(record_id))
+        """Every change to a record, oldest first, each with whole states before and after."""
+        lay = layer(kind)
+        for _attempt in range(5):  # read again if a change landed between the two reads
+            entries = self.backend.read_audit(lay.name, int(record_id))
+            if not audit.needs_current(entries):
+                return entries
+            rows = self.backend.select(lay, ids=[int(record_id)])
+            current = audit_state(lay, from_row(lay, rows[0][1], rows[0][0])) if rows else None
+            if current is None or current.get("version") == entries[-1].version:
+                break
+        return audit.full_states(entries, current)
 
     # --- writes ----------------------------------------------------------------------
     def add(self, record: R) -> R:
@@ -122,29 +131,15 @@ class Register:
             ids = self.backend.insert(lay, rows)
             for rec, new_id in zip(ready, ids):
                 rec.id, rec.version = new_id, 0
-            self._audit_inserts(lay, rows, ids)
+            self._audit_inserts(lay, ids)
             if not restore:
                 rules.after_insert_many(self, lay, ready)
         return ready
 
-    def _audit_inserts(self, lay: Layer, rows: list[dict[str, Any]], ids: list[int]) -> None:
+    def _audit_inserts(self, lay: Layer, ids: list[int]) -> None:
+        """Who inserted which records, and when: the rows themselves hold what was inserted."""
         now = datetime.now(UTC)
-        afters = audit_dicts(lay, rows)
-        self.backend.write_audit(
-            [
-                AuditEntry(
-                    at=now,
-                    user=self.user,
-                    action="insert",
-                    layer=lay.name,
-                    record_id=i,
-                    version=0,
-                    before=None,
-                    after=after,
-                )
-                for i, after in zip(ids, afters)
-            ]
-        )
+        self.backend.write_audit([AuditEntry(now, self.user, "insert", lay.name, i, 0, None, None) for i in ids])
 
     def update(self, record: R, *, by_release: bool = False) -> R:
         """Write a changed record; refused if it changed since it was read (its version).
@@ -177,25 +172,41 @@ class Register:
             rules.check_delete(self, lay, before)
             self.backend.delete(lay, int(record_id))
             self._audit_many(lay, "delete", [(before, None)])
+            self._drop_attachments(lay, int(record_id))
 
-    def _audit_many(self, lay: Layer, action: str, pairs: Sequence[tuple[Record | None, Record | None]]) -> None:
+    def _drop_attachments(self, lay: Layer, record_id: int) -> None:
+        """A deleted record's photos and PDFs go with it, each deletion in the audit log."""
+        if not self.backend.existing_columns(ATTACHMENTS_TABLE):
+            return
+        where, params = (
+            f"WHERE record_kind = {self.backend.ph} AND record_id = {self.backend.ph}",
+            [lay.kind, record_id],
+        )
+        found = self.backend.execute(f"SELECT id, name, sha256 FROM {q(ATTACHMENTS_TABLE)} {where}", params).fetchall()
+        if not found:
+            return
+        self.backend.execute(f"DELETE FROM {q(ATTACHMENTS_TABLE)} {where}", params)
+        now = datetime.now(UTC)
+        gone = [{"record_kind": lay.kind, "record_id": record_id, "name": n, "sha256": h} for _i, n, h in found]
+        self.backend.write_audit(
+            [
+                AuditEntry(now, self.user, "delete", ATTACHMENTS_TABLE, int(row[0]), 0, old, None)
+                for row, old in zip(found, gone)
+            ]
+        )
+
+    def _audit_many(self, lay: Layer, action: str, pairs: Sequence[tuple[Record, Record | None]]) -> None:
+        """An update keeps the fields it changed, before and after; a delete keeps the whole record."""
         now = datetime.now(UTC)
         entries = []
         for before, after in pairs:
             current = after or before
-            assert current is not None and current.id is not None
-            entries.append(
-                AuditEntry(
-                    at=now,
-                    user=self.user,
-                    action=action,
-                    layer=lay.name,
-                    record_id=current.id,
-                    version=current.version,
-                    before=None if before is None else audit_dict(lay, before),
-                    after=None if after is None else audit_dict(lay, after),
-                )
-            )
+            assert current.id is not None
+            old = audit_state(lay, before)
+            new = None
+            if after is not None:
+                old, new = audit.changed_fields(old, audit_state(lay, after))
+            entries.append(AuditEntry(now, self.user, action, lay.name, current.id, current.version, old, new))
         self.backend.write_audit(entries)
 
     # --- land release ------------------------------------------------------------------
@@ -207,23 +218,6 @@ class Register:
         return landrelease.hazard_balance(self, hazard_id)
 
 
-def audit_dict(lay: Layer, record: Record) -> dict[str, Any]:
-    return audit_dicts(lay, [to_row(lay, record)])[0]
-
-
-def audit_dicts(lay: Layer, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows as JSON-ready values; geometry as WKT that reads back to the same coordinates."""
-    wkts: Sequence[str | None] = []
-    if lay.geometry_type:
-        wkts = to_wkt_many([row.get("geometry") for row in rows])
-    dated = [c.name for c in lay.columns if c.kind in (DATE, DATETIME)]
-    out = []
-    for i, row in enumerate(rows):
-        plain = dict(row)
-        for name in dated:
-            if plain[name] is not None:
-                plain[name] = plain[name].isoformat()
-        if lay.geometry_type:
-            plain["geometry"] = wkts[i]
-        out.append(plain)
-    return out
+def audit_state(lay: Layer, record: Record) -> dict[str, Any]:
+    """A record as the audit log holds it (JSON-ready values, geometry as WKT)."""
+    return audit.as_read_back(audit.audit_dicts(lay, [to_row(lay, record)])[0])

@@ -108,6 +108,7 @@ LAYERS: tuple[Layer, ...] = (
     Layer("qa_visits", "qa_visit", qc.QaVisit, None, "Quality assurance visits to sites and teams"),
 )
 AUDIT_TABLE = "audit_log"
+ATTACHMENTS_TABLE = "sapper_attachments"  # photos and PDFs of records (sapper.store.attachments)
 
 # Geometry types a layer accepts (OGC names as shapely spells them).
 ACCEPTS: dict[str | None, tuple[str, ...]] = {

@@ -147,7 +147,7 @@ def move_map(page: Page, lat: float, lon: float, zoom: float) -> None:
 
 def requested(urls: list[str], collection: str) -> str:
     """The last page-one request the map made for a collection."""
-    mine = [u for u in urls if f"/ogc/collections/{collection}/items?" in u and "offset=" not in u]
+    mine = [u for u in urls if f"/ogc/collections/{collection}/items?" in u and not re.search("(offset|cursor)=", u)]
     assert mine, f"the map never asked for {collection}"
     return mine[-1]
 

@@ -5,6 +5,8 @@
 // sends the token the login returned, kept in this browser's localStorage, as a Bearer header,
 // so another site cannot make the browser write on the user's behalf.
 
+import { formatNumber, label as vocabularyLabel, t } from "./i18n.js";
+
 const TOKEN = "sapper.token";
 const DAY = "sapper.day";
 export const DATA_CACHE = "sapper-data"; // what the pages read, kept for offline use (sw.js)
@@ -81,10 +83,10 @@ export function currentDay(config) {
 }
 
 const PAGES = [
-  ["/ui/", "Map"],
-  ["/ui/sitrep", "Sitrep"],
-  ["/ui/report", "Daily report"],
-  ["/ui/plan", "Plan"],
+  ["/ui/", t("Map")],
+  ["/ui/sitrep", t("Sitrep")],
+  ["/ui/report", t("Daily report")],
+  ["/ui/plan", t("Plan")],
 ];
 
 function nav(me, day, config) {
@@ -102,11 +104,11 @@ function nav(me, day, config) {
     sessionStorage.setItem(DAY, picker.value);
     document.dispatchEvent(new CustomEvent("daychange", { detail: picker.value }));
   });
-  const out = el("button", { type: "button", id: "logout" }, "Log out");
+  const out = el("button", { type: "button", id: "logout" }, t("Log out"));
   out.addEventListener("click", logout);
-  const team = me.team_id ? `, team ${me.team_id}` : "";
+  const team = me.team_id ? t(", team {id}", { id: me.team_id }) : "";
   bar.append(
-    el("label", { for: "day", title: "The day the map and the sitrep show" }, "Day"),
+    el("label", { for: "day", title: t("The day the map and the sitrep show") }, t("Day")),
     picker,
     el("span", { class: "who" }, `${me.name} (${label(me.role)}${team})`),
     out,
@@ -137,15 +139,15 @@ export function el(tag, attrs = {}, ...children) {
 }
 
 export function label(value) {
-  return String(value ?? "").replaceAll("_", " ");
+  return vocabularyLabel(value);
 }
 
 export function hectares(m2, digits = 2) {
-  return `${(Number(m2 || 0) / 10000).toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits })} ha`;
+  return t("{ha} ha", { ha: formatNumber(Number(m2 || 0) / 10000, digits, digits) });
 }
 
 export function number(value, digits = 0) {
-  return Number(value || 0).toLocaleString("en", { maximumFractionDigits: digits });
+  return formatNumber(value, digits);
 }
 
 export function showError(where, error) {

@@ -4,30 +4,32 @@
 // (released land, items, sites, plan) are this project's choice: calm greens and blues for land
 // released, a distinct shape per family of explosive ordnance, hollow once disposed of.
 
+import { t } from "./i18n.js";
+
 export const HAZARD = {
-  suspected: { fill: "#F4A718", stroke: "#a86f00", label: "Suspected (SHA)" },
-  confirmed: { fill: "#FF0000", stroke: "#a00000", label: "Confirmed (CHA)" },
-  in_clearance: { fill: "#FF0000", stroke: "#4a0000", dash: "6 4", weight: 2.5, label: "In clearance" },
-  suspended: { fill: "#FF0000", stroke: "#555555", dash: "2 4", opacity: 0.2, label: "Suspended" },
-  released: { fill: "#1a9850", stroke: "#1a9850", opacity: 0, dash: "1 4", label: "Released (outline)" },
+  suspected: { fill: "#F4A718", stroke: "#a86f00", label: t("Suspected (SHA)") },
+  confirmed: { fill: "#FF0000", stroke: "#a00000", label: t("Confirmed (CHA)") },
+  in_clearance: { fill: "#FF0000", stroke: "#4a0000", dash: "6 4", weight: 2.5, label: t("In clearance") },
+  suspended: { fill: "#FF0000", stroke: "#555555", dash: "2 4", opacity: 0.2, label: t("Suspended") },
+  released: { fill: "#1a9850", stroke: "#1a9850", opacity: 0, dash: "1 4", label: t("Released (outline)") },
 };
 
 export const RELEASE = {
-  cleared: { fill: "#1a9850", label: "Cleared" },
-  reduced: { fill: "#91cf60", label: "Reduced (technical survey)" },
-  cancelled: { fill: "#74add1", label: "Cancelled (non-technical survey)" },
+  cleared: { fill: "#1a9850", label: t("Cleared") },
+  reduced: { fill: "#91cf60", label: t("Reduced (technical survey)") },
+  cancelled: { fill: "#74add1", label: t("Cancelled (non-technical survey)") },
 };
 
 // shape and colour by category; anti-tank mines a little larger
 export const ITEM = {
-  ap_mine: { shape: "triangle", color: "#6a3d9a", label: "AP mine" },
-  at_mine: { shape: "triangle", color: "#3f007d", size: 1.3, label: "AT mine" },
-  ied_victim_operated: { shape: "diamond", color: "#000000", label: "IED, victim-operated" },
-  ied_command_operated: { shape: "diamond", color: "#525252", label: "IED, command-operated" },
-  ied_time: { shape: "diamond", color: "#969696", label: "IED, time" },
-  booby_trap: { shape: "square", color: "#8c510a", label: "Booby trap" },
-  uxo: { shape: "circle", color: "#2166ac", label: "UXO" },
-  axo: { shape: "circle", color: "#01665e", label: "AXO" },
+  ap_mine: { shape: "triangle", color: "#6a3d9a", label: t("AP mine") },
+  at_mine: { shape: "triangle", color: "#3f007d", size: 1.3, label: t("AT mine") },
+  ied_victim_operated: { shape: "diamond", color: "#000000", label: t("IED, victim-operated") },
+  ied_command_operated: { shape: "diamond", color: "#525252", label: t("IED, command-operated") },
+  ied_time: { shape: "diamond", color: "#969696", label: t("IED, time") },
+  booby_trap: { shape: "square", color: "#8c510a", label: t("Booby trap") },
+  uxo: { shape: "circle", color: "#2166ac", label: t("UXO") },
+  axo: { shape: "circle", color: "#01665e", label: t("AXO") },
 };
 export const DISPOSED = new Set(["rendered_safe", "removed", "destroyed_in_place"]);
 

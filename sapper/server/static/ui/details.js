@@ -1,22 +1,23 @@
-// The side panel for a clicked feature: its fields, a hazard's land-release balance, and the
-// record's history from the audit log (who changed what, when).
+// The side panel for a clicked feature: its fields, a hazard's land-release balance, the photos
+// and PDFs attached to a hazard, item or report, and the record's history from the audit log.
 import { api, el, hectares, label, number, showError } from "./app.js";
+import { t } from "./i18n.js";
 
 const TITLES = {
-  hazard: "Hazard",
-  item: "Item",
-  site: "Protected site",
-  release: "Land released",
-  report: "Daily report",
-  team: "Team",
-  plan_sector: "Plan sector",
-  plan_lane: "Plan lanes",
+  hazard: t("Hazard"),
+  item: t("Item"),
+  site: t("Protected site"),
+  release: t("Land released"),
+  report: t("Daily report"),
+  team: t("Team"),
+  plan_sector: t("Plan sector"),
+  plan_lane: t("Plan lanes"),
 };
 const QUIET = new Set(["version", "source_key", "geometry"]);
 
 function value(name, v) {
   if (v === null || v === undefined || v === "") return "—";
-  if (typeof v === "boolean") return v ? "yes" : "no";
+  if (typeof v === "boolean") return v ? t("yes") : t("no");
   if (Array.isArray(v)) return v.map(label).join(", ");
   if (typeof v === "number" && name.endsWith("area_m2")) return `${number(v)} m² (${hectares(v)})`;
   if (typeof v === "number") return number(v, 2);
@@ -38,9 +39,9 @@ function changes(entry) {
   const out = [];
   for (const key of Object.keys(after)) {
     if (key === "version" || JSON.stringify(before[key]) === JSON.stringify(after[key])) continue;
-    out.push(key === "geometry" ? "geometry changed" : `${label(key)}: ${value(key, before[key])} → ${value(key, after[key])}`);
+    out.push(key === "geometry" ? t("geometry changed") : `${label(key)}: ${value(key, before[key])} → ${value(key, after[key])}`);
   }
-  return out.length ? out : ["no field changed"];
+  return out.length ? out : [t("no field changed")];
 }
 
 async function history(kind, id, box) {
@@ -79,6 +80,57 @@ async function balance(id, box) {
   }
 }
 
+const ATTACHABLE = { hazard: "hazards", item: "items", report: "reports" };
+
+// Sends files as multipart/form-data with the login token (app.js's api() sends JSON only).
+async function upload(path, files) {
+  const form = new FormData();
+  for (const file of files) form.append("file", file, file.name);
+  const token = localStorage.getItem("sapper.token");
+  const response = await fetch(path, {
+    method: "POST",
+    headers: token ? { Authorization: `Bearer ${token}`, Accept: "application/json" } : { Accept: "application/json" },
+    body: form,
+    credentials: "same-origin",
+  });
+  const data = (response.headers.get("content-type") || "").includes("json") ? await response.json() : null;
+  if (!response.ok) throw new Error((data && (data.description || data.detail)) || `${response.status}`);
+  return data;
+}
+
+function tile(a) {
+  const inner = a.thumbnail ? el("img", { src: a.thumbnail, alt: a.name, loading: "lazy" }) : el("span", { class: "file" }, a.name);
+  return el("a", { href: a.href, target: "_blank", rel: "noopener", class: "attachment", title: a.name, "data-id": a.id }, inner);
+}
+
+async function attachments(kind, id, box) {
+  const path = `/api/${ATTACHABLE[kind]}/${id}/attachments`;
+  try {
+    const doc = await api(path);
+    const parts = [
+      doc.attachments.length ? el("div", { class: "attachments" }, doc.attachments.map(tile)) : el("p", { class: "none" }, t("No photos yet.")),
+    ];
+    if (doc.can_add) {
+      const input = el("input", { type: "file", accept: "image/jpeg,image/png,image/webp,image/gif,application/pdf", multiple: true, id: "add-photo" });
+      const status = el("div", { class: "upload-status", role: "status" });
+      input.addEventListener("change", async () => {
+        if (!input.files.length) return;
+        status.replaceChildren(el("span", { class: "busy" }, t("sending…")));
+        try {
+          await upload(path, [...input.files]);
+          attachments(kind, id, box);
+        } catch (error) {
+          showError(status, error);
+        }
+      });
+      parts.push(el("label", { class: "add-photo" }, t("Add a photo or PDF"), " ", input), status);
+    }
+    box.replaceChildren(...parts);
+  } catch (error) {
+    showError(box, error);
+  }
+}
+
 export function showDetails(panel, collection, kind, feature, onClose) {
   const props = feature.properties || {};
   const name = props.name || props.label || props.model || "";
@@ -98,6 +150,11 @@ export function showDetails(panel, collection, kind, feature, onClose) {
     const box = el("div", { id: "balance" }, el("span", { class: "busy" }, "loading balance…"));
     parts.push(el("h2", {}, "Land release balance"), box);
     balance(feature.id, box);
+  }
+  if (kind in ATTACHABLE) {
+    const box = el("div", { id: "attachments" }, el("span", { class: "busy" }, t("loading photos…")));
+    parts.push(el("h2", {}, t("Photos and documents")), box);
+    attachments(kind, feature.id, box);
   }
   parts.push(el("h2", {}, "History"), historyBox);
   panel.replaceChildren(...parts);

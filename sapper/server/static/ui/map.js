@@ -1,12 +1,15 @@
-// The operations map. Every layer is read from the OGC API for the box in view (padded a
+// The operations map. Hazards, items and land released are drawn from vector tiles (tiles.js).
+// Every other layer is read from the OGC API for the box in view (padded a
 // little), page by page, and read again only when the view leaves what was loaded; a layer
 // with more features than its cap says so and asks to zoom in. Nothing comes from the
 // internet: the basemap is the site outline and buildings from the register, plus the
 // server's own imagery when it has some.
 /* global L */
 import { api, el, label, showError, start } from "./app.js";
+import { t } from "./i18n.js";
 import { showDetails } from "./details.js";
 import * as S from "./style.js";
+import { tileLayer } from "./tiles.js";
 
 const { me, config, day: firstDay } = await start();
 const state = { day: firstDay, plan: config.latest_plan };
@@ -14,30 +17,39 @@ document.body.dataset.loading = "0";
 
 const map = L.map("map", { zoomSnap: 0.25, preferCanvas: false });
 L.control.scale({ imperial: false }).addTo(map);
-const PANES = { base: 250, hazards: 400, released: 410, plan: 420, progress: 430, buffers: 440, items: 450 };
+const PANES = { base: 250, hazards: 400, released: 410, plan: 420, progress: 430, qc: 435, buffers: 440, items: 450 };
 for (const [name, z] of Object.entries(PANES)) map.createPane(name).style.zIndex = z;
 
+// QC sample units (IMAS 09.20) outlined by result, as on the PDF maps (sapper/report/maps.py).
+const QC = { passed: "#08306b", failed: "#e7298a", pending: "#542788" };
+const qcStyle = (f) => {
+  const pending = f.properties.result === "pending";
+  return { color: QC[f.properties.result] || QC.pending, weight: pending ? 1.5 : 2.5, dashArray: pending ? "2 3" : null, fill: false };
+};
+
 const OVERLAYS = [
-  { id: "base", title: "Site outline and buildings", collection: "protected_sites", kind: "site", pane: "base",
+  { id: "base", title: t("Site outline and buildings"), collection: "protected_sites", kind: "site", pane: "base",
     style: S.siteStyle, point: S.siteSymbol, on: true, swatch: { fill: S.OUTLINE.fill, stroke: S.OUTLINE.stroke } },
-  { id: "hazards", title: "Hazard areas", collection: "hazards", kind: "hazard", pane: "hazards",
-    style: S.hazardStyle, on: true, swatch: { fill: "#FF0000" } },
-  { id: "releases", title: "Land released", collection: "releases", kind: "release", pane: "released",
-    style: S.releaseStyle, on: true, swatch: { fill: S.RELEASE.cleared.fill } },
-  { id: "progress", title: "Day's progress (reports)", collection: "reports", kind: "report", pane: "progress",
+  { id: "hazards", title: t("Hazard areas"), collection: "hazards", kind: "hazard", pane: "hazards",
+    style: S.hazardStyle, on: true, tiles: true, swatch: { fill: "#FF0000" } },
+  { id: "releases", title: t("Land released"), collection: "releases", kind: "release", pane: "released",
+    style: S.releaseStyle, on: true, tiles: true, swatch: { fill: S.RELEASE.cleared.fill } },
+  { id: "qc", title: t("QC samples (passed, failed, pending)"), collection: "qc_samples", kind: "qc_sample", pane: "qc",
+    style: qcStyle, on: true, minZoom: 14, swatch: { fill: QC.failed, stroke: QC.failed, opacity: 0 } },
+  { id: "progress", title: t("Day's progress (reports)"), collection: "reports", kind: "report", pane: "progress",
     style: S.progressStyle, on: true, params: () => ({ report_date: state.day }),
     swatch: { fill: S.PROGRESS.fill, stroke: S.PROGRESS.stroke } },
-  { id: "sectors", title: "Plan sectors", collection: "plan_sectors", kind: "plan_sector", pane: "plan",
+  { id: "sectors", title: t("Plan sectors"), collection: "plan_sectors", kind: "plan_sector", pane: "plan",
     style: S.sectorStyle, on: true, minZoom: 15, params: () => (state.plan ? { plan_id: state.plan.id } : null),
     swatch: { fill: S.teamColour(0), opacity: 0 } },
-  { id: "lanes", title: "Plan lanes", collection: "plan_lanes", kind: "plan_lane", pane: "plan", style: S.laneStyle,
+  { id: "lanes", title: t("Plan lanes"), collection: "plan_lanes", kind: "plan_lane", pane: "plan", style: S.laneStyle,
     on: false, minZoom: 16, params: () => (state.plan ? { plan_id: state.plan.id } : null),
     swatch: { fill: S.teamColour(1), opacity: 0 } },
-  { id: "buffers", title: "Protected site buffers", url: "/ui/api/buffers", collection: "protected_sites",
+  { id: "buffers", title: t("Protected site buffers"), url: "/ui/api/buffers", collection: "protected_sites",
     kind: "site", pane: "buffers", style: S.bufferStyle, on: true, swatch: { fill: S.BUFFER.stroke, opacity: 0.1, dash: "4 3" } },
-  { id: "items", title: "Explosive items", collection: "items", kind: "item", pane: "items",
-    point: S.itemSymbol, on: true, minZoom: 15, pageSize: 2500, cap: 10000, swatch: { shape: "circle", fill: S.ITEM.uxo.color } },
-  { id: "teams", title: "Teams (home base)", collection: "teams", kind: "team", pane: "items", point: S.teamSymbol,
+  { id: "items", title: t("Explosive items"), collection: "items", kind: "item", pane: "items",
+    point: S.itemSymbol, on: true, minZoom: 15, tiles: true, swatch: { shape: "circle", fill: S.ITEM.uxo.color } },
+  { id: "teams", title: t("Teams (home base)"), collection: "teams", kind: "team", pane: "items", point: S.teamSymbol,
     on: false, swatch: { shape: "circle", fill: S.teamColour(2), stroke: "#000" } },
 ];
 
@@ -56,6 +68,8 @@ function select(overlay, feature, layer) {
 }
 
 function makeGroup(overlay) {
+  // the heavy layers come as vector tiles (tiles.js); a click reads the feature by id
+  if (overlay.tiles) return tileLayer(map, overlay, (feature, layer) => select(overlay, feature, layer), busy);
   return L.geoJSON(null, {
     pane: overlay.pane,
     style: overlay.style,
@@ -76,7 +90,7 @@ function makeGroup(overlay) {
 function busy(delta) {
   const n = Number(document.body.dataset.loading) + delta;
   document.body.dataset.loading = String(n);
-  document.getElementById("busy").textContent = n > 0 ? "loading…" : "";
+  document.getElementById("busy").textContent = n > 0 ? t("loading…") : "";
 }
 
 function boxText(bounds) {
@@ -105,13 +119,20 @@ async function fetchFeatures(overlay, box, signal) {
 // Read the layer for the view unless what is loaded already covers it.
 async function load(overlay) {
   if (!overlay.on || !overlay.available) return;
+  if (overlay.tiles) {
+    // the tile layer loads the view itself: no count, only the note below its zoom
+    const hidden = map.getZoom() < (overlay.minZoom || 0);
+    overlay.note = hidden ? t("zoom in to see {what}", { what: overlay.title.toLowerCase() }) : "";
+    refreshLegend(overlay);
+    return;
+  }
   const params = overlay.params ? overlay.params() : {};
   const key = JSON.stringify(params);
   const view = map.getBounds();
   if (params === null || map.getZoom() < (overlay.minZoom || 0)) {
     overlay.group.clearLayers();
     overlay.loaded = null;
-    overlay.note = params === null ? "no plan stored yet" : `zoom in to see ${overlay.title.toLowerCase()}`;
+    overlay.note = params === null ? t("no plan stored yet") : t("zoom in to see {what}", { what: overlay.title.toLowerCase() });
     overlay.count = overlay.matched = 0;
     refreshLegend(overlay);
     return;
@@ -130,7 +151,7 @@ async function load(overlay) {
     overlay.count = features.length;
     overlay.matched = matched;
     overlay.loaded = { key, box, truncated: features.length < matched };
-    overlay.note = overlay.loaded.truncated ? `showing ${features.length} of ${matched}: zoom in for all` : "";
+    overlay.note = overlay.loaded.truncated ? t("showing {n} of {matched}: zoom in for all", { n: features.length, matched }) : "";
   } catch (error) {
     if (error.name !== "AbortError") overlay.note = error.message;
   } finally {
@@ -162,7 +183,7 @@ function layerControls(overlays) {
       }
       refreshLegend(overlay);
     });
-    const title = overlay.available ? overlay.title : `${overlay.title} (not in this register)`;
+    const title = overlay.available ? overlay.title : t("{title} (not in this register)", { title: overlay.title });
     box.append(
       el("label", { "data-layer": overlay.id }, check, overlay.swatch ? S.swatch(overlay.swatch) : "", title,
         el("span", { class: "count" })),
@@ -176,13 +197,14 @@ function legend() {
   const rows = [];
   const add = (spec, text) => rows.push(S.swatch(spec), el("span", {}, text));
   for (const s of Object.values(S.HAZARD)) add({ fill: s.fill, stroke: s.stroke, opacity: s.opacity ?? 0.5, dash: s.dash }, s.label);
-  for (const s of Object.values(S.RELEASE)) add({ fill: s.fill, opacity: 0.55 }, `Released: ${s.label}`);
-  add({ fill: S.PROGRESS.fill, stroke: S.PROGRESS.stroke, opacity: 0.35 }, "Worked on the day shown");
-  add({ fill: S.BUFFER.stroke, opacity: 0.06, dash: "5 4" }, "Protected site buffer");
-  add({ fill: S.OUTLINE.fill, stroke: S.OUTLINE.stroke, opacity: 0.45 }, "Site outline");
-  add({ fill: S.BUILDING_FILL, stroke: "#333", opacity: 0.75 }, "Building / monument");
+  for (const s of Object.values(S.RELEASE)) add({ fill: s.fill, opacity: 0.55 }, t("Released: {what}", { what: s.label }));
+  add({ fill: S.PROGRESS.fill, stroke: S.PROGRESS.stroke, opacity: 0.35 }, t("Worked on the day shown"));
+  add({ fill: S.BUFFER.stroke, opacity: 0.06, dash: "5 4" }, t("Protected site buffer"));
+  add({ fill: S.OUTLINE.fill, stroke: S.OUTLINE.stroke, opacity: 0.45 }, t("Site outline"));
+  add({ fill: S.BUILDING_FILL, stroke: "#333", opacity: 0.75 }, t("Building / monument"));
   for (const s of Object.values(S.ITEM)) add({ shape: s.shape, fill: s.color, stroke: "#fff" }, s.label);
-  add({ shape: "circle", fill: "#2166ac", hollow: true }, "Hollow: item disposed of");
+  add({ shape: "circle", fill: "#2166ac", hollow: true }, t("Hollow: item disposed of"));
+  for (const [result, colour] of Object.entries(QC)) add({ fill: colour, opacity: 0, dash: result === "pending" ? "2 3" : undefined }, t("QC sample: {result}", { result: label(result) }));
   box.replaceChildren(...rows);
 }
 
@@ -206,7 +228,7 @@ async function imagery() {
   }).addTo(map);
   const check = el("input", { type: "checkbox", checked: true });
   check.addEventListener("change", () => (check.checked ? tiles.addTo(map) : tiles.remove()));
-  document.getElementById("layers").prepend(el("label", { "data-layer": "imagery" }, check, `Imagery: ${info.name}`));
+  document.getElementById("layers").prepend(el("label", { "data-layer": "imagery" }, check, t("Imagery: {name}", { name: info.name })));
 }
 
 try {
@@ -234,7 +256,7 @@ try {
   });
   map.on("zoomend", () => {
     const zoom = map.getZoom();
-    OVERLAYS.find((o) => o.id === "items").group.eachLayer((m) => m.setStyle(S.itemLook(zoom, m.feature)));
+    OVERLAYS.find((o) => o.id === "items").group.eachLayer?.((m) => m.setStyle(S.itemLook(zoom, m.feature)));
   });
   document.addEventListener("daychange", (event) => {
     state.day = event.detail;

@@ -6,6 +6,7 @@
 // the plan. A supervisor can make a new plan here: the server runs the planner in the background.
 import { api, canWrite, el, hectares, label, number, showError, start } from "./app.js";
 import { dateLines, gantt, isoDay, keys } from "./charts.js";
+import { t } from "./i18n.js";
 
 const { me, config } = await start();
 const PRIORITY = { 1: "#d7301f", 2: "#fc8d59", 3: "#fdcc8a" };
@@ -23,21 +24,21 @@ function card(id, what, value, sub = "") {
 }
 
 function chooser(numbers, current) {
-  const select = el("select", { id: "plan-number", "aria-label": "Plan" }, numbers.map((n) => el("option", { value: n, selected: n === current }, `plan ${n}`)));
+  const select = el("select", { id: "plan-number", "aria-label": "Plan" }, numbers.map((n) => el("option", { value: n, selected: n === current }, t("plan {n}", { n }))));
   select.addEventListener("change", () => show(Number(select.value)));
   document.getElementById("choose").replaceChildren(el("label", { for: "plan-number" }, "Plan shown"), select);
 }
 
 function cards(p, teams) {
   const teamDays = new Set(teams.flatMap((t) => t.bars.flatMap((b) => spanDays(b).map((d) => `${t.team_id} ${d}`)))).size;
-  const gap = p.gap === null || p.gap === undefined ? "" : `, gap ${(100 * p.gap).toFixed(1)} %`;
+  const gap = p.gap === null || p.gap === undefined ? "" : t(", gap {gap} %", { gap: number(100 * p.gap, 1) });
   return [
-    card("plan-start", "First working day", p.start_on || "—", `made ${String(p.made_at || "").slice(0, 16).replace("T", " ")} by ${p.made_by || "?"}`),
-    card("plan-finish", "Finish (p50)", p.finish_p50 || "—", `p80 ${p.finish_p80 || "—"} · p95 ${p.finish_p95 || "—"}`),
-    card("plan-area", "Area to work", hectares(p.area_m2), `${number(p.hazards)} hazards in ${number(p.sectors)} sectors`),
-    card("plan-unworkable", "Sectors no team may work", number(p.unworkable), p.unworkable ? "see the sectors layer on the map" : "every sector has a team"),
-    card("plan-team-days", "Team-days", number(teamDays), `${teams.length} team${teams.length === 1 ? "" : "s"} at work`),
-    card("plan-solver", "Schedule", label(p.solver), `${p.status || ""}${gap}`),
+    card("plan-start", t("First working day"), p.start_on || "—", t("made {when} by {who}", { when: String(p.made_at || "").slice(0, 16).replace("T", " "), who: p.made_by || "?" })),
+    card("plan-finish", t("Finish (p50)"), p.finish_p50 || "—", `p80 ${p.finish_p80 || "—"} · p95 ${p.finish_p95 || "—"}`),
+    card("plan-area", t("Area to work"), hectares(p.area_m2), t("{hazards} hazards in {sectors} sectors", { hazards: number(p.hazards), sectors: number(p.sectors) })),
+    card("plan-unworkable", t("Sectors no team may work"), number(p.unworkable), p.unworkable ? t("see the sectors layer on the map") : t("every sector has a team")),
+    card("plan-team-days", t("Team-days"), number(teamDays), t("teams at work: {n}", { n: teams.length })),
+    card("plan-solver", t("Schedule"), label(p.solver), `${p.status || ""}${gap}`),
   ];
 }
 
@@ -61,11 +62,11 @@ function drawGantt(doc) {
     }),
   }));
   const last = doc.teams.flatMap((t) => t.bars.map((b) => b.end)).sort().at(-1);
-  const marks = [{ label: "plan finish", day: last, colour: PLANNED }, ...finishMarks(doc.plan, ["p50", "p95"])].filter((k) => k.day);
+  const marks = [{ label: t("plan finish"), day: last, colour: PLANNED }, ...finishMarks(doc.plan, ["p50", "p95"])].filter((k) => k.day);
   const box = document.getElementById("gantt");
-  box.replaceChildren(rows.length ? gantt({ rows, marks }) : el("p", { class: "muted" }, "no team has work in this plan"));
+  box.replaceChildren(rows.length ? gantt({ rows, marks }) : el("p", { class: "muted" }, t("no team has work in this plan")));
   document.getElementById("gantt-keys").replaceChildren(
-    keys([1, 2, 3].map((n) => ({ name: `hazard of priority ${n}`, colour: PRIORITY[n] })).concat([{ name: "other", colour: OTHER }])),
+    keys([1, 2, 3].map((n) => ({ name: t("hazard of priority {n}", { n }), colour: PRIORITY[n] })).concat([{ name: t("other"), colour: OTHER }])),
   );
 }
 
@@ -80,11 +81,11 @@ function finishMarks(p, levels = FINISH.map(([name]) => name)) {
 function burndownChart(days, field, planned, scale, extra = []) {
   const at = (name) => days.map((d) => [d.day, d[name] / scale]);
   const series = [
-    { name: "plan (expected durations)", colour: PLANNED, dash: "6 4", points: at(planned) },
-    { name: "forecast, median of the runs (p50)", colour: MEDIAN, points: at(`${field}_p50`) },
+    { name: t("plan (expected durations)"), colour: PLANNED, dash: "6 4", points: at(planned) },
+    { name: t("forecast, median of the runs (p50)"), colour: MEDIAN, points: at(`${field}_p50`) },
     ...extra,
   ];
-  const bands = [{ name: "forecast, 10-90 % of runs", colour: BAND, points: days.map((d) => [d.day, d[`${field}_p10`] / scale, d[`${field}_p90`] / scale]) }];
+  const bands = [{ name: t("forecast, 10-90 % of runs"), colour: BAND, points: days.map((d) => [d.day, d[`${field}_p10`] / scale, d[`${field}_p90`] / scale]) }];
   return { series, bands };
 }
 
@@ -92,7 +93,7 @@ async function drawBurndown(doc) {
   const p = doc.plan;
   const box = document.getElementById("burndown");
   if (!doc.days.length) {
-    box.replaceChildren(el("p", { class: "muted", id: "no-burndown" }, "this plan was stored without its burn-down (made by an older sapper): make a new plan to see it"));
+    box.replaceChildren(el("p", { class: "muted", id: "no-burndown" }, t("this plan was stored without its burn-down (made by an older sapper): make a new plan to see it")));
     document.getElementById("burndown-keys").replaceChildren();
     return;
   }
@@ -103,15 +104,15 @@ async function drawBurndown(doc) {
   const from = isoDay(Date.parse(first) - 30 * DAY_MS);
   const span = Math.max(1, Math.min(3660, Math.round((Date.parse(until) - Date.parse(from)) / DAY_MS) + 1));
   const progress = await api(`/ui/api/progress?on=${until}&days=${span}`);
-  const actual = { name: "still hazardous (register)", colour: "#d7301f", points: progress.days.map((d) => [d.day, d.still_hazardous_m2 / 10000]) };
+  const actual = { name: t("still hazardous (register)"), colour: "#d7301f", points: progress.days.map((d) => [d.day, d.still_hazardous_m2 / 10000]) };
   const work = burndownChart(doc.days, "team_days", "planned_team_days", 1);
   const area = burndownChart(doc.days, "m2", "planned_m2", 10000, [actual]);
   const size = { width: 1100, from, to: doc.days.at(-1).day };
   box.replaceChildren(
-    el("h3", {}, "Team-days of work still to do"),
-    el("div", { id: "burndown-work" }, dateLines({ ...work, marks, unit: "team-days", height: 300, ...size })),
-    el("h3", {}, "Hectares still to clear"),
-    el("div", { id: "burndown-area" }, dateLines({ ...area, marks, unit: "ha", height: 220, ...size })),
+    el("h3", {}, t("Team-days of work still to do")),
+    el("div", { id: "burndown-work" }, dateLines({ ...work, marks, unit: t("team-days"), height: 300, ...size })),
+    el("h3", {}, t("Hectares still to clear")),
+    el("div", { id: "burndown-area" }, dateLines({ ...area, marks, unit: t("ha"), height: 220, ...size })),
   );
   const shown = [...work.bands, ...area.series];
   document.getElementById("burndown-keys").replaceChildren(keys(shown.map((s) => ({ name: s.name, colour: s.colour }))));
@@ -154,12 +155,12 @@ function makePlans() {
     try {
       let job = await api("/api/plans", { method: "POST", body: { start: form.start.value, time_limit_s: Number(form.time_limit.value) } });
       while (job.status === "queued" || job.status === "running") {
-        status.textContent = `plan run ${job.id}: ${job.status} ${job.step || ""}`;
+        status.textContent = t("plan run {id}: {status} {step}", { id: job.id, status: job.status, step: job.step || "" });
         await new Promise((resolve) => setTimeout(resolve, 1500));
         job = await api(`/api/plans/${job.id}`);
       }
-      if (job.status !== "done") throw new Error(`the plan ${job.status}: ${job.error || "no reason given"}`);
-      status.textContent = `plan ${job.summary.stored.number} is ready`;
+      if (job.status !== "done") throw new Error(t("the plan {status}: {error}", { status: job.status, error: job.error || t("no reason given") }));
+      status.textContent = t("plan {n} is ready", { n: job.summary.stored.number });
       for (const id of ["gantt-box", "burndown-box"]) document.getElementById(id).hidden = false;
       await show(job.summary.stored.number);
     } catch (error) {

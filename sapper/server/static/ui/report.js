@@ -7,6 +7,7 @@
 /* global L */
 import { DATA_CACHE, api, canWrite, el, hectares, label, showError, start } from "./app.js";
 import { AreaDrawer } from "./draw.js";
+import { t } from "./i18n.js";
 import { Outbox, discard } from "./outbox.js";
 import { hazardStyle, siteStyle } from "./style.js";
 
@@ -29,7 +30,7 @@ const map = L.map("draw-map", { zoomSnap: 0.25 });
 L.control.scale({ imperial: false }).addTo(map);
 const hazards = new Map();
 const drawer = new AreaDrawer(map, (d) => {
-  areaText.textContent = d.points.length < 3 ? `${d.points.length} corner(s): click at least 3` : `about ${hectares(d.areaM2())} (${d.points.length} corners)`;
+  areaText.textContent = d.points.length < 3 ? t("{n} corner(s): click at least 3", { n: d.points.length }) : t("about {area} ({n} corners)", { area: hectares(d.areaM2()), n: d.points.length });
 });
 const itemMarker = L.circleMarker([0, 0], { radius: 6, color: "#b00020", weight: 2, fillOpacity: 0.6 });
 
@@ -89,9 +90,9 @@ function itemBody() {
 }
 
 function stateText(entry) {
-  if (entry.state === "sent") return `sent: ${entry.kind} ${entry.id}`;
-  if (entry.state === "refused") return `refused: ${entry.reason}`;
-  return entry.reason ? `queued (${entry.reason})` : "queued: goes when the network returns";
+  if (entry.state === "sent") return t("sent: {kind} {id}", { kind: entry.kind, id: entry.id });
+  if (entry.state === "refused") return t("refused: {reason}", { reason: entry.reason });
+  return entry.reason ? t("queued ({reason})", { reason: entry.reason }) : t("queued: goes when the network returns");
 }
 
 function showOutbox(entries) {
@@ -151,10 +152,10 @@ async function submit(kind, path, body, title, button, clear) {
     }
     clear();
     if (entry.state === "queued") {
-      message.replaceChildren(el("div", { class: "ok", role: "status", id: "queued" }, `${title} kept in this browser: it goes when the network returns.`));
+      message.replaceChildren(el("div", { class: "ok", role: "status", id: "queued" }, t("{title} kept in this browser: it goes when the network returns.", { title })));
     } else {
       message.replaceChildren(
-        el("div", { class: "ok", role: "status", id: "saved", "data-id": entry.id }, `${title} saved as ${entry.kind} ${entry.id}. `,
+        el("div", { class: "ok", role: "status", id: "saved", "data-id": entry.id }, t("{title} saved as {kind} {id}. ", { title, kind: entry.kind, id: entry.id }),
           el("a", { href: "/ui/sitrep" }, "See the sitrep"), " or ", el("a", { href: "/ui/" }, "the map"), "."),
       );
     }
@@ -167,9 +168,9 @@ async function submit(kind, path, body, title, button, clear) {
 
 function sendReport(event) {
   event.preventDefault();
-  if (!form.report_date.value) return showError(message, new Error("give the date of the work"));
+  if (!form.report_date.value) return showError(message, new Error(t("give the date of the work")));
   const body = reportBody();
-  const title = `Report of ${body.report_date}: ${label(body.activity_type)}${body.hazard_id ? `, hazard ${body.hazard_id}` : ""}`;
+  const title = t("Report of {day}: {activity}", { day: body.report_date, activity: label(body.activity_type) }) + (body.hazard_id ? t(", hazard {id}", { id: body.hazard_id }) : "");
   return submit("report", "/api/reports", body, title, document.getElementById("send"), () => {
     drawer.clear();
     form.items_found.value = "0";
@@ -178,10 +179,10 @@ function sendReport(event) {
 }
 
 function sendItem() {
-  if (!form.report_date.value) return showError(message, new Error("give the date the item was found"));
-  if (form.item_lat.value === "" || form.item_lon.value === "") return showError(message, new Error("give the item's position: click the map or type it"));
+  if (!form.report_date.value) return showError(message, new Error(t("give the date the item was found")));
+  if (form.item_lat.value === "" || form.item_lon.value === "") return showError(message, new Error(t("give the item's position: click the map or type it")));
   const body = itemBody();
-  const title = `Item of ${body.properties.found_on}: ${label(body.properties.category)}`;
+  const title = t("Item of {day}: {category}", { day: body.properties.found_on, category: label(body.properties.category) });
   return submit("item", ITEMS, body, title, document.getElementById("send-item"), () => {
     form.item_notes.value = "";
     form.item_depth_cm.value = "";
@@ -231,7 +232,7 @@ try {
   if (!canWrite(me)) {
     document.getElementById("send").disabled = true;
     document.getElementById("send-item").disabled = true;
-    const why = me.role === "viewer" ? `${me.name} is a viewer: viewers read, they do not send reports` : "log out and in again to send reports from this browser";
+    const why = me.role === "viewer" ? t("{name} is a viewer: viewers read, they do not send reports", { name: me.name }) : t("log out and in again to send reports from this browser");
     showError(message, new Error(why));
   }
   form.hazard_id.addEventListener("change", zoomToHazard);

@@ -1,4 +1,5 @@
-// The web UI offline: the pages, scripts, styles and Leaflet come from a cache named after the
+// The web UI offline: the pages, scripts, styles, Leaflet and its vector-tile client (Leaflet.VectorGrid,
+// static/vendor/leaflet.vectorgrid) come from a cache named after the
 // release (the server puts the version and the file list in self.SAPPER_OFFLINE above this
 // code), so a page opens with no network; a new release installs a new cache and deletes the
 // old one. What the pages read (the user, the config, the team's hazards and choices) is asked
@@ -51,14 +52,15 @@ async function keeps(clientId) {
   return Boolean(client) && KEEPING_PAGES.includes(new URL(client.url).pathname);
 }
 
+// The data cache is opened only to keep an answer: opening it on every request would bring it
+// back right after a logout deleted it.
 async function networkFirst(request, clientId) {
-  const cache = await caches.open(DATA);
   try {
     const answer = await fetch(request);
-    if (answer.ok && (await keeps(clientId))) await cache.put(request, answer.clone());
+    if (answer.ok && (await keeps(clientId))) await (await caches.open(DATA)).put(request, answer.clone());
     return answer;
   } catch (error) {
-    const kept = await cache.match(request, { ignoreVary: true });
+    const kept = (await caches.has(DATA)) && (await caches.match(request, { cacheName: DATA, ignoreVary: true }));
     if (kept) return kept;
     throw error;
   }

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from sapper.plan.problem import TICKS_PER_DAY, Option, Problem
-from sapper.plan.schedule import Schedule, Slot, objective_of
+from sapper.plan.scheduling.schedule import Schedule, Slot, objective_of
 
 PickKey = Callable[[Option, int], tuple]
 

@@ -40,6 +40,7 @@ class DayForecast:
     bands: dict[int, np.ndarray]  # 10, 50, 90 -> hazardous area still to work, 0..horizon days ahead
     actual: np.ndarray  # the register's hazardous area still to work, 0..horizon days ahead
     finish_p50: date | None = None
+    day_sigma: float = 0.0  # the day effect's log sd the forecast drew its days with (day_pace.py)
 
     @property
     def horizon(self) -> int:
@@ -158,7 +159,8 @@ def day_forecast(result: PlanResult, day: date, areas: dict[date, dict[int, floa
     bands = {}
     for q, series in fc.remaining.items():
         bands[q] = np.array([series[min(h, len(series) - 1)] for h in range(len(actual))]) + unplanned
-    return DayForecast(day, bands, actual, result.finish_dates.get(50))
+    pace = result.learned.day_pace if result.learned is not None else None
+    return DayForecast(day, bands, actual, result.finish_dates.get(50), pace.sigma if pace is not None else 0.0)
 
 
 def score(days: Sequence[DayForecast]) -> list[HorizonScore]:

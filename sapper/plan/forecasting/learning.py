@@ -11,6 +11,10 @@ discounting of a dynamic model whose rate drifts. Teams differ: each team's own 
 has the kind's rate as its prior (widened by the spread between teams) and its own days
 as evidence, so a team with no reports yet gets its kind's rate.
 
+Days differ for every team at once (heat, dust, access): day_pace.py estimates that shared
+day effect from the same team-days; a rate's day-to-day spread is split into the part the
+day shares (drawn once a day for all teams in the forecast) and the team's own.
+
 Item density (items per hectare by contamination and terrain) is gamma-Poisson: a gamma
 prior around the default density, updated with the items found in the area searched.
 Reports carry no handling times: the time an item takes stays the prior's.
@@ -35,6 +39,7 @@ import numpy as np
 from sapper.model.enums import ActivityType, Contamination, LandUse, Method, TeamKind
 from sapper.model.records import Hazard, Report, Team
 from sapper.plan.datafiles import Triangular
+from sapper.plan.forecasting.day_pace import DayPace, estimate
 from sapper.plan.methods import Rules, team_methods
 from sapper.plan.problem import Option, Problem, WorkTeam
 from sapper.plan.productivity import SEARCH_METHODS, LearningSettings, Productivity, SearchRate
@@ -75,17 +80,23 @@ class LearnedRate:
     observed: float  # their mean all-in rate, in the unit, per day
     mu_mean: float
     mu_sd: float
-    day_sigma: float
+    day_sigma: float  # the team's own day-to-day spread
     group: RateKey  # teams of one group share the forecast's draw of "which rate holds here"
+    shared_sigma: float = 0.0  # the day-to-day spread all teams share that day (day_pace.py)
+
+    @property
+    def day_variance(self) -> float:
+        """A team-day's whole variance around the rate: its own and the day's."""
+        return self.day_sigma**2 + self.shared_sigma**2
 
     @property
     def mean(self) -> float:
         """Posterior mean of a team-day's rate."""
-        return math.exp(self.mu_mean + (self.mu_sd**2 + self.day_sigma**2) / 2.0)
+        return math.exp(self.mu_mean + (self.mu_sd**2 + self.day_variance) / 2.0)
 
     def level(self, z: float) -> float:
         """The mean day rate at ``z`` standard deviations of mu (z = +-1.28: the 10-90 % interval)."""
-        return math.exp(self.mu_mean + z * self.mu_sd + self.day_sigma**2 / 2.0)
+        return math.exp(self.mu_mean + z * self.mu_sd + self.day_variance / 2.0)
 
     @property
     def days_per_unit(self) -> float:
@@ -95,7 +106,7 @@ class LearnedRate:
         day rate times the days (the day-to-day spread averages out, it does not slow the
         team), so the day's spread enters as the mean rate's exp(+sigma^2 / 2), not as E[1 / rate].
         """
-        return math.exp(-self.mu_mean + (self.mu_sd**2 - self.day_sigma**2) / 2.0)
+        return math.exp(-self.mu_mean + (self.mu_sd**2 - self.day_variance) / 2.0)
 
 
 @dataclass
@@ -107,6 +118,7 @@ class Learned:
     newest: date | None = None
     team_sigma: float = 0.0
     transfer_sigma: float = 0.0
+    day_pace: DayPace | None = None  # the day effect shared by all teams (day_pace.py)
     chosen: dict = field(default_factory=dict, repr=False)  # rate_for's answers, asked once per team and sector kind
 
     def rate_for(self, team: WorkTeam, method: Method, land_use: LandUse) -> LearnedRate | None:
@@ -236,8 +248,15 @@ def _posterior(prior_mean: float, prior_var: float, sources: Sequence[tuple[floa
     return total / precision, 1.0 / precision
 
 
-def learn_rates(days: Sequence[TeamDay], prod: Productivity, settings: LearningSettings) -> Learned:
-    """Posterior rates per team kind, method and terrain, and per team, from the team-days."""
+def learn_rates(
+    days: Sequence[TeamDay], prod: Productivity, settings: LearningSettings, shared_variance: float = 0.0
+) -> Learned:
+    """Posterior rates per team kind, method and terrain, and per team, from the team-days.
+
+    ``shared_variance``: the day effect's variance (day_pace.py), the part of each rate's
+    day-to-day variance all teams share; the rest is the team's own (floored at 0, as a
+    variance component's moment estimate is).
+    """
     out = Learned(team_sigma=settings.team_sigma, transfer_sigma=settings.transfer_sigma)
     by_key: dict[RateKey, list[TeamDay]] = defaultdict(list)
     for d in days:
@@ -260,13 +279,21 @@ def learn_rates(days: Sequence[TeamDay], prod: Productivity, settings: LearningS
             mean = float(np.average(y, weights=w))
             stats[team] = (mean, float(w.sum()))
             spread += float((w * (y - mean) ** 2).sum())
-            weight_all += float(w.sum())
+            # the team's mean takes one degree of freedom (V1 - V2 / V1 with weights): a single day shows no spread
+            weight_all += float(w.sum() - (w**2).sum() / w.sum())
         sigma2 = spread / weight_all  # the day-to-day variance: the prior guess pooled with the reports
         # a team's mean of days estimates the kind's rate give or take its own rate's spread and the days'
         sources = {team: (mean, tau2 + sigma2 / weight) for team, (mean, weight) in stats.items()}
         kind_mean, kind_var = _posterior(m0, s0**2, list(sources.values()))
         observed = float(np.mean([math.exp(d.log_rate) for d in rows]))
-        common = dict(unit=rate.unit, prior=rate.rate, day_sigma=math.sqrt(sigma2), group=key)
+        shared = min(shared_variance, sigma2)
+        common = dict(
+            unit=rate.unit,
+            prior=rate.rate,
+            day_sigma=math.sqrt(sigma2 - shared),
+            shared_sigma=math.sqrt(shared),
+            group=key,
+        )
         out.rates[key] = LearnedRate(
             key=key,
             days=len(rows),
@@ -319,7 +346,9 @@ def learn(
 ) -> Learned:
     """Everything the reports teach: rates per team and kind, item densities (reports in metres)."""
     days = team_days(reports, teams, hazards, prod, rules)
-    out = learn_rates(days, prod, prod.learning)
+    pace = estimate(days, prod.learning.half_life_days)
+    out = learn_rates(days, prod, prod.learning, pace.variance)
+    out.day_pace = pace
     out.density = learn_density(reports, hazards, prod)
     out.productivity = dataclasses.replace(prod, density={k: a / b for k, (a, b) in out.density.items()})
     out.newest = max((d.on for d in days), default=None)

@@ -1,7 +1,7 @@
 """The burn-down series of a forecast: per run, what is still to do at each whole day elapsed.
 
 Sectors' starts and ends are given as sectors x runs arrays of working days; each series
-is built by a few bincounts a run, with no runs x sectors x days array.
+is built by a few bincounts over all runs at once, with no runs x sectors x days array.
 """
 
 from __future__ import annotations
@@ -20,10 +20,8 @@ def area_left(
     """
     runs = ends.shape[1]
     whole = np.ones(len(area), dtype=bool) if gradual is None or starts is None else ~gradual
-    day = np.minimum(np.ceil(ends[whole].T - 1e-9).astype(np.int64), n - 1)  # runs x sectors: the day each is done
-    done = np.empty((runs, n))
-    for r in range(runs):  # one small bincount a run: no runs x sectors weights to build
-        done[r] = np.bincount(day[r], weights=area[whole], minlength=n)
+    day = np.minimum(np.ceil(ends[whole] - 1e-9).astype(np.int64), n - 1)  # sectors x runs: the day each is done
+    done = _by_run_and_day(day, np.broadcast_to(area[whole][:, None], day.shape), n)
     after = np.cumsum(done[:, ::-1], axis=1)[:, ::-1]  # area finishing at day g or later
     left = np.concatenate([after[:, 1:], np.zeros((runs, 1))], axis=1)  # ... strictly after g
     if whole.all():
@@ -48,15 +46,20 @@ def work_left(starts: np.ndarray, ends: np.ndarray, n: int) -> np.ndarray:
 
 def relu_sums(points: np.ndarray, n: int, weights: np.ndarray | None = None) -> np.ndarray:
     """Runs x days: sum over sectors of weight x max(point - g, 0) for g = 0..n-1, by two bincounts."""
-    runs = points.shape[1]
     grid = np.arange(n)
-    by_run = np.ascontiguousarray(points.T)
-    w = np.ones_like(by_run) if weights is None else np.ascontiguousarray(np.broadcast_to(weights, points.shape).T)
-    floor = np.minimum(np.floor(by_run).astype(np.int64), n - 1)
-    count, total = np.empty((runs, n)), np.empty((runs, n))
-    for r in range(runs):
-        count[r] = np.bincount(floor[r], weights=w[r], minlength=n)
-        total[r] = np.bincount(floor[r], weights=by_run[r] * w[r], minlength=n)
+    floor = np.minimum(np.floor(points).astype(np.int64), n - 1)
+    w = None if weights is None else np.broadcast_to(weights, points.shape)
+    count = _by_run_and_day(floor, w, n)
+    total = _by_run_and_day(floor, points if w is None else points * w, n)
     count = np.cumsum(count[:, ::-1], axis=1)[:, ::-1]  # weights of points with floor >= g
     total = np.cumsum(total[:, ::-1], axis=1)[:, ::-1]
     return total - grid[None, :] * count
+
+
+def _by_run_and_day(day: np.ndarray, weights: np.ndarray | None, n: int) -> np.ndarray:
+    """Runs x days: the sum of the weights (or the count) of each run's points on each day (sectors x runs in),
+    by one bincount."""
+    runs = day.shape[1]
+    bins = day + (np.arange(runs, dtype=np.int64) * n)[None, :]  # run r's days at r * n ...
+    flat = None if weights is None else np.ravel(weights)
+    return np.bincount(bins.ravel(), weights=flat, minlength=runs * n).reshape(runs, n).astype(float, copy=False)

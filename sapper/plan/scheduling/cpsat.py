@@ -21,7 +21,7 @@ The first plan is the better of the greedy plan and the list schedule (Smith's r
 earliest finish, backfilling); each window starts from the current plan (AddHint), and a
 window's plan is taken only if it is better, so the result is never worse than greedy.
 The global bound is the larger of CP-SAT's (whole problem only) and the relaxations of
-``sapper.plan.bounds`` (the LP gets at most ``BOUND_SHARE`` of the time).
+``sapper.plan.scheduling.bounds`` (the LP gets at most ``BOUND_SHARE`` of the time).
 
 Same input, same plan: every budget is deterministic time (CP-SAT's and GLOP's own work
 counters), never the wall clock, and CP-SAT interleaves its workers in a fixed order
@@ -39,10 +39,10 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from sapper.plan.bounds import lower_bound, refined_bound
-from sapper.plan.greedy import wspt_schedule
 from sapper.plan.problem import TICKS_PER_DAY, Option, Problem
-from sapper.plan.schedule import Schedule, Slot, objective_of
+from sapper.plan.scheduling.bounds import lower_bound, refined_bound
+from sapper.plan.scheduling.greedy import wspt_schedule
+from sapper.plan.scheduling.schedule import Schedule, Slot, objective_of
 
 WEIGHT_SCALE = 10_000  # the heaviest sector weighs this much in the integer objective
 BOUND_SHARE = 0.4  # at most this share of the time goes to the bound's LP

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from sapper.model.enums import Method
 from sapper.plan.problem import TICKS_PER_DAY, Problem
-from sapper.plan.schedule import Schedule
+from sapper.plan.scheduling.schedule import Schedule
 
 
 @dataclass(frozen=True)

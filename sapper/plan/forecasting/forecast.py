@@ -13,16 +13,16 @@ really takes:
   rate the team-day spread of the reports;
 - per sector, the time its items take where the rate is not learned (a learned rate is
   all in): a compound Poisson (items times their handling times), drawn as one Poisson
-  count times a handling time with the compound's exact mean and variance.
-Durations replay through the plan (a sector starts when its team, its neighbours within
-the safety distance worked before it and its road are done), vectorised over runs; each
-sector waits only for the predecessors no other predecessor already waits for (the
-transitive reduction, the same ends with far fewer maxima).
+  count (poisson.py) times a handling time with the compound's exact mean and variance.
+Sectors that share every draw (the same rate factor, spread draw and survey outcome) form
+a cell: the draws are worked out per cell, then each sector is its cell times its base.
+Durations replay through the plan (precedence.py: a sector starts when its team, its
+neighbours within the safety distance worked before it and its road are done), vectorised
+over runs, each sector waiting only for the predecessors that can set its start.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from collections import defaultdict
@@ -31,11 +31,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sapper.plan.learning import Learned
+from sapper.plan.forecasting.day_pace import WARP_CHUNK, run_days, through
+from sapper.plan.forecasting.learning import Learned
+from sapper.plan.forecasting.poisson import PoissonRows
+from sapper.plan.forecasting.precedence import last_rows, reduced, replay, starts_of
+from sapper.plan.forecasting.series import area_left, work_left
 from sapper.plan.problem import TICKS_PER_DAY, Problem
 from sapper.plan.productivity import Productivity
-from sapper.plan.schedule import Schedule
-from sapper.plan.series import area_left, work_left
+from sapper.plan.scheduling.schedule import Schedule
 from sapper.plan.survey import scale_surveyed
 
 LEVELS = (50, 80, 90, 95)
@@ -45,7 +48,8 @@ CHART_RUNS = 1000  # runs behind the burn-down's bands and the sector levels (sp
 # They are the work that keeps a plan open long after the map looks clear.
 TAIL_AREA = 0.95
 PERCENTILE = "inverted_cdf"  # a level is a value reached by at least that share of runs
-DRAW_CHUNK = 1000  # runs drawn at a time (the draws of a chunk stay in cache)
+DRAW_CHUNK = 256  # runs drawn at a time: the draws of a chunk stay in cache
+REPLAY_CHUNK = 5000  # runs replayed at a time: the replay's numpy calls per sector are few, each on long rows
 SQRT3 = math.sqrt(3.0)
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -75,65 +79,6 @@ class Forecast:
     tail_day: int | None = None  # the day index the median run has ended the sectors of TAIL_AREA of the area
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
-
-
-def _predecessors(problem: Problem, schedule: Schedule, order: list[int]) -> dict[int, list[int]]:
-    """For each sector, the sectors that must end before it starts in this plan."""
-    rank = {s: i for i, s in enumerate(order)}
-    preds: dict[int, set[int]] = defaultdict(set)
-    for run in schedule.by_team().values():
-        for a, b in itertools.pairwise(run):
-            preds[b.sector].add(a.sector)
-    for i, j in problem.conflicts:
-        if i in rank and j in rank:
-            first, then = (i, j) if rank[i] < rank[j] else (j, i)
-            preds[then].add(first)
-    members: dict[int, list[int]] = defaultdict(list)
-    for s in order:
-        members[problem.sectors[s].hazard_id].append(s)
-    for road, quarter in problem.precedence:
-        for s in members[quarter]:
-            preds[s].update(members[road])
-    for first, then in problem.sequence:  # survey before clearance, clearance before disposal
-        if first in rank and then in rank:
-            preds[then].add(first)
-    return {s: sorted(p) for s, p in preds.items()}
-
-
-def reduced_predecessors(problem: Problem, schedule: Schedule, order: list[int]) -> list[np.ndarray]:
-    return _reduced(problem, schedule, order)[0]
-
-
-def _reduced(problem: Problem, schedule: Schedule, order: list[int]) -> tuple[list[np.ndarray], list[int]]:
-    """Per position in ``order``, the positions of the predecessors that set its start.
-
-    A predecessor that is itself an ancestor of another predecessor always ends before that
-    one (durations are never negative), so it never sets the start: dropping it keeps every
-    end the same. Ancestors are bit sets (Python integers), one pass in plan order.
-    """
-    pos = {s: i for i, s in enumerate(order)}
-    full = _predecessors(problem, schedule, order)
-    ancestors = [0] * len(order)
-    out = []
-    for i, s in enumerate(order):
-        preds = [pos[p] for p in full.get(s, ()) if p in pos]
-        seen = 0
-        for p in preds:
-            seen |= ancestors[p]
-        keep = [p for p in preds if not (seen >> p) & 1]
-        for p in preds:
-            seen |= 1 << p
-        ancestors[i] = seen
-        out.append(np.array(sorted(keep), dtype=np.int64))
-    return out, ancestors
-
-
-def last_rows(rows: list[int], ancestors: list[int]) -> list[int]:
-    """Of a hazard's rows, those no other of its rows waits for: only they can end it."""
-    before = 0
-    for r in rows:
-        before |= ancestors[r]
-    return [r for r in rows if not (before >> r) & 1]
 
 
 class Sampler:
@@ -188,10 +133,38 @@ class Sampler:
         # and a day's work takes a day, slow or fast: over many days the time is the area over the mean rate
         norm = np.where(self.half > 0, self.half / np.sinh(np.maximum(self.half, 1e-12)), 1.0)
         self.scale = (self.base * norm)[:, None]
-        self.half32 = self.half[:, None].astype(np.float32)
         self.item_rows = np.array(item_rows, dtype=np.int64)
         self.item_lam = np.array(item_lam)
         self.item_days = np.array(item_days)
+        self.items = PoissonRows(self.item_lam)
+        self._cells(problem, order)
+
+    def _cells(self, problem: Problem, order: list[int]) -> None:
+        """Rows that share every draw (rate factor, spread draw and width, survey outcome) form a cell:
+        the draws are worked out once per cell and run, and each row is its cell times its base."""
+        self.problem = problem
+        kinds: dict[str, int] = {}  # survey outcome the row scales with: its sector's release
+        self.reps: list[int] = []  # a sector of each kind: scale_surveyed scales by release alone
+        row_kind = np.empty(len(order), dtype=np.int64)
+        for row, s in enumerate(order):
+            release = problem.sectors[s].release
+            if release not in kinds:
+                kinds[release] = len(kinds)
+                self.reps.append(s)
+            row_kind[row] = kinds[release]
+        pairs: dict = {}  # (rate factor, survey kind): the draws a cell shares with others
+        pair = [pairs.setdefault(k, len(pairs)) for k in zip(self.key.tolist(), row_kind.tolist())]
+        index: dict = {}
+        self.cell = np.array(
+            [index.setdefault(k, len(index)) for k in zip(self.spread_key.tolist(), self.half.tolist(), pair)],
+            dtype=np.int64,
+        )
+        self.pair_key, self.pair_kind = (c.astype(np.int64) for c in _columns(pairs, 2))
+        spread, half, cell_pair = _columns(index, 3)
+        self.cell_spread, self.cell_pair = spread.astype(np.int64), cell_pair.astype(np.int64)
+        self.cell_half = half.astype(np.float32)[:, None]
+        self.cell_width = (2.0 * half).astype(np.float32)[:, None]
+        self.item_kind = row_kind[self.item_rows]
 
     def factor_rows(self, rng: np.random.Generator, runs: int) -> np.ndarray:
         """Rate factors x runs: what a day of work takes in this run relative to the expected."""
@@ -206,24 +179,37 @@ class Sampler:
         return out
 
     def draw(self, rng: np.random.Generator, runs: int) -> np.ndarray:
-        """Working days of each sector (rows in plan order) in each of ``runs`` runs."""
-        parts = []
+        """Working days of each sector (rows in plan order) in each of ``runs`` runs, survey outcome included."""
+        days = np.empty((len(self.cell), runs))
         for a in range(0, runs, DRAW_CHUNK):
-            width = min(DRAW_CHUNK, runs - a)
-            factors = self.factor_rows(rng, width)
-            spread = rng.random((self.spreads, width), dtype=np.float32)[self.spread_key]  # in place after this
-            spread *= 2.0
-            spread -= 1.0
-            spread *= self.half32
-            np.exp(spread, out=spread)
-            days = factors[self.key]
-            days *= self.scale
-            days *= spread
-            if len(self.item_rows):
-                counts = rng.poisson(self.item_lam[:, None], (len(self.item_rows), width))
-                days[self.item_rows] += counts * self.item_days[:, None]
-            parts.append(days)
-        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+            self.draw_into(rng, days[:, a : a + DRAW_CHUNK])
+        return days
+
+    def draw_into(self, rng: np.random.Generator, out: np.ndarray) -> None:
+        """Fill ``out`` (rows x runs) with working days: a cell's draws times each row's base, plus items."""
+        width = out.shape[1]
+        factors = self.factor_rows(rng, width)
+        uniform = rng.random((self.spreads, width), dtype=np.float32)
+        counts = self.items.draw(rng, width) if len(self.item_rows) else None
+        survey = scale_surveyed(np.ones((len(self.reps), width)), self.problem, self.reps, rng)
+        spread = uniform[self.cell_spread]  # log-uniform: exp(half x (2u - 1)), in place
+        spread *= self.cell_width
+        spread -= self.cell_half
+        np.exp(spread, out=spread)
+        outcome = factors[self.pair_key]  # the run's rate factor and survey outcome of each pair
+        outcome *= survey[self.pair_kind]
+        cells = outcome[self.cell_pair]
+        cells *= spread
+        np.take(cells, self.cell, axis=0, out=out, mode="clip")
+        out *= self.scale
+        if counts is not None:
+            out[self.item_rows] += counts * (self.item_days[:, None] * survey[self.item_kind])
+
+
+def _columns(keys: dict, width: int) -> list[np.ndarray]:
+    """The tuples keying ``keys``, column by column, in the order they were added."""
+    table = np.array(list(keys), dtype=float).reshape(len(keys), width)
+    return [table[:, i] for i in range(width)]
 
 
 def _handling_moments(items: dict, prod: Productivity) -> tuple[float, float]:
@@ -252,30 +238,8 @@ def sample_days(
 ) -> dict[int, np.ndarray]:
     """Working days each planned sector takes in each run: {sector: array(runs)}."""
     order = plan_order(schedule)
-    days = scale_surveyed(Sampler(problem, schedule, prod, order, learned).draw(rng, runs), problem, order, rng)
+    days = Sampler(problem, schedule, prod, order, learned).draw(rng, runs)
     return {s: days[row] for row, s in enumerate(order)}
-
-
-def replay(days: np.ndarray, preds: list[np.ndarray]) -> np.ndarray:
-    """Ends of every sector in every run, in place of ``days`` (rows in plan order)."""
-    for i, p in enumerate(preds):
-        if len(p) == 1:
-            days[i] += days[p[0]]
-        elif len(p) > 1:
-            days[i] += days[p].max(axis=0)
-    return days
-
-
-def starts_of(ends: np.ndarray, preds: list[np.ndarray]) -> np.ndarray:
-    starts = np.empty_like(ends)
-    for i, p in enumerate(preds):
-        if not len(p):
-            starts[i] = 0.0
-        elif len(p) == 1:
-            starts[i] = ends[p[0]]
-        elif len(p) > 1:
-            starts[i] = ends[p].max(axis=0)
-    return starts
 
 
 def forecast(
@@ -292,36 +256,51 @@ def forecast(
     order = plan_order(schedule)
     if not order:
         return Forecast(runs, dict.fromkeys(LEVELS, 0.0), {}, {}, np.zeros(1), {}, np.zeros(1))
-    preds, ancestors = _reduced(problem, schedule, order)
+    preds, ancestors = reduced(problem, schedule, order)
     sampler = Sampler(problem, schedule, prod, order, learned)
     hazard_rows: dict[int, list[int]] = defaultdict(list)
     for row, s in enumerate(order):
         hazard_rows[problem.sectors[s].hazard_id].append(row)
     hazards = list(hazard_rows)
     lasts = [np.array(last_rows(hazard_rows[h], ancestors), dtype=np.int64) for h in hazards]
-    chunks, hazard_ends = [], []
-    for a in range(0, runs, DRAW_CHUNK):  # a chunk of runs at a time: its arrays stay small
-        days = scale_surveyed(sampler.draw(rng, min(DRAW_CHUNK, runs - a)), problem, order, rng)
-        chunks.append(replay(days, preds))
-        hazard_ends.append(np.vstack([chunks[-1][rows].max(axis=0) for rows in lasts]))
+    n = len(order)
+    ends = np.empty((n, runs))  # every run's durations, then ends in place: rows in plan order
+    drawn = np.empty((n, min(DRAW_CHUNK, runs)))
+    for a in range(0, runs, DRAW_CHUNK):  # a few runs at a time: the draws' temporaries stay in cache
+        part = drawn[:, : min(DRAW_CHUNK, runs - a)]
+        sampler.draw_into(rng, part)
+        ends[:, a : a + part.shape[1]] = part
         if progress:
-            progress(len(order) * (a + days.shape[1]) // runs, len(order))
+            progress(n * min(a + DRAW_CHUNK, runs) // (2 * runs), n)
+    for a in range(0, runs, REPLAY_CHUNK):  # many runs at a time: a few numpy calls per sector
+        replay(ends[:, a : a + REPLAY_CHUNK], preds)
+        if progress:
+            progress(n * (runs + min(a + REPLAY_CHUNK, runs)) // (2 * runs), n)
     area = np.array([problem.sectors[s].area_m2 for s in order])
-    whole = np.concatenate([c.max(axis=0) for c in chunks])
+    ends_of_hazard = np.vstack([ends[rows].max(axis=0) for rows in lasts])
+    whole = ends_of_hazard.max(axis=0)  # each sector is in a hazard, and a hazard ends with its last rows
+    pace = learned.day_pace if learned is not None else None
+    if pace is not None:  # days all teams share: plan time to days elapsed, as day_pace.warp of every end
+        # each run's days, WARP_CHUNK runs at a time (as many days as the slowest of them needs); the
+        # warp is monotone in plan time, so warping the ends kept is warping every end
+        days_done = [run_days(pace, rng, whole[a : a + WARP_CHUNK]) for a in range(0, runs, WARP_CHUNK)]
+        ends_of_hazard = _warped(ends_of_hazard, days_done, np.arange(runs))
+        whole = ends_of_hazard.max(axis=0)
     grid = np.arange(int(np.ceil(whole.max())) + 2)
     shown = chart_runs(whole, CHART_RUNS)  # the burn-down's bands and sector levels need no more runs than this
-    shown_ends = np.empty((len(order), len(shown)))
-    for k, c in enumerate(chunks):
-        at = np.nonzero((shown >= k * DRAW_CHUNK) & (shown < k * DRAW_CHUNK + c.shape[1]))[0]
-        shown_ends[:, at] = c[:, shown[at] - k * DRAW_CHUNK]
+    ascending = np.argsort(shown)
+    shown_ends = np.empty((n, len(shown)))
+    shown_ends[:, ascending] = ends[:, shown[ascending]]  # the columns in memory order: one sweep of ends
+    del ends
+    if pace is not None:
+        shown_ends = _warped(shown_ends, days_done, shown)
     shown_starts = starts_of(shown_ends, preds)
     gradual = np.array([problem.sectors[s].task == "clearance" for s in order])
     area_runs = area_left(shown_ends, area, len(grid), shown_starts, gradual)
     work_runs = work_left(shown_starts, shown_ends, len(grid))
-    sector_levels = np.percentile(shown_ends, LEVELS, axis=1, method=PERCENTILE)  # levels x sectors
+    sector_levels = _row_levels(shown_ends)  # levels x sectors
     planned_end = np.array([schedule.slots[s].end / TICKS_PER_DAY for s in order])
     planned_start = np.array([schedule.slots[s].start / TICKS_PER_DAY for s in order])
-    ends_of_hazard = np.concatenate(hazard_ends, axis=1)
     hazard_finish = {h: _levels(ends_of_hazard[k]) for k, h in enumerate(hazards)}
     remaining = _bands(area_runs)
     # the tail: hazards open once the median run has ended the sectors holding TAIL_AREA of the area
@@ -349,6 +328,17 @@ def forecast(
     )
 
 
+def _warped(ends: np.ndarray, days_done: list[np.ndarray], runs: np.ndarray) -> np.ndarray:
+    """Rows x ``runs``: plan time to days elapsed through each run's days (``days_done``: day_pace.run_days
+    of WARP_CHUNK runs at a time), a chunk at a time as day_pace.warp does (its tables stay small)."""
+    out = np.empty_like(ends)
+    chunk = runs // WARP_CHUNK
+    for k in np.unique(chunk).tolist():
+        cols = np.nonzero(chunk == k)[0]
+        out[:, cols] = through(ends[:, cols], days_done[k][runs[cols] - k * WARP_CHUNK])
+    return out
+
+
 def chart_runs(whole: np.ndarray, limit: int) -> np.ndarray:
     """At most ``limit`` runs for the burn-down, spread evenly over the runs ranked by finish, with
     the runs that set the P50 and P90 finish at the ranks that set them among the chosen: the
@@ -374,6 +364,12 @@ def _tail(
     at = int(cleared[0]) if len(cleared) else len(grid) - 1
     late = [h for h, levels in hazard_finish.items() if levels[50] > float(grid[at]) + 1e-9]
     return sorted(late, key=lambda h: (-hazard_finish[h][50], h)), at
+
+
+def _row_levels(values: np.ndarray) -> np.ndarray:
+    """LEVELS x rows: each row's percentiles as np.percentile's inverted CDF gives them, by one sort."""
+    ranks = [-(-q * values.shape[1] // 100) - 1 for q in LEVELS]  # ceil(q n / 100) - 1, in integers
+    return np.sort(values, axis=1)[:, ranks].T
 
 
 def _levels(values: np.ndarray) -> dict[int, float]:

@@ -1,0 +1,203 @@
+"""The day effect: a working day all teams go slower or faster together (heat, wind, dust, access).
+
+The daily reports' log rates follow a two-way random-effects model
+
+    y[t, d] = a[t] + delta[d] + e[t, d],   delta[d] ~ N(0, s2_day),   e[t, d] ~ N(0, s2_own)
+
+(``a``: the team's rate on its method and terrain, learning.py; ``delta``: the day's shared
+pace, ``e``: the team's own day). Without ``delta`` a forecast's draws are independent per
+team and sector and average out over many of them, so its band is far narrower than the
+day-to-day swing of the total.
+
+Estimate. Team and day effects are fitted by least squares (alternating means, the additive
+two-way fit of an unbalanced table); ``s2_own`` is the residual mean square and ``s2_day``
+the ANOVA moment estimator: the variance of the fitted day effects less the share of
+``s2_own`` each carries, floored at 0 (ANOVA estimation of variance components: Searle,
+Casella & McCulloch, Variance Components, 1992). It has D - 1 degrees of freedom (D report days) and is pooled with a
+scaled-inverse-chi-square prior (PRIOR_SIGMA weighing as PRIOR_DAYS days): the posterior
+of a normal variance with a conjugate prior (Gelman et al., Bayesian Data Analysis, 3rd
+ed., 2013, sec. 2.6). With few report days the prior dominates and the draws of
+``s2_day`` are wide (a Student-t predictive): early forecasts are honestly uncertain.
+Every report day counts alike here (no half-life): the rates drift, the size of a day's
+swing is taken as stable. The rest of a rate's day-to-day variance is the team's own
+(learning.learn_rates), so no part of it is drawn twice.
+
+Forecast. Each run draws ``s2_day`` from that posterior, then
+
+- one offset for the past: the learned rates are weighted means of the reported days, so
+  they hold those days' mean day effect; with few days it is a large error shared by every
+  team (its variance ``s2_day x sum w^2 / (sum w)^2``, w the reports' age weights; it is
+  applied to all the work, also to work at cited rates, which holds no past day: a small
+  overstatement while some kinds have no reports);
+- one factor per future working day, exp(delta - offset) scaled to a mean of 1 (the learned
+  rates are mean day rates, learning.LearnedRate.days_per_unit).
+
+The plan's time is then warped through the run's days: by the end of calendar day k the
+run has done sum(f[0..k]) days of plan work, so a sector ending at plan time T ends on the
+day the cumulative sum reaches T (``run_days``: the days of all runs at once; ``through``:
+one interpolation a run; ``warp``: both).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+import numpy as np
+
+
+class ReportedDay(Protocol):
+    """One team's reported day (learning.TeamDay): whose, on what, when, and its log rate."""
+
+    team_id: int
+    key: Hashable
+    on: date
+    log_rate: float
+
+
+# ASSUMPTION: a working day's pace shared by every team varies by about 20 % (log sd): about a
+# third of the variance of the 35 % team-day spread of productivity.toml [learning] (heat, wind,
+# dust storms, a late start or a closed road hold every team back the same day; GICHD, A Study
+# of Manual Mine Clearance 2, 2005, on heat and dehydration cutting the deminers' working time).
+PRIOR_SIGMA = 0.20
+PRIOR_DAYS = 4.0  # ASSUMPTION: the guess weighs as much as 4 report days; the register's own days take over
+WARP_CHUNK = 500  # runs warped at a time
+FIT_ROUNDS = 50  # alternating means of the two-way fit (converges to 1e-9 in a few for reports' tables)
+
+
+@dataclass(frozen=True)
+class DayPace:
+    """The posterior of the day effect's variance (scaled inverse chi-square) and the past's share of it."""
+
+    scale2: float  # s^2 of the scaled inverse chi-square
+    dof: float  # nu: prior days + report days - 1
+    past_share: float  # variance of the past days' mean effect held in the learned rates, per unit s2_day
+    days: int = 0  # report days behind the estimate
+    own2: float = 0.0  # the residual variance of a team's own day, for the record
+
+    @property
+    def sigma(self) -> float:
+        """Posterior mean of the day effect's log sd (the square root of the mean variance)."""
+        return math.sqrt(self.variance)
+
+    @property
+    def variance(self) -> float:
+        """Posterior mean of s2_day (nu s^2 / (nu - 2)); s^2 itself where nu <= 2."""
+        return self.scale2 * self.dof / (self.dof - 2.0) if self.dof > 2.0 else self.scale2
+
+    def draw_run(self, rng: np.random.Generator, runs: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per run: the day effect's variance and the past days' offset (log pace)."""
+        variance = self.dof * self.scale2 / rng.chisquare(self.dof, runs) if self.scale2 > 0 else np.zeros(runs)
+        offset = rng.standard_normal(runs) * np.sqrt(variance * self.past_share)
+        return variance, offset
+
+    @staticmethod
+    def day_factors(
+        rng: np.random.Generator, variance: np.ndarray, offset: np.ndarray, past_share: float, days: int
+    ) -> np.ndarray:
+        """Runs x days of exp(delta - offset), each with mean 1 given the run's variance."""
+        log = rng.standard_normal((len(variance), days)) * np.sqrt(variance)[:, None]
+        log -= (offset + variance * (1.0 + past_share) / 2.0)[:, None]
+        return np.exp(log)
+
+
+def estimate(days: Sequence[ReportedDay], half_life_days: float = 7.0) -> DayPace:
+    """The day effect's posterior from the team-days (each: team, key, date, log rate)."""
+    cells: dict[tuple, dict[date, float]] = defaultdict(dict)
+    for d in days:
+        cells[d.team_id, d.key][d.on] = d.log_rate
+    dates = sorted({d.on for d in days})
+    past = past_share(dates, half_life_days)
+    if len(dates) < 2:
+        return DayPace(PRIOR_SIGMA**2, PRIOR_DAYS, past, len(dates))
+    rows = list(cells)
+    col = {day: j for j, day in enumerate(dates)}
+    table = np.full((len(rows), len(dates)), np.nan)
+    for i, row in enumerate(rows):
+        for day, y in cells[row].items():
+            table[i, col[day]] = y
+    day_effect, own2, counts = two_way_fit(table)
+    seen = counts > 0
+    n_days = int(seen.sum())
+    freedom = n_days - 1
+    # the fitted day effects spread by s2_day plus the noise of their own means (balanced-table moment estimator)
+    moment = float(np.sum(day_effect[seen] ** 2)) / max(freedom, 1) - own2 * float(np.mean(1.0 / counts[seen]))
+    moment = max(moment, 0.0)
+    dof = PRIOR_DAYS + freedom
+    scale2 = (PRIOR_DAYS * PRIOR_SIGMA**2 + freedom * moment) / dof
+    return DayPace(scale2, dof, past, n_days, own2)
+
+
+def two_way_fit(table: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+    """Least-squares day effects (mean 0 over the days) of a rows x days table with gaps (NaN),
+    the residual mean square and the rows reported each day."""
+    have = ~np.isnan(table)
+    y = np.where(have, table, 0.0)
+    per_row, per_day = have.sum(axis=1), have.sum(axis=0)
+    day = np.zeros(table.shape[1])
+    row = np.zeros(table.shape[0])
+    for _ in range(FIT_ROUNDS):
+        row = ((y - day[None, :]) * have).sum(axis=1) / np.maximum(per_row, 1)
+        new = ((y - row[:, None]) * have).sum(axis=0) / np.maximum(per_day, 1)
+        new -= new[per_day > 0].mean()
+        if np.max(np.abs(new - day)) < 1e-12:
+            day = new
+            break
+        day = new
+    residual = (y - row[:, None] - day[None, :]) * have
+    used = int(have.sum()) - int((per_row > 0).sum()) - int((per_day > 0).sum()) + 1
+    own2 = float((residual**2).sum()) / used if used > 0 else 0.0
+    return day, own2, per_day
+
+
+def past_share(dates: Sequence[date], half_life_days: float) -> float:
+    """Variance of the age-weighted mean of the report days' effects, per unit of s2_day: sum w^2 / (sum w)^2."""
+    if not dates:
+        return 0.0
+    newest = max(dates)
+    w = np.array([0.5 ** ((newest - d).days / half_life_days) for d in dates])
+    return float((w**2).sum() / w.sum() ** 2)
+
+
+def warp(ends: np.ndarray, pace: DayPace, rng: np.random.Generator) -> np.ndarray:
+    """Sectors x runs of plan time (working days at the learned pace) to working days elapsed, in
+    place, through each run's own days (draws per run: the variance, the past offset, a factor a day)."""
+    if ends.size == 0:
+        return ends
+    runs = ends.shape[1]
+    cum = run_days(pace, rng, ends.max(axis=0))
+    for a in range(0, runs, WARP_CHUNK):  # a few runs at a time: the sectors x runs temporaries stay small
+        part = slice(a, a + WARP_CHUNK)
+        ends[:, part] = through(ends[:, part], cum[part])
+    return ends
+
+
+def run_days(pace: DayPace, rng: np.random.Generator, need: np.ndarray) -> np.ndarray:
+    """Runs x days: the plan time each run has done by the end of each of its days, up to ``need``
+    (per run). The warp is monotone in plan time, so a caller may warp only the ends it keeps."""
+    variance, offset = pace.draw_run(rng, len(need))
+    factors = pace.day_factors(rng, variance, offset, pace.past_share, math.ceil(float(need.max())) + 1)
+    cum = np.cumsum(factors, axis=1)
+    while np.any(cum[:, -1] < need):  # slow runs need more days: draw them on
+        more = pace.day_factors(rng, variance, offset, pace.past_share, max(8, cum.shape[1] // 2))
+        cum = np.concatenate([cum, cum[:, -1:] + np.cumsum(more, axis=1)], axis=1)
+    return cum
+
+
+def through(ends: np.ndarray, cum: np.ndarray) -> np.ndarray:
+    """Invert each run's progress: the time t at which it has done ``ends`` (sectors x runs) of plan time.
+
+    Progress is piecewise linear, cum[k - 1] at the end of day k - 1: t = interp(T, progress, day),
+    one np.interp a run (on its own short table: no shift of runs that would cost precision)."""
+    runs, n = cum.shape
+    by_run = np.ascontiguousarray(ends.T)
+    progress = np.zeros((runs, n + 1))
+    progress[:, 1:] = cum
+    day = np.arange(n + 1, dtype=float)
+    for r in range(runs):
+        by_run[r] = np.interp(by_run[r], progress[r], day)
+    return by_run.T

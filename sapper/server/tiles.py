@@ -1,0 +1,192 @@
+"""OGC API - Tiles, Part 1 (vector tiles of each collection) and the WebMercatorQuad tile matrix set.
+
+Every collection of the OGC API - Features is also served as Mapbox Vector Tiles on
+WebMercatorQuad, the grid of web maps (OGC 17-083r4, annex D.1): a tileset list at
+``/collections/{id}/tiles``, its tileset at ``.../tiles/WebMercatorQuad`` and a tile at
+``.../tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}``. A tile is an answer for one
+user, built under the same visibility rule as a page of features; it goes out ``private``
+with an ETag of its bytes, so a browser asks again but gets 304 when nothing changed. A tile
+with nothing in it is ``204 No Content``, which the standard allows (/req/core/tc-error B)
+and which costs no bytes. The collection's field filters (``?status=confirmed``) apply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from sapper.server.auth import reader
+from sapper.server.collections import parse_items_query, served_layers
+from sapper.server.context import registers
+from sapper.server.errors import ApiError, bad_request
+from sapper.server.etag import none_match
+from sapper.server.features import dumps
+from sapper.server.permissions import seen_by
+from sapper.server.web import JSON, json_response, link, root
+from sapper.store.schema import Layer
+from sapper.store.tiles import EXTENT, MAX_ZOOM, TileId, layer_name, map_fields, tile
+
+PREFIX = "/ogc"
+MVT = "application/vnd.mapbox-vector-tile"
+TMS_ID = "WebMercatorQuad"
+TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+EPSG_3857 = "http://www.opengis.net/def/crs/EPSG/0/3857"
+REL_TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
+REL_TILING_SCHEMES = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
+REL_VECTOR_TILESETS = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+# Web Mercator's half width in metres (pi times the WGS 84 semi-major axis, 6 378 137 m) and the
+# 0.28 mm "standardized rendering pixel" scale denominators are defined by (OGC 17-083r4, 6.1.1).
+HALF_WORLD = 20037508.3427892
+PIXEL_M = 0.00028
+TILE_PIXELS = 256
+TILE_PARAMS = ("bbox", "bbox-crs", "crs", "limit", "offset", "cursor", "id")
+GEOMETRY_DIMENSION = {"POINT": 0, "MULTIPOINT": 0, "LINESTRING": 1, "MULTILINESTRING": 1}
+
+
+def router() -> APIRouter:
+    api = APIRouter(prefix=PREFIX, tags=["OGC API - Tiles"])
+    api.add_api_route("/tileMatrixSets", matrix_sets, methods=["GET"], summary="Tile matrix sets")
+    api.add_api_route(f"/tileMatrixSets/{TMS_ID}", matrix_set, methods=["GET"], summary=f"The {TMS_ID} grid")
+    for lay in served_layers():
+        _collection_routes(api, lay)
+    return api
+
+
+def _collection_routes(api: APIRouter, lay: Layer) -> None:
+    base = f"/collections/{lay.name}/tiles"
+
+    def tilesets(request: Request) -> Response:
+        return tileset_list(request, lay)
+
+    def tileset(request: Request) -> Response:
+        return tileset_doc(request, lay)
+
+    def one_tile(request: Request, tileMatrix: str, tileRow: str, tileCol: str) -> Response:
+        return tile_answer(request, lay, tileMatrix, tileRow, tileCol)
+
+    api.add_api_route(base, tilesets, methods=["GET"], operation_id=f"tilesets_{lay.name}",
+                      summary=f"{lay.title}: vector tilesets")  # fmt: skip
+    api.add_api_route(f"{base}/{TMS_ID}", tileset, methods=["GET"], operation_id=f"tileset_{lay.name}",
+                      summary=f"{lay.title}: the {TMS_ID} vector tileset")  # fmt: skip
+    api.add_api_route(
+        f"{base}/{TMS_ID}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}",
+        one_tile,
+        methods=["GET"],
+        operation_id=f"tile_{lay.name}",
+        summary=f"{lay.title}: a vector tile (Mapbox Vector Tile; 204 when empty)",
+        response_class=Response,
+        responses={200: {"content": {MVT: {}}, "description": "The tile"}, 204: {"description": "An empty tile"}},
+    )
+
+
+def matrix_set_doc() -> dict[str, Any]:
+    """WebMercatorQuad as OGC 17-083r4 defines it (annex D.1), in its JSON encoding."""
+    matrices = []
+    for zoom in range(MAX_ZOOM + 1):
+        cell = 2 * HALF_WORLD / TILE_PIXELS / (1 << zoom)
+        matrices.append(
+            {
+                "id": str(zoom),
+                "scaleDenominator": cell / PIXEL_M,
+                "cellSize": cell,
+                "cornerOfOrigin": "topLeft",
+                "pointOfOrigin": [-HALF_WORLD, HALF_WORLD],
+                "tileWidth": TILE_PIXELS,
+                "tileHeight": TILE_PIXELS,
+                "matrixWidth": 1 << zoom,
+                "matrixHeight": 1 << zoom,
+            }
+        )
+    return {
+        "id": TMS_ID,
+        "title": "Google Maps Compatible for the World",
+        "uri": TMS_URI,
+        "crs": EPSG_3857,
+        "orderedAxes": ["E", "N"],
+        "wellKnownScaleSet": "http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible",
+        "tileMatrices": matrices,
+    }
+
+
+def matrix_sets(request: Request) -> Response:
+    reader(request)
+    url = f"{root(request)}{PREFIX}/tileMatrixSets"
+    entry = {"id": TMS_ID, "title": "Google Maps Compatible for the World", "uri": TMS_URI, "crs": EPSG_3857}
+    entry["links"] = [link(f"{url}/{TMS_ID}", REL_TILING_SCHEME, JSON, TMS_ID)]
+    return json_response(dumps({"tileMatrixSets": [entry], "links": [link(url, "self", JSON, "Tile matrix sets")]}))
+
+
+def matrix_set(request: Request) -> Response:
+    reader(request)
+    return json_response(dumps(matrix_set_doc()))
+
+
+def _tileset_summary(request: Request, lay: Layer) -> dict[str, Any]:
+    url = f"{root(request)}{PREFIX}/collections/{lay.name}/tiles/{TMS_ID}"
+    return {
+        "title": f"{lay.title} ({TMS_ID})",
+        "dataType": "vector",
+        "crs": EPSG_3857,
+        "tileMatrixSetURI": TMS_URI,
+        "links": [
+            link(url, "self", JSON, f"{lay.title}: the {TMS_ID} tileset"),
+            link(f"{root(request)}{PREFIX}/tileMatrixSets/{TMS_ID}", REL_TILING_SCHEME, JSON, TMS_ID),
+        ],
+    }
+
+
+def tileset_list(request: Request, lay: Layer) -> Response:
+    reader(request)
+    url = f"{root(request)}{PREFIX}/collections/{lay.name}/tiles"
+    doc = {"tilesets": [_tileset_summary(request, lay)], "links": [link(url, "self", JSON, f"{lay.title}: tilesets")]}
+    return json_response(dumps(doc))
+
+
+def tileset_doc(request: Request, lay: Layer) -> Response:
+    reader(request)
+    doc = _tileset_summary(request, lay)
+    base = f"{root(request)}{PREFIX}/collections/{lay.name}"
+    template = f"{base}/tiles/{TMS_ID}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"
+    doc["links"] += [
+        {**link(template, "item", MVT, f"{lay.title} tiles"), "templated": True},
+        link(f"{base}?f=json", "collection", JSON, lay.title),
+    ]
+    fields = {c.name: {"type": "integer" if c.name.endswith("_id") else "string"} for c in map_fields(lay)}
+    doc["layers"] = [
+        {
+            "id": layer_name(lay),
+            "title": lay.title,
+            "dataType": "vector",
+            "geometryDimension": GEOMETRY_DIMENSION.get(lay.geometry_type, 2),
+            "propertiesSchema": {"type": "object", "properties": {"id": {"type": "integer"}, **fields}},
+        }
+    ]
+    doc["description"] = f"Extent {EXTENT} per tile; the fields the map needs, read a feature by id for the rest."
+    return json_response(dumps(doc))
+
+
+def _index(raw: str, name: str) -> int:
+    if not raw.isdigit() or len(raw) > 9:
+        raise ApiError(404, f"{name} {raw!r} is not in {TMS_ID} (whole numbers from 0)")
+    return int(raw)
+
+
+def tile_answer(request: Request, lay: Layer, matrix: str, row: str, col: str) -> Response:
+    user = reader(request)
+    tile_id = TileId(_index(matrix, "tile matrix"), _index(row, "tile row"), _index(col, "tile column"))
+    if not tile_id.exists():
+        raise ApiError(404, f"{TMS_ID} has no tile {matrix}/{row}/{col} (tile matrices 0 to {MAX_ZOOM})")
+    for name in TILE_PARAMS:
+        if name in request.query_params:
+            raise bad_request(f"{name}: a tile is its own box and page; filter by the collection's fields only")
+    asked = parse_items_query(lay, request.query_params, seen_by(user))
+    data = tile(registers(request).get().backend, lay, asked.filter, tile_id)
+    if not data:
+        return Response(status_code=204)
+    tag = f'"{hashlib.blake2b(data, digest_size=12).hexdigest()}"'
+    if none_match(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers={"ETag": tag})
+    return Response(content=data, media_type=MVT, headers={"ETag": tag})
