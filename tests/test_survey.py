@@ -10,7 +10,16 @@ from datetime import date
 import numpy as np
 from shapely.geometry import Point, box
 
-from sapper.model.enums import ActivityType, HazardClass, HazardStatus, LandUse, Method, ReleaseRoute, TeamKind
+from sapper.model.enums import (
+    ActivityType,
+    Contamination,
+    HazardClass,
+    HazardStatus,
+    LandUse,
+    Method,
+    ReleaseRoute,
+    TeamKind,
+)
 from sapper.model.geometry import to_wgs84
 from sapper.model.records import Hazard, Release, Report, Team
 from sapper.plan.build import Inputs, Settings, make_plan
@@ -161,3 +170,55 @@ def test_the_plan_times_survey_at_the_learned_rate():
 
     assert nts_days(learned) < nts_days(cited) / 1.5
     assert "reports 20.0 over 6 days" in learned.problem.survey.explain()
+
+
+def confirmed(hid: int, x: float, contamination: Contamination, width: float = 200.0) -> Hazard:
+    shape = box(X0 + x, Y0, X0 + x + width, Y0 + 100)
+    return Hazard(
+        id=hid,
+        name=f"confirmed {hid}",
+        geometry=wgs(shape),
+        hazard_class=HazardClass.CHA,
+        status=HazardStatus.IN_CLEARANCE,
+        land_use=LandUse.OPEN_GROUND,
+        contamination=contamination,
+        original_area_m2=shape.area,
+    )
+
+
+def test_confirmed_land_that_survey_reduced_in_the_register_gets_technical_survey():
+    # hazard 1: mixed contamination, half of it reduced by technical survey; hazard 2: the same, never surveyed
+    half, rest = box(X0, Y0, X0 + 200, Y0 + 100), box(X0 + 200, Y0, X0 + 400, Y0 + 100)
+    worked = dataclasses.replace(confirmed(1, 0, Contamination.MIXED, 400), geometry=wgs(rest))  # the polygon shrank
+    hazards = [worked, confirmed(2, 1000, Contamination.MIXED, 400)]
+    reduced = Release(
+        hazard_id=1, route=ReleaseRoute.REDUCED, released_on=date(2016, 4, 5), area_m2=half.area, geometry=wgs(half)
+    )
+    result = plan(hazards, releases=[reduced])
+    problem, slots = result.problem, result.schedule.slots
+    survey = [s for s in problem.sectors if s.task == "survey"]
+    assert survey and all(s.hazard_id == 1 and s.decision.activity == ActivityType.TS for s in survey)
+    assert slots[survey[0].index].method in (Method.SURVEY, Method.DOG)
+    # the reduced share is learned from the register: all of the surveyed half was reduced
+    reduction = problem.survey.confirmed
+    assert reduction.reduced == {1} and abs(reduction.hazards - 0.5) < 0.01
+    assert abs(reduction.expected[0] - (2 * 0.5 + 0.5) / 2.5) < 1e-9  # the prior (worth 2) and half a hazard
+    assert "register 100%/0% over 0.5 hazards" in problem.survey.explain()
+    # the half left is accounted for: reduced by the TS, the rest cleared after it
+    clear = [s for s in problem.sectors if s.hazard_id == 1 and s.task == "clearance"]
+    assert abs(sum(s.area_m2 for s in clear) - 20_000 * reduction.expected[1]) < 1.0
+    assert abs(sum(s.area_m2 for s in problem.sectors if s.hazard_id == 1) - 20_000) < 1.0
+    assert min(slots[s.index].start for s in clear) >= min(slots[s.index].end for s in survey)
+    # the forecast carries the reduced share's uncertainty: the clearance of hazard 1 spreads with it
+    draws = reduction.draw(1000, np.random.default_rng(1))
+    assert draws[:, 1].std() > 0.05
+
+
+def test_large_battle_area_is_surveyed_but_mines_and_small_areas_are_cleared_in_full():
+    runway = confirmed(1, 0, Contamination.UXO, 600)  # 6 ha of unexploded ordnance only
+    small = confirmed(2, 1000, Contamination.UXO, 200)  # 2 ha
+    mines = confirmed(3, 2000, Contamination.MIXED_MINES, 600)
+    result = plan([runway, small, mines])
+    surveyed = {s.hazard_id for s in result.problem.sectors if s.task == "survey"}
+    assert surveyed == {1}
+    assert "no reductions of confirmed land yet" in result.problem.survey.explain()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sapper.cli import (  # noqa: F401 - they register commands
     backtest,
+    field,
     forms,
     plan,
     pull,

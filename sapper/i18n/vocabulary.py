@@ -82,6 +82,12 @@ LABELS: dict[str, str] = {
     "passed": N_("passed"),
     "failed": N_("failed"),
     "pending": N_("pending"),
+    # account roles (shown next to the user's name in the page header)
+    "viewer": N_("viewer"),
+    "field_team": N_("field team"),
+    "supervisor": N_("supervisor"),
+    "admin": N_("admin"),
+    "register_admin": N_("register admin"),
 }
 
 LABELLED: tuple[type[Enum], ...] = (

@@ -23,7 +23,7 @@ from datetime import datetime
 from sapper.i18n import LANGUAGES, N_
 from sapper.model.common_passwords import is_common
 from sapper.model.enums import Vocabulary
-from sapper.model.errors import InvalidRecord
+from sapper.model.errors import InvalidRecord, Problem
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 MIN_PASSWORD = 8
@@ -76,13 +76,16 @@ def check_user(user: User) -> None:
     if user.role == Role.FIELD_TEAM and user.team_id is None:
         raise InvalidRecord(f"user {user.name!r}", N_("a field_team user needs the team they report for (--team ID)"))
     if user.language is not None and user.language not in LANGUAGES:
-        raise InvalidRecord(f"user {user.name!r}", f"language {user.language!r}: give one of {', '.join(LANGUAGES)}")
+        choices = ", ".join(LANGUAGES)
+        problem = Problem(N_("language {value!r}: give one of {choices}"), value=user.language, choices=choices)
+        raise InvalidRecord(f"user {user.name!r}", problem)
 
 
 def check_password(name: str, password: str) -> None:
     """Refuse a password a guesser tries first (NIST SP 800-63B 5.1.1.2: length, a blocklist, the user name)."""
     if len(password) < MIN_PASSWORD:
-        raise InvalidRecord(f"user {name!r}", f"a password has at least {MIN_PASSWORD} characters")
+        problem = Problem(N_("a password has at least {n} characters"), n=MIN_PASSWORD)
+        raise InvalidRecord(f"user {name!r}", problem)
     if password.lower() == name.lower():
         raise InvalidRecord(f"user {name!r}", N_("a password may not be the user name"))
     if is_common(password):

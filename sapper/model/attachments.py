@@ -14,7 +14,8 @@ import warnings
 
 from PIL import Image, ImageOps
 
-from sapper.model.errors import InvalidRecord
+from sapper.i18n import N_
+from sapper.model.errors import InvalidRecord, Problem
 
 # Kinds of record that carry attachments (field photos of items, daily reports and hazards).
 ATTACHABLE = ("hazard", "item", "report")
@@ -36,9 +37,10 @@ def clean_name(name: str, fallback: str = "attachment") -> str:
 def content_type(data: bytes, where: str, name: str, limit: int = MAX_BYTES) -> str:
     """The content type the bytes show; InvalidRecord naming ``where`` and the file if not allowed."""
     if not data:
-        raise InvalidRecord(where, f"{name} is empty")
+        raise InvalidRecord(where, Problem(N_("{name} is empty"), name=name))
     if len(data) > limit:
-        raise InvalidRecord(where, f"{name} is {len(data):,} bytes; an attachment may be at most {limit:,} bytes")
+        too_big = N_("{name} is {size:,} bytes; an attachment may be at most {limit:,} bytes")
+        raise InvalidRecord(where, Problem(too_big, name=name, size=len(data), limit=limit))
     if data.startswith(b"%PDF-"):
         return PDF
     try:
@@ -52,7 +54,12 @@ def content_type(data: bytes, where: str, name: str, limit: int = MAX_BYTES) -> 
     if found not in IMAGE_TYPES:
         allowed = ", ".join(IMAGE_TYPES)
         raise InvalidRecord(
-            where, f"{name} is not a photo ({allowed}) or a PDF by its content; only those may be attached"
+            where,
+            Problem(
+                N_("{name} is not a photo ({allowed}) or a PDF by its content; only those may be attached"),
+                name=name,
+                allowed=allowed,
+            ),
         )
     return IMAGE_TYPES[found]
 

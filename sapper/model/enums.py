@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from enum import Enum
 
+from sapper.i18n import N_
+from sapper.model.errors import Problem
+
 
 class Vocabulary(str, Enum):
     """A string enum whose error on a bad value lists the allowed ones."""
@@ -22,7 +25,8 @@ class Vocabulary(str, Enum):
             return cls(text)
         except ValueError:
             allowed = ", ".join(m.value for m in cls)
-            raise ValueError(f"unknown {cls.label()} {value!r} (allowed: {allowed})") from None
+            problem = N_("unknown {vocabulary} {value!r} (allowed: {allowed})")
+            raise ValueError(Problem(problem, vocabulary=cls.label(), value=value, allowed=allowed)) from None
 
     @classmethod
     def label(cls) -> str:

@@ -16,6 +16,9 @@ from pyproj import CRS, Transformer
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from sapper.i18n import N_
+from sapper.model.errors import Problem
+
 WGS84 = 4326
 POLYGONAL = ("Polygon", "MultiPolygon")
 # Distances are measured in a metric CRS; a degree of latitude is never shorter than
@@ -162,14 +165,15 @@ def as_multipolygon(geom: BaseGeometry) -> MultiPolygon:
 def geometry_problem(geom: BaseGeometry | None, allowed_types: tuple[str, ...]) -> str | None:
     """Why this geometry cannot go in the register, or None if it can."""
     if geom is None:
-        return "has no geometry"
+        return N_("has no geometry")
     if geom.is_empty:
-        return "has an empty geometry"
+        return N_("has an empty geometry")
     if geom.geom_type not in allowed_types:
-        return f"has a {geom.geom_type} geometry where {' or '.join(allowed_types)} is expected"
+        expected = " or ".join(allowed_types)
+        return Problem(N_("has a {kind} geometry where {expected} is expected"), kind=geom.geom_type, expected=expected)
     if not geom.is_valid:
-        return f"has an invalid geometry ({shapely.is_valid_reason(geom)})"
+        return Problem(N_("has an invalid geometry ({reason})"), reason=shapely.is_valid_reason(geom))
     minx, miny, maxx, maxy = geom.bounds
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-        return "has coordinates outside lon/lat range (is its CRS declared?)"
+        return N_("has coordinates outside lon/lat range (is its CRS declared?)")
     return None

@@ -8,6 +8,10 @@ left for clearance is learned from the register's own releases of suspected land
 a cited prior (data/survey.toml): a Dirichlet posterior, each surveyed hazard counting
 as one observation of its shares (in proportion to how much of it is released). The plan
 uses the expected shares; the forecast draws them per run (``draw``, ``day_factors``).
+
+Confirmed land that technical survey may reduce (survey_confirmed.py) gets TS by block too,
+with no NTS and nothing cancelled; its reduced share is learned from the register's own
+reductions of confirmed land and drawn per run the same way.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from sapper.model.enums import ActivityType, HazardClass, HazardStatus, Method, 
 from sapper.model.records import Hazard, Release
 from sapper.plan.datafiles import DataFileError, Triangular, load
 from sapper.plan.methods import Decision
+from sapper.plan.survey_confirmed import Reduction, learn_reduction
 
 if TYPE_CHECKING:
     from sapper.plan.forecasting.learning import LearnedRate
@@ -46,6 +51,8 @@ class SurveyData:
     disposal_share: float  # of an item's handling time, the disposal that EOD teams do
     nts_learned: LearnedRate | None = None  # the survey teams' NTS rate learned from their reports (survey_rates.py)
     ts_learned: LearnedRate | None = None  # their TS rate, likewise
+    confirmed_prior: np.ndarray | None = None  # shares of surveyed confirmed land reduced, cleared
+    confirmed_weight: float = 2.0  # that prior's worth in surveyed confirmed hazards
 
     def nts_days(self, area_m2: float) -> float:
         """Team-days of non-technical survey over ``area_m2``: at the learned rate if reports tell."""
@@ -67,6 +74,10 @@ def load_survey(path: str | Path | None = None) -> SurveyData:
     if shares.sum() <= 0:
         raise DataFileError(prior.where, "the shares add up to nothing")
     rate = data.section("rate")
+    confirmed = data.section("confirmed")
+    reduction = np.array([confirmed.number("reduced", 0.5), confirmed.number("cleared", 0.5)], dtype=float)
+    if reduction.sum() <= 0:
+        raise DataFileError(confirmed.where, "the shares add up to nothing")
     return SurveyData(
         prior=shares / shares.sum(),
         weight=prior.number("weight"),
@@ -76,6 +87,8 @@ def load_survey(path: str | Path | None = None) -> SurveyData:
         block_m2=max(1.0, data.section("blocks").number("area_m2")),
         bulk_items_per_day=max(1e-6, data.section("eod").number("bulk_items_per_team_day")),
         disposal_share=min(1.0, data.section("eod").number("disposal_share", 0.3)),
+        confirmed_prior=reduction / reduction.sum(),
+        confirmed_weight=max(1e-6, confirmed.number("weight", 2.0)),
     )
 
 
@@ -88,6 +101,7 @@ class Outlook:
     observed: np.ndarray | None  # the register's own shares, one observation per hazard as the posterior counts them
     hazards: float  # surveyed hazards behind the observation (partly released ones count in part)
     note: str = ""  # the survey rates used, in words (survey_rates.explain_rates)
+    confirmed: Reduction | None = None  # technical survey of confirmed land (survey_confirmed.py)
 
     @property
     def expected(self) -> np.ndarray:
@@ -108,6 +122,8 @@ class Outlook:
             f"surveyed land cancelled/reduced/cleared: prior {p[0]:.0%}/{p[1]:.0%}/{p[2]:.0%}, {seen}, "
             f"used {e[0]:.0%}/{e[1]:.0%}/{e[2]:.0%}"
         )
+        if self.confirmed is not None:
+            text = f"{text}\n{self.confirmed.explain()}"
         return f"{text}\n{self.note}" if self.note else text
 
 
@@ -144,7 +160,10 @@ def learn_outcomes(
         if by_hazard.get(hid, np.zeros(3)).sum() <= 0:  # surveyed, nothing released: evidence found
             seen, count = seen + kept, count + 1.0
     observed = seen / count if count > 0 else None
-    return Outlook(data.weight * data.prior + seen, data.prior, observed, count)
+    confirmed = None
+    if data.confirmed_prior is not None:
+        confirmed = learn_reduction(hazards, releases, data.confirmed_prior, data.confirmed_weight)
+    return Outlook(data.weight * data.prior + seen, data.prior, observed, count, confirmed=confirmed)
 
 
 def survey_tasks(
@@ -183,8 +202,44 @@ def survey_tasks(
         value_m2=whole,  # all of the hazard's land waits for it: a quick NTS that unlocks teams goes early
     )
     tasks, pairs = ([], []) if nts_done else ([nts], [])
+    shares = (cancel, reduce, clear)
+    before = None if nts_done else nts
+    tasks += ts_tasks(
+        sectors, data, shares, ("ts_found", "clear_found") if nts_done else ("ts", "clear"), before, pairs
+    )
+    return tasks, pairs
+
+
+def confirmed_survey_tasks(
+    sectors: list[WorkSector], reduction: Reduction, data: SurveyData
+) -> tuple[list[WorkSector], list[tuple[WorkSector, WorkSector]]]:
+    """TS tasks by block for one confirmed hazard's sectors (no NTS, nothing cancelled: IMAS 07.11);
+    the sectors' area becomes the expected share left for clearance."""
+    if not sectors:
+        return [], []
+    reduce, clear = reduction.expected.tolist()
+    pairs: list[tuple[WorkSector, WorkSector]] = []
+    return ts_tasks(sectors, data, (0.0, reduce, clear), ("ts_confirmed", "clear_confirmed"), None, pairs), pairs
+
+
+def ts_tasks(
+    sectors: list[WorkSector],
+    data: SurveyData,
+    shares: tuple[float, float, float],
+    releases: tuple[str, str],
+    before: WorkSector | None,
+    pairs: list[tuple[WorkSector, WorkSector]],
+) -> list[WorkSector]:
+    """One TS task per block of ``sectors`` (after ``before``, if any), each before its block's
+    clearance: a TS releases the block's reduced share, its sectors keep the cleared share.
+    ``releases`` names what the forecast scales the TS and the clearance by (scale_surveyed)."""
+    from sapper.plan.problem import WorkSector
+
+    cancel, reduce, clear = shares
+    base = sectors[0]
     forbidden = base.decision.forbidden
     ts_methods = (Method.SURVEY, *(m for m in (Method.DOG, *base.decision.allowed) if m not in forbidden))
+    tasks = []
     for number, block in enumerate(blocks(sectors, data.block_m2), start=1):
         area = sum(s.area_m2 for s in block)
         left = area * (1.0 - cancel)
@@ -206,17 +261,17 @@ def survey_tasks(
             task="survey",
             effort_days={m: data.ts_days(m, left) for m in data.ts},
             search_m2=left * TS_SAMPLE,
-            release="ts_found" if nts_done else "ts",
+            release=releases[0],
             value_m2=area,  # the block's land waits for it
         )
         tasks.append(ts)
-        if not nts_done:
-            pairs.append((nts, ts))
+        if before is not None:
+            pairs.append((before, ts))
         for s in block:
             s.area_m2 *= clear
-            s.release = "clear_found" if nts_done else "clear"
+            s.release = releases[1]
             pairs.append((ts, s))
-    return tasks, pairs
+    return tasks
 
 
 def blocks(sectors: list[WorkSector], block_m2: float) -> list[list[WorkSector]]:
@@ -244,8 +299,13 @@ def scale_surveyed(days: np.ndarray, problem: Problem, order: list[int], rng: np
     release = np.array([problem.sectors[s].release for s in order], dtype=object)
     clear_rows, ts_rows = np.nonzero(release == "clear")[0], np.nonzero(release == "ts")[0]
     found_rows = np.nonzero(release == "clear_found")[0]  # after an NTS that found evidence: nothing cancelled
-    if outlook is None or not (len(clear_rows) or len(ts_rows) or len(found_rows)):
+    confirmed_rows = np.nonzero(release == "clear_confirmed")[0]  # confirmed land after its TS
+    if outlook is None or not (len(clear_rows) or len(ts_rows) or len(found_rows) or len(confirmed_rows)):
         return days
+    if len(confirmed_rows) and outlook.confirmed is not None:
+        reduction = outlook.confirmed
+        kept = reduction.draw(days.shape[1], rng)[:, 1]
+        days[confirmed_rows] *= (kept / max(reduction.expected[1], 1e-9))[None, :]
     shares = outlook.draw(days.shape[1], rng)
     expected = outlook.expected
     days[clear_rows] *= (shares[:, 2] / max(expected[2], 1e-9))[None, :]

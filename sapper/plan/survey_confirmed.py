@@ -58,10 +58,14 @@ class Reduction:
         seen = "no reductions of confirmed land yet"
         if self.observed is not None:
             seen = f"register {self.observed[0]:.0%}/{self.observed[1]:.0%} over {self.hazards:.1f} hazards"
-        return f"surveyed confirmed land reduced/cleared: prior {p[0]:.0%}/{p[1]:.0%}, {seen}, used {e[0]:.0%}/{e[1]:.0%}"
+        return (
+            f"surveyed confirmed land reduced/cleared: prior {p[0]:.0%}/{p[1]:.0%}, {seen}, used {e[0]:.0%}/{e[1]:.0%}"
+        )
 
 
-def learn_reduction(hazards: Sequence[Hazard], releases: Sequence[Release], prior: np.ndarray, weight: float) -> Reduction:
+def learn_reduction(
+    hazards: Sequence[Hazard], releases: Sequence[Release], prior: np.ndarray, weight: float
+) -> Reduction:
     """The Beta posterior from the releases of confirmed hazards that technical survey reduced.
 
     A confirmed hazard cleared without a reduction says nothing of what survey would have

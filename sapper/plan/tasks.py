@@ -2,6 +2,8 @@
 
 - suspected land (``survey.needs_survey``), if a team can survey: NTS, then TS by block,
   then the search of the land expected to be left (survey.py);
+- confirmed land that technical survey may reduce (``survey_confirmed.survey_confirmed``), if
+  a team can survey: TS by block, then the search of the land expected to be left;
 - an ammunition depot, if EOD teams exist: bulk removal tasks instead of a search (eod.py);
 - otherwise, if EOD teams exist: after each block's search, its EOD disposal task.
 Pairs (before, after) tie them; indices are given once every hazard's work is listed.
@@ -13,7 +15,8 @@ from sapper.model.enums import Method
 from sapper.model.records import Hazard
 from sapper.plan.eod import EOD_METHODS, disposal_tasks, is_depot, make_depot_task
 from sapper.plan.problem import WorkSector
-from sapper.plan.survey import Outlook, SurveyData, needs_survey, survey_tasks
+from sapper.plan.survey import Outlook, SurveyData, confirmed_survey_tasks, needs_survey, survey_tasks
+from sapper.plan.survey_confirmed import survey_confirmed
 
 
 def hazard_work(
@@ -36,6 +39,8 @@ def hazard_work(
     pairs: list[tuple[WorkSector, WorkSector]] = []
     if needs_survey(hazard) and Method.SURVEY in team_can:
         first, pairs = survey_tasks(hazard, sectors, outlook, data, nts_done)
+    elif Method.SURVEY in team_can and survey_confirmed(hazard, sum(s.area_m2 for s in sectors), outlook.confirmed):
+        first, pairs = confirmed_survey_tasks(sectors, outlook.confirmed, data)  # type: ignore[arg-type]
     last: list[WorkSector] = []
     if eod:
         last, more = disposal_tasks(sectors, data)

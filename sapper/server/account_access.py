@@ -9,13 +9,14 @@ password take the whole register.
 
 from __future__ import annotations
 
+from sapper.i18n import N_
 from sapper.model.accounts import Role, User
 from sapper.model.errors import NotFound
 from sapper.server.errors import ApiError
 from sapper.store.accounts import Accounts
 from sapper.store.sql import AuditEntry
 
-CLI_ONLY = (
+CLI_ONLY = N_(
     "the register_admin role is given only on the command line of the server's machine "
     "(`sapper user add NAME --role register_admin`), never over the API"
 )
@@ -34,8 +35,8 @@ def account_for(actor: User, accounts: Accounts, name: str, *, changing: bool = 
     if changing and account.role.rank > actor.role.rank:
         raise ApiError(
             403,
-            f"{name} is a {account.role.value}; only a {account.role.value} changes that account, "
-            f"not a {actor.role.value}",
+            N_("{name} is a {role}; only a {role} changes that account, not a {actor_role}"),
+            params={"name": name, "role": account.role.value, "actor_role": actor.role.value},
         )
     return account
 
@@ -48,7 +49,9 @@ def check_grant(actor: User, role: Role, current: Role | None = None) -> None:
         raise ApiError(403, CLI_ONLY)
     if role.rank > actor.role.rank:
         raise ApiError(
-            403, f"{actor.name} is a {actor.role.value} and cannot give the role {role.value}, above its own"
+            403,
+            N_("{name} is a {role} and cannot give the role {given}, above its own"),
+            params={"name": actor.name, "role": actor.role.value, "given": role.value},
         )
 
 
@@ -57,8 +60,11 @@ def check_organisation(actor: User, organisation: str) -> None:
     if not actor.all_organisations and organisation != actor.organisation:
         raise ApiError(
             403,
-            f"{actor.name} manages the accounts of organisation {actor.organisation!r} only; "
-            f"it cannot put an account in {organisation!r} (a register_admin can)",
+            N_(
+                "{name} manages the accounts of organisation {organisation!r} only; "
+                "it cannot put an account in {other!r} (a register_admin can)"
+            ),
+            params={"name": actor.name, "organisation": actor.organisation, "other": organisation},
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from sapper.i18n import N_
 from sapper.model.accounts import Role, User
 from sapper.server.account_access import account_for, check_grant, check_organisation, visible, visible_history
 from sapper.server.auth import COOKIE, admin, authenticated, cache, over_https, reader, verify_password
@@ -38,7 +39,7 @@ def user_out(user: User) -> UserOut:
 def login(body: Login, request: Request, response: Response) -> TokenOut:
     user = verify_password(request, body.username, body.password)
     if user is None:
-        raise ApiError(401, "user name or password is wrong (or the account is disabled)")
+        raise ApiError(401, N_("user name or password is wrong (or the account is disabled)"))
     days = settings(request).token_days
     token = accounts_by(request, user).issue_token(user.name, "login", days)
     response.set_cookie(
@@ -117,7 +118,7 @@ def remove_user(name: str, request: Request) -> Response:
     accounts = accounts_by(request, me_)
     account_for(me_, accounts, name)
     if name == me_.name:
-        raise ApiError(409, "you cannot remove your own account; ask another admin")
+        raise ApiError(409, N_("you cannot remove your own account; ask another admin"))
     accounts.remove(name)
     cache(request).clear()
     return Response(status_code=204)
@@ -128,7 +129,7 @@ def user_history(name: str, request: Request) -> Response:
     me_ = admin(request)
     entries = visible_history(me_, registers(request).accounts().history(name))
     if not entries:
-        raise ApiError(404, f"user {name!r} has no history (the account never existed)")
+        raise ApiError(404, N_("user {name!r} has no history (the account never existed)"), params={"name": name})
     out = [
         {"at": e.at.isoformat(), "user": e.user, "action": e.action, "before": e.before, "after": e.after}
         for e in entries

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from sapper.i18n import N_
 from sapper.model.accounts import Role, User
 from sapper.model.attachments import PDF, thumbnail
 from sapper.model.errors import NotFound
@@ -70,13 +71,13 @@ def files_of(request: Request, body: bytes) -> list[tuple[str, bytes]]:
     """(file name, bytes) of every file part of a multipart/form-data body (standard library parser)."""
     ctype = request.headers.get("content-type", "")
     if not ctype.lower().startswith("multipart/form-data"):
-        raise ApiError(400, "send the files as multipart/form-data, one part per file (field name 'file')")
+        raise ApiError(400, N_("send the files as multipart/form-data, one part per file (field name 'file')"))
     head = f"Content-Type: {ctype}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
     message = BytesParser(policy=email_policy).parsebytes(head + body)
     parts = message.iter_parts() if isinstance(message, EmailMessage) else ()
     found = [(part.get_filename() or "", part.get_payload(decode=True) or b"") for part in parts if part.get_filename()]
     if not found:
-        raise ApiError(400, "the request holds no file: send one part with a filename per file")
+        raise ApiError(400, N_("the request holds no file: send one part with a filename per file"))
     return found
 
 
@@ -138,7 +139,7 @@ def download_thumbnail(attachment_id: PathId, request: Request) -> Response:
     reg = registers(request).get()
     att = _visible_attachment(reg, user, attachment_id)
     if att.content_type == PDF:
-        raise ApiError(404, f"attachment {attachment_id} is a PDF; it has no thumbnail")
+        raise ApiError(404, N_("attachment {id} is a PDF; it has no thumbnail"), params={"id": attachment_id})
     small = thumbnail(_store(reg).data(att.id))
     return Response(small, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
 

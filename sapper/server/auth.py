@@ -89,8 +89,10 @@ def _credentials(request: Request) -> tuple[str, str] | None:
             try:
                 return "basic", base64.b64decode(value, validate=True).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError):
-                raise ApiError(401, "the Basic credentials are not valid base64 of name:password", CHALLENGE) from None
-        raise ApiError(401, "send 'Authorization: Bearer TOKEN' (or Basic name:password)", CHALLENGE)
+                raise ApiError(
+                    401, N_("the Basic credentials are not valid base64 of name:password"), CHALLENGE
+                ) from None
+        raise ApiError(401, N_("send 'Authorization: Bearer TOKEN' (or Basic name:password)"), CHALLENGE)
     cookie = request.cookies.get(COOKIE)
     if cookie and request.method in ("GET", "HEAD"):
         return "bearer", cookie

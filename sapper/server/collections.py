@@ -19,6 +19,7 @@ from typing import Any
 
 from starlette.datastructures import QueryParams
 
+from sapper.i18n import N_
 from sapper.server.errors import bad_request
 from sapper.server.features import INT64, plain
 from sapper.store.query import Filter, View, table
@@ -102,11 +103,16 @@ def parse_items_query(lay: Layer, params: QueryParams, organisation: str | None)
     for name in params:
         if name not in COMMON and name not in columns:
             known = ", ".join(sorted(COMMON | set(columns)))
-            raise bad_request(f"unknown query parameter {name!r} for {lay.name} (known: {known})")
+            raise bad_request(
+                N_("unknown query parameter {name!r} for {collection} (known: {known})"),
+                name=name,
+                collection=lay.name,
+                known=known,
+            )
     for name in ("bbox-crs", "crs"):
         value = params.get(name)
         if value is not None and value != CRS84:
-            raise bad_request(f"{name}: only {CRS84} (longitude, latitude) is offered")
+            raise bad_request(N_("{name}: only {crs} (longitude, latitude) is offered"), name=name, crs=CRS84)
     where: dict[str, Any] = {}
     for name, col in columns.items():
         if name in params:
@@ -115,7 +121,7 @@ def parse_items_query(lay: Layer, params: QueryParams, organisation: str | None)
     date_from = date_to = None
     if params.get("datetime") is not None:
         if date_col is None:
-            raise bad_request(f"datetime: {lay.name} has no date to filter by")
+            raise bad_request(N_("datetime: {collection} has no date to filter by"), collection=lay.name)
         date_from, date_to = parse_datetime(params["datetime"], date_col.kind == DATETIME)
     flt = Filter(
         bbox=parse_bbox(params["bbox"]) if "bbox" in params else None,
@@ -129,7 +135,11 @@ def parse_items_query(lay: Layer, params: QueryParams, organisation: str | None)
     cursor = _int(params, "cursor", 0, 0, INT64) if "cursor" in params else None
     offset = _int(params, "offset", 0, 0, 10**9)
     if cursor is not None and offset:
-        raise bad_request(f"cursor={cursor} and offset={offset}: give one of them (the next link gives a cursor)")
+        raise bad_request(
+            N_("cursor={cursor} and offset={offset}: give one of them (the next link gives a cursor)"),
+            cursor=cursor,
+            offset=offset,
+        )
     return PageRequest(flt, _int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT), offset, cursor)
 
 
@@ -148,7 +158,9 @@ def parse_ids(raws: list[str]) -> list[int]:
         for part in raw.split(","):
             part = part.strip()
             if not part.isdigit() or not 1 <= int(part) <= INT64:
-                raise bad_request(f"id={raw!r}: expected feature ids (whole numbers from 1), separated by commas")
+                raise bad_request(
+                    N_("id={raw!r}: expected feature ids (whole numbers from 1), separated by commas"), raw=raw
+                )
             ids.append(int(part))
     return ids
 
@@ -160,9 +172,9 @@ def _int(params: QueryParams, name: str, default: int, low: int, high: int) -> i
     try:
         value = int(raw)
     except ValueError:
-        raise bad_request(f"{name}={raw!r}: expected a whole number") from None
+        raise bad_request(N_("{name}={raw!r}: expected a whole number"), name=name, raw=raw) from None
     if value < low:
-        raise bad_request(f"{name}={value}: must be at least {low}")
+        raise bad_request(N_("{name}={value}: must be at least {low}"), name=name, value=value, low=low)
     return min(value, high)  # the standard lets a server cap the limit
 
 
@@ -170,14 +182,19 @@ def parse_bbox(raw: str) -> tuple[float, float, float, float]:
     try:
         numbers = [float(v) for v in raw.split(",")]
     except ValueError:
-        raise bad_request(f"bbox={raw!r}: expected minlon,minlat,maxlon,maxlat as numbers") from None
+        raise bad_request(N_("bbox={raw!r}: expected minlon,minlat,maxlon,maxlat as numbers"), raw=raw) from None
     if len(numbers) == 6:  # minx, miny, minz, maxx, maxy, maxz
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     if len(numbers) != 4 or not all(v == v and abs(v) != float("inf") for v in numbers):
-        raise bad_request(f"bbox={raw!r}: expected 4 (or 6) finite numbers: minlon,minlat,maxlon,maxlat")
+        raise bad_request(N_("bbox={raw!r}: expected 4 (or 6) finite numbers: minlon,minlat,maxlon,maxlat"), raw=raw)
     minx, miny, maxx, maxy = numbers
     if miny > maxy:
-        raise bad_request(f"bbox={raw!r}: the southern edge {miny} is north of the northern edge {maxy}")
+        raise bad_request(
+            N_("bbox={raw!r}: the southern edge {miny} is north of the northern edge {maxy}"),
+            raw=raw,
+            miny=miny,
+            maxy=maxy,
+        )
     if minx > maxx:  # crosses the antimeridian: far from any city we clear; take the whole width
         minx, maxx = -180.0, 180.0
     return (minx, miny, maxx, maxy)
@@ -188,18 +205,18 @@ def parse_datetime(raw: str, timestamps: bool) -> tuple[Any, Any]:
     if "/" in raw:
         start_text, _, end_text = raw.partition("/")
         if "/" in end_text:
-            raise bad_request(f"datetime={raw!r}: an interval has one '/'")
+            raise bad_request(N_("datetime={raw!r}: an interval has one '/'"), raw=raw)
         start = _moment(start_text, raw, end=False, timestamps=timestamps)
         end = _moment(end_text, raw, end=True, timestamps=timestamps)
         if start is None and end is None:
-            raise bad_request(f"datetime={raw!r}: at least one end of the interval must be given")
+            raise bad_request(N_("datetime={raw!r}: at least one end of the interval must be given"), raw=raw)
         if start is not None and end is not None and start > end:
-            raise bad_request(f"datetime={raw!r}: the interval ends before it starts")
+            raise bad_request(N_("datetime={raw!r}: the interval ends before it starts"), raw=raw)
         return start, end
     start = _moment(raw, raw, end=False, timestamps=timestamps)
     end = _moment(raw, raw, end=True, timestamps=timestamps)
     if start is None:
-        raise bad_request(f"datetime={raw!r}: give a date, a date-time or an interval start/end")
+        raise bad_request(N_("datetime={raw!r}: give a date, a date-time or an interval start/end"), raw=raw)
     return start, end
 
 
@@ -215,7 +232,9 @@ def _moment(text: str, raw: str, *, end: bool, timestamps: bool) -> Any:
             return datetime.combine(day, time.max if end else time.min, UTC)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise bad_request(f"datetime={raw!r}: {text!r} is not an RFC 3339 date or date-time") from None
+        raise bad_request(
+            N_("datetime={raw!r}: {text!r} is not an RFC 3339 date or date-time"), raw=raw, text=text
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment if timestamps else moment.astimezone(UTC).date()

@@ -8,6 +8,7 @@ that sends neither is refused with 428: an edit must say which version it is bas
 
 from __future__ import annotations
 
+from sapper.i18n import N_
 from sapper.server.errors import ApiError
 from sapper.store.schema import Layer
 
@@ -39,9 +40,12 @@ def if_match_version(header: str | None, lay: Layer, record_id: int, current: in
                 return version
     raise ApiError(
         412,
-        f"{lay.kind} {record_id} is at {etag(lay, record_id, current)}, not {header.strip()}: it changed since "
-        "you read it (or the ETag is of another record); read it again and redo your change",
+        N_(
+            "{kind} {id} is at {etag}, not {sent}: it changed since "
+            "you read it (or the ETag is of another record); read it again and redo your change"
+        ),
         {"ETag": etag(lay, record_id, current)},
+        {"kind": lay.kind, "id": record_id, "etag": etag(lay, record_id, current), "sent": header.strip()},
     )
 
 
@@ -56,6 +60,9 @@ def none_match(header: str | None, tag: str) -> bool:
 def require_version(lay: Layer, record_id: int) -> ApiError:
     return ApiError(
         428,
-        f"say which version of {lay.kind} {record_id} your change is based on: send If-Match with the ETag "
-        "you read, or the version property",
+        N_(
+            "say which version of {kind} {id} your change is based on: send If-Match with the ETag "
+            "you read, or the version property"
+        ),
+        params={"kind": lay.kind, "id": record_id},
     )

@@ -142,7 +142,9 @@ def field_values(lay: Layer, props: dict[str, Any], where: str) -> tuple[dict[st
         except KeyError as exc:
             raise bad_request(N_("{where}: {problem}"), where=where, problem=exc.args[0]) from None
         if col.kind == GEOMETRY:
-            raise bad_request(N_("{where}: the geometry goes in the feature's geometry, not in properties"), where=where)
+            raise bad_request(
+                N_("{where}: the geometry goes in the feature's geometry, not in properties"), where=where
+            )
         values[name] = plain(col, raw, where)
     return values, version
 
@@ -153,7 +155,9 @@ def plain(col: Column, raw: Any, where: str = "") -> Any:
     field = col.name
     if isinstance(raw, dict) or (isinstance(raw, list) and not col.is_list):
         kind = type(raw).__name__
-        raise bad_request(N_("{prefix}{field}: expected a single value, got {kind}"), prefix=prefix, field=field, kind=kind)
+        raise bad_request(
+            N_("{prefix}{field}: expected a single value, got {kind}"), prefix=prefix, field=field, kind=kind
+        )
     if col.kind == TEXT and not col.is_list and col.vocabulary is None and isinstance(raw, (int, float, bool)):
         raw = str(raw)
     try:
@@ -167,7 +171,9 @@ def plain(col: Column, raw: Any, where: str = "") -> Any:
     if col.kind == INTEGER and value is not None and abs(value) > INT64:
         raise bad_request(N_("{prefix}{field}: {value} is too large"), prefix=prefix, field=field, value=value)
     if col.kind == REAL and value is not None and not math.isfinite(value):
-        raise bad_request(N_("{prefix}{field}: {value} is not a finite number"), prefix=prefix, field=field, value=value)
+        raise bad_request(
+            N_("{prefix}{field}: {value} is not a finite number"), prefix=prefix, field=field, value=value
+        )
     return value
 
 
@@ -186,7 +192,9 @@ def read_geometry(data: Any, where: str) -> BaseGeometry | None:
     vertices, limit = shapely.get_num_coordinates(geom), max_vertices()
     if vertices > limit:
         too_many = N_("{where}: geometry has {vertices:,} vertices; at most {limit:,} are accepted (set with {option})")
-        raise ApiError(422, too_many, params={"where": where, "vertices": vertices, "limit": limit, "option": VERTICES_OPTION})
+        raise ApiError(
+            422, too_many, params={"where": where, "vertices": vertices, "limit": limit, "option": VERTICES_OPTION}
+        )
     if geom.has_z:
         geom = shapely.force_2d(geom)
     coords = shapely.get_coordinates(geom)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from sapper.field.openrosa import read_instance
 from sapper.field.records import field_records
+from sapper.i18n import N_
 from sapper.model.accounts import User
 from sapper.model.attachments import ATTACHABLE
 from sapper.model.errors import SapperError
@@ -72,7 +73,7 @@ def approve(reg: Register, sub: Submission, approver: User, sender: User | None)
                 written.setdefault(kind, []).extend(int(r.id) for r in stored)
             _attach_photos(reg, submissions, sub, written)
             if not submissions.decide(sub.id, APPLIED if written else APPROVED, approver.name, None, written):
-                raise ApiError(409, f"submission {sub.id} was decided by someone else meanwhile")
+                raise ApiError(409, DECIDED, params={"id": sub.id})
     except (SapperError, ValueError) as exc:
         _reject(submissions, sub, approver, str(exc))
     except ApiError as exc:
@@ -82,6 +83,9 @@ def approve(reg: Register, sub: Submission, approver: User, sender: User | None)
     out = submissions.get(sub.id)
     assert out is not None
     return out
+
+
+DECIDED = N_("submission {id} was decided by someone else meanwhile")
 
 
 def _attach_photos(reg: Register, submissions: Submissions, sub: Submission, written: dict[str, list[int]]) -> None:
@@ -96,7 +100,7 @@ def _attach_photos(reg: Register, submissions: Submissions, sub: Submission, wri
 
 def _reject(submissions: Submissions, sub: Submission, by: User, reason: str) -> None:
     if not submissions.decide(sub.id, REJECTED, by.name, reason, {}):
-        raise ApiError(409, f"submission {sub.id} was decided by someone else meanwhile")
+        raise ApiError(409, DECIDED, params={"id": sub.id})
 
 
 def describe(sub: Submission, attachments: list[str]) -> dict[str, Any]:
@@ -113,7 +117,7 @@ def _pending(request: Request, sub_id: int) -> tuple[Register, User, Submission]
     reg = registers(request).get()
     sub = _visible(reg, user, sub_id)
     if sub.status != PENDING:
-        raise ApiError(409, f"submission {sub_id} is {sub.status} already")
+        raise ApiError(409, N_("submission {id} is {status} already"), params={"id": sub_id, "status": sub.status})
     return reg, user, sub
 
 
@@ -121,7 +125,7 @@ def _visible(reg: Register, user: User, sub_id: int) -> Submission:
     sub = store(reg).get(sub_id)
     org = seen_by(user)
     if sub is None or (org is not None and sub.organisation != org):
-        raise ApiError(404, f"submission {sub_id} does not exist")
+        raise ApiError(404, N_("submission {id} does not exist"), params={"id": sub_id})
     return sub
 
 
@@ -150,7 +154,7 @@ def get_attachment(sub_id: SubmissionId, name: Annotated[str, Path(max_length=25
     _visible(reg, supervisor(request), sub_id)
     found = store(reg).attachment(sub_id, name)
     if found is None:
-        raise ApiError(404, f"submission {sub_id} has no attachment {name!r}")
+        raise ApiError(404, N_("submission {id} has no attachment {name!r}"), params={"id": sub_id, "name": name})
     return Response(found.data, media_type=found.content_type, headers={"X-Content-Type-Options": "nosniff"})
 
 
@@ -179,9 +183,10 @@ def correct_submission(sub_id: SubmissionId, body: Correction, request: Request)
     sub = _visible(reg, user, sub_id)
     corrections = Corrections(reg.backend).ensure()
     if sub.status != REJECTED:
-        raise ApiError(409, f"submission {sub_id} is {sub.status}; only a rejected submission is corrected")
+        message = N_("submission {id} is {status}; only a rejected submission is corrected")
+        raise ApiError(409, message, params={"id": sub_id, "status": sub.status})
     if corrections.correct(sub, body.values, user.name) is None:
-        raise ApiError(409, f"submission {sub_id} was changed by someone else meanwhile")
+        raise ApiError(409, N_("submission {id} was changed by someone else meanwhile"), params={"id": sub_id})
     done = store(reg).get(sub_id)
     assert done is not None
     out = describe(done, store(reg).attachment_names(sub_id))

@@ -17,6 +17,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 from rasterio.errors import RasterioError
 
+from sapper.i18n import N_
 from sapper.model.errors import SapperError
 from sapper.server.auth import reader
 from sapper.server.errors import ApiError
@@ -121,22 +122,31 @@ def imagery_tile(
     reader(request)
     imagery = server_imagery(request.app)
     if imagery is None:
-        raise ApiError(404, "this server has no imagery (start it with --imagery and an MBTiles file or a GeoTIFF)")
+        raise ApiError(404, N_("this server has no imagery (start it with --imagery and an MBTiles file or a GeoTIFF)"))
     info = imagery.metadata()
     if z > 30:
-        raise ApiError(404, f"no tile {z}/{x}/{y}: zooms run from 0 to 30")
+        raise ApiError(404, N_("no tile {z}/{x}/{y}: zooms run from 0 to 30"), params={"z": z, "x": x, "y": y})
     if x >= 1 << z or y >= 1 << z:
-        raise ApiError(404, f"no tile {z}/{x}/{y}: at zoom {z}, x and y run from 0 to {(1 << z) - 1}")
+        message = N_("no tile {z}/{x}/{y}: at zoom {z}, x and y run from 0 to {last}")
+        raise ApiError(404, message, params={"z": z, "x": x, "y": y, "last": (1 << z) - 1})
     try:
         data = imagery.tile(z, x, y)
     except RasterioError as exc:  # a file damaged inside (its ends were checked at start)
         reason = exc.__cause__ or exc
-        raise ApiError(500, f"the imagery file could not be read for tile {z}/{x}/{y} ({reason})") from None
+        message = N_("the imagery file could not be read for tile {z}/{x}/{y} ({reason})")
+        raise ApiError(500, message, params={"z": z, "x": x, "y": y, "reason": str(reason)}) from None
     if data is None:
         raise ApiError(
             404,
-            f"the imagery has no tile {z}/{x}/{y}: it has tiles at zooms {info['minzoom']} to {info['maxzoom']} "
-            f"within lon/lat {', '.join(f'{v:.5f}' for v in info['bounds'])}",
+            N_("the imagery has no tile {z}/{x}/{y}: it has tiles at zooms {low} to {high} within lon/lat {bounds}"),
+            params={
+                "z": z,
+                "x": x,
+                "y": y,
+                "low": info["minzoom"],
+                "high": info["maxzoom"],
+                "bounds": ", ".join(f"{v:.5f}" for v in info["bounds"]),
+            },
         )
     kind = TILE_TYPES.get(imagery.format, "application/octet-stream")
     return Response(data, media_type=kind, headers={"Cache-Control": "private, max-age=3600"})

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from sapper.i18n import N_
 from sapper.server.context import registers
 from sapper.server.errors import ApiError
 from sapper.store.login_failures import LoginFailures
@@ -46,12 +47,11 @@ class Throttle:
         for times, limit in ((from_here, self.per_address), ([at for _, at in recent], self.per_name)):
             if len(times) >= limit:
                 wait = max(1, int(times[-limit] + self.window_s - now) + 1)
-                who = "from your address" if limit == self.per_address else "from many addresses"
-                raise ApiError(
-                    429,
-                    f"too many wrong passwords for {name!r} {who}; try again in {wait} s",
-                    {"Retry-After": str(wait)},
-                )
+                if limit == self.per_address:
+                    message = N_("too many wrong passwords for {name!r} from your address; try again in {wait} s")
+                else:
+                    message = N_("too many wrong passwords for {name!r} from many addresses; try again in {wait} s")
+                raise ApiError(429, message, {"Retry-After": str(wait)}, {"name": name, "wait": wait})
         return len(from_here)
 
 

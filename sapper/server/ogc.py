@@ -14,6 +14,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from sapper.i18n import N_
+from sapper.model.errors import NotFound
 from sapper.server import html
 from sapper.server.auth import reader
 from sapper.server.collections import (
@@ -263,13 +265,14 @@ def one_feature(request: Request, lay: Layer, feature_id: str) -> Response:
     user = reader(request)
     page_html = wants_html(request)
     if not feature_id.isdigit() or len(feature_id) > 18:
-        raise ApiError(404, f"{lay.name} has no feature {feature_id!r} (ids are whole numbers)")
+        message = N_("{collection} has no feature {id!r} (ids are whole numbers)")
+        raise ApiError(404, message, params={"collection": lay.name, "id": feature_id})
     record_id = int(feature_id)
     backend = registers(request).get().backend
     flt = query.Filter(ids=[record_id], organisation=seen_by(user))
     rows = query.select(backend, lay, flt)
     if not rows:
-        raise ApiError(404, f"{lay.kind} {record_id} does not exist")
+        raise ApiError(404, NotFound.TEMPLATE, params={"ref": f"{lay.kind} {record_id}"})
     rid, values, _raw = rows[0]
     tag = etag(lay, rid, int(values["version"]))
     if none_match(request.headers.get("if-none-match"), tag):

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from sapper.i18n import N_
 from sapper.model.accounts import Role
 from sapper.model.errors import Conflict
 from sapper.model.records import Record
@@ -105,16 +106,17 @@ GEOMETRY_COMPONENT = {
 async def read_json(request: Request) -> Any:
     raw = await request.body()  # limits.BodyLimit stops a body larger than --max-body-mb (413)
     if not raw.strip():
-        raise bad_request("the request has no body: send a GeoJSON Feature")
+        raise bad_request(N_("the request has no body: send a GeoJSON Feature"))
     try:
         return json.loads(raw)
     except (ValueError, RecursionError) as exc:
-        raise bad_request(f"the body is not JSON ({exc})") from None
+        raise bad_request(N_("the body is not JSON ({reason})"), reason=str(exc)) from None
 
 
 def _feature_id(lay: Layer, feature_id: str) -> int:
     if not feature_id.isdigit() or len(feature_id) > 18:
-        raise ApiError(404, f"{lay.name} has no feature {feature_id!r} (ids are whole numbers)")
+        message = N_("{collection} has no feature {id!r} (ids are whole numbers)")
+        raise ApiError(404, message, params={"collection": lay.name, "id": feature_id})
     return int(feature_id)
 
 
@@ -163,7 +165,8 @@ def edit_feature(request: Request, lay: Layer, feature_id: str, body: Any, parti
         stored = reg.update(dataclasses.replace(record, id=record_id, version=expected))
     except Conflict as exc:
         if from_header is not None:
-            raise ApiError(412, str(exc), {"ETag": etag(lay, record_id, exc.actual)}) from None
+            params = {"ref": exc.ref, "expected": exc.expected, "actual": exc.actual}
+            raise ApiError(412, Conflict.TEMPLATE, {"ETag": etag(lay, record_id, exc.actual)}, params) from None
         raise
     return _written(request, lay, stored, 200)
 
@@ -178,7 +181,8 @@ def delete_feature(request: Request, lay: Layer, feature_id: str) -> Response:
     reg.user = user.name
     with reg.transaction():
         if reg.backend.current_version(lay, record_id) != before.version:
-            raise ApiError(412, f"{lay.kind} {record_id} changed while you deleted it; read it again")
+            message = N_("{kind} {id} changed while you deleted it; read it again")
+            raise ApiError(412, message, params={"kind": lay.kind, "id": record_id})
         reg.delete(lay.kind, record_id)
     return Response(status_code=204)
 

@@ -28,6 +28,7 @@ from sapper.field.forms import MEDIA, all_forms
 from sapper.field.media import media_files
 from sapper.field.openrosa import OPENROSA_VERSION, FormEntry, MediaEntry, form_list, manifest, read_instance, response
 from sapper.field.xlsform import XLSForm
+from sapper.i18n import N_
 from sapper.model.accounts import Role, User
 from sapper.model.errors import SapperError
 from sapper.server.auth import authenticated
@@ -55,7 +56,9 @@ def _forms() -> dict[str, tuple[XLSForm, str]]:
 def _form(form_id: str) -> tuple[XLSForm, str]:
     found = _forms().get(form_id)
     if found is None:
-        raise ApiError(404, f"no form {form_id!r} (forms: {', '.join(_forms())})", HEADERS)
+        raise ApiError(
+            404, N_("no form {id!r} (forms: {forms})"), HEADERS, {"id": form_id, "forms": ", ".join(_forms())}
+        )
     return found
 
 
@@ -64,9 +67,9 @@ def field_user(request: Request) -> User:
     try:
         user = authenticated(request)
     except ApiError as exc:
-        raise ApiError(exc.status, exc.message, BASIC) from None
+        raise ApiError(exc.status, exc.template, BASIC, exc.params) from None
     if user is None:
-        raise ApiError(401, "log in with your sapper user name and password", BASIC)
+        raise ApiError(401, N_("log in with your sapper user name and password"), BASIC)
     return user
 
 
@@ -119,7 +122,7 @@ def form_media(form_id: FormId, filename: Annotated[str, Path(max_length=100)], 
     user = field_user(request)
     form, _xform = _form(form_id)
     if filename not in form.media or filename not in MEDIA:
-        raise ApiError(404, f"form {form_id} has no file {filename!r}", HEADERS)
+        raise ApiError(404, N_("form {id} has no file {name!r}"), HEADERS, {"id": form_id, "name": filename})
     body = _team_media(request, user)[filename]
     return Response(body, media_type="text/csv; charset=utf-8", headers=HEADERS)
 
@@ -141,7 +144,7 @@ def _parts(request: Request, body: bytes) -> tuple[bytes, list[Attachment]]:
     """The instance XML and the files of a multipart/form-data body (read with the standard library)."""
     ctype = request.headers.get("content-type", "")
     if not ctype.lower().startswith("multipart/form-data"):
-        raise ApiError(400, "send the submission as multipart/form-data with an xml_submission_file part", HEADERS)
+        raise ApiError(400, N_("send the submission as multipart/form-data with an xml_submission_file part"), HEADERS)
     head = f"Content-Type: {ctype}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
     message = BytesParser(policy=email_policy).parsebytes(head + body)
     xml: bytes | None = None
@@ -154,7 +157,7 @@ def _parts(request: Request, body: bytes) -> tuple[bytes, list[Attachment]]:
         elif part.get_filename():
             files.append(Attachment(part.get_filename() or "", part.get_content_type(), data))
     if xml is None:
-        raise ApiError(400, "the submission has no xml_submission_file part", HEADERS)
+        raise ApiError(400, N_("the submission has no xml_submission_file part"), HEADERS)
     for att in files:
         _check_attachment(att)
     return xml, files
@@ -162,19 +165,20 @@ def _parts(request: Request, body: bytes) -> tuple[bytes, list[Attachment]]:
 
 def _check_attachment(att: Attachment) -> None:
     if "/" in att.name or "\\" in att.name or not att.name.strip():
-        raise ApiError(400, f"attachment name {att.name!r} is not a plain file name", HEADERS)
+        raise ApiError(400, N_("attachment name {name!r} is not a plain file name"), HEADERS, {"name": att.name})
     if att.content_type.startswith("image/"):
         try:
             Image.open(io.BytesIO(att.data)).verify()
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-            problem = f"attachment {att.name!r} is sent as {att.content_type} but is not an image"
-            raise ApiError(400, problem, HEADERS) from None
+            problem = N_("attachment {name!r} is sent as {type} but is not an image")
+            raise ApiError(400, problem, HEADERS, {"name": att.name, "type": att.content_type}) from None
 
 
 def _receive(request: Request, body: bytes) -> Response:
     user = field_user(request)
     if not user.can(Role.FIELD_TEAM):
-        raise ApiError(403, f"{user.name} is a {user.role.value}; sending field forms takes a field_team role", HEADERS)
+        message = N_("{name} is a {role}; sending field forms takes a field_team role")
+        raise ApiError(403, message, HEADERS, {"name": user.name, "role": user.role.value})
     xml, files = _parts(request, body)
     try:
         instance = read_instance(xml)
@@ -183,7 +187,8 @@ def _receive(request: Request, body: bytes) -> Response:
     reg = registers(request).get()
     earlier = store(reg).by_instance(instance.instance_id)
     if earlier is not None and earlier.username != user.name:
-        raise ApiError(409, f"instance {instance.instance_id} was sent by another user", HEADERS)
+        message = N_("instance {id} was sent by another user")
+        raise ApiError(409, message, HEADERS, {"id": instance.instance_id})
     sub, added = store(reg).receive(
         instance.instance_id, instance.form_id, instance.version, user.name, user.organisation, xml, files
     )

@@ -16,8 +16,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from sapper.i18n import N_
 from sapper.model.accounts import Role, User
-from sapper.model.errors import InvalidRecord, NotFound
+from sapper.model.errors import InvalidRecord, NotFound, Problem
 from sapper.model.records import Record
 from sapper.server.auth import visible_to
 from sapper.server.errors import ApiError
@@ -85,16 +86,19 @@ def check_owner(user: User, kind: str, *records: Record | None) -> None:
         return
     for rec in records:
         if rec is not None and rec.organisation != user.organisation:
-            name = f"{kind} {rec.id}" if rec.id is not None else f"this {kind}"
-            mine = f"{user.name} writes for organisation {user.organisation!r}"
-            raise ApiError(403, f"{mine}; {name} belongs to {rec.organisation!r}")
+            name = f"{kind} {rec.id}" if rec.id is not None else Problem(N_("this {kind}"), kind=kind)
+            mine = N_("{user} writes for organisation {organisation!r}; {name} belongs to {owner!r}")
+            params = {"user": user.name, "organisation": user.organisation, "name": name, "owner": rec.organisation}
+            raise ApiError(403, mine, params=params)
 
 
 def check_link(reg: Register, user: User, where: str, field: str, kind: str, target: int) -> Record:
     """The record a write links to: 422 if it is missing or hidden (the same words), 403 if not the user's."""
     lay = layer(kind)
     if not is_visible(reg, user, lay, target):
-        raise InvalidRecord(where, f"{field}: {lay.kind} {target} does not exist")
+        raise InvalidRecord(
+            where, Problem(N_("{field}: {kind} {id} does not exist"), field=field, kind=lay.kind, id=target)
+        )
     linked = reg.get(lay.kind, target)
     check_owner(user, lay.kind, linked)
     return linked
@@ -118,13 +122,20 @@ def check_write(reg: Register, user: User, lay: Layer, record: Record, before: R
     if user.role == Role.FIELD_TEAM:
         if lay.kind not in FIELD_KINDS:
             raise ApiError(
-                403, f"a team leader sends items and daily reports; changing a {lay.kind} takes a supervisor"
+                403,
+                N_("a team leader sends items and daily reports; changing a {kind} takes a supervisor"),
+                params={"kind": lay.kind},
             )
         for rec in (before, record):
             if rec is not None and getattr(rec, "team_id", None) != user.team_id:
                 raise ApiError(
                     403,
-                    f"{user.name} reports for team {user.team_id} only; this {lay.kind} is "
-                    f"for team {getattr(rec, 'team_id', None)}",
+                    N_("{user} reports for team {team} only; this {kind} is for team {other}"),
+                    params={
+                        "user": user.name,
+                        "team": user.team_id,
+                        "kind": lay.kind,
+                        "other": getattr(rec, "team_id", None),
+                    },
                 )
     check_links(reg, user, lay, record, before)

@@ -26,6 +26,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import Field
 
+from sapper.i18n import N_
 from sapper.model.accounts import User
 from sapper.model.plan import first_plan_day
 from sapper.server.auth import reader, supervisor, visible_to
@@ -287,7 +288,7 @@ def latest_plan(request: Request, user: User) -> dict[str, Any] | None:
 def _job(request: Request, user: User, plan_id: int) -> PlanRun:
     run = planner(request).runs(registers(request)).get(plan_id)
     if run is None or run.organisation != visible_to(user):
-        raise ApiError(404, f"plan {plan_id} does not exist")
+        raise ApiError(404, N_("plan {id} does not exist"), params={"id": plan_id})
     return run
 
 
@@ -318,7 +319,8 @@ def compare_plans(
     first, second = _job(request, user, a), _job(request, user, b)
     for job in (first, second):
         if job.summary is None:
-            raise ApiError(409, f"plan {job.id} is {job.status}; compare plans that are done")
+            message = N_("plan {id} is {status}; compare plans that are done")
+            raise ApiError(409, message, params={"id": job.id, "status": job.status})
     return json_response(dumps(compare(first, second)))
 
 

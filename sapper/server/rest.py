@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
+from sapper.i18n import N_
 from sapper.model.accounts import Role
 from sapper.model.enums import ReleaseRoute
 from sapper.model.records import Record, Release, Report
@@ -137,7 +138,9 @@ def history(kind: str, record_id: PathId, request: Request) -> Response:
     entries = reg.history(lay.kind, record_id)
     last = next((e.after or e.before for e in reversed(entries) if (e.after or e.before)), None)
     if not entries or hidden_history(reg, user, lay, record_id, last):
-        raise ApiError(404, f"{lay.kind} {record_id} has no history (it never existed)")
+        raise ApiError(
+            404, N_("{kind} {id} has no history (it never existed)"), params={"kind": lay.kind, "id": record_id}
+        )
     out = [
         {
             "at": e.at.isoformat(),

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from sapper.i18n import N_
 from sapper.model.accounts import Role
 from sapper.model.errors import Conflict
 from sapper.model.records import Record
@@ -85,12 +86,13 @@ async def create_task(request: Request) -> Response:
 def _create(request: Request, body: Any) -> Response:
     user = supervisor(request)
     if not isinstance(body, dict):
-        raise bad_request("new activity: send a JSON object of its fields")
+        raise bad_request(N_("new activity: send a JSON object of its fields"))
     values, _version = field_values(LAY, body, "new activity")
     try:
         record = LAY.record(**values)
     except TypeError as exc:
-        raise bad_request(f"new activity: missing {str(exc).split('argument', 1)[-1].strip(': ')}") from None
+        missing = str(exc).split("argument", 1)[-1].strip(": ")
+        raise bad_request(N_("new activity: missing {missing}"), missing=missing) from None
     record = new_record_defaults(user, record, set(body))
     reg = registers(request).get()
     check_write(reg, user, LAY, record)
@@ -112,7 +114,7 @@ def _change(request: Request, task_id: int, body: Any) -> Response:
     reg = registers(request).get()
     before = visible(reg, user, LAY.kind, task_id)
     if not isinstance(body, dict):
-        raise bad_request(f"activity {task_id}: send a JSON object of the fields to change")
+        raise bad_request(N_("activity {id}: send a JSON object of the fields to change"), id=task_id)
     values, from_body = field_values(LAY, body, f"activity {task_id}")
     from_header = if_match_version(request.headers.get("if-match"), LAY, task_id, before.version)
     expected = from_header if from_header is not None else from_body
@@ -124,7 +126,8 @@ def _change(request: Request, task_id: int, body: Any) -> Response:
     if user.role == Role.FIELD_TEAM:
         check_owner(user, LAY.kind, before)
         if before.team_id != user.team_id or set(body) - LEADER_FIELDS:
-            raise ApiError(403, f"a team leader changes only status and notes of team {user.team_id}'s tasks")
+            message = N_("a team leader changes only status and notes of team {team}'s tasks")
+            raise ApiError(403, message, params={"team": user.team_id})
     else:
         check_write(reg, user, LAY, after, before)
     reg.user = user.name
@@ -132,7 +135,8 @@ def _change(request: Request, task_id: int, body: Any) -> Response:
         stored = reg.update(dataclasses.replace(after, version=expected))
     except Conflict as exc:
         if from_header is not None:
-            raise ApiError(412, str(exc), {"ETag": etag(LAY, task_id, exc.actual)}) from None
+            params = {"ref": exc.ref, "expected": exc.expected, "actual": exc.actual}
+            raise ApiError(412, Conflict.TEMPLATE, {"ETag": etag(LAY, task_id, exc.actual)}, params) from None
         raise
     return _out(stored)
 

@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from sapper.i18n import N_
 from sapper.server.auth import reader
 from sapper.server.collections import parse_items_query, served_layers
 from sapper.server.context import registers
@@ -170,7 +171,8 @@ def tileset_doc(request: Request, lay: Layer) -> Response:
 
 def _index(raw: str, name: str) -> int:
     if not raw.isdigit() or len(raw) > 9:
-        raise ApiError(404, f"{name} {raw!r} is not in {TMS_ID} (whole numbers from 0)")
+        message = N_("{name} {raw!r} is not in {tms} (whole numbers from 0)")
+        raise ApiError(404, message, params={"name": name, "raw": raw, "tms": TMS_ID})
     return int(raw)
 
 
@@ -178,10 +180,13 @@ def tile_answer(request: Request, lay: Layer, matrix: str, row: str, col: str) -
     user = reader(request)
     tile_id = TileId(_index(matrix, "tile matrix"), _index(row, "tile row"), _index(col, "tile column"))
     if not tile_id.exists():
-        raise ApiError(404, f"{TMS_ID} has no tile {matrix}/{row}/{col} (tile matrices 0 to {MAX_ZOOM})")
+        message = N_("{tms} has no tile {matrix}/{row}/{col} (tile matrices 0 to {zoom})")
+        raise ApiError(404, message, params={"tms": TMS_ID, "matrix": matrix, "row": row, "col": col, "zoom": MAX_ZOOM})
     for name in TILE_PARAMS:
         if name in request.query_params:
-            raise bad_request(f"{name}: a tile is its own box and page; filter by the collection's fields only")
+            raise bad_request(
+                N_("{name}: a tile is its own box and page; filter by the collection's fields only"), name=name
+            )
     asked = parse_items_query(lay, request.query_params, seen_by(user))
     data = tile(registers(request).get().backend, lay, asked.filter, tile_id)
     if not data:

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from sapper.i18n import N_
 from sapper.i18n import web as i18n_web
 from sapper.model.enums import ActivityType, HazardStatus, ItemCategory, ItemState, ReleaseRoute
 from sapper.model.geometry import metric_epsg_for, search_box, to_metric, to_wgs84
@@ -76,7 +77,8 @@ def ui_service_worker(request: Request) -> Response:
 def ui_page(page: str) -> Response:
     name = PAGE_FILES.get(page.strip("/"))
     if name is None:
-        raise ApiError(404, f"no page /ui/{page}; the pages are /ui/ (map), /ui/sitrep, /ui/report and /ui/plan")
+        message = N_("no page /ui/{page}; the pages are /ui/ (map), /ui/sitrep, /ui/report and /ui/plan")
+        raise ApiError(404, message, params={"page": page})
     return FileResponse(PAGES / name, media_type="text/html")  # headers.py adds the CSP
 
 
@@ -231,12 +233,13 @@ def plan_view(request: Request, number: Annotated[int | None, Query(ge=1, le=2**
     flt = Filter(organisation=seen_by(user))
     plan_lay, work_lay, day_lay = _has("plan"), _has("assignment"), _has("plan_day")
     if plan_lay is None or work_lay is None or day_lay is None:
-        raise ApiError(404, "this register has no plan layers")
+        raise ApiError(404, N_("this register has no plan layers"))
     plans = {int(v["number"]): (rid, v) for rid, v, _ in query.select(backend, plan_lay, flt)}
     if not plans:
-        raise ApiError(404, "no plan is stored yet: make one with `sapper plan` or on this page")
+        raise ApiError(404, N_("no plan is stored yet: make one with `sapper plan` or on this page"))
     if number is not None and number not in plans:
-        raise ApiError(404, f"no plan {number}; the plans are {', '.join(map(str, sorted(plans)))}")
+        stored = ", ".join(map(str, sorted(plans)))
+        raise ApiError(404, N_("no plan {number}; the plans are {plans}"), params={"number": number, "plans": stored})
     plan_id, plan = plans[max(plans) if number is None else number]
     of_plan = Filter(where={"plan_id": plan_id}, **_org(flt))
     work = [v for _, v, _ in query.select(backend, work_lay, of_plan)]

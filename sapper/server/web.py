@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import Response
 
+from sapper.i18n import N_
 from sapper.server.context import settings
 from sapper.server.errors import bad_request
 
@@ -23,7 +24,7 @@ def wants_html(request: Request) -> bool:
     f = request.query_params.get("f")
     if f is not None:
         if f not in FORMATS:
-            raise bad_request(f"f={f!r}: choose json or html")
+            raise bad_request(N_("f={f!r}: choose json or html"), f=f)
         return f == "html"
     accept = request.headers.get("accept", "")
     html_at = accept.find(HTML)

@@ -21,8 +21,9 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from sapper.i18n import N_
 from sapper.model.accounts import NAME_PATTERN, Role, User, check_password, check_user
-from sapper.model.errors import InvalidRecord, NotFound
+from sapper.model.errors import InvalidRecord, NotFound, Problem
 from sapper.store.login_failures import LoginFailures
 from sapper.store.register import default_user
 from sapper.store.schema import AUDIT_TABLE, layer
@@ -75,9 +76,10 @@ def account_key(name: str) -> int:
 def check_token_days(days: float, what: str = "a token") -> None:
     """Refuse a token life that is not positive or longer than MAX_TOKEN_DAYS."""
     if not days > 0:
-        raise InvalidRecord(what, "must be valid for a positive number of days")
+        raise InvalidRecord(what, N_("must be valid for a positive number of days"))
     if days > MAX_TOKEN_DAYS:
-        raise InvalidRecord(what, f"may be valid for at most {MAX_TOKEN_DAYS} days, not {days:g}")
+        problem = Problem(N_("may be valid for at most {most} days, not {days}"), most=MAX_TOKEN_DAYS, days=f"{days:g}")
+        raise InvalidRecord(what, problem)
 
 
 class Accounts:
@@ -128,7 +130,7 @@ class Accounts:
         check_password(user.name, password)
         self._check_team(user)
         if self.find(user.name) is not None:
-            raise InvalidRecord(f"user {user.name!r}", "exists already")
+            raise InvalidRecord(f"user {user.name!r}", N_("exists already"))
         created = _now()
         values = [
             user.name,
@@ -178,7 +180,8 @@ class Accounts:
         allowed = {"role", "organisation", "team_id", "active", "language"}
         unknown = set(fields) - allowed
         if unknown:
-            raise InvalidRecord(f"user {name!r}", f"cannot set {', '.join(sorted(unknown))}")
+            problem = Problem(N_("cannot set {fields}"), fields=", ".join(sorted(unknown)))
+            raise InvalidRecord(f"user {name!r}", problem)
         values = {
             "role": current.role,
             "organisation": current.organisation,
@@ -249,14 +252,14 @@ class Accounts:
 
     def _check_team(self, user: User) -> None:
         if user.team_id is not None and not self.backend.existing_ids(layer("team"), [user.team_id]):
-            raise InvalidRecord(f"user {user.name!r}", f"team {user.team_id} does not exist")
+            raise InvalidRecord(f"user {user.name!r}", Problem(N_("team {id} does not exist"), id=user.team_id))
 
     # --- tokens --------------------------------------------------------------------
     def issue_token(self, name: str, label: str = "login", days: float = DEFAULT_TOKEN_DAYS) -> str:
         """A new secret for ``name``; only its digest is kept, so it is shown once."""
         user = self.get(name)
         if not user.active:
-            raise InvalidRecord(f"user {name!r}", "is disabled")
+            raise InvalidRecord(f"user {name!r}", N_("is disabled"))
         check_token_days(days, f"token for {name!r}")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = _now()

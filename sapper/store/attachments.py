@@ -14,8 +14,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sapper.i18n import N_
 from sapper.model.attachments import ATTACHABLE, clean_name, content_type
-from sapper.model.errors import InvalidRecord, NotFound
+from sapper.model.errors import InvalidRecord, NotFound, Problem
 from sapper.store.register import Register
 from sapper.store.schema import ATTACHMENTS_TABLE, layer
 from sapper.store.sql import AuditEntry, q
@@ -49,7 +50,8 @@ def attachable(kind: str) -> str:
     except KeyError:
         name = kind
     if name not in ATTACHABLE:
-        raise InvalidRecord(f"{kind}", f"only {', '.join(ATTACHABLE)} records take attachments")
+        problem = Problem(N_("only {kinds} records take attachments"), kinds=", ".join(ATTACHABLE))
+        raise InvalidRecord(f"{kind}", problem)
     return name
 
 

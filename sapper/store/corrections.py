@@ -17,7 +17,8 @@ from xml.etree.ElementTree import Element, tostring
 
 from defusedxml import ElementTree
 
-from sapper.model.errors import InvalidRecord, SapperError
+from sapper.i18n import N_
+from sapper.model.errors import InvalidRecord, Problem, SapperError
 from sapper.store.sql import SqlBackend, q
 from sapper.store.submissions import PENDING, REJECTED, SUBMISSIONS, Submission
 
@@ -65,12 +66,13 @@ def corrected(xml: bytes, values: dict[str, str], where: str) -> tuple[bytes, di
         node = answers.get(name)
         if node is None:
             known = ", ".join(sorted(answers))
-            raise InvalidRecord(where, f"it has no answer {name!r} to correct (answers: {known})")
+            problem = Problem(N_("it has no answer {name!r} to correct (answers: {known})"), name=name, known=known)
+            raise InvalidRecord(where, problem)
         if (node.text or "") != value:
             changes[name] = [node.text, value]
             node.text = value
     if not changes:
-        raise InvalidRecord(where, "the correction changes no answer")
+        raise InvalidRecord(where, N_("the correction changes no answer"))
     body = tostring(root, encoding="utf-8", xml_declaration=False)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body, changes
 
@@ -105,7 +107,8 @@ class Corrections:
         """Correct a rejected submission and put it back to pending; None if it was no longer rejected."""
         where = f"{sub.form_id} submission {sub.id}"
         if sub.status != REJECTED:
-            raise InvalidRecord(where, f"it is {sub.status}; only a rejected submission is corrected")
+            problem = N_("it is {status}; only a rejected submission is corrected")
+            raise InvalidRecord(where, Problem(problem, status=sub.status))
         xml, changes = corrected(self.current_xml(sub), values, where)
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
         ph = self.ph

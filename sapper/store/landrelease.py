@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from shapely.geometry.base import BaseGeometry
 
+from sapper.i18n import N_
 from sapper.model.enums import ROUTE_OF_ACTIVITY, HazardStatus, ItemState, ReleaseRoute
-from sapper.model.errors import ForbiddenTransition, InvalidRecord
+from sapper.model.errors import ForbiddenTransition, InvalidRecord, Problem
 from sapper.model.geometry import geometry_problem
 from sapper.model.records import Hazard, Item, Release
 from sapper.model.release import Balance, balance, split_hazard
@@ -57,19 +58,20 @@ def release(
     with reg.transaction():
         hazard: Hazard = reg.get("hazard", hazard_id)
         if hazard.status == HazardStatus.RELEASED:
-            raise InvalidRecord(where, "is already released entirely")
+            raise InvalidRecord(where, N_("is already released entirely"))
         if report_id is not None:
             report = reg.get("report", report_id)
             if report.hazard_id not in (None, hazard_id):
-                raise InvalidRecord(f"report {report_id}", f"is about hazard {report.hazard_id}, not {hazard_id}")
+                problem = Problem(N_("is about hazard {other}, not {id}"), other=report.hazard_id, id=hazard_id)
+                raise InvalidRecord(f"report {report_id}", problem)
             geometry = geometry if geometry is not None else report.geometry
             route = route or ROUTE_OF_ACTIVITY.get(report.activity_type)
             team_id = team_id if team_id is not None else report.team_id
             on = on or report.report_date
             if geometry is None:
-                raise InvalidRecord(f"report {report_id}", "has no polygon to release")
+                raise InvalidRecord(f"report {report_id}", N_("has no polygon to release"))
         if route is None:
-            raise InvalidRecord(where, "say which route releases the land: cancelled, reduced or cleared")
+            raise InvalidRecord(where, N_("say which route releases the land: cancelled, reduced or cleared"))
         route = ReleaseRoute.parse(route)
         if geometry is None:
             geometry = hazard.geometry
@@ -78,7 +80,7 @@ def release(
             raise InvalidRecord(f"release of {where}", problem)
         split = split_hazard(hazard.geometry, geometry)
         if split.released_m2 <= 0:
-            raise InvalidRecord(f"release of {where}", "does not overlap the area still hazardous")
+            raise InvalidRecord(f"release of {where}", N_("does not overlap the area still hazardous"))
         still_found = [item.id for item in found_items(reg, hazard_id, split.released, split.closes_hazard)]
         if still_found and not force:
             raise ItemsStillFound(hazard_id, still_found)

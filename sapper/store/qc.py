@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 import shapely
 
+from sapper.i18n import N_
 from sapper.model.enums import HazardStatus, ReleaseRoute
-from sapper.model.errors import InvalidRecord
+from sapper.model.errors import InvalidRecord, Problem
 from sapper.model.geometry import area_m2, as_multipolygon
 from sapper.model.qc import QcPlan, QcResult, QcSample
 from sapper.model.qc_sampling import DEFAULT_CELL_M, DEFAULT_CONFIDENCE, DEFAULT_DEFECT_RATE, draw_samples
@@ -59,8 +60,11 @@ def make_plan(
         hazard: Hazard = reg.get("hazard", hazard_id)
         lot = lot_releases(reg, hazard_id, team_id)
         if not lot:
-            team = f" by team {team_id}" if team_id is not None else ""
-            raise InvalidRecord(where, f"there is no cleared land{team} that no plan samples yet")
+            if team_id is not None:
+                problem = Problem(N_("there is no cleared land by team {team} that no plan samples yet"), team=team_id)
+            else:
+                problem = N_("there is no cleared land that no plan samples yet")
+            raise InvalidRecord(where, problem)
         seed = secrets.randbelow(2**31) if seed is None else int(seed)
         land = shapely.union_all([r.geometry for r in lot])
         try:
@@ -116,7 +120,7 @@ def record_result(
     """Record one sample's inspection; a failed one fails its plan and reopens the lot's land."""
     result = QcResult.parse(result)
     if result == QcResult.PENDING:
-        raise InvalidRecord(f"qc_sample {sample_id}", "record an inspection as passed or failed")
+        raise InvalidRecord(f"qc_sample {sample_id}", N_("record an inspection as passed or failed"))
     with reg.transaction():
         sample: QcSample = reg.get("qc_sample", sample_id)
         sample = reg.update(
@@ -141,15 +145,19 @@ def settle_result(reg: Register, before: QcSample, after: QcSample) -> None:
         return
     where = f"qc_sample {after.id}"
     if before.result != QcResult.PENDING:
-        raise InvalidRecord(where, f"was already inspected ({before.result.value} on {before.inspected_on})")
+        problem = N_("was already inspected ({result} on {day})")
+        raise InvalidRecord(where, Problem(problem, result=before.result.value, day=before.inspected_on))
     if after.items_found < 0:
-        raise InvalidRecord(where, "items found cannot be negative")
+        raise InvalidRecord(where, N_("items found cannot be negative"))
     plan: QcPlan = reg.get("qc_plan", after.plan_id)
     if plan.status == QcResult.FAILED:
-        raise InvalidRecord(where, f"its plan {plan.id} failed already and its land was reopened")
+        problem = Problem(N_("its plan {id} failed already and its land was reopened"), id=plan.id)
+        raise InvalidRecord(where, problem)
     if after.result == QcResult.FAILED:
         if not after.notes.strip():
-            raise InvalidRecord(where, "say why it failed (what was found or missed, in notes): it reopens the land")
+            raise InvalidRecord(
+                where, N_("say why it failed (what was found or missed, in notes): it reopens the land")
+            )
         reopen(reg, plan, f"sample {after.label} failed: {after.notes.strip()}")
     elif after.result == QcResult.PASSED:
         others = reg.list("qc_sample", where={"plan_id": plan.id, "result": QcResult.PENDING})

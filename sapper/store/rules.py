@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import shapely
 
+from sapper.i18n import N_
+from sapper.i18n.errors import reason
 from sapper.model.enums import (
     ActivityType,
     HazardClass,
@@ -23,7 +25,7 @@ from sapper.model.enums import (
     ItemState,
     Method,
 )
-from sapper.model.errors import InvalidRecord
+from sapper.model.errors import InvalidRecord, Problem
 from sapper.model.geometry import (
     area_m2,
     areas_m2,
@@ -97,7 +99,7 @@ def prepare_new(reg: Register, lay: Layer, recs: Sequence[Record], *, restore: b
             raise InvalidRecord(ref(lay, rec), message)
         if released and not restore:
             raise InvalidRecord(
-                ref(lay, rec), "a new hazard cannot be released already; record it and release its land"
+                ref(lay, rec), N_("a new hazard cannot be released already; record it and release its land")
             )
     if lay.record is Hazard:
         for rec, area in zip(recs, areas_m2([r.geometry for r in recs])):
@@ -119,17 +121,22 @@ def prepare_update(reg: Register, lay: Layer, before: Record, rec: Record, *, by
             check_transition(where, before.status, rec.status, HAZARD_TRANSITIONS)
         if rec.status == HazardStatus.RELEASED and before.status != HazardStatus.RELEASED and not by_release:
             raise InvalidRecord(
-                where, "a hazard is released by releasing its land (sapper release), not by setting its status"
+                where, N_("a hazard is released by releasing its land (sapper release), not by setting its status")
             )
         if before.reported_on and rec.reported_on and rec.reported_on < before.reported_on:
             raise InvalidRecord(
-                where, f"information dated {rec.reported_on} is older than the {before.reported_on} already held"
+                where,
+                Problem(
+                    N_("information dated {dated} is older than the {held} already held"),
+                    dated=rec.reported_on,
+                    held=before.reported_on,
+                ),
             )
         if by_release:
             rec = dataclasses.replace(rec, original_area_m2=before.original_area_m2)
         elif not _same_geometry(before.geometry, rec.geometry):
             if reg.count("release", where={"hazard_id": rec.id}):
-                raise InvalidRecord(where, "land was already released from it; its polygon changes only by release")
+                raise InvalidRecord(where, N_("land was already released from it; its polygon changes only by release"))
             rec = dataclasses.replace(rec, original_area_m2=area_m2(rec.geometry))
         else:
             rec = dataclasses.replace(rec, original_area_m2=before.original_area_m2)
@@ -216,7 +223,8 @@ def check_delete(reg: Register, lay: Layer, rec: Record) -> None:
                 if n:
                     users.append(f"{n} {table}")
     if users:
-        raise InvalidRecord(ref(lay, rec), f"is still referred to by {', '.join(users)}; delete or relink those first")
+        problem = N_("is still referred to by {users}; delete or relink those first")
+        raise InvalidRecord(ref(lay, rec), Problem(problem, users=", ".join(users)))
 
 
 def _normalise(lay: Layer, rec: Record) -> Record:
@@ -237,7 +245,9 @@ def _normalise(lay: Layer, rec: Record) -> Record:
             elif value is not None and not isinstance(value, vocabulary):
                 fields[col.name] = vocabulary.parse(value)
         except ValueError as exc:
-            raise InvalidRecord(ref(lay, rec), f"{col.name}: {exc}") from None
+            raise InvalidRecord(
+                ref(lay, rec), Problem(N_("{field}: {problem}"), field=col.name, problem=reason(exc))
+            ) from None
     if lay.geometry_type == "MULTIPOLYGON" and rec.geometry is not None and rec.geometry.geom_type == "Polygon":
         rec.geometry = as_multipolygon(rec.geometry)
     if isinstance(rec, Hazard) and rec.status in (HazardStatus.CONFIRMED, HazardStatus.IN_CLEARANCE):
@@ -267,34 +277,43 @@ def check_links(reg: Register, lay: Layer, recs: list[Record]) -> None:
         for rec in recs:
             target = getattr(rec, field)
             if target in missing:
-                raise InvalidRecord(ref(lay, rec), f"{field} names {kind} {target}, which does not exist")
+                missing = Problem(
+                    N_("{field} names {kind} {target}, which does not exist"), field=field, kind=kind, target=target
+                )
+                raise InvalidRecord(ref(lay, rec), missing)
 
 
 def _range_problems(rec: Record) -> list[str]:
     checks: list[tuple[bool, str]] = []
     if isinstance(rec, Hazard):
         checks = [
-            (bool(rec.name.strip()), "has no name"),
-            (1 <= rec.priority <= 5, f"priority {rec.priority} is outside 1 (highest) to 5"),
-            (rec.estimated_items >= 0, "estimated_items cannot be negative"),
-            (rec.clearance_depth_cm is None or rec.clearance_depth_cm >= 0, "clearance depth cannot be negative"),
+            (bool(rec.name.strip()), N_("has no name")),
+            (
+                1 <= rec.priority <= 5,
+                Problem(N_("priority {priority} is outside 1 (highest) to 5"), priority=rec.priority),
+            ),
+            (rec.estimated_items >= 0, N_("estimated_items cannot be negative")),
+            (rec.clearance_depth_cm is None or rec.clearance_depth_cm >= 0, N_("clearance depth cannot be negative")),
         ]
     elif isinstance(rec, Item):
         checks = [
-            (rec.depth_cm is None or rec.depth_cm >= 0, "depth cannot be negative"),
-            (rec.weight_kg is None or rec.weight_kg >= 0, "weight cannot be negative"),
+            (rec.depth_cm is None or rec.depth_cm >= 0, N_("depth cannot be negative")),
+            (rec.weight_kg is None or rec.weight_kg >= 0, N_("weight cannot be negative")),
         ]
     elif isinstance(rec, ProtectedSite):
         checks = [
-            (bool(rec.name.strip()), "has no name"),
-            (rec.buffer_m >= 0, "buffer cannot be negative"),
-            (0 <= rec.heritage_value <= 5, f"heritage value {rec.heritage_value} is outside 0 to 5"),
+            (bool(rec.name.strip()), N_("has no name")),
+            (rec.buffer_m >= 0, N_("buffer cannot be negative")),
+            (
+                0 <= rec.heritage_value <= 5,
+                Problem(N_("heritage value {value} is outside 0 to 5"), value=rec.heritage_value),
+            ),
         ]
     elif isinstance(rec, Team):
         checks = [
-            (bool(rec.name.strip()), "has no name"),
-            (rec.personnel >= 1, "a team has at least one person"),
-            (rec.lane_width_m > 0, "lane width must be positive"),
+            (bool(rec.name.strip()), N_("has no name")),
+            (rec.personnel >= 1, N_("a team has at least one person")),
+            (rec.lane_width_m > 0, N_("lane width must be positive")),
         ]
     elif isinstance(rec, Report):
         checks = [(rec.items_found >= 0, "items found cannot be negative")]

@@ -15,10 +15,12 @@ from functools import cached_property
 
 from shapely.geometry.base import BaseGeometry
 
+from sapper.i18n import N_
 from sapper.model import plan as p
 from sapper.model import qc
 from sapper.model import records as r
 from sapper.model.enums import Vocabulary
+from sapper.model.errors import Problem
 
 # Column kinds, mapped to SQL types by each backend.
 TEXT, INTEGER, REAL, BOOLEAN, DATE, DATETIME, GEOMETRY = (
@@ -65,7 +67,9 @@ class Layer:
             if col.name == name:
                 return col
         known = ", ".join(c.name for c in self.columns)
-        raise KeyError(f"{self.kind} has no field {name!r} (fields: {known})")
+        raise KeyError(
+            Problem(N_("{kind} has no field {name!r} (fields: {known})"), kind=self.kind, name=name, known=known)
+        )
 
 
 def _column(name: str, hint: object) -> Column:
@@ -125,4 +129,4 @@ def layer(key: str | type[r.Record]) -> Layer:
         if key in (candidate.kind, candidate.name, candidate.record):
             return candidate
     known = ", ".join(lay.kind for lay in LAYERS)
-    raise KeyError(f"unknown layer {key!r} (known: {known})")
+    raise KeyError(Problem(N_("unknown layer {key!r} (known: {known})"), key=key, known=known))

@@ -6,6 +6,7 @@
 // fix or discard. States: queued, sent (with the record's id), refused (with the reason).
 
 import { api } from "./app.js";
+import { t } from "./i18n.js";
 
 const DB = "sapper-outbox";
 const STORE = "entries";
@@ -110,7 +111,7 @@ export class Outbox {
       } catch (error) {
         const reason = outcome(error);
         if (reason === null) {
-          entry.reason = `not sent yet: ${error.message}`;
+          entry.reason = t("not sent yet: {reason}", { reason: error.message });
           await put(entry);
           await this.changed();
           break; // no network or a busy server: the rest waits too
