@@ -103,7 +103,7 @@ def test_forms_build_writes_the_forms_and_the_teams_lists(tmp_path: Path) -> Non
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [f"{f.form_id}.xlsx" for f in all_forms()] + ["hazards.csv", "tasks.csv"]
+        [f"{f.form_id}.xlsx" for f in all_forms()] + ["hazards.csv", "tasks.csv", "qc_samples.csv"]
     )
     for xlsform in all_forms():
         book = load_workbook(out / f"{xlsform.form_id}.xlsx")

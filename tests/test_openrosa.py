@@ -138,6 +138,7 @@ def test_forms_and_their_lists_as_odk_collect_fetches_them(api: Served) -> None:
         forms = form_list(client)
         assert set(forms) == {
             "sapper_daily_report", "sapper_item_found", "sapper_nts", "sapper_eod_task", "sapper_accident",
+            "sapper_qc_inspection",
         }  # fmt: skip
         for form_id, entry in forms.items():
             xform = download(client, forms, form_id)
@@ -151,7 +152,8 @@ def test_forms_and_their_lists_as_odk_collect_fetches_them(api: Served) -> None:
                 for f in etree.fromstring(m.content).iterfind("m:mediaFile", MANIFEST_NS)
             }
             attached = {src.split("/")[-1] for src in etree.fromstring(xform).xpath("//*[@src]/@src")}
-            assert set(media) == attached and "hazards.csv" in attached  # the lists the form reads, no other
+            assert set(media) == attached  # the lists the form reads, no other
+            assert attached & {"hazards.csv", "qc_samples.csv"}
             for node in media.values():
                 body = client.get(node.findtext("m:downloadUrl", namespaces=MANIFEST_NS)).content
                 assert node.findtext("m:hash", namespaces=MANIFEST_NS) == "md5:" + hashlib.md5(body).hexdigest()

@@ -52,6 +52,7 @@ class Month:
     target: str
     demo: Demo
     passed_hazard: int  # cleared; two QC samples passed, the rest pending
+    second_hazard: int  # reduced by the manual team for the donor "Japan"
     failed_hazard: int  # cleared; a QC sample failed and the lot reopened
     eod_task: int
 
@@ -72,18 +73,33 @@ def month(module_target: str) -> Month:
         reg.release(second, "reduced", geometry=square(LON + 0.004, LAT, 0.0004), on=date(2016, 4, 8), team_id=manual)
         reg.release(third, "cleared", on=date(2016, 4, 9), team_id=dogs)
         reg.release(second, "cancelled", geometry=square(LON + 0.0045, LAT, 0.0002), on=date(2016, 5, 2))  # May
+        # two donors' tasks: manual's on the first hazard over April, and on the second, named by its report
+        norway = reg.add(
+            Activity(
+                activity_type="clearance",
+                hazard_id=first,
+                team_id=manual,
+                organisation="mac",
+                donor="Norway",
+                start_on=date(2016, 4, 1),
+                end_on=date(2016, 4, 30),
+            )
+        )
+        japan = reg.add(
+            Activity(activity_type="clearance", hazard_id=second, team_id=manual, organisation="mac", donor="Japan")
+        )
         reports = [
-            (manual, first, date(2016, 4, 4)),
-            (manual, first, date(2016, 4, 5)),
-            (manual, second, date(2016, 4, 5)),  # a second report the same day: still one team-day
-            (dogs, first, date(2016, 4, 7)),
-            (dogs, third, date(2016, 3, 31)),  # March
+            (manual, first, date(2016, 4, 4), None),
+            (manual, first, date(2016, 4, 5), None),
+            (manual, second, date(2016, 4, 5), japan.id),  # a second report the same day: still one team-day
+            (dogs, first, date(2016, 4, 7), None),
+            (dogs, third, date(2016, 3, 31), None),  # March
         ]
         reg.add_many(
             [
-                Report(activity_type="clearance", report_date=day, hazard_id=hazard, team_id=team,
+                Report(activity_type="clearance", report_date=day, hazard_id=hazard, team_id=team, activity_id=task,
                        geometry=square(LON + 0.002, LAT, 0.0002), organisation="mac")
-                for team, hazard, day in reports
+                for team, hazard, day, task in reports
             ]
         )  # fmt: skip
         # what only "ngo" may see: its team's day and a booby trap on its restricted depot
@@ -98,7 +114,8 @@ def month(module_target: str) -> Month:
         record_result(reg, samples[0].id, "passed", on=date(2016, 4, 13), inspector="QA Ivanov")
         record_result(reg, samples[1].id, "failed", on=date(2016, 4, 13), items_found=1, notes="AP mine at 5 cm")
         task = reg.add(Activity(activity_type="eod_spot", hazard_id=first, team_id=manual, organisation="mac"))
-    return Month(module_target, demo, first, third, task.id)
+    assert norway.donor == "Norway"
+    return Month(module_target, demo, first, second, third, task.id)
 
 
 def expected_figures(target: str, organisation: str | None = None) -> dict:
@@ -150,7 +167,7 @@ def test_the_monthly_report_carries_the_months_figures(month: Month, tmp_path: P
     assert want["qc"] == {"passed": 3, "failed": 1}
     assert row(text, "QC plans made", "0", "1", "1")  # the failed plan and the one still pending
     assert "AP mine at 5 cm" in text  # the failed sample, with its note
-    assert "records no donor" in text and "does not record demining accidents" in text
+    assert "does not record demining accidents" in text
 
 
 def test_one_organisations_monthly_report_counts_only_its_records(month: Month, tmp_path: Path) -> None:
@@ -187,6 +204,18 @@ def test_over_http_a_monthly_report_holds_only_what_the_reader_may_see(served: S
     assert label("booby_trap") not in seen and not row(seen, "ngo", "Other 3")  # restricted: ngo's alone
     assert label("booby_trap") not in other and "Nothing was recorded in this month" in other
     assert row(owner, label("booby_trap"), "1") and row(owner, "ngo", "Other 3", "1")
+
+
+def test_a_tasks_donor_is_sent_and_read_over_the_rest_api(served: Served) -> None:
+    with served.client("super") as mac:
+        sent = mac.post("/api/activities", json={"activity_type": "clearance", "donor": "Switzerland"})
+        assert sent.status_code == 201, sent.text
+        task = sent.json()["id"]
+        changed = mac.patch(f"/api/activities/{task}", json={"donor": "Canada", "version": sent.json()["version"]})
+        assert changed.status_code == 200, changed.text
+        read = mac.get(f"/api/activities/{task}").json()
+        assert mac.delete(f"/api/activities/{task}", headers={"If-Match": changed.headers["ETag"]}).status_code == 204
+    assert sent.json()["donor"] == "Switzerland" and changed.json()["donor"] == read["donor"] == "Canada"
 
 
 def qc_pixels(uri: str) -> dict[str, int]:
@@ -256,3 +285,54 @@ def test_the_web_map_draws_qc_samples_and_the_sitrep_page_offers_the_new_pdfs(
     with page.expect_download() as download:
         link.click()
     assert download.value.suggested_filename == f"eod-{month.eod_task}.pdf"
+
+
+def donor_figures(target: str, team: int, hazard: int, task: int) -> tuple[int, float, float, int]:
+    """A donor's team-days, area worked, area released and items found in April, counted from the
+    records: the work of its task's team on its task's hazard, and the daily reports that name its task."""
+    with open_register(target, read_only=True) as reg:
+        reports = [
+            r for r in reg.list("report")
+            if in_april(r.report_date) and (r.activity_id == task or (r.activity_id is None and
+                                                                     (r.team_id, r.hazard_id) == (team, hazard)))
+        ]  # fmt: skip
+        releases = [
+            r for r in reg.list("release") if in_april(r.released_on) and (r.team_id, r.hazard_id) == (team, hazard)
+        ]
+        found = [i for i in reg.list("item") if in_april(i.found_on) and (i.team_id, i.hazard_id) == (team, hazard)]
+    days = {(r.team_id, r.report_date) for r in reports}
+    return len(days), sum(r.area_m2 for r in reports), sum(r.area_m2 for r in releases), len(found)
+
+
+def test_the_monthly_report_gives_each_donors_figures(month: Month, tmp_path: Path) -> None:
+    manual = month.demo.teams[0]
+    with open_register(month.target, read_only=True) as reg:
+        tasks = {t.donor: t.id for t in reg.list("activity") if t.donor}
+        context = monthly_document(reg, "2016-04")
+    assert {"Japan", "Norway"} <= set(tasks)
+    text = pdf_text(render_pdf("monthly.html", context, HEAD), tmp_path)
+    norway = donor_figures(month.target, manual, month.passed_hazard, tasks["Norway"])
+    japan = donor_figures(month.target, manual, month.second_hazard, tasks["Japan"])
+    assert norway[0] == 2 and japan[0] == 1  # manual on 4/5 worked for both: a team-day for each
+    assert norway[2] > 0 and japan[2] > 0
+    for donor, (days, worked, released, found) in (("Norway", norway), ("Japan", japan)):
+        assert row(text, "mac", donor, str(days), m2(worked), m2(released), str(found)), donor
+    assert "no donor recorded" in text  # the dogs' day and release on the first hazard: no task of theirs
+    assert "A donor funds a task" in text  # how work was attributed
+    by_donor = {(d["organisation"], d["donor"]): d for d in context["donors"]}
+    assert by_donor[("mac", "Norway")]["released"]["cancelled"] == pytest.approx(norway[2])
+    assert by_donor[("mac", "Japan")]["released"]["reduced"] == pytest.approx(japan[2])
+
+
+def test_an_older_register_gains_the_donor_column(target: str) -> None:
+    seed(target)
+    with open_register(target, user="test") as reg:
+        task = reg.add(Activity(activity_type="clearance", organisation="mac"))
+        reg.backend.execute("ALTER TABLE activities DROP COLUMN donor")  # as an older sapper wrote it
+        assert "donor" not in reg.backend.existing_columns("activities")
+    with open_register(target, user="test") as reg:  # a newer sapper opens it
+        assert "donor" in reg.backend.existing_columns("activities")
+        assert reg.get("activity", task.id).donor is None
+        assert reg.change("activity", task.id, donor="Norway").donor == "Norway"
+    with open_register(target, read_only=True) as reg:
+        assert reg.get("activity", task.id).donor == "Norway"

@@ -20,7 +20,7 @@ def build(
     directory: Path = typer.Argument(..., help="Where to write the .xlsx forms and their CSV lists."),
     team: int = typer.Option(None, help="Lists for this team only: the hazards and tasks it works on."),
 ) -> None:
-    """Write every field form (.xlsx) and, from the register (-r), the hazards.csv and tasks.csv they attach.
+    """Write every field form (.xlsx) and, from the register (-r), the lists they attach (hazards, tasks, QC samples).
 
     Upload the folder to KoboToolbox or ODK Central, or let ODK Collect fetch the forms from
     `sapper serve` (OpenRosa), which sends each team its own lists.
@@ -32,7 +32,7 @@ def build(
     if state.register is None:
         if team is not None:
             raise ValueError("--team takes its lists from a register: give -r REGISTER")
-        console.print("no register given (-r): hazards.csv and tasks.csv not written")
+        console.print("no register given (-r): hazards.csv, tasks.csv and qc_samples.csv not written")
         return
     with open_target(read_only=True) as reg:
         organisation = None if team is None else reg.get("team", team).organisation

@@ -1,20 +1,23 @@
 """The forms a field team fills in, one function each, built from the register's vocabularies.
 
 Choice lists of categories, states, activity types, contamination and land use are the enums of
-``sapper.model.enums``, so a form offers exactly the values the register accepts. Hazards and
-tasks come from the register as attached CSV files (``hazards.csv``, ``tasks.csv``, see
-``sapper.field.media``), chosen with ``select_one_from_file``, so a form need not change when
-a team is given new work.
+``sapper.model.enums``, so a form offers exactly the values the register accepts. Hazards, tasks
+and QC samples come from the register as attached CSV files (``hazards.csv``, ``tasks.csv``,
+``qc_samples.csv``, see ``sapper.field.media``), chosen with ``select_one_from_file``, so a form
+need not change when a team is given new work.
 """
 
 from __future__ import annotations
 
 from sapper.field.xlsform import XLSForm, plain_choices, row, vocabulary_choices
 from sapper.model.enums import ActivityType, Contamination, ItemCategory, ItemState, LandUse
+from sapper.model.qc import QcResult
 
 HAZARDS_CSV = "hazards.csv"
 TASKS_CSV = "tasks.csv"
+QC_SAMPLES_CSV = "qc_samples.csv"
 MEDIA = (HAZARDS_CSV, TASKS_CSV)
+ATTACHED_LISTS = (*MEDIA, QC_SAMPLES_CSV)  # every list a form may attach
 PHOTO_SIZE = "max-pixels=2048"  # assumption: enough to identify an item, small enough to send over a weak link
 NOT_NEGATIVE = {"constraint": ". >= 0", "constraint_message": "must be 0 or more"}
 
@@ -156,8 +159,37 @@ def accident() -> XLSForm:
     return XLSForm("sapper_accident", "Accident or incident", survey, choices, (HAZARDS_CSV,))
 
 
+def qc_inspection() -> XLSForm:
+    """A post-clearance inspection of one QC sample (IMAS 09.20): passed, or failed with the reason."""
+    survey = [
+        *_meta(),
+        row(
+            f"select_one_from_file {QC_SAMPLES_CSV}",
+            "sample",
+            "Sample inspected",
+            required="yes",
+            appearance="autocomplete",
+        ),
+        row("date", "inspected_on", "Date of the inspection", required="yes", default="today()"),
+        row("select_one qc_result", "result", "Result", required="yes"),
+        row("integer", "items_found", "Items found in the sample", required="yes", default="0", **NOT_NEGATIVE),
+        row("decimal", "depth_cm", "Depth inspected (cm)", **NOT_NEGATIVE),
+        row(
+            "text",
+            "notes",
+            "Notes",
+            hint="what was found or missed; required when the sample failed (it reopens the land)",
+            required="${result}='failed'",
+            appearance="multiline",
+        ),
+        row("image", "photo", "Photo", parameters=PHOTO_SIZE),
+    ]
+    choices = vocabulary_choices("qc_result", QcResult, leave_out=(QcResult.PENDING.value,))
+    return XLSForm("sapper_qc_inspection", "QC inspection", survey, choices, (QC_SAMPLES_CSV,))
+
+
 def all_forms() -> list[XLSForm]:
-    return [daily_report(), item_found(), non_technical_survey(), eod_task(), accident()]
+    return [daily_report(), item_found(), non_technical_survey(), eod_task(), accident(), qc_inspection()]
 
 
 def form(form_id: str) -> XLSForm:

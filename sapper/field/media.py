@@ -1,4 +1,4 @@
-"""The lists a form attaches (hazards.csv, tasks.csv), made from the register for one team.
+"""The lists a form attaches (hazards.csv, tasks.csv, qc_samples.csv), made from the register for one team.
 
 ODK Collect reads ``select_one_from_file`` CSVs by their ``name`` and ``label`` columns; other
 columns can filter a list (``tasks.csv``'s ``hazard`` narrows the tasks to the hazard chosen).
@@ -13,8 +13,9 @@ import io
 from pathlib import Path
 from typing import Any
 
-from sapper.field.forms import HAZARDS_CSV, TASKS_CSV
+from sapper.field.forms import HAZARDS_CSV, QC_SAMPLES_CSV, TASKS_CSV
 from sapper.model.enums import ActivityStatus, HazardStatus
+from sapper.model.qc import QcResult
 from sapper.store import query
 from sapper.store.query import Filter
 from sapper.store.register import Register
@@ -43,6 +44,15 @@ def team_hazards(reg: Register, organisation: str | None, team_id: int | None) -
     return [(rid, v) for rid, v in hazards if rid in tasked]
 
 
+def pending_samples(reg: Register, organisation: str | None) -> list[tuple[int, dict[str, Any]]]:
+    """QC samples (IMAS 09.20) still to inspect, of the reader's organisation (None: of every one)."""
+    return [
+        (rid, v)
+        for rid, v in _rows(reg, "qc_sample", organisation)
+        if v["result"] == QcResult.PENDING.value and organisation in (None, v["organisation"])
+    ]
+
+
 def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -62,9 +72,14 @@ def media_files(reg: Register, organisation: str | None, team_id: int | None) ->
         [rid, f"{v['activity_type'].upper()} #{rid} on hazard {v['hazard_id']}", v["hazard_id"] or "", v["status"]]
         for rid, v in tasks
     ]
+    sample_rows = [
+        [rid, f"{v['label']} on hazard {v['hazard_id']} (#{rid})", v["hazard_id"], v["plan_id"]]
+        for rid, v in pending_samples(reg, organisation)
+    ]
     return {
         HAZARDS_CSV: _csv(["name", "label", "hazard_class", "status", "contamination"], hazard_rows),
         TASKS_CSV: _csv(["name", "label", "hazard", "status"], task_rows),
+        QC_SAMPLES_CSV: _csv(["name", "label", "hazard", "plan"], sample_rows),
     }
 
 

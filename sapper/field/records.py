@@ -1,4 +1,4 @@
-"""What a submitted form becomes in the register: reports, items, hazards.
+"""What a submitted form becomes in the register: reports, items, hazards, QC inspection results.
 
 ODK writes a geopoint as ``lat lon altitude accuracy`` and a geotrace or geoshape as such
 points separated by ``;`` (ODK XForms specification, geo types). Every record made from a
@@ -8,6 +8,7 @@ it came from. Nothing here checks rights: the approval does (``sapper.server.fie
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Any
 
@@ -29,8 +30,11 @@ from sapper.model.enums import (
 )
 from sapper.model.errors import SapperError
 from sapper.model.geometry import metric_epsg_for, to_metric, to_wgs84
+from sapper.model.qc import QcResult, QcSample
 from sapper.model.records import Hazard, Item, Record, Report
+from sapper.store.qc import record_result
 from sapper.store.register import Register
+from sapper.store.schema import layer
 
 Made = list[tuple[str, list[Record]]]  # (kind, records) in the order they are written
 
@@ -261,6 +265,44 @@ def _eod_task(reg: Register, instance: Instance, user: User, key: str) -> Made:
     return [("report", [report]), ("item", items)]
 
 
+def _qc_inspection(reg: Register, instance: Instance, user: User, key: str) -> Made:
+    """The sample with its inspection's result; ``write_inspection`` records it as the CLI does."""
+    sample_id = _int(instance, "sample")
+    if sample_id is None:
+        raise FieldError(instance, "sample is missing")
+    if not reg.backend.existing_ids(layer("qc_sample"), [sample_id]):
+        raise FieldError(instance, f"QC sample {sample_id} is not in the register")
+    depth = _float(instance, "depth_cm")
+    photo = instance.get("photo")
+    inspected = dataclasses.replace(
+        reg.get("qc_sample", sample_id),
+        result=_term(instance, "result", QcResult),
+        inspected_on=_date(instance, "inspected_on"),
+        inspector=user.name,
+        items_found=_int(instance, "items_found", 0) or 0,
+        notes=_notes(
+            instance.get("notes"),
+            f"inspected to {depth:g} cm" if depth is not None else "",
+            f"photo: {photo}" if photo else "",
+        ),
+    )
+    return [("qc_sample", [inspected])]
+
+
+def write_inspection(reg: Register, inspected: QcSample) -> QcSample:
+    """Record a sample's inspection through the store function the CLI uses: a failure reopens the land."""
+    sample, _plan = record_result(
+        reg,
+        int(inspected.id or 0),
+        inspected.result,
+        on=inspected.inspected_on,
+        inspector=inspected.inspector,
+        items_found=inspected.items_found,
+        notes=inspected.notes,
+    )
+    return sample
+
+
 def _accident(reg: Register, instance: Instance, user: User, key: str) -> Made:
     for name in ("event_kind", "happened_at", "description"):
         _required(instance, name)
@@ -274,6 +316,7 @@ BUILDERS = {
     "sapper_nts": _nts,
     "sapper_eod_task": _eod_task,
     "sapper_accident": _accident,
+    "sapper_qc_inspection": _qc_inspection,
 }
 
 

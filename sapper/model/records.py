@@ -116,6 +116,7 @@ class Activity(Record):
     status: ActivityStatus = ActivityStatus.PLANNED
     start_on: date | None = None
     end_on: date | None = None
+    donor: str | None = None  # who funds the task; the monthly report gives each donor's figures
     notes: str = ""
 
 

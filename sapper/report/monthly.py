@@ -3,9 +3,10 @@
 What a national mine action authority asks of its operators each month (IMAS 05.10,
 "Information management"): land released by route (IMAS 07.11: cancelled, reduced, cleared),
 items found by category and what became of them, the effort spent (team-days), accidents and
-quality management (IMAS 09.20). Grouped by organisation and team: the register records no
-donor, so the organisation that owns a record (its ``organisation`` field) is the grouping.
-The register records no accidents either; the report says so instead of printing a zero.
+quality management (IMAS 09.20). Grouped by organisation (the ``organisation`` field of each
+record) and team, and by organisation and donor: a donor funds a task, and work is attributed to
+a donor through its task (sapper.report.donors). The register records no accidents: the
+report says so instead of printing a zero.
 
 Items carry the day they were found but not the day they were disposed of, so "disposed of"
 counts the items found in the month that are disposed of now. A team-day is one team
@@ -23,6 +24,7 @@ from typing import Any
 from sapper.model.errors import SapperError
 from sapper.report.document_charts import stacked_bars
 from sapper.report.documents import ROUTES, STATE_COLOURS, STATES, rows, team_name, team_names
+from sapper.report.donors import NO_ORGANISATION, by_donor
 from sapper.report.maps import RELEASE_FILL, MapLayers, draw_map
 from sapper.report.pdf import png_uri
 from sapper.report.sitrep import DISPOSED
@@ -32,7 +34,6 @@ from sapper.store.register import Register
 from sapper.store.schema import layer
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-NO_ORGANISATION = "no organisation recorded"
 
 
 def parse_month(text: str) -> tuple[date, date]:
@@ -76,6 +77,7 @@ def monthly_document(
         "routes": ROUTES,
         "groups": groups,
         "organisations": _by_organisation(groups),
+        "donors": by_donor(reg, within, organisation),
         "released": released,
         "released_all": sum(released.values()),
         "team_days": sum(g["team_days"] for g in groups),

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from sapper.field.openrosa import read_instance
-from sapper.field.records import field_records
+from sapper.field.records import field_records, write_inspection
 from sapper.i18n import N_
 from sapper.model.accounts import User
 from sapper.model.attachments import ATTACHABLE
@@ -66,10 +66,14 @@ def approve(reg: Register, sub: Submission, approver: User, sender: User | None)
             for kind, records in made:
                 lay = layer(kind)
                 for record in records:
-                    check_write(reg, approver, lay, record)
+                    before = reg.get(kind, record.id) if record.id is not None else None  # an update, not a new one
+                    check_write(reg, approver, lay, record, before)
                     if kind in FIELD_KINDS and sender.name != approver.name:
                         check_write(reg, sender, lay, record)
-                stored = reg.add_many(records)
+                if kind == "qc_sample":  # an inspection result, recorded as the CLI records it
+                    stored = [write_inspection(reg, record) for record in records]
+                else:
+                    stored = reg.add_many(records)
                 written.setdefault(kind, []).extend(int(r.id) for r in stored)
             _attach_photos(reg, submissions, sub, written)
             if not submissions.decide(sub.id, APPLIED if written else APPROVED, approver.name, None, written):

@@ -1,8 +1,8 @@
 """OpenRosa for ODK Collect and KoboCollect: form list, forms with their lists, submissions.
 
 A device is set up with the server address ``https://HOST/openrosa`` and a sapper account;
-it asks for ``/formList``, each form's XForm and manifest (the team's hazards.csv and
-tasks.csv, only what that user may see), and sends filled forms to ``/submission`` as
+it asks for ``/formList``, each form's XForm and manifest (the team's hazards.csv,
+tasks.csv and qc_samples.csv, only what that user may see), and sends filled forms to ``/submission`` as
 multipart/form-data (``xml_submission_file`` and the photos). Credentials go as HTTP Basic
 once the server challenges with ``WWW-Authenticate: Basic``. A submission is kept once per
 instance id and waits for a supervisor (``field_review``), unless the server was started
@@ -24,7 +24,7 @@ from fastapi.responses import Response
 from PIL import Image, UnidentifiedImageError
 from starlette.concurrency import run_in_threadpool
 
-from sapper.field.forms import MEDIA, all_forms
+from sapper.field.forms import ATTACHED_LISTS, all_forms
 from sapper.field.media import media_files
 from sapper.field.openrosa import OPENROSA_VERSION, FormEntry, MediaEntry, form_list, manifest, read_instance, response
 from sapper.field.xlsform import XLSForm
@@ -121,7 +121,7 @@ def form_manifest(form_id: FormId, request: Request) -> Response:
 def form_media(form_id: FormId, filename: Annotated[str, Path(max_length=100)], request: Request) -> Response:
     user = field_user(request)
     form, _xform = _form(form_id)
-    if filename not in form.media or filename not in MEDIA:
+    if filename not in form.media or filename not in ATTACHED_LISTS:
         raise ApiError(404, N_("form {id} has no file {name!r}"), HEADERS, {"id": form_id, "name": filename})
     body = _team_media(request, user)[filename]
     return Response(body, media_type="text/csv; charset=utf-8", headers=HEADERS)
