@@ -7,6 +7,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sapper.model.enums import (
+    ActivityType,
+    Contamination,
+    HazardClass,
+    HazardStatus,
+    ItemCategory,
+    ItemState,
+    LandUse,
+    Method,
+    SiteKind,
+    Vocabulary,
+)
+
 
 @dataclass(frozen=True)
 class PackLayer:
@@ -19,6 +32,19 @@ class PackLayer:
     editable: bool = False  # the team may change these features (they go back to the register)
 
 
+# field -> its vocabulary, in every layer that has the field
+VALUE_LISTS: dict[str, type[Vocabulary]] = {
+    "hazard_class": HazardClass,
+    "status": HazardStatus,
+    "contamination": Contamination,
+    "land_use": LandUse,
+    "category": ItemCategory,
+    "state": ItemState,
+    "activity_type": ActivityType,
+    "activity": ActivityType,
+    "method": Method,
+    "kind": SiteKind,
+}
 TRACKED = {"sapper_id": "int", "sapper_version": "int"}
 LAYERS = [
     PackLayer(

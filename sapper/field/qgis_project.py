@@ -11,33 +11,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from sapper.field.pack_layers import LAYERS, PackLayer
-from sapper.model.enums import (
-    ActivityType,
-    Contamination,
-    HazardClass,
-    HazardStatus,
-    ItemCategory,
-    ItemState,
-    LandUse,
-    Method,
-    SiteKind,
-    Vocabulary,
-)
+from sapper.field.pack_layers import LAYERS, VALUE_LISTS, PackLayer
 
-# field -> its vocabulary, in every layer that has the field
-VALUE_LISTS: dict[str, type[Vocabulary]] = {
-    "hazard_class": HazardClass,
-    "status": HazardStatus,
-    "contamination": Contamination,
-    "land_use": LandUse,
-    "category": ItemCategory,
-    "state": ItemState,
-    "activity_type": ActivityType,
-    "activity": ActivityType,
-    "method": Method,
-    "kind": SiteKind,
-}
 # colours.js HAZARD: (fill, stroke, opacity, outline style)
 HAZARD_STYLE = {
     "suspected": ("#F4A718", "#a86f00", 0.5, "solid"),

@@ -24,17 +24,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from sapper.field.pack import CONFLICTS, GPKG, packed_values, read_manifest, write_manifest
-from sapper.field.pack_layers import LAYERS, TRACKED, PackLayer, pack_layer
-from sapper.model.enums import (
-    ActivityType,
-    Contamination,
-    HazardClass,
-    HazardStatus,
-    ItemCategory,
-    ItemState,
-    LandUse,
-    Vocabulary,
-)
+from sapper.field.pack_layers import LAYERS, TRACKED, VALUE_LISTS, PackLayer, pack_layer
 from sapper.model.errors import SapperError
 from sapper.model.geometry import as_multipolygon
 from sapper.model.records import Item, Record, Report
@@ -43,14 +33,10 @@ from sapper.store.gpkg import register_functions
 from sapper.store.register import Register
 from sapper.store.schema import layer
 
-TERMS: dict[str, type[Vocabulary]] = {
-    "hazard_class": HazardClass,
-    "status": HazardStatus,
-    "contamination": Contamination,
-    "land_use": LandUse,
-    "category": ItemCategory,
-    "state": ItemState,
-    "activity_type": ActivityType,
+# the vocabulary fields a tablet may fill in or change (sites, methods and tasks come from the register)
+TERMS = {
+    name: VALUE_LISTS[name]
+    for name in ("hazard_class", "status", "contamination", "land_use", "category", "state", "activity_type")
 }
 DATES = ("reported_on", "report_date", "found_on")
 REQUIRED = {"reports": ("activity_type", "report_date"), "items": ("category",)}

@@ -74,7 +74,7 @@ def sitrep_document(
     figures = sitrep(reg, on, organisation, plan)
     names = team_names(reg, organisation)
     teams = _by_team(reg, on, organisation, names)
-    items = _items_by_state(reg, organisation)
+    items = items_by_state(reg, Filter(organisation=organisation))
     team_chart = [(t["team"], {r: t["released_total"][r] / 10_000 for r in ROUTES}) for t in teams]
     item_chart = [(vocabulary.label(row["category"]), row["states"]) for row in items["rows"]]
     charts = {
@@ -138,10 +138,9 @@ def _by_team(reg: Register, on: date, organisation: str | None, names: dict[int,
     return sorted(out, key=lambda t: (t["team_id"] is None, t["team"]))
 
 
-def _items_by_state(reg: Register, organisation: str | None) -> dict[str, Any]:
-    """Items by category and state, all recorded (the sitrep's totals, split by what became of them)."""
+def items_by_state(reg: Register, flt: Filter) -> dict[str, Any]:
+    """Items by category and state (the sitrep's totals, the month's items), split by what became of them."""
     table: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATES, 0))
-    flt = Filter(organisation=organisation)
     for category, state, n in query.sums(reg.backend, layer("item"), flt, ["category", "state"]):
         table[category][state] += int(n)
     out = [
@@ -154,7 +153,8 @@ def _items_by_state(reg: Register, organisation: str | None) -> dict[str, Any]:
         for category, states in sorted(table.items())
     ]
     totals = {s: sum(row["states"][s] for row in out) for s in STATES}
-    return {"states": STATES, "rows": out, "totals": totals, "total": sum(totals.values())}
+    disposed = sum(row["disposed"] for row in out)
+    return {"states": STATES, "rows": out, "totals": totals, "total": sum(totals.values()), "disposed": disposed}
 
 
 def _sitrep_map(reg: Register, on: date, organisation: str | None) -> MapLayers:

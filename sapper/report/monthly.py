@@ -23,7 +23,7 @@ from typing import Any
 
 from sapper.model.errors import SapperError
 from sapper.report.document_charts import stacked_bars
-from sapper.report.documents import ROUTES, STATE_COLOURS, STATES, rows, team_name, team_names
+from sapper.report.documents import ROUTES, STATE_COLOURS, items_by_state, rows, team_name, team_names
 from sapper.report.donors import NO_ORGANISATION, by_donor
 from sapper.report.maps import RELEASE_FILL, MapLayers, draw_map
 from sapper.report.pdf import png_uri
@@ -65,7 +65,7 @@ def monthly_document(
     names = team_names(reg, organisation)
     groups = _groups(reg, within, names)
     released = {r: sum(g["released"][r] for g in groups) for r in ROUTES}
-    items = _items(reg, within("found_on"))
+    items = items_by_state(reg, within("found_on"))
     chart_rows = [(f"{g['organisation']}: {g['team']}", {r: g["released"][r] / 10_000 for r in ROUTES}) for g in groups]
     item_rows = [(row["category"].replace("_", " "), row["states"]) for row in items["rows"]]
     return {
@@ -138,24 +138,6 @@ def _by_organisation(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for org in table.values():
         org["released_all"] = sum(org["released"].values())
     return sorted(table.values(), key=lambda o: o["organisation"])
-
-
-def _items(reg: Register, flt: Filter) -> dict[str, Any]:
-    table: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATES, 0))
-    for category, state, n in query.sums(reg.backend, layer("item"), flt, ["category", "state"]):
-        table[category][state] += int(n)
-    out = [
-        {
-            "category": category,
-            "states": states,
-            "total": sum(states.values()),
-            "disposed": sum(n for s, n in states.items() if s in DISPOSED),
-        }
-        for category, states in sorted(table.items())
-    ]
-    totals = {s: sum(row["states"][s] for row in out) for s in STATES}
-    disposed = sum(row["disposed"] for row in out)
-    return {"states": STATES, "rows": out, "totals": totals, "total": sum(totals.values()), "disposed": disposed}
 
 
 def _qc(reg: Register, within: Any) -> dict[str, Any]:
