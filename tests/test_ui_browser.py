@@ -55,6 +55,8 @@ def test_log_in_and_the_map_shows_the_palmyra_layers(palmyra: Site, page: Page, 
 
     for collection in ("hazards", "releases"):  # drawn from vector tiles: tests/test_tiles_browser.py
         assert any(f"/ogc/collections/{collection}/tiles/WebMercatorQuad/" in u for u in urls), collection
+        in_view = matched(palmyra, requested(urls, collection))  # the legend counts what the view holds
+        assert in_view > 0 and page.get_attribute(f"[data-layer='{collection}']", "data-count") == str(in_view)
     for collection, pane, layer in (
         ("protected_sites", "base", "base"),
         ("reports", "progress", "progress"),

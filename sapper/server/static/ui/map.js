@@ -120,10 +120,7 @@ async function fetchFeatures(overlay, box, signal) {
 async function load(overlay) {
   if (!overlay.on || !overlay.available) return;
   if (overlay.tiles) {
-    // the tile layer loads the view itself: no count, only the note below its zoom
-    const hidden = map.getZoom() < (overlay.minZoom || 0);
-    overlay.note = hidden ? t("zoom in to see {what}", { what: overlay.title.toLowerCase() }) : "";
-    refreshLegend(overlay);
+    await countInView(overlay);
     return;
   }
   const params = overlay.params ? overlay.params() : {};
@@ -152,6 +149,32 @@ async function load(overlay) {
     overlay.matched = matched;
     overlay.loaded = { key, box, truncated: features.length < matched };
     overlay.note = overlay.loaded.truncated ? t("showing {n} of {matched}: zoom in for all", { n: features.length, matched }) : "";
+  } catch (error) {
+    if (error.name !== "AbortError") overlay.note = error.message;
+  } finally {
+    busy(-1);
+    refreshLegend(overlay);
+  }
+}
+
+// A tile layer loads the view itself; its legend counts what the view holds, asked of the API
+// (numberMatched of one feature's page: the same filter and access rules as the tiles).
+async function countInView(overlay) {
+  const hidden = map.getZoom() < (overlay.minZoom || 0);
+  overlay.note = hidden ? t("zoom in to see {what}", { what: overlay.title.toLowerCase() }) : "";
+  overlay.abort?.abort();
+  if (hidden) {
+    overlay.count = overlay.matched = 0;
+    refreshLegend(overlay);
+    return;
+  }
+  const abort = new AbortController();
+  overlay.abort = abort;
+  const query = new URLSearchParams({ bbox: boxText(map.getBounds()), limit: 1 });
+  busy(+1);
+  try {
+    const page = await api(`/ogc/collections/${overlay.collection}/items?${query}`, { signal: abort.signal });
+    overlay.count = overlay.matched = page.numberMatched ?? page.features.length;
   } catch (error) {
     if (error.name !== "AbortError") overlay.note = error.message;
   } finally {
