@@ -19,7 +19,7 @@ from sapper.plan.forecasting.day_pace import DayPace, run_days, through, warp
 from sapper.plan.forecasting.forecast import CHART_RUNS, chart_runs, forecast, sample_days
 from sapper.plan.forecasting.poisson import PoissonRows
 from sapper.plan.forecasting.precedence import predecessors, reduced, replay, starts_of
-from sapper.plan.forecasting.series import work_left
+from sapper.plan.forecasting.series import left_series, work_left
 from sapper.plan.methods import decide, load_rules
 from sapper.plan.problem import TICKS_PER_DAY, WorkSector, WorkTeam, build_problem
 from sapper.plan.productivity import load_productivity
@@ -131,6 +131,25 @@ def test_work_left_counts_what_each_sector_has_still_to_do() -> None:
         expected = np.clip(ends - g, 0, ends - starts).sum(axis=0)
         assert left[:, g] == pytest.approx(expected, abs=1e-9)
     assert np.all(left[:, -1] == 0.0) and np.all(np.diff(left, axis=1) <= 1e-9)
+
+
+def test_both_series_at_once_are_each_series_worked_out_alone() -> None:
+    """The forecast builds the area and work series from shared day bins: each must be what the
+    direct sums give (searched land goes down evenly while worked, the rest when it ends)."""
+    rng = np.random.default_rng(8)
+    starts = rng.uniform(0, 30, (50, 6))
+    ends = starts + rng.uniform(0, 9, (50, 6))
+    starts[0, 0], ends[0, 0] = 7.0, 12.0  # a sector ending on a whole day
+    area = rng.uniform(100, 900, 50)
+    gradual = rng.random(50) < 0.8
+    area_runs, work_runs = left_series(starts, ends, area, 45, gradual)
+    for g in (0, 3, 12, 17, 39, 44):
+        share = np.clip((ends - g) / (ends - starts), 0.0, 1.0)  # share of a searched sector still to do
+        searched = (area[:, None] * share)[gradual].sum(axis=0)
+        released_later = (area[:, None] * (np.ceil(ends) > g))[~gradual].sum(axis=0)
+        assert area_runs[:, g] == pytest.approx(searched + released_later, abs=1e-6)
+        assert work_runs[:, g] == pytest.approx(np.clip(ends - g, 0, ends - starts).sum(axis=0), abs=1e-9)
+    assert np.array_equal(work_runs, work_left(starts, ends, 45))
 
 
 @pytest.mark.parametrize("runs", [301, CHART_RUNS + 501])  # the chart's own runs, and a share of the runs

@@ -35,7 +35,7 @@ from sapper.plan.forecasting.day_pace import WARP_CHUNK, run_days, through
 from sapper.plan.forecasting.learning import Learned
 from sapper.plan.forecasting.poisson import PoissonRows
 from sapper.plan.forecasting.precedence import last_rows, reduced, replay, starts_of
-from sapper.plan.forecasting.series import area_left, work_left
+from sapper.plan.forecasting.series import area_left, left_series, work_left
 from sapper.plan.problem import TICKS_PER_DAY, Problem
 from sapper.plan.productivity import Productivity
 from sapper.plan.scheduling.schedule import Schedule
@@ -50,6 +50,9 @@ TAIL_AREA = 0.95
 PERCENTILE = "inverted_cdf"  # a level is a value reached by at least that share of runs
 DRAW_CHUNK = 256  # runs drawn at a time: the draws of a chunk stay in cache
 REPLAY_CHUNK = 5000  # runs replayed at a time: the replay's numpy calls per sector are few, each on long rows
+# Working days of every sector in every run: float32 halves the memory 10,000 runs x thousands of sectors
+# pass through (draw, replay, the chart's runs), and its seven digits are far finer than the draws' spread
+RUN_DTYPE = np.float32
 SQRT3 = math.sqrt(3.0)
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -132,7 +135,7 @@ class Sampler:
         # E[spread] = 1: for a learned rate the base is the time at the mean day rate (learning.days_per_unit),
         # and a day's work takes a day, slow or fast: over many days the time is the area over the mean rate
         norm = np.where(self.half > 0, self.half / np.sinh(np.maximum(self.half, 1e-12)), 1.0)
-        self.scale = (self.base * norm)[:, None]
+        self.scale = (self.base * norm).astype(RUN_DTYPE)[:, None]
         self.item_rows = np.array(item_rows, dtype=np.int64)
         self.item_lam = np.array(item_lam)
         self.item_days = np.array(item_days)
@@ -180,13 +183,14 @@ class Sampler:
 
     def draw(self, rng: np.random.Generator, runs: int) -> np.ndarray:
         """Working days of each sector (rows in plan order) in each of ``runs`` runs, survey outcome included."""
-        days = np.empty((len(self.cell), runs))
+        days = np.empty((len(self.cell), runs), dtype=RUN_DTYPE)
         for a in range(0, runs, DRAW_CHUNK):
             self.draw_into(rng, days[:, a : a + DRAW_CHUNK])
         return days
 
     def draw_into(self, rng: np.random.Generator, out: np.ndarray) -> None:
-        """Fill ``out`` (rows x runs) with working days: a cell's draws times each row's base, plus items."""
+        """Fill ``out`` (rows x runs, RUN_DTYPE, a view of a wider array is fine) with working days: a cell's
+        draws times each row's base, plus items."""
         width = out.shape[1]
         factors = self.factor_rows(rng, width)
         uniform = rng.random((self.spreads, width), dtype=np.float32)
@@ -198,7 +202,7 @@ class Sampler:
         np.exp(spread, out=spread)
         outcome = factors[self.pair_key]  # the run's rate factor and survey outcome of each pair
         outcome *= survey[self.pair_kind]
-        cells = outcome[self.cell_pair]
+        cells = outcome.astype(RUN_DTYPE)[self.cell_pair]
         cells *= spread
         np.take(cells, self.cell, axis=0, out=out, mode="clip")
         out *= self.scale
@@ -264,12 +268,9 @@ def forecast(
     hazards = list(hazard_rows)
     lasts = [np.array(last_rows(hazard_rows[h], ancestors), dtype=np.int64) for h in hazards]
     n = len(order)
-    ends = np.empty((n, runs))  # every run's durations, then ends in place: rows in plan order
-    drawn = np.empty((n, min(DRAW_CHUNK, runs)))
+    ends = np.empty((n, runs), dtype=RUN_DTYPE)  # every run's durations, then ends in place: rows in plan order
     for a in range(0, runs, DRAW_CHUNK):  # a few runs at a time: the draws' temporaries stay in cache
-        part = drawn[:, : min(DRAW_CHUNK, runs - a)]
-        sampler.draw_into(rng, part)
-        ends[:, a : a + part.shape[1]] = part
+        sampler.draw_into(rng, ends[:, a : a + DRAW_CHUNK])
         if progress:
             progress(n * min(a + DRAW_CHUNK, runs) // (2 * runs), n)
     for a in range(0, runs, REPLAY_CHUNK):  # many runs at a time: a few numpy calls per sector
@@ -277,7 +278,7 @@ def forecast(
         if progress:
             progress(n * (runs + min(a + REPLAY_CHUNK, runs)) // (2 * runs), n)
     area = np.array([problem.sectors[s].area_m2 for s in order])
-    ends_of_hazard = np.vstack([ends[rows].max(axis=0) for rows in lasts])
+    ends_of_hazard = np.vstack([ends[rows].max(axis=0) for rows in lasts]).astype(float)
     whole = ends_of_hazard.max(axis=0)  # each sector is in a hazard, and a hazard ends with its last rows
     pace = learned.day_pace if learned is not None else None
     if pace is not None:  # days all teams share: plan time to days elapsed, as day_pace.warp of every end
@@ -289,15 +290,14 @@ def forecast(
     grid = np.arange(int(np.ceil(whole.max())) + 2)
     shown = chart_runs(whole, CHART_RUNS)  # the burn-down's bands and sector levels need no more runs than this
     ascending = np.argsort(shown)
-    shown_ends = np.empty((n, len(shown)))
+    shown_ends = np.empty((n, len(shown)))  # float64 from here: the series' day boundaries need the digits
     shown_ends[:, ascending] = ends[:, shown[ascending]]  # the columns in memory order: one sweep of ends
     del ends
     if pace is not None:
         shown_ends = _warped(shown_ends, days_done, shown)
     shown_starts = starts_of(shown_ends, preds)
     gradual = np.array([problem.sectors[s].task == "clearance" for s in order])
-    area_runs = area_left(shown_ends, area, len(grid), shown_starts, gradual)
-    work_runs = work_left(shown_starts, shown_ends, len(grid))
+    area_runs, work_runs = left_series(shown_starts, shown_ends, area, len(grid), gradual)
     sector_levels = _row_levels(shown_ends)  # levels x sectors
     planned_end = np.array([schedule.slots[s].end / TICKS_PER_DAY for s in order])
     planned_start = np.array([schedule.slots[s].start / TICKS_PER_DAY for s in order])
@@ -367,9 +367,9 @@ def _tail(
 
 
 def _row_levels(values: np.ndarray) -> np.ndarray:
-    """LEVELS x rows: each row's percentiles as np.percentile's inverted CDF gives them, by one sort."""
+    """LEVELS x rows: each row's percentiles as np.percentile's inverted CDF gives them, by one partition."""
     ranks = [-(-q * values.shape[1] // 100) - 1 for q in LEVELS]  # ceil(q n / 100) - 1, in integers
-    return np.sort(values, axis=1)[:, ranks].T
+    return np.partition(values, ranks, axis=1)[:, ranks].T
 
 
 def _levels(values: np.ndarray) -> dict[int, float]:

@@ -44,6 +44,44 @@ def work_left(starts: np.ndarray, ends: np.ndarray, n: int) -> np.ndarray:
     return left
 
 
+def left_series(
+    starts: np.ndarray, ends: np.ndarray, area: np.ndarray, n: int, gradual: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Runs x days: ``area_left`` (with starts) and ``work_left`` of the same runs, sharing their day bins.
+
+    Both are sums of relu(end - g) - relu(start - g) terms, with weights one (work) or the area a
+    day (searched land): each array's day bins are built once and serve both series.
+    """
+    at_end, at_start = _DayBins(ends, n), _DayBins(starts, n)
+    work = at_end.relu_sums() - at_start.relu_sums()
+    work[work < 1e-9] = 0.0  # rounding at a sector ending on a whole day
+    per_day = np.where(gradual, area, 0.0)[:, None] / np.maximum(ends - starts, 1e-9)  # m2 a day while worked
+    left = at_end.relu_sums(per_day) - at_start.relu_sums(per_day)
+    if not gradual.all():
+        left += area_left(ends[~gradual], area[~gradual], n)
+    return np.maximum(left, 0.0), work
+
+
+class _DayBins:
+    """The whole day of each point of a sectors x runs array, as bins of a runs x days table."""
+
+    def __init__(self, points: np.ndarray, n: int):
+        self.points, self.n, self.runs = points, n, points.shape[1]
+        floor = np.minimum(np.floor(points).astype(np.int64), n - 1)
+        floor += (np.arange(self.runs, dtype=np.int64) * n)[None, :]
+        self.bins = floor.ravel()
+
+    def relu_sums(self, weights: np.ndarray | None = None) -> np.ndarray:
+        """Runs x days: sum over points of weight x max(point - g, 0) for g = 0..n-1."""
+        size = self.runs * self.n
+        weighted = self.points if weights is None else self.points * weights
+        count = np.bincount(self.bins, None if weights is None else weights.ravel(), minlength=size)
+        total = np.bincount(self.bins, weighted.ravel(), minlength=size)
+        count = np.cumsum(count.reshape(self.runs, self.n)[:, ::-1], axis=1)[:, ::-1]  # points with floor >= g
+        total = np.cumsum(total.reshape(self.runs, self.n)[:, ::-1], axis=1)[:, ::-1]
+        return total - np.arange(self.n)[None, :] * count
+
+
 def relu_sums(points: np.ndarray, n: int, weights: np.ndarray | None = None) -> np.ndarray:
     """Runs x days: sum over sectors of weight x max(point - g, 0) for g = 0..n-1, by two bincounts."""
     grid = np.arange(n)
