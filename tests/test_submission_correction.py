@@ -10,6 +10,8 @@ from collections.abc import Iterator
 import pytest
 from test_openrosa import collect, download, fill, form_list, item_answers, photo, send
 
+from sapper.model.errors import InvalidRecord
+from sapper.store.corrections import corrected
 from sapper.testing.server import Served, served_demo
 
 
@@ -77,3 +79,28 @@ def test_a_correction_is_refused_when_it_names_no_answer_or_comes_from_another_o
         assert leader.post(f"{path}/correct", json={"values": {"model": "x"}}).status_code == 403
     with api.client("super") as sup:
         assert sup.get(f"{path}/corrections").json() == []
+
+
+SURVEY = b"""<?xml version="1.0"?>
+<sapper_nts id="sapper_nts"><hazard>4</hazard>
+<informant><informant_name>Ali</informant_name><informant_role>shepherd</informant_role></informant>
+<informant><informant_name>Omar</informant_name><informant_role>farmer</informant_role></informant>
+<outcome><decision>confirm</decision></outcome>
+<meta><instanceID>uuid:1</instanceID></meta></sapper_nts>"""
+
+
+def test_a_correction_reaches_the_rows_of_a_repeat_and_the_fields_of_a_group() -> None:
+    xml, changes = corrected(
+        SURVEY, {"informant[2]/informant_role": "shepherd", "outcome/decision": "cancel", "hazard": "5"}, "nts 1"
+    )
+    assert changes == {
+        "informant[2]/informant_role": ["farmer", "shepherd"],
+        "outcome/decision": ["confirm", "cancel"],
+        "hazard": ["4", "5"],
+    }
+    assert b"<informant_name>Omar</informant_name><informant_role>shepherd</informant_role>" in xml  # the 2nd row
+    assert b"<informant_name>Ali</informant_name><informant_role>shepherd</informant_role>" in xml  # the 1st as it was
+    assert b"<decision>cancel</decision>" in xml and b"<instanceID>uuid:1</instanceID>" in xml
+    for wrong in ("informant/informant_role", "informant[3]/informant_name", "meta/instanceID", "outcome"):
+        with pytest.raises(InvalidRecord, match="informant\\[1\\]/informant_name"):
+            corrected(SURVEY, {wrong: "x"}, "nts 1")  # the refusal lists the answers there are

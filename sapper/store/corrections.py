@@ -51,16 +51,39 @@ def _local(tag: Any) -> str:
     return str(tag).rsplit("}", 1)[-1]
 
 
-def corrected(xml: bytes, values: dict[str, str], where: str) -> tuple[bytes, dict[str, list[str | None]]]:
-    """The instance with these answers replaced, and what changed; InvalidRecord naming an unknown field.
+def answers_of(root: Element) -> dict[str, Element]:
+    """Every answer of an instance by its path: ``model`` at the top level, ``group/field`` inside a
+    group, ``informant[2]/name`` in the second row of a repeat (XPath's 1-based position). The
+    ``meta`` block (the instance ID) is not an answer."""
+    found: dict[str, Element] = {}
 
-    Only answers of the form's top level are corrected (a repeat group's rows are not).
+    def walk(node: Element, prefix: str) -> None:
+        tags = [_local(child.tag) for child in node]
+        seen: dict[str, int] = {}
+        for child, tag in zip(node, tags, strict=True):
+            if not prefix and tag == "meta":
+                continue
+            seen[tag] = seen.get(tag, 0) + 1
+            name = prefix + (f"{tag}[{seen[tag]}]" if tags.count(tag) > 1 else tag)
+            if len(child) == 0:
+                found[name] = child
+            else:
+                walk(child, name + "/")
+
+    walk(root, "")
+    return found
+
+
+def corrected(xml: bytes, values: dict[str, str], where: str) -> tuple[bytes, dict[str, list[str | None]]]:
+    """The instance with these answers replaced, and what changed; InvalidRecord naming an unknown answer.
+
+    Answers are named by their path (``answers_of``), so a repeat group's rows are corrected too.
     """
     try:
         root: Element = ElementTree.fromstring(xml)
     except Exception as exc:  # defusedxml's refusals and ParseError
         raise SapperError(f"{where}: the kept XML cannot be read ({exc})") from None
-    answers = {_local(child.tag): child for child in root if len(child) == 0}
+    answers = answers_of(root)
     changes: dict[str, list[str | None]] = {}
     for name, value in values.items():
         node = answers.get(name)
