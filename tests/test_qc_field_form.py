@@ -118,6 +118,9 @@ def test_a_failed_inspection_sent_twice_is_recorded_once_and_reopens_the_land(ap
     with api.client("super") as sup:  # one submission for the instance, however often it came
         subs = [s for s in sup.get("/api/submissions?status=applied").json() if s["instance_id"] == instance_id]
         assert len(subs) == 1
+        photos = sup.get(f"/api/qc_samples/{samples[0]}/attachments").json()["attachments"]
+        assert [p["name"] for p in photos] == ["sample.jpg"]  # the inspection's photo stays with the sample
+        assert sup.get(photos[0]["href"]).content == photo()
 
 
 def test_an_unknown_sample_is_refused_naming_it(api: Served) -> None:

@@ -18,7 +18,7 @@ from sapper.i18n import N_
 from sapper.model.errors import InvalidRecord, Problem
 
 # Kinds of record that carry attachments (field photos of items, daily reports and hazards).
-ATTACHABLE = ("hazard", "item", "report")
+ATTACHABLE = ("hazard", "item", "report", "qc_sample")  # a QC inspection keeps its photo as evidence
 # Assumption: a phone photo is 2-8 MB; 10 MB leaves room for a scanned PDF page or two.
 MAX_BYTES = 10 * 1024 * 1024
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}

@@ -1,4 +1,4 @@
-"""Photos and PDFs of hazards, items and reports: upload, list, download, thumbnail, delete.
+"""Photos and PDFs of hazards, items, reports and QC samples: upload, list, download, thumbnail, delete.
 
 An attachment is seen by whoever sees its record and by no one else: an attachment of another
 organisation's restricted hazard answers 404 exactly as a missing one. Adding or deleting one
@@ -36,7 +36,7 @@ from sapper.store.schema import layer
 
 router = APIRouter(prefix="/api", tags=["Attachments"])
 PathId = Annotated[int, Path(ge=1, le=2**62)]
-Collection = Annotated[str, Path(pattern="^(hazards|items|reports)$")]
+Collection = Annotated[str, Path(pattern="^(hazards|items|reports|qc_samples)$")]
 
 
 def _store(reg: Register) -> Attachments:

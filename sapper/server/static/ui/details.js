@@ -14,6 +14,7 @@ const TITLES = {
   plan_lane: t("Plan lanes"),
 };
 const QUIET = new Set(["version", "source_key", "geometry"]);
+const ACTIONS = { insert: t("created"), update: t("changed"), delete: t("deleted") };
 
 function value(name, v) {
   if (v === null || v === undefined || v === "") return "—";
@@ -32,8 +33,8 @@ function fieldTable(props) {
 }
 
 function changes(entry) {
-  if (entry.action === "insert") return ["created"];
-  if (entry.action === "delete") return ["deleted"];
+  if (entry.action === "insert") return [ACTIONS.insert];
+  if (entry.action === "delete") return [ACTIONS.delete];
   const before = entry.before || {};
   const after = entry.after || {};
   const out = [];
@@ -51,7 +52,7 @@ async function history(kind, id, box) {
       el(
         "li",
         { "data-action": e.action },
-        el("strong", {}, `v${e.version} ${e.action}`),
+        el("strong", {}, `v${e.version} ${ACTIONS[e.action] || e.action}`),
         ` · ${e.at.slice(0, 16).replace("T", " ")} · ${e.user || "?"}`,
         el("div", { class: "change" }, changes(e).join("; ")),
       ),
@@ -66,11 +67,11 @@ async function balance(id, box) {
   try {
     const b = await api(`/api/hazards/${id}/balance`);
     const rows = [
-      ["original", b.original],
-      ["still hazardous", b.hazardous],
-      ["cancelled", b.cancelled],
-      ["reduced", b.reduced],
-      ["cleared", b.cleared],
+      [t("original"), b.original],
+      [t("still hazardous"), b.hazardous],
+      [label("cancelled"), b.cancelled],
+      [label("reduced"), b.reduced],
+      [label("cleared"), b.cleared],
     ].filter(([, v]) => v !== undefined);
     box.replaceChildren(
       el("table", { class: "fields" }, el("tbody", {}, rows.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, hectares(v)))))),
@@ -80,7 +81,7 @@ async function balance(id, box) {
   }
 }
 
-const ATTACHABLE = { hazard: "hazards", item: "items", report: "reports" };
+const ATTACHABLE = { hazard: "hazards", item: "items", report: "reports", qc_sample: "qc_samples" };
 
 // Sends files as multipart/form-data with the login token (app.js's api() sends JSON only).
 async function upload(path, files) {
@@ -134,21 +135,21 @@ async function attachments(kind, id, box) {
 export function showDetails(panel, collection, kind, feature, onClose) {
   const props = feature.properties || {};
   const name = props.name || props.label || props.model || "";
-  const close = el("button", { type: "button", class: "close", title: "Close" }, "×");
+  const close = el("button", { type: "button", class: "close", title: t("Close") }, "×");
   close.addEventListener("click", () => {
     panel.replaceChildren();
     onClose?.();
   });
-  const historyBox = el("div", { id: "history" }, el("span", { class: "busy" }, "loading history…"));
+  const historyBox = el("div", { id: "history" }, el("span", { class: "busy" }, t("loading history…")));
   const parts = [
     close,
     el("h2", { id: "details-title" }, `${TITLES[kind] || kind} ${feature.id}`, name ? `: ${name}` : ""),
-    el("a", { href: `/ogc/collections/${collection}/items/${feature.id}?f=html`, target: "_blank" }, "open in the OGC API"),
+    el("a", { href: `/ogc/collections/${collection}/items/${feature.id}?f=html`, target: "_blank" }, t("open in the OGC API")),
     fieldTable(props),
   ];
   if (kind === "hazard") {
-    const box = el("div", { id: "balance" }, el("span", { class: "busy" }, "loading balance…"));
-    parts.push(el("h2", {}, "Land release balance"), box);
+    const box = el("div", { id: "balance" }, el("span", { class: "busy" }, t("loading balance…")));
+    parts.push(el("h2", {}, t("Land release balance")), box);
     balance(feature.id, box);
   }
   if (kind in ATTACHABLE) {
@@ -156,7 +157,7 @@ export function showDetails(panel, collection, kind, feature, onClose) {
     parts.push(el("h2", {}, t("Photos and documents")), box);
     attachments(kind, feature.id, box);
   }
-  parts.push(el("h2", {}, "History"), historyBox);
+  parts.push(el("h2", {}, t("History")), historyBox);
   panel.replaceChildren(...parts);
   panel.scrollIntoView({ block: "nearest" });
   history(kind, feature.id, historyBox);
