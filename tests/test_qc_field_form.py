@@ -130,3 +130,27 @@ def test_an_unknown_sample_is_refused_naming_it(api: Served) -> None:
     assert refused["status"] == "rejected"
     assert "QC sample 987654 is not in the register" in refused["reason"]
     assert refused["records"] == {}
+
+
+def test_with_auto_approve_a_teams_inspection_still_waits_for_a_supervisor(target: str) -> None:
+    """A server that writes field data straight in still leaves a QC result to a supervisor to sign off."""
+    with served_demo(target, field_auto_approve=True) as api:
+        reg = open_register(api.target, user="seed")
+        try:
+            hazard = reg.add(
+                Hazard(name="Bakery", geometry=box(LON, LAT + 0.02, LON + 0.002, LAT + 0.021), organisation="mac")
+            )
+            reg.release(hazard.id, "cleared", on=date(2016, 4, 2))
+            _plan, samples = make_plan(reg, hazard.id, seed=3)
+        finally:
+            reg.close()
+        instance_id = f"uuid:{uuid.uuid4()}"
+        sent = submit(api, answers(samples[0].id, "passed"), instance_id)
+        assert sent.status_code == 201 and "waits for a supervisor" in message(sent), sent.text
+        done = approve(api, instance_id)
+        assert done["status"] == "applied", done
+        reg = open_register(api.target, read_only=True)
+        try:
+            assert reg.get("qc_sample", samples[0].id).result.value == "passed"
+        finally:
+            reg.close()

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from sapper.field.openrosa import read_instance
 from sapper.field.records import field_records, write_inspection
 from sapper.i18n import N_
-from sapper.model.accounts import User
+from sapper.model.accounts import Role, User
 from sapper.model.attachments import ATTACHABLE
 from sapper.model.errors import SapperError
 from sapper.server.auth import supervisor
@@ -51,6 +51,13 @@ class Correction(BaseModel):
 
 def store(reg: Register) -> Submissions:
     return Submissions(reg.backend).ensure()
+
+
+def signs_alone(form_id: str, sender: User) -> bool:
+    """Whether the sender's own rights may write the submission when the server approves field data by
+    itself: not a QC inspection's result from a team, which a supervisor signs off (IMAS 09.20: quality
+    control is the organisation's check on the teams' work, not the team's own)."""
+    return form_id != "sapper_qc_inspection" or sender.role.at_least(Role.SUPERVISOR)
 
 
 def approve(reg: Register, sub: Submission, approver: User, sender: User | None) -> Submission:

@@ -34,7 +34,7 @@ from sapper.model.errors import SapperError
 from sapper.server.auth import authenticated
 from sapper.server.context import registers, settings
 from sapper.server.errors import ApiError
-from sapper.server.field_review import approve, store
+from sapper.server.field_review import approve, signs_alone, store
 from sapper.server.permissions import seen_by
 from sapper.server.web import root
 from sapper.store.submissions import APPLIED, APPROVED, REJECTED, Attachment
@@ -194,7 +194,7 @@ def _receive(request: Request, body: bytes) -> Response:
     )
     if not added:
         return _xml(response(f"already received: submission {sub.id} ({sub.status})"), 202)
-    if settings(request).field_auto_approve and sub.status == "pending":
+    if settings(request).field_auto_approve and sub.status == "pending" and signs_alone(sub.form_id, user):
         sub = approve(reg, sub, user, user)
     if sub.status == APPLIED:
         words = "received and written to the register"
