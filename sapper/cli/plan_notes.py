@@ -10,7 +10,7 @@ from rich.text import Text
 
 from sapper.cli.render import compact_table, room_for, shorten
 from sapper.plan.idle import idle_days
-from sapper.plan.pace import pace_words
+from sapper.plan.pace_words import pace_words
 from sapper.plan.tail import tail_words
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from sapper.field.openrosa import Instance
 from sapper.field.records import BUILDERS, point, shape
 from sapper.field.xlsform import XLSForm
 from sapper.formats.mapping import KEPT_BY_REGISTER, Mapping
-from sapper.formats.source import Source
+from sapper.formats.table import Source
 from sapper.model.accounts import User
 from sapper.model.errors import SapperError
 from sapper.store.register import Register

@@ -23,7 +23,7 @@ import numpy as np
 import shapely
 
 from sapper.formats.atomic import replacing
-from sapper.formats.source import Source
+from sapper.formats.table import Source
 from sapper.model.errors import SapperError
 
 WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")

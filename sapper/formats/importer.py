@@ -32,7 +32,8 @@ from sapper.formats.mapping import KEPT_BY_REGISTER, Mapping, load_mapping, mapp
 from sapper.formats.prepare import Prepared, prepare
 from sapper.formats.rejects import default_rejects_path, write_rejects
 from sapper.formats.resolve import is_export, resolve
-from sapper.formats.source import Source, read_source
+from sapper.formats.source import read_source
+from sapper.formats.table import Source
 from sapper.formats.values import plain
 from sapper.model.errors import InvalidRecord, SapperError
 from sapper.store import rules

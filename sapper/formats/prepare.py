@@ -19,7 +19,7 @@ from sapper.formats.identity import LINK_KEYS
 from sapper.formats.keys import content_keys, duplicate_problems, id_keys, key_text
 from sapper.formats.mapping import Mapping
 from sapper.formats.resolve import FieldPlan
-from sapper.formats.source import Source
+from sapper.formats.table import Source
 from sapper.formats.values import MISSING, convert_column, plain, required_fields
 from sapper.model.enums import HazardStatus
 from sapper.model.errors import SapperError

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from sapper.formats.csvfile import write_csv
-from sapper.formats.source import Source
+from sapper.formats.table import Source
 from sapper.formats.values import plain
 from sapper.model.wkt import to_wkt_many
 

@@ -13,7 +13,7 @@ from typing import Any
 from sapper.formats.identity import LINK_KEYS
 from sapper.formats.mapping import KEPT_BY_REGISTER, Mapping, check_mapping, writable_fields
 from sapper.formats.names import MAX_LENGTH, full_names, short_name
-from sapper.formats.source import Source
+from sapper.formats.table import Source
 from sapper.formats.values import convert_value, required_fields
 from sapper.model.errors import SapperError
 from sapper.store.rules import LINKS

@@ -24,7 +24,7 @@ from sapper.plan.methods import Decision, method_for
 from sapper.plan.productivity import Productivity, WorkDay
 
 if TYPE_CHECKING:
-    from sapper.plan.survey import Outlook
+    from sapper.plan.survey_outlook import Outlook
 
 TICKS_PER_DAY = 48  # a tick is 1/48 of a working day (10 minutes of an 8-hour day)
 

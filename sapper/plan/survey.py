@@ -29,11 +29,12 @@ from sapper.model.enums import ActivityType, HazardClass, HazardStatus, Method, 
 from sapper.model.records import Hazard, Release
 from sapper.plan.datafiles import DataFileError, Triangular, load
 from sapper.plan.methods import Decision
+from sapper.plan.problem import Problem, WorkSector
 from sapper.plan.survey_confirmed import Reduction, learn_reduction
+from sapper.plan.survey_outlook import Outlook
 
 if TYPE_CHECKING:
     from sapper.plan.forecasting.learning import LearnedRate
-    from sapper.plan.problem import Problem, WorkSector
 
 ROUTES = (ReleaseRoute.CANCELLED, ReleaseRoute.REDUCED, ReleaseRoute.CLEARED)
 TS_SAMPLE = 0.15  # share of the land a search team covers in technical survey: DESIGN, "TS samples 3-30 %"
@@ -92,41 +93,6 @@ def load_survey(path: str | Path | None = None) -> SurveyData:
     )
 
 
-@dataclass(frozen=True)
-class Outlook:
-    """Shares of surveyed suspected land cancelled, reduced and left for clearance."""
-
-    alpha: np.ndarray  # Dirichlet parameters, in ROUTES order
-    prior: np.ndarray
-    observed: np.ndarray | None  # the register's own shares, one observation per hazard as the posterior counts them
-    hazards: float  # surveyed hazards behind the observation (partly released ones count in part)
-    note: str = ""  # the survey rates used, in words (survey_rates.explain_rates)
-    confirmed: Reduction | None = None  # technical survey of confirmed land (survey_confirmed.py)
-
-    @property
-    def expected(self) -> np.ndarray:
-        return self.alpha / self.alpha.sum()
-
-    def draw(self, runs: int, rng: np.random.Generator) -> np.ndarray:
-        """Runs x 3 shares (cancelled, reduced, cleared), one draw of the posterior per run."""
-        return rng.dirichlet(self.alpha, runs)
-
-    def explain(self) -> str:
-        e = self.expected
-        seen = "no releases of suspected land yet"
-        if self.observed is not None:
-            o = self.observed
-            seen = f"register {o[0]:.0%}/{o[1]:.0%}/{o[2]:.0%} over {self.hazards:.1f} hazards"
-        p = self.prior
-        text = (
-            f"surveyed land cancelled/reduced/cleared: prior {p[0]:.0%}/{p[1]:.0%}/{p[2]:.0%}, {seen}, "
-            f"used {e[0]:.0%}/{e[1]:.0%}/{e[2]:.0%}"
-        )
-        if self.confirmed is not None:
-            text = f"{text}\n{self.confirmed.explain()}"
-        return f"{text}\n{self.note}" if self.note else text
-
-
 def needs_survey(hazard: Hazard) -> bool:
     """Suspected land nobody has worked yet (an open SHA): survey comes first."""
     return hazard.status == HazardStatus.SUSPECTED
@@ -176,8 +142,6 @@ def survey_tasks(
     A hazard whose NTS is reported (``nts_done``) and still suspected found evidence: it goes
     on to TS, with nothing more cancelled.
     """
-    from sapper.plan.problem import WorkSector
-
     if not sectors:
         return [], []
     cancel, reduce, clear = outlook.expected.tolist()
@@ -233,8 +197,6 @@ def ts_tasks(
     """One TS task per block of ``sectors`` (after ``before``, if any), each before its block's
     clearance: a TS releases the block's reduced share, its sectors keep the cleared share.
     ``releases`` names what the forecast scales the TS and the clearance by (scale_surveyed)."""
-    from sapper.plan.problem import WorkSector
-
     cancel, reduce, clear = shares
     base = sectors[0]
     forbidden = base.decision.forbidden

@@ -15,8 +15,9 @@ from sapper.model.enums import Method
 from sapper.model.records import Hazard
 from sapper.plan.eod import EOD_METHODS, disposal_tasks, is_depot, make_depot_task
 from sapper.plan.problem import WorkSector
-from sapper.plan.survey import Outlook, SurveyData, confirmed_survey_tasks, needs_survey, survey_tasks
+from sapper.plan.survey import SurveyData, confirmed_survey_tasks, needs_survey, survey_tasks
 from sapper.plan.survey_confirmed import survey_confirmed
+from sapper.plan.survey_outlook import Outlook
 
 
 def hazard_work(

@@ -1,0 +1,45 @@
+"""What survey will make of suspected land: the shares cancelled, reduced and left for clearance,
+as the plan expects them and the forecast draws them (learned in survey.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sapper.plan.survey_confirmed import Reduction
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """Shares of surveyed suspected land cancelled, reduced and left for clearance."""
+
+    alpha: np.ndarray  # Dirichlet parameters, in ROUTES order
+    prior: np.ndarray
+    observed: np.ndarray | None  # the register's own shares, one observation per hazard as the posterior counts them
+    hazards: float  # surveyed hazards behind the observation (partly released ones count in part)
+    note: str = ""  # the survey rates used, in words (survey_rates.explain_rates)
+    confirmed: Reduction | None = None  # technical survey of confirmed land (survey_confirmed.py)
+
+    @property
+    def expected(self) -> np.ndarray:
+        return self.alpha / self.alpha.sum()
+
+    def draw(self, runs: int, rng: np.random.Generator) -> np.ndarray:
+        """Runs x 3 shares (cancelled, reduced, cleared), one draw of the posterior per run."""
+        return rng.dirichlet(self.alpha, runs)
+
+    def explain(self) -> str:
+        e = self.expected
+        seen = "no releases of suspected land yet"
+        if self.observed is not None:
+            o = self.observed
+            seen = f"register {o[0]:.0%}/{o[1]:.0%}/{o[2]:.0%} over {self.hazards:.1f} hazards"
+        p = self.prior
+        text = (
+            f"surveyed land cancelled/reduced/cleared: prior {p[0]:.0%}/{p[1]:.0%}/{p[2]:.0%}, {seen}, "
+            f"used {e[0]:.0%}/{e[1]:.0%}/{e[2]:.0%}"
+        )
+        if self.confirmed is not None:
+            text = f"{text}\n{self.confirmed.explain()}"
+        return f"{text}\n{self.note}" if self.note else text
