@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up sapper on a fresh Debian machine (run as root).
 #   ./install.sh          sapper itself, in .venv
-#   ./install.sh --test   also what the tests need: PostgreSQL + PostGIS, GDAL tools, Chromium
+#   ./install.sh --test   also what the tests need: PostgreSQL + PostGIS, GDAL tools, Chromium, node (enketo-core)
 #   ./install.sh --lock   write constraints.txt anew: the newest releases that satisfy pyproject.toml
 # Python packages come at the versions pinned in constraints.txt, so an install made today and one
 # made next year are the same; refresh the pins with --lock, run the tests, and commit the file.
@@ -39,6 +39,13 @@ if [[ "${1:-}" == "--test" ]]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
   fi
+  # the XForm engine the field form tests run in Chromium (enketo-core): node and npm, then the packages
+  # pinned in tests/xform_engine/package-lock.json (the tests bundle them offline from node_modules)
+  if ! command -v npm >/dev/null 2>&1; then
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  (cd tests/xform_engine && npm ci --no-audit --no-fund --loglevel=error)
   extras=".[test]"
 else
   extras="."

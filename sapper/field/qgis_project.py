@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from sapper.field.pack_layers import LAYERS, VALUE_LISTS, PackLayer
+from sapper.field.xlsform import term_label
 
 # colours.js HAZARD: (fill, stroke, opacity, outline style)
 HAZARD_STYLE = {
@@ -88,7 +89,7 @@ def _single(parent: ET.Element, style: tuple[str, str, dict[str, str]]) -> None:
 
 
 def label(value: str) -> str:
-    return value.replace("_", " ").capitalize()
+    return term_label(value)  # as the field forms write it
 
 
 def _renderer(parent: ET.Element, lay: PackLayer) -> None:

@@ -5,8 +5,9 @@ naming the layer, the feature and the problem, and the register is left as it wa
 written in one transaction through the register's own writes (its rules, state machines and audit
 log apply). A packed record changed in the register since packing is a conflict: it is listed,
 the register's version stays and the tablet's version is kept in ``conflicts.json``, so neither
-side is lost. A feature added on the tablet carries the package and feature in its ``source_key``,
-so syncing the same package again adds nothing twice.
+side is lost; that file appears only once the transaction has committed. A feature added on the
+tablet (a report, an item, or a hazard the team found) carries the package and feature in its
+``source_key``, so syncing the same package again adds nothing twice.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
-from contextlib import closing
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,9 +26,10 @@ from shapely.geometry.base import BaseGeometry
 
 from sapper.field.pack import CONFLICTS, GPKG, packed_values, read_manifest, write_manifest
 from sapper.field.pack_layers import LAYERS, TRACKED, VALUE_LISTS, PackLayer, pack_layer
+from sapper.formats.atomic import replacing
 from sapper.model.errors import SapperError
 from sapper.model.geometry import as_multipolygon
-from sapper.model.records import Item, Record, Report
+from sapper.model.records import Hazard, Item, Record, Report
 from sapper.store import gpkg_binary
 from sapper.store.gpkg import register_functions
 from sapper.store.register import Register
@@ -39,7 +41,7 @@ TERMS = {
     for name in ("hazard_class", "status", "contamination", "land_use", "category", "state", "activity_type")
 }
 DATES = ("reported_on", "report_date", "found_on")
-REQUIRED = {"reports": ("activity_type", "report_date"), "items": ("category",)}
+REQUIRED = {"reports": ("activity_type", "report_date"), "items": ("category",), "hazards": ("name",)}
 
 
 class BadFeatures(SapperError):
@@ -123,6 +125,12 @@ def _same_geometry(a: BaseGeometry | None, wkt: str | None) -> bool:
 
 
 def _new_record(lay: PackLayer, changes: dict[str, Any], geometry: BaseGeometry | None, team: dict, key: str) -> Record:
+    """A record of a feature added on the tablet, of the team's organisation (a hazard has no team)."""
+    if lay.name == "hazards":
+        if geometry is None:
+            raise ValueError("a new hazard needs its area (a polygon)")
+        organisation = team.get("organisation") or ""
+        return Hazard(**changes, organisation=organisation, source_key=key, geometry=as_multipolygon(geometry))
     common = {"team_id": team["id"], "organisation": team.get("organisation") or "", "source_key": key}
     if lay.name == "reports":
         changes.setdefault("reported_by", team.get("name") or "")
@@ -153,9 +161,6 @@ def _plan(reg: Register, directory: Path, manifest: dict[str, Any]) -> _Plan:
             label = f"{lay.name} feature {feature.fid}"
             record_id = feature.values.get("sapper_id")
             if not record_id:
-                if lay.name == "hazards":
-                    plan.problems.append(f"{label}: new hazards are recorded by survey (NTS), not in the package")
-                    continue
                 changes = _changes(lay, feature, label, plan.problems)
                 if keys[feature.fid] in known:
                     plan.already += 1
@@ -223,19 +228,21 @@ def sync(reg: Register, directory: Path) -> SyncResult:
     if plan.problems:
         raise BadFeatures(plan.problems)
     result = SyncResult(unchanged=plan.unchanged, already=plan.already, conflicts=plan.conflicts)
-    if plan.conflicts:
-        result.conflicts_path = directory / CONFLICTS
-        result.conflicts_path.write_text(json.dumps(plan.conflicts, indent=1, ensure_ascii=False), encoding="utf-8")
     written: list[tuple[PackLayer, Record, Feature]] = []
-    with reg.transaction():
-        for lay, record, feature in plan.updates:
-            written.append((lay, reg.update(record), feature))
-            result.updated[lay.name] = result.updated.get(lay.name, 0) + 1
-        for name, pairs in plan.adds.items():
-            lay = pack_layer(name)
-            added = reg.add_many([record for record, _ in pairs])
-            written += [(lay, record, feature) for record, (_, feature) in zip(added, pairs)]
-            result.added[name] = len(pairs)
+    with ExitStack() as outcome:
+        if plan.conflicts:  # written aside first, put in place only once the transaction has committed
+            result.conflicts_path = directory / CONFLICTS
+            temp = outcome.enter_context(replacing(result.conflicts_path))
+            temp.write_text(json.dumps(plan.conflicts, indent=1, ensure_ascii=False), encoding="utf-8")
+        with reg.transaction():
+            for lay, record, feature in plan.updates:
+                written.append((lay, reg.update(record), feature))
+                result.updated[lay.name] = result.updated.get(lay.name, 0) + 1
+            for name, pairs in plan.adds.items():
+                lay = pack_layer(name)
+                added = reg.add_many([record for record, _ in pairs])
+                written += [(lay, record, feature) for record, (_, feature) in zip(added, pairs)]
+                result.added[name] = len(pairs)
     _remember(directory, manifest, written)
     return result
 

@@ -19,6 +19,8 @@ from sapper.model.enums import Vocabulary
 SURVEY_COLUMNS = ("type", "name", "label", "hint", "required", "relevant", "constraint", "constraint_message")
 SURVEY_EXTRA = ("default", "choice_filter", "appearance", "parameters", "calculation")
 CHOICE_COLUMNS = ("list_name", "name", "label")
+# abbreviations of the IMAS glossary (IMAS 04.10) a label writes in capitals: "AT mine", not "At mine"
+ACRONYMS = frozenset({"ap", "at", "axo", "bac", "cha", "eod", "ied", "nts", "qc", "sha", "ts", "uxo"})
 
 
 @dataclass
@@ -84,10 +86,16 @@ def row(type_: str, name: str, label: str = "", **extra: str) -> dict[str, str]:
 def vocabulary_choices(list_name: str, vocabulary: type[Vocabulary], *, leave_out: tuple[str, ...] = ()) -> list[dict]:
     """A choice list of a register vocabulary: its stored values, labelled in words."""
     return [
-        {"list_name": list_name, "name": term.value, "label": term.value.replace("_", " ").capitalize()}
+        {"list_name": list_name, "name": term.value, "label": term_label(term.value)}
         for term in vocabulary
         if term.value not in leave_out
     ]
+
+
+def term_label(code: str) -> str:
+    """A stored code in words, as a form shows it: ``eod_spot`` -> "EOD spot", ``rendered_safe`` -> "Rendered safe"."""
+    label = " ".join(word.upper() if word in ACRONYMS else word for word in code.split("_"))
+    return label[:1].upper() + label[1:]
 
 
 def plain_choices(list_name: str, *pairs: tuple[str, str]) -> list[dict]:

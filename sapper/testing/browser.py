@@ -96,7 +96,7 @@ def page(browser: Browser) -> Iterator[Page]:
     yield tab
     context.close()
     assert not errors, f"script errors in the page: {errors}"
-    outside = [u for u in fetched if not u.startswith(("http://127.0.0.1:", "data:"))]
+    outside = [u for u in fetched if not u.startswith(("http://127.0.0.1:", "blob:http://127.0.0.1:", "data:"))]
     assert not outside, f"the page reached outside the server: {outside}"
 
 
