@@ -73,8 +73,8 @@ class Run:
 
 
 # --- data ---------------------------------------------------------------------------
-def build_register(path: Path, n_items: int, seed: int) -> str:
-    """A sapper register with ``n_items`` items; returns a viewer's token."""
+def build_register(path: Path | str, n_items: int, seed: int) -> str:
+    """A sapper register with ``n_items`` items (a new GeoPackage or a PostGIS URL); returns a viewer's token."""
     from sapper.model.accounts import Role, User
     from sapper.model.records import Item
     from sapper.store import init_register
@@ -85,7 +85,8 @@ def build_register(path: Path, n_items: int, seed: int) -> str:
     lat = np.concatenate([rng.normal(TOWN[1], 0.01, n_items // 2), rng.uniform(34.50, 34.60, n_items - n_items // 2)])
     categories = np.asarray(["uxo", "ap_mine", "at_mine", "ied_victim_operated", "axo"])[rng.integers(0, 5, n_items)]
     geoms = points(lon, lat)
-    path.unlink(missing_ok=True)
+    if isinstance(path, Path):
+        path.unlink(missing_ok=True)
     with init_register(path, user="bench") as reg:
         for start in range(0, n_items, 50_000):
             stop = min(start + 50_000, n_items)

@@ -1,7 +1,8 @@
 """Plan runs are kept in the register, so every worker of ``sapper serve --workers 2`` answers the same.
 
 A real server process with two uvicorn workers on 127.0.0.1, on both backends: a client that polls a
-run gets it from whichever worker takes the connection; runs a dead worker left behind end as failed.
+run gets it from whichever worker takes the connection; a run a dead worker left behind is made again
+by the one that is left (the job queue itself is tested in test_jobs_*.py).
 """
 
 from __future__ import annotations
@@ -14,15 +15,13 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from sapper.store import init_register, open_register
-from sapper.store.plans import RUNS, STALE_S, Busy, PlanRun, PlanRuns, this_worker
+from sapper.store import open_register
+from sapper.store.plans import PlanRun, PlanRuns
 from sapper.testing.server import Demo, seed
 
 QUICK = {"start": "2016-04-10", "time_limit_s": 1, "runs": 100}
@@ -123,8 +122,8 @@ def test_every_worker_answers_for_the_same_runs(server: Server) -> None:
     assert a_id not in [p["id"] for p in server.get("ngo", "/api/plans").json()]
 
 
-def test_a_worker_killed_while_planning_leaves_a_failed_run_and_the_server_goes_on(server: Server) -> None:
-    slow = {**QUICK, "time_limit_s": 30, "runs": 5000, "lanes": True}
+def test_a_worker_killed_while_planning_leaves_a_run_the_other_worker_makes_again(server: Server) -> None:
+    slow = {**QUICK, "time_limit_s": 2}  # some seconds: long enough to kill its process mid-plan
     posted = server.post("super", "/api/plans", slow)
     assert posted.status_code == 202, posted.text
     run_id = posted.json()["id"]
@@ -138,9 +137,10 @@ def test_a_worker_killed_while_planning_leaves_a_failed_run_and_the_server_goes_
     os.kill(int(pid), signal.SIGKILL)  # the worker process making the plan dies at once
 
     seen: list[dict[str, Any]] = []
-    ended = _wait(server, run_id, seen)  # answered by the worker that is left
-    assert ended["status"] == "failed" and "stopped before it was done" in ended["error"]
-    assert ended["summary"] is None and ended["plan_number"] is None
+    ended = _wait(server, run_id, seen)  # answered, and made again, by the worker that is left
+    assert ended["status"] == "done", ended["error"]
+    assert ended["attempts"] == 2 and ended["plan_number"] is not None
+    assert _run_row(server.target, run_id).worker != run.worker
 
     again = server.post("super", "/api/plans", QUICK)  # the server still plans (uvicorn starts a new worker)
     assert again.status_code == 202, again.text
@@ -152,47 +152,3 @@ def _run_row(target: str, run_id: int) -> PlanRun:
         run = PlanRuns(reg.backend).get(run_id)
     assert run is not None
     return run
-
-
-def test_runs_of_dead_processes_end_as_failed_and_live_ones_go_on(target: str) -> None:
-    """A run is given up when its process is gone from this host, or silent longer than STALE_S elsewhere."""
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    dead_pid = int(gone.stdout)
-    with init_register(target) as reg:
-        runs = PlanRuns(reg.backend).ensure()
-        ask = {"start": "2016-04-10"}
-        here = runs.add("super", "mac", ask, this_worker(), limit=10)
-        died = runs.add("super", "mac", ask, f"{socket.gethostname()}:{dead_pid}", limit=10)
-        remote_alive = runs.add("super", "mac", ask, "field-laptop:4242", limit=10)
-        remote_silent = runs.add("super", "mac", ask, "field-laptop:4243", limit=10)
-        assert runs.start(here.id)
-        long_ago = (datetime.now(UTC) - timedelta(seconds=STALE_S + 5)).isoformat()
-        reg.backend.execute(
-            f"UPDATE {RUNS} SET heartbeat_at = {reg.backend.ph} WHERE id = {reg.backend.ph}",
-            [long_ago, remote_silent.id],
-        )
-        with pytest.raises(Busy, match="2 plans are queued or running"):  # the dead ones do not count
-            runs.add("super", "mac", ask, this_worker(), limit=2)
-
-        status = {r.id: r.status for r in runs.list("mac")}
-        assert status == {here.id: "running", died.id: "failed", remote_alive.id: "queued", remote_silent.id: "failed"}
-        assert "stopped before it was done" in (runs.get(died.id).error or "")
-        assert runs.list("ngo") == []
-        assert not runs.start(died.id)  # a run given up is not started after all
-
-        runs.beat(this_worker())
-        assert runs.end_worker(this_worker(), "cancelled", "the server stopped") == 1
-        assert runs.get(here.id).status == "cancelled"
-        runs.finish(remote_alive.id, "done", summary={"sectors": 3})
-        done = runs.latest_done("mac")
-        assert done is not None and done.id == remote_alive.id and done.summary == {"sectors": 3}
-        assert runs.add("super", "mac", ask, this_worker(), limit=1).status == "queued"  # none wait now
-
-
-def test_plan_runs_are_not_a_layer_gis_tools_see(tmp_path: Path) -> None:
-    path = str(tmp_path / "register.gpkg")
-    with init_register(path) as reg:
-        PlanRuns(reg.backend).ensure().add("super", "mac", {}, this_worker(), limit=1)
-    listing = subprocess.run(["ogrinfo", "-ro", "-q", path], capture_output=True, text=True)
-    assert listing.returncode == 0, listing.stderr
-    assert "hazards" in listing.stdout and RUNS not in listing.stdout

@@ -16,6 +16,7 @@ from sapper.cli import (  # noqa: F401 - they register commands
     scenario,
     serve,
     transfer,
+    worker,
 )
 from sapper.cli.app import app
 

@@ -54,6 +54,17 @@ def serve(
     field_auto_approve: bool = typer.Option(
         False, help="Write field submissions (ODK Collect, KoboCollect) without waiting for a supervisor's approval."
     ),
+    read_replica: str = typer.Option(
+        None,
+        help="A hot standby of the PostGIS register (postgresql://..., made with pg_basebackup -R): map and list "
+        "reads go there, writes and a user's reads of their own writes to the register itself.",
+    ),
+    worker: bool = typer.Option(
+        True,
+        "--worker/--no-worker",
+        help="Also make the register's background jobs (plans, reports) here; with --no-worker this server only "
+        "queues them for other servers and `sapper worker` processes on the same register.",
+    ),
 ) -> None:
     """Serve the register: OGC API - Features at /ogc, the REST API at /api, the web UI."""
     import uvicorn
@@ -65,17 +76,23 @@ def serve(
         MAX_BODY_ENV,
         MAX_VERTICES_ENV,
         PUBLIC_ENV,
+        READ_REPLICA_ENV,
         TARGET_ENV,
         TOKEN_DAYS_ENV,
+        WORKER_ENV,
         create_app,
     )
     from sapper.server.hosts import parse_base_url
+    from sapper.store.replica import replica_for
 
     check_token_days(token_days, "--token-days")
     base_url = parse_base_url(base_url)
     target = register_target(register)
+    replica = replica_for(target, read_replica)
     with open_target(target) as reg:
         n = Accounts(reg.backend).ensure().count()
+        if replica is not None and workers > 1:  # else create_app checks it, in this process
+            replica.check(reg.backend)
     if n == 0:
         hint = _(
             "no user accounts yet: create one with `sapper -r {target} user add NAME --role register_admin` "
@@ -91,8 +108,8 @@ def serve(
     picture = str(imagery) if imagery else None
     if workers == 1:
         limits = {"max_body_mb": max_body_mb, "max_vertices": max_vertices, "base_url": base_url}
-        field = {"field_auto_approve": field_auto_approve}
-        app_ = create_app(target, public=public, imagery=picture, token_days=token_days, **limits, **field)
+        options = {"field_auto_approve": field_auto_approve, "read_replica": read_replica, "worker": worker}
+        app_ = create_app(target, public=public, imagery=picture, token_days=token_days, **limits, **options)
         uvicorn.run(app_, host=host, port=port, log_level="info")
         return
     os.environ[TARGET_ENV] = target
@@ -103,6 +120,8 @@ def serve(
     os.environ[MAX_VERTICES_ENV] = str(max_vertices)
     os.environ[BASE_URL_ENV] = base_url or ""
     os.environ[FIELD_AUTO_APPROVE_ENV] = "1" if field_auto_approve else "0"
+    os.environ[READ_REPLICA_ENV] = read_replica or ""
+    os.environ[WORKER_ENV] = "1" if worker else "0"
     uvicorn.run("sapper.server.app:from_environment", factory=True, host=host, port=port, workers=workers)
 
 
@@ -118,7 +137,7 @@ def _password(name: str, stdin: bool) -> str:
         return sys.stdin.readline().rstrip("\n")
     if os.environ.get("SAPPER_PASSWORD"):
         return os.environ["SAPPER_PASSWORD"]
-    return typer.prompt(f"password for {name}", hide_input=True, confirmation_prompt=True)
+    return typer.prompt(_("password for {name}", name=name), hide_input=True, confirmation_prompt=True)
 
 
 @users.command("add")

@@ -22,12 +22,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from sapper.jobs import JobQueue, WorkerThread
 from sapper.server import (
     accounts_api,
     attachments,
     documents,
     errors,
     field_review,
+    jobs_api,
     ogc,
     ogc_edit,
     openapi,
@@ -43,8 +45,10 @@ from sapper.server.headers import AnswerHeaders
 from sapper.server.hosts import TrustedHost, parse_base_url
 from sapper.server.html import page, table
 from sapper.server.limits import BodyLimit
+from sapper.server.replica_reads import ReplicaReads
 from sapper.server.web import JSON, OPENAPI, json_response, link, root, wants_html
 from sapper.store.accounts import check_token_days
+from sapper.store.replica import replica_for
 
 STATIC = Path(__file__).parent / "static"
 # Worker threads per process; each holds its own database connection, so 16 keeps a few
@@ -60,6 +64,8 @@ MAX_VERTICES_ENV = "SAPPER_SERVE_MAX_VERTICES"
 BASE_URL_ENV = "SAPPER_SERVE_BASE_URL"
 TOKEN_DAYS_ENV = "SAPPER_SERVE_TOKEN_DAYS"
 FIELD_AUTO_APPROVE_ENV = "SAPPER_SERVE_FIELD_AUTO_APPROVE"
+WORKER_ENV = "SAPPER_SERVE_WORKER"
+READ_REPLICA_ENV = "SAPPER_SERVE_READ_REPLICA"
 
 
 def create_app(
@@ -73,24 +79,33 @@ def create_app(
     max_vertices: int = Settings.max_vertices,
     base_url: str | None = None,
     field_auto_approve: bool = False,
+    read_replica: str | None = None,
+    worker: bool = True,
 ) -> FastAPI:
     """The server for one register; registers are opened per worker thread on first use.
 
     ``plan_seconds`` caps the solver time of a plan asked for over the API; ``token_days`` is how long a
     login's token lives (at most ``MAX_TOKEN_DAYS``); ``max_body_mb`` and ``max_vertices`` limit what a
-    client may send; ``base_url`` is the public address every link starts with.
+    client may send; ``base_url`` is the public address every link starts with; ``read_replica`` is a
+    streaming replica of a PostGIS register that answers reads (``sapper.server.replica_reads``);
+    ``worker`` makes the register's background jobs in this process too (else it only queues them).
     """
     if max_body_mb <= 0 or max_vertices < 4:
         raise ValueError("the body limit must be above 0 MB and the vertex limit at least 4 (a triangle)")
     check_token_days(token_days, "the server's token life (--token-days)")
-    registers = Registers(str(target))
+    registers = Registers(str(target), replica_for(str(target), read_replica))
     registers.get()  # fail now, with the register's own message, if the target is wrong
+    if registers.replica is not None:
+        registers.replica.check(registers.primary().backend)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+        working = WorkerThread(str(target)).start() if worker else None
         yield
-        app.state.planner.stop()
+        if working is not None:
+            working.stop()
+        jobs.close()
         registers.close_all()
 
     app = FastAPI(
@@ -113,7 +128,9 @@ def create_app(
         base_url=parse_base_url(base_url),
         field_auto_approve=field_auto_approve,
     )
-    app.state.planner = plans.Planner(max_seconds=plan_seconds)
+    app.state.jobs = jobs = JobQueue(str(target))
+    app.state.planner = plans.Planner(jobs, max_seconds=plan_seconds)
+    app.add_middleware(ReplicaReads, registers=registers)  # inside errors' CatchAll: a failed read is asked again
     errors.install(app)
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(AnswerHeaders)  # outside the others: their own answers (413) carry the headers too
@@ -124,6 +141,7 @@ def create_app(
     app.include_router(rest.router)
     app.include_router(plans.router)
     app.include_router(documents.router)
+    app.include_router(jobs_api.router)
     app.include_router(tasks.router)
     app.include_router(accounts_api.router)
     app.include_router(field_review.router)
@@ -189,4 +207,6 @@ def from_environment() -> FastAPI:
         max_vertices=int(os.environ.get(MAX_VERTICES_ENV) or Settings.max_vertices),
         base_url=os.environ.get(BASE_URL_ENV) or None,
         field_auto_approve=os.environ.get(FIELD_AUTO_APPROVE_ENV) == "1",
+        read_replica=os.environ.get(READ_REPLICA_ENV) or None,
+        worker=os.environ.get(WORKER_ENV) != "0",
     )

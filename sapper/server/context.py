@@ -4,12 +4,16 @@ sqlite3 and psycopg connections must not be shared by threads working at the sam
 FastAPI runs each request's endpoint in a pooled worker thread, so every thread opens the
 register once and keeps it. A thread handles one request at a time, so setting the
 register's user for the audit log before a write is safe.
+
+With a read replica, ``get()`` answers the reads a request may take from it (``read_route``,
+set by ``sapper.server.replica_reads``) on the replica; writes, accounts and the rest use ``primary()``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -17,6 +21,7 @@ from fastapi import Request
 from sapper.store import Register, open_register
 from sapper.store.accounts import Accounts
 from sapper.store.plans import PlanRuns
+from sapper.store.replica import Replica, connection_lost
 
 
 @dataclass
@@ -37,18 +42,40 @@ class Settings:
         return int(self.max_body_mb * 1_000_000)
 
 
-class Registers:
-    """Thread-local registers on one target, all closed when the server stops."""
+@dataclass
+class ReadRoute:
+    """A request whose reads may go to the replica, once it has replayed ``needed_lsn``."""
 
-    def __init__(self, target: str) -> None:
+    needed_lsn: int = 0
+    used_replica: bool = False
+
+
+read_route: ContextVar[ReadRoute | None] = ContextVar("read_route", default=None)
+
+
+class Registers:
+    """Thread-local registers on one target (and its read replica), all closed when the server stops."""
+
+    def __init__(self, target: str, replica: Replica | None = None) -> None:
         self.target = target
+        self.replica = replica
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: list[Register] = []
 
     def get(self) -> Register:
+        """The register this request works on: the replica for reads routed there, if it may answer."""
+        route = read_route.get()
+        if route is not None and self.replica is not None:
+            reg = self.replica.register(route.needed_lsn)
+            if reg is not None:
+                route.used_replica = True
+                return reg
+        return self.primary()
+
+    def primary(self) -> Register:
         reg: Register | None = getattr(self._local, "register", None)
-        if reg is not None and _broken(reg):
+        if reg is not None and connection_lost(reg.backend):
             reg = None
         if reg is None:
             reg = open_register(self.target, user="server")
@@ -60,7 +87,7 @@ class Registers:
         return reg
 
     def accounts(self) -> Accounts:
-        return Accounts(self.get().backend)
+        return Accounts(self.primary().backend)
 
     def close_all(self) -> None:
         with self._lock:
@@ -68,12 +95,8 @@ class Registers:
                 with contextlib.suppress(Exception):  # closing is best effort at shutdown
                     reg.close()
             self._open.clear()
-
-
-def _broken(reg: Register) -> bool:
-    """A PostGIS connection lost (server restarted) is replaced instead of failing forever."""
-    conn = getattr(reg.backend, "conn", None)
-    return bool(getattr(conn, "broken", False) or getattr(conn, "closed", False) is True)
+        if self.replica is not None:
+            self.replica.close_all()
 
 
 def registers(request: Request) -> Registers:

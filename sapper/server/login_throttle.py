@@ -67,7 +67,7 @@ def throttle(request: Request) -> Throttle:
 
 
 def failures(request: Request) -> LoginFailures:
-    return LoginFailures(registers(request).get().backend)
+    return LoginFailures(registers(request).primary().backend)  # written on reads too (Basic auth)
 
 
 def before_password(request: Request, name: str) -> int:

@@ -1,11 +1,12 @@
 """Plans over the API: run the planner on the register as the user sees it, list the runs, compare two.
 
 A plan takes from a second to minutes (CP-SAT's time limit, the Monte Carlo forecast), so
-a run is queued to one background worker and the request answers 202 at once with the
-run's id; the client reads ``/api/plans/{id}`` until it is done. A finished plan is stored
-in the register under its next number (as ``sapper plan`` does), with its sectors and lanes
-as map layers. The runs are kept in the register too, so that every process of a server with
-several workers answers for every run; a run whose process died ends as failed.
+a run is a background job (sapper.jobs) and the request answers 202 at once with the run's id;
+the client reads ``/api/plans/{id}`` until it is done. Any worker on the register makes it (a
+thread of any server, or ``sapper worker``); a finished plan is stored in the register under its
+next number (as ``sapper plan`` does), with its sectors and lanes as map layers. The runs are kept
+in the register too, so that every server answers for every run; a run whose worker died is made
+again by another.
 A plan is made from the hazards and teams of its requester's organisation (of every organisation
 for a register_admin), as every write links only to its writer's own records, and from all else the
 requester may see; it belongs to their organisation and is restricted if any record it used is.
@@ -13,12 +14,8 @@ requester may see; it belongs to their organisation and is restricted if any rec
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -27,6 +24,8 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from sapper.i18n import N_
+from sapper.jobs import Busy, JobQueue
+from sapper.jobs.runner import JobContext
 from sapper.model.accounts import User
 from sapper.model.plan import first_plan_day
 from sapper.server.auth import reader, supervisor, visible_to
@@ -37,7 +36,7 @@ from sapper.server.models import Strict
 from sapper.server.permissions import seen_by
 from sapper.server.web import json_response
 from sapper.store import query
-from sapper.store.plans import HEARTBEAT_S, Busy, PlanRun, PlanRuns, save_plan, this_worker
+from sapper.store.plans import PLAN_JOB, PlanRun, PlanRuns, plan_run, save_plan
 from sapper.store.query import Filter
 from sapper.store.register import Register
 from sapper.store.schema import layer
@@ -91,10 +90,6 @@ class PlanRequest(Strict):
     lanes: bool = False
 
 
-class Stopped(Exception):
-    """The server is stopping: a plan being made is abandoned."""
-
-
 def run_out(run: PlanRun) -> dict[str, Any]:
     def moment(value: datetime | None) -> str | None:
         return value.isoformat(timespec="seconds") if value else None
@@ -107,6 +102,7 @@ def run_out(run: PlanRun) -> dict[str, Any]:
         "requested_at": moment(run.requested_at),
         "started_at": moment(run.started_at),
         "finished_at": moment(run.finished_at),
+        "attempts": run.attempts,
         "request": run.request,
         "error": run.error,
         "summary": run.summary,
@@ -116,115 +112,56 @@ def run_out(run: PlanRun) -> dict[str, Any]:
 
 @dataclass
 class Planner:
-    """The plan runs of one server process: one worker thread makes them, the register keeps them.
+    """Plans asked of this server: queued as jobs of the register, read back from it."""
 
-    A heartbeat thread marks this process's runs alive while it has any, so that another process
-    of the server can tell a run that is slow from one whose process died (PlanRuns.sweep).
-    """
-
-    pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="planner"))
-    max_seconds: float = 600.0  # the most solver time one plan may take on this server
-    stopping: threading.Event = field(default_factory=threading.Event)
-    worker: str = field(default_factory=this_worker)
-    active: set[int] = field(default_factory=set)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    regs: Registers | None = None
-    beating: threading.Thread | None = None
-    ready: bool = False
+    jobs: JobQueue
+    max_seconds: float = 600.0  # the most solver time one plan asked of this server may take
 
     def runs(self, regs: Registers) -> PlanRuns:
-        runs = PlanRuns(regs.get().backend)
-        if not self.ready:
-            runs.ensure()
-            self.ready = True
-        return runs
-
-    def stop(self) -> None:
-        """Cancel what waits; the plan running stops at its next step. Its run ends as cancelled."""
-        self.stopping.set()
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        if self.regs is not None and self.active:
-            with contextlib.suppress(Exception):  # the register may be gone already: the sweep ends them then
-                self.runs(self.regs).end_worker(self.worker, "cancelled", "the server stopped before the plan was done")
+        return PlanRuns(regs.get().backend)
 
     def submit(self, regs: Registers, user: User, req: PlanRequest) -> PlanRun:
+        args = {"request": req.model_dump(mode="json"), "everyone": user.all_organisations}
+        args["time_limit_s"] = min(req.time_limit_s, self.max_seconds)
         try:
-            run = self.runs(regs).add(
-                user.name, visible_to(user), req.model_dump(mode="json"), self.worker, MAX_WAITING
-            )
+            backend = regs.get().backend
+            job = self.jobs.submit(backend, PLAN_JOB, user.name, visible_to(user), args, MAX_WAITING, "plans")
         except Busy as exc:
             raise ApiError(429, str(exc)) from None
-        with self.lock:
-            self.active.add(run.id)
-            self.regs = regs
-            if self.beating is None:
-                self.beating = threading.Thread(target=self._beat, name="planner-heartbeat", daemon=True)
-                self.beating.start()
-        self.pool.submit(self._run, regs, run, req, user.all_organisations)
-        return run
-
-    def _beat(self) -> None:
-        while not self.stopping.wait(HEARTBEAT_S):
-            if self.active and self.regs is not None:
-                with contextlib.suppress(Exception):  # a busy or lost database: the next beat tries again
-                    self.runs(self.regs).beat(self.worker)
-
-    def _run(self, regs: Registers, run: PlanRun, req: PlanRequest, everyone: bool = False) -> None:
-        try:
-            self._make(regs, run, req, everyone)
-        finally:
-            with self.lock:
-                self.active.discard(run.id)
-
-    def _make(self, regs: Registers, run: PlanRun, req: PlanRequest, everyone: bool = False) -> None:
-        from sapper.plan.build import Inputs, Settings, make_plan
-        from sapper.plan.records import bundle
-
-        runs = self.runs(regs)
-        if not runs.start(run.id):
-            return  # cancelled, or given up for dead, while it waited
-        try:
-            reg = regs.get()
-            seen = plan_inputs(reg, None if everyone else run.organisation)
-            secret = any(r.restricted for records in seen.values() for r in records)
-            inputs = Inputs(**seen)
-            settings = Settings(
-                start=req.start or first_plan_day(inputs.worked_on),
-                sector_width_m=req.sector_width_m,
-                sector_length_m=req.sector_length_m,
-                time_limit_s=min(req.time_limit_s, self.max_seconds),
-                runs=req.runs,
-                rest_weekdays=tuple(sorted(set(req.rest_weekdays))),
-                lanes=req.lanes,
-            )
-            shown: dict[str, Any] = {"step": "", "at": 0.0}
-
-            def progress(step: str, share: float) -> None:
-                if self.stopping.is_set():
-                    raise Stopped("the server stopped before the plan was done")
-                # written when the step changes, and at most once a second within one
-                if step != shown["step"] or time.monotonic() - shown["at"] > 1:
-                    runs.step(run.id, f"{step} {share:.0%}" if share < 1 else step)
-                    shown.update(step=step, at=time.monotonic())
-
-            plan = make_plan(inputs, settings, progress)
-            runs.step(run.id, "storing")
-            reg.user = run.by
-            stored = save_plan(reg, owned(bundle(plan, f"made over the API by {run.by}"), run.organisation, secret))
-            summary = {"stored": {"id": stored.id, "number": stored.number}, **summarise(plan)}
-            runs.finish(run.id, "done", summary=summary, plan=stored)
-        except Stopped as exc:
-            runs.finish(run.id, "cancelled", error=str(exc))
-        except (ValueError, KeyError) as exc:  # the planner's word on what it cannot plan
-            runs.finish(run.id, "failed", error=str(exc.args[0] if exc.args else exc))
-        except Exception as exc:  # a plan that fails must not take the server with it
-            runs.finish(run.id, "failed", error=f"{type(exc).__name__}: {exc}")
+        return plan_run(job)
 
     def visible(self, regs: Registers, user: User) -> list[PlanRun]:
         return self.runs(regs).list(visible_to(user))
 
     def latest_done(self, regs: Registers, user: User) -> PlanRun | None:
         return self.runs(regs).latest_done(visible_to(user))
+
+
+def plan_job(ctx: JobContext) -> tuple[dict[str, Any], None]:
+    """The work of a plan job (run by any worker): make the plan from what its requester may use, store it."""
+    from sapper.plan.build import Inputs, Settings, make_plan
+    from sapper.plan.records import bundle
+
+    job, reg = ctx.job, ctx.reg
+    req = PlanRequest.model_validate(job.args["request"])
+    seen = plan_inputs(reg, None if job.args.get("everyone") else job.organisation)
+    secret = any(r.restricted for records in seen.values() for r in records)
+    inputs = Inputs(**seen)
+    settings = Settings(
+        start=req.start or first_plan_day(inputs.worked_on),
+        sector_width_m=req.sector_width_m,
+        sector_length_m=req.sector_length_m,
+        time_limit_s=float(job.args.get("time_limit_s", req.time_limit_s)),
+        runs=req.runs,
+        rest_weekdays=tuple(sorted(set(req.rest_weekdays))),
+        lanes=req.lanes,
+    )
+    plan = make_plan(inputs, settings, ctx.progress)
+    ctx.progress("storing", 1.0)
+    reg.user = job.by
+    stored = save_plan(reg, owned(bundle(plan, f"made over the API by {job.by}"), job.organisation, secret))
+    summary = {"stored": {"id": stored.id, "number": stored.number}, **summarise(plan)}
+    return {"summary": summary, "plan_id": stored.id, "plan_number": stored.number}, None
 
 
 def summarise(plan: Any) -> dict[str, Any]:

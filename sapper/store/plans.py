@@ -4,25 +4,22 @@ The planner hands over plain records (sapper.model.plan) in WGS 84; here they ge
 plan number (the plan's version: 1, 2, 3 ... per register), who and when, and their
 links by id. All of the plan or nothing is written.
 
-Plan runs (plans asked for over the API, made in the background) are kept here too, so that
-every process of a server with several workers sees the same runs.
+Plan runs (plans asked for over the API, made in the background by any worker) are read here
+from the register's job table, so that every server on the register sees the same runs.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
-import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
+from sapper.jobs.table import Job, JobTable
 from sapper.model.plan import Plan, PlanBundle
 from sapper.store.register import Register
 from sapper.store.schema import layer
-from sapper.store.sql import SqlBackend, q
+from sapper.store.sql import SqlBackend
 
 
 def next_number(reg: Register) -> int:
@@ -51,30 +48,10 @@ def save_plan(reg: Register, bundle: PlanBundle) -> Plan:
 
 
 # --- plan runs -------------------------------------------------------------------------
-# A plan asked for over the API runs in the background of one server process; its run is kept
-# here, so every process of the server (``sapper serve --workers N``) answers for every run.
+# A plan asked for over the API is a background job (sapper.jobs) of kind "plan": its row in the
+# register's job table is the run every server answers for, while any worker makes it.
 
-RUNS = "sapper_plan_runs"
-WAITING = ("queued", "running")
-HEARTBEAT_S = 5.0  # how often a server process marks its runs as still alive
-STALE_S = 120.0  # a run not marked alive for this long was left by a process that died
-RUN_COLUMNS = (
-    "id",
-    "status",
-    "step",
-    "username",
-    "organisation",
-    "requested_at",
-    "started_at",
-    "finished_at",
-    "heartbeat_at",
-    "worker",
-    "request",
-    "error",
-    "summary",
-    "plan_id",
-    "plan_number",
-)
+PLAN_JOB = "plan"
 
 
 @dataclass
@@ -89,8 +66,8 @@ class PlanRun:
     requested_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
-    heartbeat_at: datetime | None
-    worker: str  # host:pid of the server process that makes it
+    worker: str  # host:pid of the process that makes it
+    attempts: int  # how many workers started it (more than one when a worker died)
     request: dict[str, Any]
     error: str | None
     summary: dict[str, Any] | None
@@ -98,207 +75,46 @@ class PlanRun:
     plan_number: int | None
 
 
-class Busy(Exception):
-    """Too many plans are queued or running already."""
-
-    def __init__(self, waiting: int) -> None:
-        super().__init__(f"{waiting} plans are queued or running already; try again when one is done")
-        self.waiting = waiting
-
-
-def this_worker() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+def plan_run(job: Job) -> PlanRun:
+    """A plan job as a plan run: its request, and when done the plan it stored and its summary."""
+    result = job.result or {}
+    return PlanRun(
+        id=job.id,
+        status=job.status,
+        step=job.step,
+        by=job.by,
+        organisation=job.organisation,
+        requested_at=job.requested_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        worker=job.worker,
+        attempts=job.attempts,
+        request=job.args.get("request", {}),
+        error=job.error,
+        summary=result.get("summary"),
+        plan_id=result.get("plan_id"),
+        plan_number=result.get("plan_number"),
+    )
 
 
 class PlanRuns:
-    """The plan runs of a register (a table, not a layer: GIS tools do not see it)."""
+    """The plan runs of a register: its plan jobs."""
 
     def __init__(self, backend: SqlBackend) -> None:
-        self.backend = backend
-        self.ph = backend.ph
+        self.jobs = JobTable(backend)
 
     def ensure(self) -> PlanRuns:
-        """Create the table if this register has none yet (two processes may both try at once)."""
-        if not self.backend.existing_columns(RUNS):
-            try:
-                with self.backend.transaction():
-                    self.backend.execute(
-                        f"CREATE TABLE IF NOT EXISTS {q(RUNS)} ({self.backend.serial_key}, status TEXT NOT NULL, "
-                        "step TEXT NOT NULL, username TEXT NOT NULL, organisation TEXT NOT NULL, "
-                        "requested_at TEXT NOT NULL, started_at TEXT, finished_at TEXT, heartbeat_at TEXT, "
-                        "worker TEXT NOT NULL, request TEXT NOT NULL, error TEXT, summary TEXT, plan_id INTEGER, "
-                        "plan_number INTEGER)"
-                    )
-            except Exception:
-                if not self.backend.existing_columns(RUNS):
-                    raise
+        self.jobs.ensure()
         return self
 
-    def add(self, by: str, organisation: str, request: dict[str, Any], worker: str, limit: int) -> PlanRun:
-        """Queue a run for ``worker`` to make; refused (Busy) when ``limit`` runs wait already."""
-        with self.backend.transaction():
-            self.sweep()
-            where = f"status IN ({self.ph}, {self.ph})"
-            waiting = int(self.backend.execute(f"SELECT count(*) FROM {q(RUNS)} WHERE {where}", WAITING).fetchone()[0])
-            if waiting >= limit:
-                raise Busy(waiting)
-            now = _stamp(_now())
-            sql = (
-                f"INSERT INTO {q(RUNS)} (status, step, username, organisation, requested_at, heartbeat_at, worker, "
-                f"request) VALUES ({', '.join([self.ph] * 8)}) RETURNING id"
-            )
-            values = ["queued", "", by, organisation, now, now, worker, json.dumps(request)]
-            run_id = int(self.backend.execute(sql, values).fetchone()[0])
-        found = self.get(run_id)
-        assert found is not None
-        return found
-
     def get(self, run_id: int) -> PlanRun | None:
-        self.sweep()
-        rows = self._select(f"WHERE id = {self.ph}", [run_id])
-        return rows[0] if rows else None
+        job = self.jobs.get(run_id)
+        return None if job is None or job.kind != PLAN_JOB else plan_run(job)
 
     def list(self, organisation: str) -> list[PlanRun]:
         """The runs of an organisation, oldest first."""
-        self.sweep()
-        return self._select(f"WHERE organisation = {self.ph} ORDER BY id", [organisation])
+        return [plan_run(job) for job in self.jobs.list(PLAN_JOB, organisation)]
 
     def latest_done(self, organisation: str) -> PlanRun | None:
-        rows = self._select(
-            f"WHERE organisation = {self.ph} AND status = 'done' ORDER BY id DESC LIMIT 1", [organisation]
-        )
-        return rows[0] if rows else None
-
-    def start(self, run_id: int) -> bool:
-        """Mark a queued run running; False if it is no longer queued (cancelled, or given up for dead)."""
-        now = _stamp(_now())
-        sql = (
-            f"UPDATE {q(RUNS)} SET status = 'running', started_at = {self.ph}, heartbeat_at = {self.ph} "
-            f"WHERE id = {self.ph} AND status = 'queued'"
-        )
-        with self.backend.transaction():
-            return int(self.backend.execute(sql, [now, now, run_id]).rowcount) == 1
-
-    def step(self, run_id: int, step: str) -> None:
-        sets = f"step = {self.ph}, heartbeat_at = {self.ph}"
-        sql = f"UPDATE {q(RUNS)} SET {sets} WHERE id = {self.ph} AND status = 'running'"
-        with self.backend.transaction():
-            self.backend.execute(sql, [step, _stamp(_now()), run_id])
-
-    def finish(
-        self,
-        run_id: int,
-        status: str,
-        *,
-        error: str | None = None,
-        summary: dict[str, Any] | None = None,
-        plan: Plan | None = None,
-    ) -> None:
-        """The run's end: what happened wins over a mark of an earlier sweep or stop."""
-        sql = (
-            f"UPDATE {q(RUNS)} SET status = {self.ph}, finished_at = {self.ph}, error = {self.ph}, "
-            f"summary = {self.ph}, plan_id = {self.ph}, plan_number = {self.ph} WHERE id = {self.ph}"
-        )
-        values = [
-            status,
-            _stamp(_now()),
-            error,
-            None if summary is None else json.dumps(summary),
-            None if plan is None else plan.id,
-            None if plan is None else plan.number,
-            run_id,
-        ]
-        with self.backend.transaction():
-            self.backend.execute(sql, values)
-
-    def beat(self, worker: str) -> None:
-        """Mark the runs ``worker`` makes or will make as still alive."""
-        where = f"worker = {self.ph} AND status IN ({self.ph}, {self.ph})"
-        sql = f"UPDATE {q(RUNS)} SET heartbeat_at = {self.ph} WHERE {where}"
-        with self.backend.transaction():
-            self.backend.execute(sql, [_stamp(_now()), worker, *WAITING])
-
-    def end_worker(self, worker: str, status: str, error: str) -> int:
-        """End every run ``worker`` has not finished (the server process is stopping)."""
-        sql = (
-            f"UPDATE {q(RUNS)} SET status = {self.ph}, error = {self.ph}, finished_at = {self.ph} "
-            f"WHERE worker = {self.ph} AND status IN ({self.ph}, {self.ph})"
-        )
-        with self.backend.transaction():
-            return int(self.backend.execute(sql, [status, error, _stamp(_now()), worker, *WAITING]).rowcount)
-
-    def sweep(self) -> int:
-        """Fail the runs whose server process died: gone from this host, or silent for STALE_S."""
-        sql = f"SELECT id, worker, heartbeat_at FROM {q(RUNS)} WHERE status IN ({self.ph}, {self.ph})"
-        now = _now()
-        dead = []
-        for run_id, worker, beat in self.backend.execute(sql, WAITING).fetchall():
-            silent = beat is None or (now - datetime.fromisoformat(beat)).total_seconds() > STALE_S
-            if silent or not _alive(worker):
-                dead.append((run_id, beat))
-        if not dead:
-            return 0
-        error = "the server process making this plan stopped before it was done; ask for the plan again"
-        sql = (
-            f"UPDATE {q(RUNS)} SET status = 'failed', error = {self.ph}, finished_at = {self.ph} "
-            f"WHERE id = {self.ph} AND status IN ({self.ph}, {self.ph})"
-        )
-        with self.backend.transaction():
-            for run_id, _beat in dead:
-                self.backend.execute(sql, [error, _stamp(now), run_id, *WAITING])
-        return len(dead)
-
-    def _select(self, clause: str, params: list[Any]) -> list[PlanRun]:
-        sql = f"SELECT {', '.join(RUN_COLUMNS)} FROM {q(RUNS)} {clause}"
-        return [_run(row) for row in self.backend.execute(sql, params).fetchall()]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
-def _moment(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def _alive(worker: str) -> bool:
-    """False when ``worker`` (host:pid) was a process of this host that is gone; True when unknown."""
-    host, _, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed process its parent has not reaped yet is a zombie: gone all the same
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rpartition(")")[2].split()[:1] != ["Z"]
-
-
-def _run(row: tuple[Any, ...]) -> PlanRun:
-    (rid, status, step, by, org, requested, started, finished, beat, worker, request, error, summary, pid, number) = row
-    return PlanRun(
-        id=int(rid),
-        status=status,
-        step=step,
-        by=by,
-        organisation=org,
-        requested_at=datetime.fromisoformat(requested),
-        started_at=_moment(started),
-        finished_at=_moment(finished),
-        heartbeat_at=_moment(beat),
-        worker=worker,
-        request=json.loads(request),
-        error=error,
-        summary=None if summary is None else json.loads(summary),
-        plan_id=None if pid is None else int(pid),
-        plan_number=None if number is None else int(number),
-    )
+        job = self.jobs.latest_done(PLAN_JOB, organisation)
+        return None if job is None else plan_run(job)

@@ -1,0 +1,189 @@
+"""Reads through a streaming replica: a real primary and a real hot standby (pg_basebackup -R) on 127.0.0.1.
+
+The replica is made to lag for real by pausing its WAL replay: a user who wrote still reads their
+write (from the primary), another user reads the replica's older view until replay resumes, and a
+stopped replica leaves every read answered by the primary.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from sapper import init_register, open_register
+from sapper.model import Hazard
+from sapper.model.errors import SapperError
+from sapper.server import create_app
+from sapper.testing.postgis import _free_port
+from sapper.testing.replication import ReplicatedCluster
+from sapper.testing.server import LAT, LON, Served, served_demo, square
+
+HAZARDS = "/ogc/collections/hazards/items"
+SEEDED = {f"Hazard {i}" for i in range(5)}
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[ReplicatedCluster]:
+    with ReplicatedCluster() as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def urls(cluster: ReplicatedCluster) -> tuple[str, str]:
+    return cluster.new_database()
+
+
+@pytest.fixture(scope="module")
+def api(cluster: ReplicatedCluster, urls: tuple[str, str]) -> Iterator[Served]:
+    primary, replica = urls
+    with served_demo(primary, read_replica=replica) as served:
+        cluster.wait_for_replay()
+        yield served
+
+
+def names(response: Any) -> set[str]:
+    assert response.status_code == 200, response.text
+    return {f["properties"]["name"] for f in response.json()["features"]}
+
+
+def hazards(client: Any, **headers: str) -> set[str]:
+    return names(client.get(HAZARDS, params={"limit": 1000}, headers=headers))
+
+
+def feature(name: str) -> dict[str, Any]:
+    ring = [list(p) for p in square(LON + 0.05, LAT).exterior.coords]
+    return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}, "properties": {"name": name}}
+
+
+def add_on_primary(target: str, name: str) -> None:
+    """Another user's write, straight into the primary."""
+    with open_register(target, user="elsewhere") as reg:
+        reg.add(Hazard(name=name, geometry=square(LON, LAT + 0.05), reported_on=date(2016, 5, 1), organisation="mac"))
+
+
+def test_reads_are_answered_by_the_replica(cluster: ReplicatedCluster, api: Served) -> None:
+    with api.client("viewer") as viewer:
+        assert hazards(viewer) >= SEEDED
+        cluster.pause_replay()
+        try:
+            add_on_primary(api.target, "Written elsewhere")
+            assert "Written elsewhere" not in hazards(viewer)  # the replica answered: it has not replayed it
+        finally:
+            cluster.resume_replay()
+        cluster.wait_for_replay()
+        assert "Written elsewhere" in hazards(viewer)
+
+
+def test_a_writer_reads_their_own_write_while_the_replica_lags(cluster: ReplicatedCluster, api: Served) -> None:
+    cluster.pause_replay()
+    try:
+        with api.client("super") as writer, api.client("viewer") as other, api.client("viewer") as script:
+            created = writer.post(HAZARDS, json=feature("Own write"))
+            assert created.status_code == 201, created.text
+            lsn = created.headers["sapper-wal-lsn"]
+            assert writer.cookies.get("sapper_lsn") == lsn
+            assert "Own write" in hazards(writer)  # from the primary: the replica is behind the cookie
+            assert writer.get(created.headers["location"]).status_code == 200
+            assert "Own write" not in hazards(other)  # another user reads the replica's older view
+            assert "Own write" in hazards(script, **{"Sapper-Wal-Lsn": lsn})  # a client without cookies
+            assert "Own write" not in hazards(script)
+            assert "Own write" not in hazards(script, **{"Sapper-Wal-Lsn": "not/a position"})  # ignored, not a 500
+    finally:
+        cluster.resume_replay()
+    cluster.wait_for_replay()
+    with api.client("viewer") as other:
+        assert "Own write" in hazards(other)
+
+
+def test_the_replica_must_be_a_standby_of_the_register(cluster: ReplicatedCluster, urls: tuple[str, str]) -> None:
+    primary, replica = urls
+    with pytest.raises(SapperError, match="not a streaming replica"):
+        create_app(primary, read_replica=primary)
+    other_primary, other_replica = cluster.new_database()
+    with pytest.raises(SapperError, match="holds no register"):
+        create_app(primary, read_replica=other_replica)
+    init_register(other_primary).close()
+    cluster.wait_for_replay()
+    with pytest.raises(SapperError, match="not a replica of the register's database"):
+        create_app(primary, read_replica=other_replica)  # a standby of the cluster, but another database
+    create_app(primary, read_replica=replica)  # its own standby is accepted
+
+
+def test_a_geopackage_has_no_replica(tmp_path: Path, urls: tuple[str, str]) -> None:
+    gpkg = tmp_path / "register.gpkg"
+    with pytest.raises(SapperError, match="needs a PostGIS register"):
+        create_app(str(gpkg), read_replica=urls[1])
+    cmd = [sys.executable, "-m", "sapper", "serve", str(gpkg), "--read-replica", urls[1]]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "needs a PostGIS register" in result.stderr and "Traceback" not in result.stderr
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextmanager
+def sapper_serve(primary: str, replica: str) -> Iterator[str]:
+    """``sapper serve --read-replica`` as its own process, as a national register runs several."""
+    port = _free_port()
+    cmd = [sys.executable, "-m", "sapper", "serve", primary, "--port", str(port), "--read-replica", replica]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not _listening(port):
+            assert proc.poll() is None and time.monotonic() < deadline, "sapper serve did not start"
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_two_servers_behind_one_register_each_show_a_users_write(cluster: ReplicatedCluster, api: Served) -> None:
+    """A user's write on one server is what they read on the other, though the replica lags (the cookie travels)."""
+    primary, replica = api.target, cluster.replica.url(api.target.rsplit("/", 1)[1])
+    with sapper_serve(primary, replica) as one, sapper_serve(primary, replica) as two:
+        bearer = {"Authorization": f"Bearer {api.demo.tokens['super']}"}
+        cluster.pause_replay()
+        try:
+            with httpx.Client(headers=bearer, timeout=30) as writer, httpx.Client(headers=bearer, timeout=30) as fresh:
+                created = writer.post(f"{one}{HAZARDS}", json=feature("Written on one"))
+                assert created.status_code == 201, created.text
+                assert "Written on one" in names(writer.get(f"{two}{HAZARDS}", params={"limit": 1000}))
+                assert "Written on one" not in names(fresh.get(f"{two}{HAZARDS}", params={"limit": 1000}))
+        finally:
+            cluster.resume_replay()
+        cluster.wait_for_replay()
+        with httpx.Client(headers=bearer, timeout=30) as fresh:
+            assert "Written on one" in names(fresh.get(f"{one}{HAZARDS}", params={"limit": 1000}))
+
+
+def test_reads_go_to_the_primary_when_the_replica_stops(
+    cluster: ReplicatedCluster, api: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Last in this module: the replica stays stopped."""
+    cluster.wait_for_replay()
+    with api.client("viewer") as viewer, api.client("super") as writer:
+        for _ in range(4):  # connections to the replica open in several server threads
+            assert hazards(viewer) >= SEEDED
+        cluster.stop_replica()
+        with caplog.at_level(logging.WARNING):
+            for _ in range(4):
+                assert hazards(viewer) >= SEEDED
+            created = writer.post(HAZARDS, json=feature("After the replica stopped"))
+            assert created.status_code == 201, created.text
+            assert "After the replica stopped" in hazards(writer)
+        assert "read replica" in caplog.text and "reads go to the primary" in caplog.text
