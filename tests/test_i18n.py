@@ -194,3 +194,21 @@ def test_the_cli_speaks_the_language_given(demo: Demo, module_target: str, tmp_p
     done = sapper("-u", "ngo", "report", "sitrep", module_target, "--on", ON, "--out", str(out))  # the account's
     assert done.returncode == 0, done.stderr
     assert "Ежедневная оперативная сводка" in pdf_text(out.read_bytes(), tmp_path)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (pdftotext)")
+@pytest.mark.parametrize("module_target", ["gpkg"], indirect=True)
+def test_documents_write_missing_values_and_counting_notes_in_the_readers_language(
+    demo: Demo, module_target: str, tmp_path: Path
+) -> None:
+    monthly = tmp_path / "monthly-ru.pdf"
+    done = sapper("report", "monthly", module_target, "--month", "2016-04", "--lang", "ru", "--out", str(monthly))
+    assert done.returncode == 0, done.stderr
+    text = " ".join(plain(pdf_text(monthly.read_bytes(), tmp_path)).split())
+    assert "донор не" in text and "no donor recorded" not in text  # work of no task: the words for "no donor"
+    report = tmp_path / "sitrep-ru.pdf"
+    done = sapper("report", "sitrep", module_target, "--on", ON, "--lang", "ru", "--out", str(report))
+    assert done.returncode == 0, done.stderr
+    text = " ".join(plain(pdf_text(report.read_bytes(), tmp_path)).split())
+    assert "половина периметра" in text and "средняя площадь, высвобождаемая за день, за 14 дней" in text
+    assert "half the perimeter" not in text and "mean area released" not in text  # how figures are counted

@@ -5,6 +5,7 @@ server makes follows the browser's language. Screenshots: map-ar.png and sitrep-
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -46,6 +47,25 @@ def test_the_sitrep_page_in_russian_writes_dates_and_numbers_as_russians_do(palm
     assert page.inner_text("#released-total .what") == "Всего высвобождено земли"
     released = page.inner_text("#released-total .value")
     assert released.endswith(" га") and "," in released  # a decimal comma
+
+
+def test_the_sitrep_page_in_arabic_draws_its_charts_and_notes_in_arabic(palmyra: Site, page: Page, shots: Path) -> None:
+    page.set_extra_http_headers({"Accept-Language": "ar"})
+    login(page, palmyra.url, "viewer", "/ui/sitrep")
+    page.wait_for_selector("body[data-loaded]", state="attached")
+    axis = page.locator("#chart-released svg > text").all_text_contents()
+    assert any("أبريل" in tick for tick in axis), axis  # days on the axis as Arabic readers write them
+    assert not any(re.fullmatch(r"\d\d-\d\d", tick) for tick in axis), axis
+    cut = page.evaluate(
+        "[...document.querySelectorAll('#chart-items svg text')]"
+        ".filter((t) => t.getBBox().x < 0).map((t) => t.textContent)"
+    )
+    assert cut == [], "labels running off the chart's left edge"
+    assert page.evaluate("getComputedStyle(document.querySelector('#chart-items svg')).direction") == "ltr"
+    methods = page.inner_text("#methods")
+    assert "نصف محيط" in methods and "متوسط المساحة" in methods and "mean area" not in methods, methods
+    assert "نُصُب أثري" in page.inner_text("#buildings .sub")  # a site kind's label, not its code
+    screenshot(page, shots, "sitrep-ar", full_page=True)
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs poppler-utils (pdftoppm)")

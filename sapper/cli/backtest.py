@@ -12,6 +12,7 @@ from rich.table import Table
 from sapper.cli.app import app, console, friendly, open_target, register_target
 from sapper.cli.plan import read_inputs
 from sapper.cli.render import compact_table
+from sapper.i18n import _
 from sapper.model.errors import SapperError
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def backtest(
     the forecast's P10-P90 band and its P50.
     """
     if runs < 1:
-        raise SapperError("--runs must be at least 1")
+        raise SapperError(_("--runs must be at least 1"))
     from sapper.plan.build import Settings
     from sapper.plan.forecasting.backtest import backtest as run_backtest
     from sapper.plan.forecasting.backtest import history_days
@@ -55,7 +56,7 @@ def backtest(
         inputs = read_inputs(reg)
     days = history_days(inputs)
     if len(days) < 2:
-        raise SapperError("the register needs daily reports on at least two days to backtest its forecasts")
+        raise SapperError(_("the register needs daily reports on at least two days to backtest its forecasts"))
     settings = Settings(
         start=days[0],
         sector_width_m=sector_width,
@@ -76,7 +77,16 @@ def backtest(
     )
     for table in backtest_tables(result):
         console.print(table)
-    console.print(f"\n{len(result.days)} forecasts of {runs:,} runs in {result.seconds:.0f} s; chart: {picture}")
+    console.print(
+        "\n"
+        + _(
+            "{n} forecasts of {runs} runs in {seconds} s; chart: {picture}",
+            n=len(result.days),
+            runs=format(runs, ","),
+            seconds=format(result.seconds, ".0f"),
+            picture=picture,
+        )
+    )
 
 
 def backtest_tables(result: Backtest) -> list[Table]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from sapper.cli.app import app, console, friendly, open_target, register_target, shown_target
+from sapper.i18n import _
 
 field = typer.Typer(help="Field packages for QField and QGIS: a team's hazards, plan and sites, and its work back.")
 app.add_typer(field, name="field")
@@ -26,7 +27,14 @@ def pack_command(
     with open_target(register, read_only=True) as reg:
         packed = pack(reg, team, directory, shown_target({"register": register}))
     counts = ", ".join(f"{packed.count(name)} {name.replace('_', ' ')}" for name in packed.manifest["records"])
-    console.print(f"wrote {directory / GPKG} ({counts}) and {directory / PROJECT}")
+    console.print(
+        _(
+            "wrote {package} ({counts}) and {project}",
+            package=directory / GPKG,
+            counts=counts,
+            project=directory / PROJECT,
+        )
+    )
 
 
 @field.command("sync")
@@ -40,16 +48,36 @@ def sync_command(
 
     with open_target(register) as reg:
         result = sync(reg, directory)
-    added = ", ".join(f"{n} {name}" for name, n in result.added.items()) or "nothing"
-    updated = ", ".join(f"{n} {name}" for name, n in result.updated.items()) or "nothing"
-    console.print(f"added {added}; updated {updated}; {result.unchanged} unchanged, {result.already} synced before")
+    added = ", ".join(f"{n} {name}" for name, n in result.added.items()) or _("nothing")
+    updated = ", ".join(f"{n} {name}" for name, n in result.updated.items()) or _("nothing")
+    console.print(
+        _(
+            "added {added}; updated {updated}; {unchanged} unchanged, {already} synced before",
+            added=added,
+            updated=updated,
+            unchanged=result.unchanged,
+            already=result.already,
+        )
+    )
     if result.conflicts:
         console.print(
-            f"[bold yellow]{len(result.conflicts)} conflict(s)[/]: changed in the register since packing; "
-            f"the register's version kept, the tablet's in {result.conflicts_path}"
+            "[bold yellow]"
+            + _("{n} conflict(s)", n=len(result.conflicts))
+            + "[/]: "
+            + _(
+                "changed in the register since packing; the register's version kept, the tablet's in {path}",
+                path=result.conflicts_path,
+            )
         )
         for c in result.conflicts:
             console.print(
-                f"  {c['layer']} {c['id']} (feature {c['feature']}): packed at version {c['packed_version']}, "
-                f"now {c['register_version']}"
+                "  "
+                + _(
+                    "{layer} {id} (feature {feature}): packed at version {packed}, now {now}",
+                    layer=c["layer"],
+                    id=c["id"],
+                    feature=c["feature"],
+                    packed=c["packed_version"],
+                    now=c["register_version"],
+                )
             )

@@ -6,6 +6,7 @@ import typer
 from rich.markup import escape
 
 from sapper.cli.app import app, console, friendly, open_target, state
+from sapper.i18n import _
 from sapper.model.accounts import Role, User
 from sapper.model.errors import SapperError
 
@@ -37,15 +38,19 @@ def pull(
     user, secret = username or settings.get("username"), password or settings.get("password")
     if not url or project_id is None or not user or not secret:
         raise SapperError(
-            "give the server (--central), --project and a Central account (SAPPER_CENTRAL_USER and "
-            "SAPPER_CENTRAL_PASSWORD, or a pyodk config file with --config)"
+            _(
+                "give the server (--central), --project and a Central account (SAPPER_CENTRAL_USER and "
+                "SAPPER_CENTRAL_PASSWORD, or a pyodk config file with --config)"
+            )
         )
     with open_target(register) as reg:
         from sapper.store.accounts import Accounts
 
         account = Accounts(reg.backend).ensure().find(sender)
         if account is None:
-            raise SapperError(f"no sapper account {sender!r} (--as names who the submissions count as sent by)")
+            raise SapperError(
+                _("no sapper account {name!r} (--as names who the submissions count as sent by)", name=sender)
+            )
         decide = None
         if approve:
             from sapper.server.field_review import approve as approve_one
@@ -53,15 +58,24 @@ def pull(
             approver = User(name=state.user or account.name, role=Role.REGISTER_ADMIN)
             decide = lambda sub: approve_one(reg, sub, approver, account)  # noqa: E731
         result = fetch(reg, Central(url, int(project_id), form_id, user, secret), account, decide)
-    waiting = "" if approve else f", {result.fetched:,} waiting for approval"
-    console.print(
-        escape(
-            f"pulled {form_id} from {url}: {result.listed:,} listed, {result.already:,} already held, "
-            f"{result.fetched:,} new ({result.attachments:,} attachments){waiting}"
-        )
+    waiting = "" if approve else ", " + _("{n} waiting for approval", n=format(result.fetched, ","))
+    pulled = _(
+        "pulled {form} from {url}: {listed} listed, {already} already held, {new} new ({attachments} attachments)",
+        form=form_id,
+        url=url,
+        listed=format(result.listed, ","),
+        already=format(result.already, ","),
+        new=format(result.fetched, ","),
+        attachments=format(result.attachments, ","),
     )
+    console.print(escape(pulled + waiting))
     if approve:
-        console.print(escape(f"{result.applied:,} written to the register, {len(result.rejected):,} rejected"))
+        written = _(
+            "{n} written to the register, {rejected} rejected",
+            n=format(result.applied, ","),
+            rejected=format(len(result.rejected), ","),
+        )
+        console.print(escape(written))
     for instance_id, reason in result.rejected:
         console.print(f"  [yellow]{escape(instance_id)}[/]: {escape(reason)}", highlight=False)
 
@@ -74,4 +88,4 @@ def _pyodk_settings(path: str) -> dict:
     try:
         return dict(tomllib.loads(Path(path).read_text(encoding="utf-8")).get("central", {}))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SapperError(f"pyodk config {path}: {exc}") from None
+        raise SapperError(_("pyodk config {path}: {problem}", path=path, problem=exc)) from None

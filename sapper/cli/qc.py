@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from sapper.cli.app import app, console, friendly, open_target
+from sapper.i18n import _
 from sapper.model.qc_sampling import DEFAULT_CELL_M, DEFAULT_CONFIDENCE, DEFAULT_DEFECT_RATE
 from sapper.store.rows import parse_date
 
@@ -51,9 +52,21 @@ def plan(
             notes=notes,
         )
     console.print(
-        f"qc_plan {made.id}: inspect {made.sample_size} of {made.lot_cells} cells of {cell:g} m "
-        f"({made.lot_m2:,.1f} m² cleared, releases {made.release_ids}) for {confidence:.0%} confidence "
-        f"at a {defect_rate:.1%} defect limit; seed {made.seed}; samples {samples[0].id}-{samples[-1].id}"
+        _(
+            "qc_plan {id}: inspect {n} of {cells} cells of {cell} m ({m2} m² cleared, releases {releases}) "
+            "for {confidence} confidence at a {limit} defect limit; seed {seed}; samples {first}-{last}",
+            id=made.id,
+            n=made.sample_size,
+            cells=made.lot_cells,
+            cell=format(cell, "g"),
+            m2=format(made.lot_m2, ",.1f"),
+            releases=made.release_ids,
+            confidence=format(confidence, ".0%"),
+            limit=format(defect_rate, ".1%"),
+            seed=made.seed,
+            first=samples[0].id,
+            last=samples[-1].id,
+        )
     )
 
 
@@ -81,9 +94,21 @@ def result(
             items_found=items,
             notes=notes,
         )
-    line = f"qc_sample {sample.id} ({sample.label}) {sample.result.value}; qc_plan {made.id} {made.status.value}"
+    line = _(
+        "qc_sample {id} ({label}) {result}; qc_plan {plan} {status}",
+        id=sample.id,
+        label=sample.label,
+        result=sample.result.value,
+        plan=made.id,
+        status=made.status.value,
+    )
     if made.reopened_m2:
-        line += f": {made.reopened_m2:,.1f} m² of hazard {made.hazard_id} reopened (in clearance again)"
+        reopened = _(
+            "{m2} m² of hazard {hazard} reopened (in clearance again)",
+            m2=format(made.reopened_m2, ",.1f"),
+            hazard=made.hazard_id,
+        )
+        line += ": " + reopened
     console.print(line)
 
 
@@ -120,7 +145,15 @@ def show(
     console.print(table)
     failed = [s for s in samples if s.result.value == "failed"]
     for s in failed:
-        console.print(f"failed sample {s.id} ({s.label}) on {s.inspected_on} by {s.inspector}: {s.notes}")
+        failure = _(
+            "failed sample {id} ({label}) on {day} by {inspector}: {notes}",
+            id=s.id,
+            label=s.label,
+            day=s.inspected_on,
+            inspector=s.inspector,
+            notes=s.notes,
+        )
+        console.print(failure)
     if visits:
         qa = Table(title="QA visits")
         for name in ("visit", "date", "hazard", "team", "visitor", "result", "findings"):
@@ -158,4 +191,6 @@ def visit(
                 findings=findings,
             )
         )
-    console.print(f"qa_visit {stored.id}: {stored.result.value} on {stored.visited_on}")
+    console.print(
+        _("qa_visit {id}: {result} on {day}", id=stored.id, result=stored.result.value, day=stored.visited_on)
+    )

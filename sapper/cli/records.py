@@ -7,6 +7,7 @@ import typer
 from sapper.cli.app import app, console, friendly, open_target
 from sapper.cli.render import history_table, record_table, records_table
 from sapper.cli.values import field_names, parse_assignments, read_geometry
+from sapper.i18n import _
 from sapper.model.geometry import area_m2
 from sapper.store.schema import LAYERS, layer
 
@@ -29,9 +30,16 @@ def add(
             record = lay.record(**values)
         except TypeError as exc:
             missing = str(exc).split("argument", 1)[-1].strip(": ")
-            raise ValueError(f"new {lay.kind}: missing {missing} (fields: {field_names(lay)})") from None
+            raise ValueError(
+                _(
+                    "new {kind}: missing {missing} (fields: {fields})",
+                    kind=lay.kind,
+                    missing=missing,
+                    fields=field_names(lay),
+                )
+            ) from None
         stored = reg.add(record)
-    console.print(f"added {lay.kind} {stored.id}")
+    console.print(_("added {kind} {id}", kind=lay.kind, id=stored.id))
 
 
 @app.command(name="list")
@@ -49,7 +57,7 @@ def list_records(
     filters = parse_assignments(lay, where or [])
     box = tuple(float(v) for v in bbox.split(",")) if bbox else None
     if box is not None and len(box) != 4:
-        raise ValueError("--bbox takes four numbers: minlon,minlat,maxlon,maxlat")
+        raise ValueError(_("--bbox takes four numbers: minlon,minlat,maxlon,maxlat"))
     with open_target(read_only=True) as reg:
         if near:
             pairs = reg.near(lay.kind, read_geometry(near), within)
@@ -90,7 +98,7 @@ def update(
     lay = layer(kind)
     with open_target() as reg:
         stored = reg.change(lay.kind, record_id, **parse_assignments(lay, fields))
-    console.print(f"updated {lay.kind} {record_id} (version {stored.version})")
+    console.print(_("updated {kind} {id} (version {version})", kind=lay.kind, id=record_id, version=stored.version))
 
 
 @app.command()
@@ -100,7 +108,7 @@ def delete(kind: str = typer.Argument(..., help=KIND_HELP), record_id: int = typ
     lay = layer(kind)
     with open_target() as reg:
         reg.delete(lay.kind, record_id)
-    console.print(f"deleted {lay.kind} {record_id}")
+    console.print(_("deleted {kind} {id}", kind=lay.kind, id=record_id))
 
 
 @app.command()
@@ -111,5 +119,5 @@ def history(kind: str = typer.Argument(..., help=KIND_HELP), record_id: int = ty
     with open_target(read_only=True) as reg:
         entries = reg.history(lay.kind, record_id)
     if not entries:
-        raise ValueError(f"{lay.kind} {record_id} has no history (it never existed)")
+        raise ValueError(_("{kind} {id} has no history (it never existed)", kind=lay.kind, id=record_id))
     console.print(history_table(lay, record_id, entries))

@@ -6,6 +6,7 @@ import typer
 
 from sapper.cli.app import app, console, friendly, open_target, register_target, state
 from sapper.cli.render import summary_tables
+from sapper.i18n import _
 from sapper.model.errors import SapperError
 from sapper.store import init_register
 from sapper.store.gpkg import GeoPackageBackend
@@ -31,9 +32,9 @@ def init(
         journal = ""
         if wal is not None:
             if not isinstance(reg.backend, GeoPackageBackend):
-                raise SapperError("--wal is for a GeoPackage register; PostGIS readers never wait for writers")
-            journal = f" (journal mode {reg.backend.set_wal(wal)})"
-    console.print(f"register ready: {register}{journal}")
+                raise SapperError(_("--wal is for a GeoPackage register; PostGIS readers never wait for writers"))
+            journal = " " + _("(journal mode {mode})", mode=reg.backend.set_wal(wal))
+    console.print(_("register ready: {register}", register=register) + journal)
 
 
 @app.command()

@@ -8,6 +8,7 @@ import typer
 
 from sapper.cli.app import app, console, friendly, open_target
 from sapper.cli.values import read_geometry
+from sapper.i18n import _
 from sapper.store.rows import parse_date
 
 
@@ -46,6 +47,13 @@ def release(
         hazard = reg.get("hazard", hazard_id)
         bal = reg.balance(hazard_id)
     console.print(
-        f"release {piece.id}: {piece.area_m2:,.1f} m² {piece.route.value} from hazard {hazard_id}; "
-        f"{bal.hazardous:,.1f} m² still hazardous; status {hazard.status.value}"
+        _(
+            "release {id}: {m2} m² {route} from hazard {hazard}; {left} m² still hazardous; status {status}",
+            id=piece.id,
+            m2=format(piece.area_m2, ",.1f"),
+            route=piece.route.value,
+            hazard=hazard_id,
+            left=format(bal.hazardous, ",.1f"),
+            status=hazard.status.value,
+        )
     )

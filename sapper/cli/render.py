@@ -11,6 +11,7 @@ from rich.cells import cell_len
 from rich.table import Table
 from shapely.geometry.base import BaseGeometry
 
+from sapper.i18n import N_, _, translate, vocabulary
 from sapper.model.enums import ItemState
 from sapper.model.geometry import area_m2
 from sapper.model.records import Record
@@ -163,51 +164,51 @@ def _changes(entry: AuditEntry) -> str:
 
 # Item states as short column headers, in the order an item goes through them.
 STATE_HEADERS = {
-    "found": "found",
-    "rendered_safe": "made safe",
-    "removed": "removed",
-    "destroyed_in_place": "destroyed",
+    "found": N_("found"),
+    "rendered_safe": N_("made safe"),
+    "removed": N_("removed"),
+    "destroyed_in_place": N_("destroyed"),
 }
 
 
 def summary_tables(s: Summary) -> list[Table]:
     """`sapper summary`: hazards by status, land by release route, items, teams; fits 80 columns."""
-    hazards = compact_table("Hazard areas by status")
-    for name in ("status", "hazards", "original ha", "still hazardous ha"):
-        hazards.add_column(name, justify="left" if name == "status" else "right", no_wrap=True)
+    hazards = compact_table(_("Hazard areas by status"))
+    for i, name in enumerate((_("status"), _("hazards"), _("original ha"), _("still hazardous ha"))):
+        hazards.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
     for status, line in s.hazards.items():
         if line.count:
             hazards.add_row(status.value, f"{line.count:,}", _ha(line.original_m2), _ha(line.hazardous_m2))
     total = sum(x.count for x in s.hazards.values())
-    hazards.add_row("total", f"{total:,}", _ha(s.land.original), _ha(s.land.hazardous), style="bold")
+    hazards.add_row(_("total"), f"{total:,}", _ha(s.land.original), _ha(s.land.hazardous), style="bold")
 
-    land = compact_table("Land release (IMAS 07.11)")
-    for name in ("route", "ha", "share"):
-        land.add_column(name, justify="left" if name == "route" else "right", no_wrap=True)
+    land = compact_table(_("Land release (IMAS 07.11)"))
+    for i, name in enumerate((_("route"), _("ha"), _("share"))):
+        land.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
     routes = (
-        ("still hazardous", s.land.hazardous),
-        ("cancelled", s.land.cancelled),
-        ("reduced", s.land.reduced),
-        ("cleared", s.land.cleared),
+        (_("still hazardous"), s.land.hazardous),
+        (vocabulary.label("cancelled"), s.land.cancelled),
+        (vocabulary.label("reduced"), s.land.reduced),
+        (vocabulary.label("cleared"), s.land.cleared),
     )
     for route, m2 in routes:
         land.add_row(route, _ha(m2), f"{m2 / s.land.original if s.land.original else 0.0:.1%}")
-    land.add_row("original", _ha(s.land.original), "100.0%", style="bold")
+    land.add_row(_("original"), _ha(s.land.original), "100.0%", style="bold")
 
-    items = compact_table(f"Explosive items: {s.item_total:,}")
-    found = {st for _, st in s.items}
+    items = compact_table(_("Explosive items: {n}", n=format(s.item_total, ",")))
+    found = {st for _category, st in s.items}
     states = [st for st in ItemState if st in found]
-    items.add_column("category", no_wrap=True)
+    items.add_column(_("category"), no_wrap=True)
     for st in states:
-        items.add_column(STATE_HEADERS.get(st.value, st.value), justify="right", no_wrap=True)
-    items.add_column("total", justify="right", no_wrap=True)
-    for cat in sorted({c for c, _ in s.items}, key=lambda c: c.value):
+        items.add_column(translate(STATE_HEADERS.get(st.value, st.value)), justify="right", no_wrap=True)
+    items.add_column(_("total"), justify="right", no_wrap=True)
+    for cat in sorted({c for c, _state in s.items}, key=lambda c: c.value):
         counts = [s.items.get((cat, st), 0) for st in states]
         items.add_row(cat.value, *(f"{n:,}" for n in counts), f"{sum(counts):,}")
 
-    teams = compact_table(f"Teams and assets; protected sites: {s.protected_sites}")
-    for name in ("kind", "teams", "personnel"):
-        teams.add_column(name, justify="left" if name == "kind" else "right", no_wrap=True)
+    teams = compact_table(_("Teams and assets; protected sites: {n}", n=s.protected_sites))
+    for i, name in enumerate((_("kind"), _("teams"), _("personnel"))):
+        teams.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
     for kind, (n, people) in sorted(s.teams.items()):
         teams.add_row(kind, f"{n:,}", f"{people:,}")
     return [hazards, land, items, teams]

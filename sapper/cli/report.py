@@ -121,14 +121,21 @@ def eod(
     from sapper.report.pdf import letterhead, render_pdf
 
     if (task is None) == (report is None):
-        raise SapperError("give the EOD task as --task ACTIVITY or --report REPORT (one of them)")
+        raise SapperError(_("give the EOD task as --task ACTIVITY or --report REPORT (one of them)"))
     kind, record_id = ("activity", task) if task is not None else ("report", report)
     head = letterhead(organisation, logo, _author(author))
     with open_target(register, read_only=True) as reg:
         context = eod_document(reg, kind, record_id)
     path = out or Path(f"eod-{task}.pdf" if task is not None else f"eod-report-{report}.pdf")
     path.write_bytes(render_pdf("eod.html", context, head))
-    console.print(f"EOD task report of {kind} {record_id} ({len(context['items'])} items) written to {path}")
+    written = _(
+        "EOD task report of {kind} {id} ({n} items) written to {path}",
+        kind=kind,
+        id=record_id,
+        n=len(context["items"]),
+        path=path,
+    )
+    console.print(written)
 
 
 @report_app.command()
@@ -154,4 +161,4 @@ def monthly(
         context = monthly_document(reg, month, organisation)
     path = out or Path(file_name(context["month"], organisation))
     path.write_bytes(render_pdf("monthly.html", context, head, language))
-    console.print(f"monthly report of {context['month']} written to {path}")
+    console.print(_("monthly report of {month} written to {path}", month=context["month"], path=path))

@@ -9,6 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sapper.cli.app import app, console, friendly, register_target, state
 from sapper.cli.register import summary_tables
+from sapper.i18n import _
 from sapper.model.errors import SapperError
 from sapper.store import init_register
 from sapper.store.summary import summarise
@@ -56,4 +57,4 @@ def palmyra(
     if not quiet:
         for table in summary_tables(result):
             console.print(table)
-    console.print(f"Palmyra scenario built in {target} ({seconds:.1f} s)")
+    console.print(_("Palmyra scenario built in {target} ({seconds} s)", target=target, seconds=format(seconds, ".1f")))

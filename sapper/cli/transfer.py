@@ -169,7 +169,9 @@ def export(
             console.print(escape(_("exported {n} {layer} to {file}", n=format(n, ","), layer=lay.name, file=file)))
             ids = [rid for rid, _row in reg.backend.select(lay, bbox=box, where=filters)]
             if folder := write_files(reg, lay, file, ids):
-                console.print(escape(f"their photos and PDFs are in {folder}, listed in attachments.csv"))
+                console.print(
+                    escape(_("their photos and PDFs are in {folder}, listed in attachments.csv", folder=folder))
+                )
     for warning in caught:
         label = _("warning:")
         err.print(f"[yellow]{escape(label)}[/] {escape(str(warning.message))}", highlight=False)

@@ -8,6 +8,7 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from sapper.i18n import _
 from sapper.model.errors import SapperError
 from sapper.store.rows import typed
 from sapper.store.schema import GEOMETRY, Layer
@@ -19,11 +20,18 @@ def parse_assignments(lay: Layer, words: list[str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for word in words:
         if "=" not in word:
-            raise SapperError(f"{word!r}: expected field=value (fields of {lay.kind}: {field_names(lay)})")
+            raise SapperError(
+                _(
+                    "{word!r}: expected field=value (fields of {kind}: {fields})",
+                    word=word,
+                    kind=lay.kind,
+                    fields=field_names(lay),
+                )
+            )
         name, raw = word.split("=", 1)
         name = name.strip()
         if name in READ_ONLY:
-            raise SapperError(f"{name} is kept by the register and cannot be set")
+            raise SapperError(_("{name} is kept by the register and cannot be set", name=name))
         try:
             col = lay.column(name)
         except KeyError as exc:
@@ -47,17 +55,17 @@ def read_geometry(text: str) -> BaseGeometry:
     try:
         return shapely.from_wkt(text)
     except shapely.errors.GEOSException as exc:
-        raise ValueError(f"not WKT ({exc}); give WKT in lon/lat or @file") from None
+        raise ValueError(_("not WKT ({problem}); give WKT in lon/lat or @file", problem=exc)) from None
 
 
 def _geometry_from_file(path: Path) -> BaseGeometry:
     from sapper.model.geometry import transform_crs
 
     if not path.exists():
-        raise ValueError(f"{path} does not exist")
+        raise ValueError(_("{path} does not exist", path=path))
     meta, geoms = _read_geometries(path)
     if not geoms:
-        raise ValueError(f"{path} has no features")
+        raise ValueError(_("{path} has no features", path=path))
     geom = geoms[0]
     crs = meta.get("crs")
     if crs and crs.upper() not in ("EPSG:4326", "OGC:CRS84"):

@@ -21,6 +21,7 @@ from sapper.model.enums import (
     ItemState,
     LandUse,
     ReleaseRoute,
+    SiteKind,
 )
 
 LABELS: dict[str, str] = {
@@ -59,6 +60,14 @@ LABELS: dict[str, str] = {
     "industrial": N_("industrial"),
     "open_ground": N_("open ground"),
     "other": N_("other"),
+    # protected sites (the others share a land use's word: road, water, power, other)
+    "heritage_site": N_("heritage site"),
+    "monument": N_("monument"),
+    "necropolis": N_("necropolis"),
+    "hospital": N_("hospital"),
+    "school": N_("school"),
+    "bakery": N_("bakery"),
+    "religious": N_("religious"),
     # explosive ordnance categories and states
     "ap_mine": N_("ap mine"),
     "at_mine": N_("at mine"),
@@ -99,6 +108,7 @@ LABELLED: tuple[type[Enum], ...] = (
     ItemCategory,
     ItemState,
     ActivityType,
+    SiteKind,
 )
 
 

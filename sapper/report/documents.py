@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sapper.i18n import N_, vocabulary
+from sapper.i18n import N_, _, vocabulary
 from sapper.model.enums import ItemState, ReleaseRoute
 from sapper.report.document_charts import stacked_bars
 from sapper.report.maps import RELEASE_FILL, MapLayers, draw_map
@@ -28,6 +28,7 @@ FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 ROUTES = [r.value for r in ReleaseRoute]
 STATES = [s.value for s in ItemState]
 STATE_COLOURS = {"found": "#b2182b", "rendered_safe": "#fdae61", "removed": "#4393c3", "destroyed_in_place": "#4d4d4d"}
+NO_TEAM = N_("no team recorded")
 
 
 def rows(reg: Register, kind: str, flt: Filter, geometry: bool = True) -> list[tuple[int, dict[str, Any], Any]]:
@@ -44,9 +45,10 @@ def team_names(reg: Register, organisation: str | None) -> dict[int, str]:
 
 
 def team_name(names: dict[int, str], team_id: Any) -> str:
+    """The team's name, or words in the reader's language when the register names none."""
     if team_id is None:
-        return "no team recorded"
-    return names.get(int(team_id), f"team {team_id}")
+        return _(NO_TEAM)
+    return names.get(int(team_id)) or _("team {id}", id=team_id)
 
 
 def _day(value: Any) -> date | None:

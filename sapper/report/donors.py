@@ -14,14 +14,22 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
+from sapper.i18n import N_, translate
 from sapper.report.documents import ROUTES, rows
 from sapper.store import query
 from sapper.store.query import Filter
 from sapper.store.register import Register
 from sapper.store.schema import layer
 
-NO_DONOR = "no donor recorded"
-NO_ORGANISATION = "no organisation recorded"
+# Groups of work the register names no donor or organisation for: grouped and sorted under these
+# words, shown in the reader's language (``shown``).
+NO_DONOR = N_("no donor recorded")
+NO_ORGANISATION = N_("no organisation recorded")
+
+
+def shown(name: str) -> str:
+    """A donor's or organisation's name as a page shows it: the words for none in the reader's language."""
+    return translate(name) if name in (NO_DONOR, NO_ORGANISATION) else name
 
 
 class Tasks:
@@ -84,7 +92,8 @@ def by_donor(reg: Register, within: Any, organisation: str | None) -> list[dict[
         }
         for (org, donor), values in table.items()
     ]
-    return sorted(out, key=lambda d: (d["organisation"], d["donor"] == NO_DONOR, d["donor"]))
+    out.sort(key=lambda d: (d["organisation"], d["donor"] == NO_DONOR, d["donor"]))
+    return [{**d, "organisation": shown(d["organisation"]), "donor": shown(d["donor"])} for d in out]
 
 
 def _tasks_of_reports(reg: Register, ids: set[int], organisation: str | None) -> dict[int, Any]:

@@ -62,7 +62,10 @@ def draw_map(layers: MapLayers, width_in: float = 7.0, height_in: float = 5.0, d
         ax.text(0.5, 0.5, chart_text(N_("nothing to map")), ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return _png(fig)
-    epsg = metric_epsg_for(layers.outline if layers.outline is not None else shapely.union_all(everything))
+    # The UTM zone of the outline, else of the middle of everything (its bounding box: the union of
+    # thousands of shapes only to find a zone cost a tenth of a second).
+    area = layers.outline if layers.outline is not None else shapely.box(*shapely.total_bounds(everything))
+    epsg = metric_epsg_for(area)
     legend = _draw(ax, layers, epsg)
     focus = _metric([layers.outline], epsg)[0] if layers.outline is not None else None
     _frame(ax, focus.bounds if focus is not None else _bounds(ax), width_in / height_in)
@@ -200,7 +203,7 @@ def _fill(
     patch = PathPatch(MplPath.make_compound_path(*paths), facecolor=face, edgecolor=edge, lw=width, ls=style)
     if face != "none":
         patch.set_alpha(alpha)
-    ax.add_patch(patch)
+    ax.add_artist(patch)  # not add_patch: its limits walk every curve of the path; the vertices are enough
     ax.update_datalim(np.vstack([p.vertices for p in paths]))
 
 

@@ -21,10 +21,11 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
+from sapper.i18n import N_, vocabulary
 from sapper.model.errors import SapperError
 from sapper.report.document_charts import stacked_bars
 from sapper.report.documents import ROUTES, STATE_COLOURS, items_by_state, rows, team_name, team_names
-from sapper.report.donors import NO_ORGANISATION, by_donor
+from sapper.report.donors import NO_ORGANISATION, by_donor, shown
 from sapper.report.maps import RELEASE_FILL, MapLayers, draw_map
 from sapper.report.pdf import png_uri
 from sapper.report.sitrep import DISPOSED
@@ -67,7 +68,7 @@ def monthly_document(
     released = {r: sum(g["released"][r] for g in groups) for r in ROUTES}
     items = items_by_state(reg, within("found_on"))
     chart_rows = [(f"{g['organisation']}: {g['team']}", {r: g["released"][r] / 10_000 for r in ROUTES}) for g in groups]
-    item_rows = [(row["category"].replace("_", " "), row["states"]) for row in items["rows"]]
+    item_rows = [(vocabulary.label(row["category"]), row["states"]) for row in items["rows"]]
     return {
         "title": "Monthly report",
         "month": month.strip(),
@@ -85,10 +86,12 @@ def monthly_document(
         "items": items,
         "qc": _qc(reg, within),
         "charts": {
-            "released": png_uri(stacked_bars(chart_rows, RELEASE_FILL, "land released in the month (ha)"))
+            "released": png_uri(stacked_bars(chart_rows, RELEASE_FILL, N_("land released in the month (ha)")))
             if any(sum(v.values()) for _, v in chart_rows)
             else None,
-            "items": png_uri(stacked_bars(item_rows, STATE_COLOURS, "items found in the month")) if item_rows else None,
+            "items": png_uri(stacked_bars(item_rows, STATE_COLOURS, N_("items found in the month")))
+            if item_rows
+            else None,
         },
         "map": png_uri(draw_map(_map(reg, within, Filter(where=dict(where), organisation=organisation)))),
     }
@@ -113,7 +116,7 @@ def _groups(reg: Register, within: Any, names: dict[int, str]) -> list[dict[str,
         table[(org or NO_ORGANISATION, team)]["found"] += int(n)
     out = [
         {
-            "organisation": org,
+            "organisation": shown(org),
             "team": team_name(names, team),
             **values,
             "released_all": sum(values["released"].values()),

@@ -22,6 +22,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
+from sapper.i18n import N_
 from sapper.model.enums import ItemState, ReleaseRoute, SiteKind
 from sapper.model.geometry import to_metric
 from sapper.store import query
@@ -30,6 +31,8 @@ from sapper.store.register import Register
 from sapper.store.schema import layer
 
 RATE_DAYS = 14
+# Shown in the reader's language by the pages and documents (the API keeps the English sentence).
+RATE_BASIS = N_("mean area released per day over the {days} days to {day}")
 BUILDING_KINDS = {
     SiteKind.MONUMENT,
     SiteKind.HOSPITAL,
@@ -133,7 +136,7 @@ def _roads(reg: Register, on: date, flt: Filter) -> dict[str, Any]:
     return {
         "released_today_km": round(today / 1000, 3),
         "released_total_km": round(total / 1000, 3),
-        "method": "half the perimeter of each released piece of a road hazard (assumption: road strips)",
+        "method": N_("half the perimeter of each released piece of a road hazard (assumption: road strips)"),
     }
 
 
@@ -162,7 +165,7 @@ def _buildings(reg: Register, flt: Filter) -> dict[str, Any]:
     return {
         "total": sum(by_kind.values()),
         "by_kind": dict(sorted(by_kind.items())),
-        "method": "protected sites that are buildings, on released land that no hazard still touches",
+        "method": N_("protected sites that are buildings, on released land that no hazard still touches"),
     }
 
 
@@ -225,7 +228,8 @@ def _forecast(on: date, land: dict[str, Any], plan: dict[str, Any] | None) -> di
     out: dict[str, Any] = {
         "plan": plan if plan is not None else "no plan yet",
         "rate_m2_per_day": round(rate, 1),
-        "rate_basis": f"mean area released per day over the {RATE_DAYS} days to {on.isoformat()}",
+        "rate_basis": RATE_BASIS.format(days=RATE_DAYS, day=on.isoformat()),
+        "rate_days": RATE_DAYS,
     }
     if remaining <= 0:
         out["at_recent_rate"] = on.isoformat()

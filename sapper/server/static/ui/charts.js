@@ -1,5 +1,10 @@
 // Plain SVG charts drawn here (no chart library): bars by day, horizontal bars, lines over dates.
 // Every chart is a viewBox the page scales, with a <title> on each mark for its exact value.
+// Numbers and dates are written in the reader's convention (i18n.js; days as the PDFs write them). The axes run left to right in
+// every language (time goes to the right, as in the PDF charts): each chart is laid out ltr, so an
+// Arabic page does not turn its text anchors around; the browser still shapes each Arabic label.
+
+import { formatDay, formatNumber, lang, locale } from "./i18n.js";
 
 const NS = "http://www.w3.org/2000/svg";
 
@@ -26,7 +31,25 @@ export function ticks(max, count = 4) {
 }
 
 function fmt(v) {
-  return Number(v).toLocaleString("en", { maximumFractionDigits: 2 });
+  return formatNumber(v, 2);
+}
+
+// Axis labels as the documents write days: ISO 8601 in English (the register's own form), else in
+// words: a day and month ("6 апр."), or a month on a long axis.
+
+function dayLabel(ms) {
+  if (lang === "en") return isoDay(ms).slice(5);
+  return new Date(ms).toLocaleDateString(locale, { day: "numeric", month: "short", timeZone: "UTC" });
+}
+
+function monthLabel(ms) {
+  if (lang === "en") return isoDay(ms).slice(0, 7);
+  return new Date(ms).toLocaleDateString(locale, { month: "short", year: "numeric", timeZone: "UTC" });
+}
+
+// The root <svg> of a chart, laid out left to right whatever the page's direction.
+function chartRoot(width, height, attrs = {}) {
+  return svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", direction: "ltr", ...attrs });
 }
 
 const DAY_MS = 86400000;
@@ -43,7 +66,7 @@ export function dayBars({ rows, series, unit = "", width = 640, height = 240 }) 
   const top = axis[axis.length - 1];
   const y = (v) => m.t + h - (v / top) * h;
   const band = w / Math.max(rows.length, 1);
-  const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
+  const root = chartRoot(width, height);
   const grid = svg("g", { class: "grid" });
   for (const t of axis) {
     grid.append(svg("line", { x1: m.l, x2: width - m.r, y1: y(t), y2: y(t) }));
@@ -58,11 +81,11 @@ export function dayBars({ rows, series, unit = "", width = 640, height = 240 }) 
     row.values.forEach((v, s) => {
       if (v <= 0) return;
       const rect = svg("rect", { x, width: band * 0.7, y: y(base + v), height: y(base) - y(base + v), fill: series[s].colour });
-      rect.append(title(`${row.day}: ${series[s].name} ${fmt(v)} ${unit}`));
+      rect.append(title(`${formatDay(row.day)}: ${series[s].name} ${fmt(v)} ${unit}`));
       root.append(rect);
       base += v;
     });
-    if (i % every === 0) root.append(svg("text", { x: x + band * 0.35, y: height - m.b + 14, "text-anchor": "middle" }, row.day.slice(5)));
+    if (i % every === 0) root.append(svg("text", { x: x + band * 0.35, y: height - m.b + 14, "text-anchor": "middle" }, dayLabel(toDay(row.day))));
   });
   root.append(svg("line", { class: "axis", x1: m.l, x2: width - m.r, y1: y(0), y2: y(0), stroke: "#999" }));
   return root;
@@ -70,13 +93,15 @@ export function dayBars({ rows, series, unit = "", width = 640, height = 240 }) 
 
 // Horizontal bars, one group per row: rows: [{label, values: [..]}], series: [{name, colour}].
 export function hBars({ rows, series, unit = "", max, width = 640, rowHeight = 26 }) {
-  const m = { l: 170, r: 60, t: 6, b: 20 };
+  // room on the left for the longest label (about 6.5 px a character), so an Arabic or Russian one is not cut
+  const longest = Math.max(0, ...rows.map((r) => String(r.label).length));
+  const m = { l: Math.round(Math.min(width * 0.45, Math.max(170, 12 + 6.5 * longest))), r: 60, t: 6, b: 20 };
   const bar = (rowHeight - 6) / series.length;
   const height = m.t + m.b + rows.length * rowHeight;
   const top = max ?? ticks(Math.max(...rows.flatMap((r) => r.values), 0)).at(-1);
   const w = width - m.l - m.r;
   const x = (v) => m.l + (Math.min(v, top) / top) * w;
-  const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
+  const root = chartRoot(width, height);
   rows.forEach((row, i) => {
     const y0 = m.t + i * rowHeight;
     root.append(svg("text", { x: m.l - 6, y: y0 + rowHeight / 2 + 4, "text-anchor": "end" }, row.label));
@@ -105,7 +130,7 @@ export function dateLines({ series, bands = [], marks = [], unit = "", width = 6
   const top = axis.at(-1);
   const x = (ms) => m.l + ((ms - x0) / (x1 - x0)) * w;
   const y = (v) => m.t + h - (v / top) * h;
-  const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
+  const root = chartRoot(width, height);
   const grid = svg("g", { class: "grid" });
   for (const t of axis) {
     grid.append(svg("line", { x1: m.l, x2: width - m.r, y1: y(t), y2: y(t) }));
@@ -115,13 +140,13 @@ export function dateLines({ series, bands = [], marks = [], unit = "", width = 6
   const span = (x1 - x0) / DAY_MS;
   const step = [1, 2, 7, 14, 30, 61, 91, 182, 365, 730, 1826].find((s) => span / s <= 9) || 3652;
   for (let d = x0; d <= x1 - step * DAY_MS * 0.3; d += step * DAY_MS) {
-    const text = span > 300 ? isoDay(d).slice(0, 7) : isoDay(d).slice(5);
+    const text = span > 300 ? monthLabel(d) : dayLabel(d);
     root.append(svg("text", { x: x(d), y: height - m.b + 16, "text-anchor": "middle" }, text));
   }
   for (const mark of marks) {
     const at = x(toDay(mark.day));
     root.append(
-      svg("line", { x1: at, x2: at, y1: m.t, y2: m.t + h, stroke: mark.colour || "#555", "stroke-dasharray": "3 3" }, title(`${mark.label}: ${mark.day}`)),
+      svg("line", { x1: at, x2: at, y1: m.t, y2: m.t + h, stroke: mark.colour || "#555", "stroke-dasharray": "3 3" }, title(`${mark.label}: ${formatDay(mark.day)}`)),
       at > width - 90
         ? svg("text", { x: at - 3, y: m.t + 10 + (mark.row || 0) * 12, fill: mark.colour || "#555", "text-anchor": "end" }, mark.label)
         : svg("text", { x: at + 3, y: m.t + 10 + (mark.row || 0) * 12, fill: mark.colour || "#555" }, mark.label),
@@ -152,7 +177,7 @@ function timeTicks(root, x, x0, x1, y, height) {
     for (let i = 0; d <= x1; i += 1) {
       if (i % every === 0 && x1 - d > 20 * DAY_MS) {
         root.append(svg("line", { x1: x(d), x2: x(d), y1: y, y2: height, stroke: "#e4e4e4" }));
-        root.append(svg("text", { x: x(d) + 2, y: y - 4 }, isoDay(d).slice(0, 7)));
+        root.append(svg("text", { x: x(d) + 2, y: y - 4 }, monthLabel(d)));
       }
       const next = new Date(d);
       d = Date.UTC(next.getUTCFullYear(), next.getUTCMonth() + 1, 1);
@@ -162,7 +187,7 @@ function timeTicks(root, x, x0, x1, y, height) {
   const step = span > 20 ? 7 : 1;
   for (let d = x0; d <= x1 - step * DAY_MS * 0.5; d += step * DAY_MS) {
     root.append(svg("line", { x1: x(d), x2: x(d), y1: y, y2: height, stroke: "#e4e4e4" }));
-    root.append(svg("text", { x: x(d) + 2, y: y - 4 }, isoDay(d).slice(5)));
+    root.append(svg("text", { x: x(d) + 2, y: y - 4 }, dayLabel(d)));
   }
 }
 
@@ -176,7 +201,7 @@ export function gantt({ rows, marks = [], width = 1100, rowHeight = 20, label = 
   const top = 22 + 12 * marks.length;
   const height = top + rows.length * rowHeight + 4;
   const x = (ms) => label + ((ms - x0) / (x1 - x0)) * (width - label - 10);
-  const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "gantt", role: "img" });
+  const root = chartRoot(width, height, { class: "gantt" });
   timeTicks(root, x, x0, x1, top, height);
   rows.forEach((row, i) => {
     const y = top + i * rowHeight;
@@ -201,7 +226,7 @@ export function gantt({ rows, marks = [], width = 1100, rowHeight = 20, label = 
   marks.forEach((mark, i) => {
     const at = x(toDay(mark.day) + DAY_MS);
     const colour = mark.colour || "#555";
-    const text = `${mark.label} ${mark.day}`;
+    const text = `${mark.label} ${formatDay(mark.day)}`;
     root.append(
       svg("line", { class: "mark", x1: at, x2: at, y1: 12 * i + 14, y2: height, stroke: colour, "stroke-dasharray": "4 3", "stroke-width": 1.5 }, title(text)),
       svg("text", { x: at - 3, y: 12 * i + 12, fill: colour, "text-anchor": "end", "font-weight": "bold" }, text),

@@ -14,7 +14,7 @@ const TITLES = {
   plan_lane: t("Plan lanes"),
 };
 const QUIET = new Set(["version", "source_key", "geometry"]);
-const ACTIONS = { insert: t("created"), update: t("changed"), delete: t("deleted") };
+const ACTIONS = { insert: t("insert"), update: t("update"), delete: t("delete") }; // the audit log's actions
 
 function value(name, v) {
   if (v === null || v === undefined || v === "") return "—";
@@ -33,8 +33,8 @@ function fieldTable(props) {
 }
 
 function changes(entry) {
-  if (entry.action === "insert") return [ACTIONS.insert];
-  if (entry.action === "delete") return [ACTIONS.delete];
+  if (entry.action === "insert") return [t("created")];
+  if (entry.action === "delete") return [t("deleted")];
   const before = entry.before || {};
   const after = entry.after || {};
   const out = [];

@@ -55,6 +55,11 @@ export function formatDate(value) {
   return Number.isNaN(day.getTime()) ? String(value) : day.toLocaleDateString(locale, { dateStyle: "medium" });
 }
 
+// A day as the PDF documents write it: ISO 8601 in English (the register's own form), else in words.
+export function formatDay(value) {
+  return lang === "en" ? String(value) : formatDate(value);
+}
+
 export function localise(root = document) {
   for (const node of root.querySelectorAll("[data-i18n]")) {
     node.dataset.i18nSource ??= node.textContent.trim().replace(/\s+/g, " ");

@@ -6,7 +6,7 @@
 // the plan. A supervisor can make a new plan here: the server runs the planner in the background.
 import { api, canWrite, el, hectares, label, number, showError, start } from "./app.js";
 import { dateLines, gantt, isoDay, keys } from "./charts.js";
-import { t } from "./i18n.js";
+import { formatDay, t } from "./i18n.js";
 
 const { me, config } = await start();
 const PRIORITY = { 1: "#d7301f", 2: "#fc8d59", 3: "#fdcc8a" };
@@ -24,9 +24,9 @@ function card(id, what, value, sub = "") {
 }
 
 function chooser(numbers, current) {
-  const select = el("select", { id: "plan-number", "aria-label": "Plan" }, numbers.map((n) => el("option", { value: n, selected: n === current }, t("plan {n}", { n }))));
+  const select = el("select", { id: "plan-number", "aria-label": t("Plan") }, numbers.map((n) => el("option", { value: n, selected: n === current }, t("plan {n}", { n }))));
   select.addEventListener("change", () => show(Number(select.value)));
-  document.getElementById("choose").replaceChildren(el("label", { for: "plan-number" }, "Plan shown"), select);
+  document.getElementById("choose").replaceChildren(el("label", { for: "plan-number" }, t("Plan shown")), select);
 }
 
 function cards(p, teams) {
@@ -49,15 +49,22 @@ function spanDays(bar) {
 }
 
 function drawGantt(doc) {
-  const rows = doc.teams.map((t) => ({
-    name: t.name,
-    bars: t.bars.map((b) => {
-      const hazard = doc.hazards[String(b.hazard_id)] || { name: `hazard ${b.hazard_id}` };
+  const rows = doc.teams.map((team) => ({
+    name: team.name,
+    bars: team.bars.map((b) => {
+      const hazard = doc.hazards[String(b.hazard_id)] || { name: t("hazard {id}", { id: b.hazard_id }) };
       return {
         start: b.start,
         end: b.end,
         colour: PRIORITY[hazard.priority] || OTHER,
-        title: `${hazard.name} (priority ${hazard.priority ?? "?"}): ${b.start} to ${b.end}, ${b.sectors} sector(s), ${number(b.hours, 1)} h`,
+        title: t("{name} (priority {priority}): {start} to {end}, {sectors} sector(s), {hours} h", {
+          name: hazard.name,
+          priority: hazard.priority ?? "?",
+          start: formatDay(b.start),
+          end: formatDay(b.end),
+          sectors: b.sectors,
+          hours: number(b.hours, 1),
+        }),
       };
     }),
   }));
@@ -73,7 +80,7 @@ function drawGantt(doc) {
 // The plan's finish dates at the given levels (all by default) as chart marks.
 function finishMarks(p, levels = FINISH.map(([name]) => name)) {
   return FINISH.filter(([name]) => levels.includes(name))
-    .map(([name, colour], row) => ({ label: `${name} finish`, day: p[`finish_${name}`], colour, row }))
+    .map(([name, colour], row) => ({ label: t("{level} finish", { level: name }), day: p[`finish_${name}`], colour, row }))
     .filter((k) => k.day);
 }
 

@@ -102,9 +102,9 @@ function showOutbox(entries) {
       const item = el("li", { "data-key": entry.key, "data-kind": entry.kind, "data-state": entry.state, "data-id": entry.id },
         `${entry.title}: `, el("span", { class: "state" }, stateText(entry)));
       if (entry.state === "refused") {
-        const edit = el("button", { type: "button", class: "edit" }, "Edit");
+        const edit = el("button", { type: "button", class: "edit" }, t("Edit"));
         edit.addEventListener("click", () => editEntry(entry));
-        const drop = el("button", { type: "button", class: "discard" }, "Discard");
+        const drop = el("button", { type: "button", class: "discard" }, t("Discard"));
         drop.addEventListener("click", async () => {
           await discard(entry.key);
           await outbox.changed();
@@ -156,7 +156,7 @@ async function submit(kind, path, body, title, button, clear) {
     } else {
       message.replaceChildren(
         el("div", { class: "ok", role: "status", id: "saved", "data-id": entry.id }, t("{title} saved as {kind} {id}. ", { title, kind: entry.kind, id: entry.id }),
-          el("a", { href: "/ui/sitrep" }, "See the sitrep"), " or ", el("a", { href: "/ui/" }, "the map"), "."),
+          el("a", { href: "/ui/sitrep" }, t("See the sitrep")), " " + t("or") + " ", el("a", { href: "/ui/" }, t("the map")), "."),
       );
     }
   } catch (error) {

@@ -3,7 +3,7 @@
 import { api, el, hectares, label, number, showError, start } from "./app.js";
 import { dateLines, dayBars, hBars, keys } from "./charts.js";
 import { ITEM, RELEASE } from "./colours.js";
-import { formatDate, t } from "./i18n.js";
+import { formatDate, formatDay, t } from "./i18n.js";
 
 const { day: firstDay } = await start();
 let day = firstDay;
@@ -87,7 +87,11 @@ async function draw() {
     document.getElementById("cards").replaceChildren(...cards(s));
     document.getElementById("charts").replaceChildren(...charts(s, p));
     document.getElementById("methods").textContent =
-      t("Roads: {roads}. Buildings: {buildings}. Forecast: {forecast}.", { roads: s.roads.method, buildings: s.buildings_checked.method, forecast: s.forecast.rate_basis });
+      t("Roads: {roads}. Buildings: {buildings}. Forecast: {forecast}.", {
+        roads: t(s.roads.method),
+        buildings: t(s.buildings_checked.method),
+        forecast: t("mean area released per day over the {days} days to {day}", { days: s.forecast.rate_days, day: formatDay(s.date) }),
+      });
     document.getElementById("message").replaceChildren();
     document.body.dataset.loaded = s.date;
   } catch (error) {
