@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from shapely.geometry import Point, box
@@ -12,6 +14,7 @@ from sapper.plan.methods import decide, load_rules
 from sapper.plan.problem import TICKS_PER_DAY, WorkSector, WorkTeam, build_problem
 from sapper.plan.productivity import load_productivity
 from sapper.plan.scheduling.bounds import cliques, fluid_bound, lower_bound, makespan_bound, refined_bound
+from sapper.plan.scheduling.clique_cuts import clique_bound, maximal_cliques
 from sapper.plan.scheduling.cpsat import cpsat_schedule
 from sapper.plan.scheduling.greedy import greedy_schedule, wspt_schedule
 
@@ -50,6 +53,32 @@ def test_sectors_that_exclude_each_other_are_bounded_as_one_machine() -> None:
     assert plan.gap is not None and plan.gap < 1e-6
 
 
+def test_a_sector_between_two_groups_of_neighbours_is_held_back_by_both() -> None:
+    # five small sectors on a pentagon, each within the safety distance of its two neighbours
+    # only (a 5-cycle of conflicts), three teams: at most two are worked at once, so the
+    # optimum is w p (1 + 1 + 2 + 2 + 3). The partition into cliques {0, 1}, {2, 3}, {4} lets
+    # the LP work 0, 2 and 4 together (7 w p); the maximal cliques grown from 1 and 4 do not
+    corners = [(46 * math.cos(2 * math.pi * k / 5), 46 * math.sin(2 * math.pi * k / 5)) for k in range(5)]
+    ring = [sector(i, box(x - 5, y - 5, x + 5, y + 5), items=0.0) for i, (x, y) in enumerate(corners)]
+    day = PROD.day(TeamKind.MANUAL)
+    teams = [WorkTeam(i, i + 1, f"m{i}", TeamKind.MANUAL, (Method.MANUAL,), Point(0, 0), 2, 1.0, day) for i in range(3)]
+    problem = build_problem(ring, teams, PROD, {})
+    assert problem.conflicts == [(0, 1), (0, 4), (1, 2), (2, 3), (3, 4)]
+    assert cliques(problem) == [[0, 1], [2, 3], [4]]
+    assert sorted(maximal_cliques(problem, [dict.fromkeys(range(5), 1.0)])) == [[0, 1], [0, 4], [1, 2], [2, 3]]
+    p = {o.ticks for s in problem.workable for o in problem.options[s]}
+    assert len(p) == 1  # the same duration whichever team (all start from the centre)
+    wp = problem.weight(0) * p.pop() / TICKS_PER_DAY
+    plan = cpsat_schedule(problem, greedy_schedule(problem), time_limit_s=5)
+    assert plan.status == "optimal" and plan.objective == pytest.approx(9 * wp, rel=1e-6)
+    horizon = max(s.end for s in plan.slots.values())
+    partition = max(fluid_bound(problem, horizon), refined_bound(problem, horizon, 10.0))
+    assert partition <= 7 * wp * (1 + 1e-6)
+    tighter = clique_bound(problem, horizon, buckets=10)
+    assert 7.3 * wp <= tighter <= plan.objective * (1 + 1e-9)
+    assert plan.bound is not None and plan.bound >= tighter * (1 - 1e-9)  # the plan carries the better proof
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_the_bound_is_below_the_proven_optimum(seed: int) -> None:
     # small towns with blasts, danger areas and safety distances, solved to optimality by CP-SAT
@@ -63,8 +92,12 @@ def test_the_bound_is_below_the_proven_optimum(seed: int) -> None:
     problem = build_problem(sectors, two_teams(), PROD, {})
     plan = cpsat_schedule(problem, greedy_schedule(problem), time_limit_s=10)
     assert plan.status == "optimal"
-    assert fluid_bound(problem, max(s.end for s in plan.slots.values())) <= plan.objective * (1 + 1e-9)
+    horizon = max(s.end for s in plan.slots.values())
+    assert fluid_bound(problem, horizon) <= plan.objective * (1 + 1e-9)
     assert lower_bound(problem) <= plan.objective * (1 + 1e-9)
+    # the LP with maximal cliques: below the optimum, never below the partition's LP on the same buckets
+    tighter = clique_bound(problem, horizon, buckets=10)
+    assert fluid_bound(problem, horizon, buckets=10) * (1 - 1e-6) <= tighter <= plan.objective * (1 + 1e-9)
 
 
 def mixed_town(seed: int, count: int, spread: float) -> list[WorkSector]:
@@ -108,6 +141,8 @@ def test_bounds_and_plans_sit_either_side_of_the_proven_optimum_with_teams_of_mi
     optimum = plan.objective
     horizon = max(s.end for s in plan.slots.values())
     bounds = [lower_bound(problem), fluid_bound(problem, horizon), refined_bound(problem, horizon, 10.0)]
+    bounds.append(clique_bound(problem, horizon, buckets=10))
+    assert bounds[-1] >= fluid_bound(problem, horizon, buckets=10) * (1 - 1e-6)
     assert max(bounds) > 0.0
     assert all(b <= optimum * (1 + 1e-9) for b in bounds), (bounds, optimum)
     assert plan.bound is not None and plan.bound <= optimum * (1 + 1e-9)

@@ -11,7 +11,8 @@ and, above all, the sectors that may never be worked at the same time: a set of
 sectors that pairwise exclude each other (a clique of the conflict graph: neighbours
 within the safety distance, sectors inside one another's demolition danger area) is
 worked one after the other, like one machine. On the small cases of the tests and the
-benchmark this is where most of the gap between the plans and the old bounds was.
+benchmark this is where most of the gap between the plans and the old bounds was. One
+partition of the sectors into such sets is held here; ``clique_cuts`` holds every maximal one.
 
 ``makespan_bound``: floors under the makespan itself, to compare a plan's makespan like
 with like (the objective's bound says nothing about the day the last sector ends).
@@ -169,17 +170,7 @@ def _fluid(
     sectors = problem.workable
     if not sectors or horizon_ticks <= 0:
         return 0.0, 0
-    durations: dict[int, list[int]] = {}
-    for s in sectors:
-        for o in problem.options[s]:
-            durations.setdefault(o.team, []).append(o.ticks)
-    speed = {t: 1.0 / float(np.median(d)) for t, d in durations.items()}
-    classes: dict[tuple, list[int]] = {}
-    for t in durations:
-        team = problem.teams[t]
-        classes.setdefault((team.kind, team.methods), []).append(t)
-    class_of = {t: c for c, members in enumerate(classes.values()) for t in members}
-    capacity = [sum(speed[t] for t in members) for members in classes.values()]
+    speed, class_of, capacity = team_classes(problem)
     sets = cliques(problem)
     groups = _groups(problem, sets, class_of, speed)
     # buckets grow geometrically: fine early, where the heaviest sectors finish, coarse late;
@@ -232,6 +223,22 @@ def _fluid(
     if solver.Solve() != pywraplp.Solver.OPTIMAL:
         return 0.0, buckets
     return objective.Value(), buckets
+
+
+def team_classes(problem: Problem) -> tuple[dict[int, float], dict[int, int], list[float]]:
+    """Teams pooled by kind and methods: each team's speed (1 / its median duration), its class,
+    and each class's capacity (the sum of its teams' speeds, work per tick)."""
+    durations: dict[int, list[int]] = {}
+    for s in problem.workable:
+        for o in problem.options[s]:
+            durations.setdefault(o.team, []).append(o.ticks)
+    speed = {t: 1.0 / float(np.median(d)) for t, d in durations.items()}
+    classes: dict[tuple, list[int]] = {}
+    for t in durations:
+        team = problem.teams[t]
+        classes.setdefault((team.kind, team.methods), []).append(t)
+    class_of = {t: c for c, members in enumerate(classes.values()) for t in members}
+    return speed, class_of, [sum(speed[t] for t in members) for members in classes.values()]
 
 
 @dataclass
