@@ -82,19 +82,26 @@ def run_backend(backend: str, args: argparse.Namespace, source: Path, work: Path
     reference, api = target("ogr2ogr"), target("sapper_api")
     file_import = target("sapper_import") if imports.importer() else None
     results: list[imports.ImportResult] = []
+    cpu = imports.CpuMeter(cluster.data if backend == "postgis" and cluster else None)
     for table in ("hazards", "items"):
+        start = cpu()
         seconds = imports.ogr2ogr(source, table, reference)
-        results.append(imports.ImportResult("ogr2ogr", backend, table, imports.count(reference, table), seconds))
+        used = cpu() - start
+        results.append(imports.ImportResult("ogr2ogr", backend, table, imports.count(reference, table), seconds, used))
         label = f"sapper add_many {backend} {table}"
+        start = cpu()
         total, making = profiled(args.profile, label, lambda t=table: imports.sapper_add_many(source, t, api))
+        used = cpu() - start
         n = imports.count(api, table)
-        results.append(imports.ImportResult("sapper add_many", backend, table, n, total))
+        results.append(imports.ImportResult("sapper add_many", backend, table, n, total, used))
         results.append(imports.ImportResult("of which read file + make records", backend, table, n, making))
         if file_import:
             label = f"sapper import_file {backend} {table}"
+            start = cpu()
             seconds = profiled(args.profile, label, lambda t=table: imports.sapper_import_file(source, t, file_import))
+            used = cpu() - start
             n = imports.count(file_import, table)
-            results.append(imports.ImportResult("sapper import_file", backend, table, n, seconds))
+            results.append(imports.ImportResult("sapper import_file", backend, table, n, seconds, used))
         print(report.import_lines([r for r in results if r.layer == table]), flush=True)
     sizes = {"ogr2ogr": imports.size_mb(reference), "sapper": imports.size_mb(api)}
 

@@ -2,12 +2,14 @@
 
 ogr2ogr is the reference: it copies features into a GeoPackage or PostGIS table with a
 spatial index and nothing else. sapper also checks every record, derives what it
-derives (hazard areas in a metric CRS) and writes an audit entry per record, all in one
+derives (hazard areas in a metric CRS) and writes the audit log (an entry per batch), all in one
 transaction; the ratio says what that costs.
 """
 
 from __future__ import annotations
 
+import os
+import resource
 import shutil
 import subprocess
 import time
@@ -32,6 +34,39 @@ class ImportResult:
     layer: str
     features: int
     seconds: float
+    cpu: float = 0.0  # CPU seconds (CpuMeter): less sensitive than seconds to other work on the machine
+
+
+class CpuMeter:
+    """CPU seconds used so far by this process, its finished children (ogr2ogr) and, for
+    PostGIS, the database server's processes (backends that ended count in the postmaster's
+    children time). On a machine loaded by other work, wall-clock ratios swing with the load;
+    CPU ratios much less."""
+
+    def __init__(self, server_data: Path | None = None) -> None:
+        self.server_data = server_data
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def __call__(self) -> float:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.process_time() + children.ru_utime + children.ru_stime + self._server()
+
+    def _server(self) -> float:
+        if self.server_data is None:
+            return 0.0
+        postmaster = int((self.server_data / "postmaster.pid").read_text().split()[0])
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # the process ended meanwhile
+            pid, ppid = int(stat.parent.name), int(fields[1])
+            if pid == postmaster:
+                total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+            elif ppid == postmaster:
+                total += int(fields[11]) + int(fields[12])
+        return total / self.tick
 
 
 def ogr2ogr(source: Path, layer_name: str, target: str) -> float:

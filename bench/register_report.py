@@ -34,6 +34,8 @@ def import_rows(results: list[ImportResult]) -> list[list[str]]:
         row = [backend, table, f"{ref.features:,}", f"{ref.seconds:.1f}", f"{api.seconds:.1f}"]
         row += [_ratio(api.seconds, ref.seconds), f"{making.seconds:.1f}", f"{api.features / api.seconds:,.0f}"]
         row += [f"{imp.seconds:.1f}", _ratio(imp.seconds, ref.seconds)] if imp else ["n/a", ""]
+        row += [f"{ref.cpu:.1f}", f"{api.cpu:.1f}", _ratio(api.cpu, ref.cpu)]
+        row += [f"{imp.cpu:.1f}", _ratio(imp.cpu, ref.cpu)] if imp else ["n/a", ""]
         if len({r.features for r in by.values()}) != 1:
             row[2] += " (counts differ: " + ", ".join(f"{m} {r.features:,}" for m, r in by.items()) + ")"
         rows.append(row)
@@ -50,6 +52,11 @@ IMPORT_HEAD = [
     "of which read + make records s",
     "sapper features/s",
     "sapper import_file s",
+    "ratio",
+    "CPU s: ogr2ogr",
+    "add_many",
+    "ratio",
+    "import_file",
     "ratio",
 ]
 QUERY_HEAD = [
@@ -159,7 +166,8 @@ def markdown(args: Any, argv: list[str], host: dict[str, str], runs: dict[str, A
             f"{versions}.",
             f"Source: {args.hazards:,} hazard polygons and {args.items:,} item points (seed {args.seed}).",
             "",
-            "**Bulk import** (seconds; ratio = sapper / ogr2ogr, lower is better):",
+            "**Bulk import** (seconds; ratio = sapper / ogr2ogr, lower is better; CPU s: of the importing "
+            "process, ogr2ogr and the PostgreSQL server):",
             "",
             table(IMPORT_HEAD, import_rows(imported)),
             "",

@@ -21,7 +21,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from sapper.model.errors import SapperError
-from sapper.store import dberrors, gpkg_binary
+from sapper.store import audit, dberrors, gpkg_binary, gpkg_rtree
+from sapper.store.gpkg_rtree import BULK_ROWS
 from sapper.store.schema import AUDIT_TABLE, BOOLEAN, DATE, DATETIME, INTEGER, REAL, Column, Layer
 from sapper.store.sql import GEOM, SqlBackend, q
 
@@ -41,7 +42,6 @@ SRS_WGS84 = (
 BUSY_ENV = "SAPPER_BUSY_SECONDS"
 DEFAULT_BUSY_SECONDS = 30.0
 REGISTER_MARK = "hazards"  # with the audit log: the tables that make a file a sapper register
-RTREE_EXTENSION = "http://www.geopackage.org/spec120/#extension_rtree"
 
 CORE_TABLES = [
     """CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY,
@@ -62,28 +62,6 @@ CORE_TABLES = [
        definition TEXT NOT NULL, scope TEXT NOT NULL,
        CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))""",
 ]
-
-# The R-tree triggers of GeoPackage 1.2 (Annex F.3), as GDAL writes them.
-RTREE_TRIGGERS = """
-CREATE TRIGGER "{r}_insert" AFTER INSERT ON "{t}" WHEN (new."{g}" NOT NULL AND NOT ST_IsEmpty(NEW."{g}"))
-BEGIN INSERT OR REPLACE INTO "{r}" VALUES (NEW."{i}", ST_MinX(NEW."{g}"), ST_MaxX(NEW."{g}"),
-ST_MinY(NEW."{g}"), ST_MaxY(NEW."{g}")); END;
-CREATE TRIGGER "{r}_update1" AFTER UPDATE OF "{g}" ON "{t}" WHEN OLD."{i}" = NEW."{i}" AND
-(NEW."{g}" NOTNULL AND NOT ST_IsEmpty(NEW."{g}")) BEGIN INSERT OR REPLACE INTO "{r}" VALUES (NEW."{i}",
-ST_MinX(NEW."{g}"), ST_MaxX(NEW."{g}"), ST_MinY(NEW."{g}"), ST_MaxY(NEW."{g}")); END;
-CREATE TRIGGER "{r}_update2" AFTER UPDATE OF "{g}" ON "{t}" WHEN OLD."{i}" = NEW."{i}" AND
-(NEW."{g}" ISNULL OR ST_IsEmpty(NEW."{g}")) BEGIN DELETE FROM "{r}" WHERE id = OLD."{i}"; END;
-CREATE TRIGGER "{r}_update3" AFTER UPDATE ON "{t}" WHEN OLD."{i}" != NEW."{i}" AND
-(NEW."{g}" NOTNULL AND NOT ST_IsEmpty(NEW."{g}")) BEGIN DELETE FROM "{r}" WHERE id = OLD."{i}";
-INSERT OR REPLACE INTO "{r}" VALUES (NEW."{i}", ST_MinX(NEW."{g}"), ST_MaxX(NEW."{g}"),
-ST_MinY(NEW."{g}"), ST_MaxY(NEW."{g}")); END;
-CREATE TRIGGER "{r}_update4" AFTER UPDATE ON "{t}" WHEN OLD."{i}" != NEW."{i}" AND
-(NEW."{g}" ISNULL OR ST_IsEmpty(NEW."{g}")) BEGIN DELETE FROM "{r}" WHERE id IN (OLD."{i}", NEW."{i}"); END;
-CREATE TRIGGER "{r}_delete" AFTER DELETE ON "{t}" WHEN old."{g}" NOT NULL
-BEGIN DELETE FROM "{r}" WHERE id = OLD."{i}"; END;
-"""
-# Bulk inserts skip the per-row insert trigger and fill the index in one statement.
-BULK_ROWS = 5000
 
 SQL_TYPES = {INTEGER: "INTEGER", REAL: "DOUBLE", BOOLEAN: "BOOLEAN", DATE: "DATE", DATETIME: "DATETIME"}
 
@@ -320,14 +298,7 @@ class GeoPackageBackend(SqlBackend):
         self.execute(
             "INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, 4326, 0, 0)", [lay.name, GEOM, lay.geometry_type]
         )
-        rtree = f"rtree_{lay.name}_{GEOM}"
-        self.execute(f'CREATE VIRTUAL TABLE "{rtree}" USING rtree(id, minx, maxx, miny, maxy)')
-        for trigger in RTREE_TRIGGERS.format(r=rtree, t=lay.name, g=GEOM, i="id").split("END;")[:-1]:
-            self.execute(trigger + "END")  # one by one: executescript would commit
-        self.execute(
-            "INSERT INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', ?, 'write-only')",
-            [lay.name, GEOM, RTREE_EXTENSION],
-        )
+        gpkg_rtree.create(self.execute, lay.name)
 
     def _column_ddl(self, col: Column) -> str:
         default = " NOT NULL DEFAULT 0" if col.name == "version" else ""
@@ -343,6 +314,7 @@ class GeoPackageBackend(SqlBackend):
             "version INTEGER NOT NULL, before TEXT, after TEXT)"
         )
         self.execute(f'CREATE INDEX "{AUDIT_TABLE}_record" ON {q(AUDIT_TABLE)} (layer, record_id)')
+        self.execute(audit.BULK_INDEX)
         self.execute(
             "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES (?, 'attributes', ?, ?)",
             [AUDIT_TABLE, AUDIT_TABLE, "Audit log: who changed what, when; changed fields, deleted records"],
@@ -353,21 +325,14 @@ class GeoPackageBackend(SqlBackend):
         if not lay.geometry_type or len(values) < BULK_ROWS:
             super().write_rows(lay, cols, params, values)
             return
-        # Same result as the insert trigger, one index pass instead of a Python call per row.
-        rtree = f"rtree_{lay.name}_{GEOM}"
-        trigger = self.execute("SELECT sql FROM sqlite_master WHERE name = ?", [f"{rtree}_insert"]).fetchone()[0]
-        self.execute(f'DROP TRIGGER "{rtree}_insert"')
-        try:
-            super().write_rows(lay, cols, params, values)
-        finally:
-            if self.conn.in_transaction:  # else SQLite rolled back by itself (disk full): the trigger is back
-                self.execute(trigger)
-        envelopes = []
-        for value in values:
-            env = gpkg_binary.envelope(value[-1])
-            if env is not None:
-                envelopes.append((value[0], *env))
-        self.executemany(f'INSERT OR REPLACE INTO "{rtree}" VALUES (?, ?, ?, ?, ?)', envelopes)
+        gpkg_rtree.write_and_fill(
+            self.execute,
+            self.executemany,
+            lambda: self.conn.in_transaction,
+            lay.name,
+            lambda: SqlBackend.write_rows(self, lay, cols, params, values),
+            values,
+        )
 
     def on_write(self, lay: Layer, geoms: Sequence[BaseGeometry | None]) -> None:
         extent = self._extents.setdefault(lay.name, [float("inf"), float("inf"), float("-inf"), float("-inf")])

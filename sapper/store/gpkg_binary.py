@@ -1,7 +1,9 @@
 """GeoPackage binary geometry (OGC GeoPackage 1.2, clause 2.1.3), without SpatiaLite.
 
 Header: magic "GP", version 0, flags (little-endian, envelope [minx, maxx, miny, maxy]
-or empty flag), srs_id, then ISO WKB.
+or empty flag), srs_id, then ISO WKB. A point is written without envelope (envelope
+indicator 0, which the spec allows for any geometry): its envelope would repeat its
+coordinates in 32 more bytes. GDAL writes points the same way.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ _FLAG_EMPTY = 0x10
 _HEADER = struct.Struct("<2sBBi")
 _ENVELOPE = struct.Struct("<4d")
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+_WKB_POINTS = {1, 1001, 2001, 3001}  # ISO WKB point, point Z, M, ZM
 
 
 def encode(geom: BaseGeometry | None, srs_id: int = 4326) -> bytes | None:
@@ -35,13 +38,17 @@ def encode_many(geoms: Sequence[BaseGeometry | None], srs_id: int = 4326) -> lis
     wkbs = shapely.to_wkb(array, byte_order=1, flavor="iso", output_dimension=2)
     bounds = shapely.bounds(array)
     empties = shapely.is_empty(array)
+    points = shapely.get_type_id(array) == 0
     out: list[bytes | None] = []
     pack_header, pack_env = _HEADER.pack, _ENVELOPE.pack
-    for wkb, (minx, miny, maxx, maxy), empty in zip(wkbs, bounds, empties):
+    bare = pack_header(_MAGIC, 0, _FLAG_LE, srs_id)
+    for wkb, (minx, miny, maxx, maxy), empty, point in zip(wkbs, bounds, empties, points):
         if wkb is None:
             out.append(None)
         elif empty or math.isnan(minx):
             out.append(pack_header(_MAGIC, 0, _FLAG_LE | _FLAG_EMPTY, srs_id) + wkb)
+        elif point:
+            out.append(bare + wkb)
         else:
             out.append(pack_header(_MAGIC, 0, _FLAG_LE | _FLAG_ENV_XY, srs_id) + pack_env(minx, maxx, miny, maxy) + wkb)
     return out
@@ -67,7 +74,10 @@ def decode_many(blobs: Sequence[bytes | None]) -> list[BaseGeometry | None]:
 
 
 def envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
-    """(minx, maxx, miny, maxy) from the header, or from the geometry if the header has none."""
+    """(minx, maxx, miny, maxy) from the header, or from the geometry if the header has none.
+
+    A point's coordinates are read straight from its WKB: the R-tree fill and every
+    bounding-box test call this once per point, where decoding would cost the most."""
     if blob is None:
         return None
     flags = blob[3]
@@ -76,6 +86,11 @@ def envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
     if (flags >> 1) & 0x07:
         little = flags & _FLAG_LE
         return struct.unpack_from("<4d" if little else ">4d", blob, _HEADER.size)
+    if len(blob) >= _HEADER.size + 21:
+        order = "<" if blob[_HEADER.size] == 1 else ">"
+        if struct.unpack_from(order + "I", blob, _HEADER.size + 1)[0] in _WKB_POINTS:
+            x, y = struct.unpack_from(order + "2d", blob, _HEADER.size + 5)
+            return None if math.isnan(x) or math.isnan(y) else (x, x, y, y)
     geom = decode(blob)
     if geom is None or geom.is_empty:
         return None

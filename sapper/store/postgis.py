@@ -6,6 +6,7 @@ bulk inserts go through COPY.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +15,7 @@ import psycopg
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from sapper.store import audit
 from sapper.store.schema import AUDIT_TABLE, BOOLEAN, DATE, DATETIME, INTEGER, REAL, Column, Layer
 from sapper.store.sql import GEOM, AuditEntry, SqlBackend, q
 
@@ -26,6 +28,7 @@ SQL_TYPES = {
 }
 PG_GEOMETRY = {"MULTIPOLYGON": "MultiPolygon", "POINT": "Point", "GEOMETRY": "Geometry"}
 COPY_ROWS = 1000
+_EWKB_SRID_FLAG = 0x20000000  # PostGIS's extended WKB: an SRID follows the type
 
 
 class PostGISBackend(SqlBackend):
@@ -111,6 +114,7 @@ class PostGISBackend(SqlBackend):
             "record_id bigint NOT NULL, version integer NOT NULL, before text, after text)"
         )
         self.execute(f'CREATE INDEX "{AUDIT_TABLE}_record" ON {q(AUDIT_TABLE)} (layer, record_id)')
+        self.execute(audit.BULK_INDEX)
 
     def write_rows(self, lay: Layer, cols: list[str], params: list[str], values: list[list[Any]]) -> None:
         if len(values) < COPY_ROWS:
@@ -129,7 +133,7 @@ class PostGISBackend(SqlBackend):
         if len(entries) < COPY_ROWS:
             super().write_audit(entries)
             return
-        # Bulk inserts write one entry per record: COPY, as for the records themselves.
+        # Many entries at once: COPY, as for the records themselves.
         sql = f"COPY {q(AUDIT_TABLE)} ({', '.join(map(q, self.AUDIT_COLUMNS))}) FROM STDIN"
         with self.conn.cursor() as cur, cur.copy(sql) as copy:
             for value in self.audit_values(entries):
@@ -139,9 +143,18 @@ class PostGISBackend(SqlBackend):
         self.conn.close()
 
 
-def _ewkb_hex(wkbs: list[bytes | None]) -> list[str | None]:
-    geoms = shapely.set_srid(shapely.from_wkb(np.asarray(wkbs, dtype=object)), 4326)
-    return list(shapely.to_wkb(geoms, hex=True, include_srid=True, flavor="extended"))
+def _ewkb_hex(wkbs: list[bytes | None], srid: int = 4326) -> list[str | None]:
+    """2D ISO WKB as hex EWKB with the SRID: the type word gains PostGIS's SRID flag and the
+    SRID follows it; the rest is the same bytes (no decoding and encoding again)."""
+    out: list[str | None] = []
+    for wkb in wkbs:
+        if wkb is None:
+            out.append(None)
+            continue
+        order = "<" if wkb[0] == 1 else ">"
+        (kind,) = struct.unpack_from(order + "I", wkb, 1)
+        out.append((wkb[:1] + struct.pack(order + "Ii", kind | _EWKB_SRID_FLAG, srid) + wkb[5:]).hex())
+    return out
 
 
 def redact(url: str) -> str:

@@ -102,7 +102,7 @@ class Register:
         """Every change to a record, oldest first, each with whole states before and after."""
         lay = layer(kind)
         for _attempt in range(5):  # read again if a change landed between the two reads
-            entries = self.backend.read_audit(lay.name, int(record_id))
+            entries = audit.record_entries(self.backend, lay.name, int(record_id))
             if not audit.needs_current(entries):
                 return entries
             rows = self.backend.select(lay, ids=[int(record_id)])
@@ -137,9 +137,9 @@ class Register:
         return ready
 
     def _audit_inserts(self, lay: Layer, ids: list[int]) -> None:
-        """Who inserted which records, and when: the rows themselves hold what was inserted."""
-        now = datetime.now(UTC)
-        self.backend.write_audit([AuditEntry(now, self.user, "insert", lay.name, i, 0, None, None) for i in ids])
+        """Who inserted which records, and when: the rows themselves hold what was inserted,
+        and a batch's entry names its ids as runs (``audit.insert_entries``)."""
+        self.backend.write_audit(audit.insert_entries(datetime.now(UTC), self.user, lay.name, ids))
 
     def update(self, record: R, *, by_release: bool = False) -> R:
         """Write a changed record; refused if it changed since it was read (its version).
