@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
-from typing import TYPE_CHECKING
 
 from shapely.geometry.base import BaseGeometry
 
@@ -14,9 +13,7 @@ from sapper.model.errors import ForbiddenTransition, InvalidRecord, Problem
 from sapper.model.geometry import geometry_problem
 from sapper.model.records import Hazard, Item, Release
 from sapper.model.release import Balance, balance, split_hazard
-
-if TYPE_CHECKING:
-    from sapper.store.register import Register
+from sapper.store.access import RegisterAccess
 
 
 class ItemsStillFound(ForbiddenTransition):
@@ -35,7 +32,7 @@ class ItemsStillFound(ForbiddenTransition):
 
 
 def release(
-    reg: Register,
+    reg: RegisterAccess,
     hazard_id: int,
     route: ReleaseRoute | str | None = None,
     *,
@@ -117,7 +114,7 @@ def release(
     return piece
 
 
-def found_items(reg: Register, hazard_id: int, released: BaseGeometry, closes_hazard: bool) -> list[Item]:
+def found_items(reg: RegisterAccess, hazard_id: int, released: BaseGeometry, closes_hazard: bool) -> list[Item]:
     """Items still ``found`` on the land to release: any lying inside it, and those linked to
     the hazard unless they lie on the part that stays hazardous."""
     state = ItemState.FOUND
@@ -137,6 +134,6 @@ def _items(ids: list[int]) -> str:
     return f"item {ids[0]}" if len(ids) == 1 else f"items {', '.join(map(str, ids))}"
 
 
-def hazard_balance(reg: Register, hazard_id: int) -> Balance:
+def hazard_balance(reg: RegisterAccess, hazard_id: int) -> Balance:
     hazard = reg.get("hazard", hazard_id)
     return balance(hazard.original_area_m2, reg.list("release", where={"hazard_id": hazard_id}))

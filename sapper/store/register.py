@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
@@ -23,12 +23,10 @@ from sapper.model.geometry import distance_m, search_box
 from sapper.model.records import Record, Release
 from sapper.model.release import Balance
 from sapper.store import audit, landrelease, rules
+from sapper.store.access import Kind, R
 from sapper.store.rows import from_row, to_row
 from sapper.store.schema import ATTACHMENTS_TABLE, Layer, layer
 from sapper.store.sql import AuditEntry, BBox, SqlBackend, q
-
-R = TypeVar("R", bound=Record)
-Kind = str | type[Record]
 
 
 def default_user() -> str:

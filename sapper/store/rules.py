@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import shapely
@@ -43,13 +43,11 @@ from sapper.model.states import (
     ITEM_TRANSITIONS,
     check_transition,
 )
+from sapper.store.access import RegisterAccess
 from sapper.store.qc import settle_result
 from sapper.store.rows import typed
 from sapper.store.schema import ACCEPTS, Layer
 from sapper.store.schema import layer as reg_layer
-
-if TYPE_CHECKING:
-    from sapper.store.register import Register
 
 # Which layers need a geometry (a team's home base and a report's polygon may be unknown).
 GEOMETRY_REQUIRED = {"hazards", "items", "protected_sites", "releases"}
@@ -80,7 +78,7 @@ def ref(lay: Layer, rec: Record) -> str:
     return f"{lay.kind} {name!r}" if name else f"new {lay.kind}"
 
 
-def prepare_new(reg: Register, lay: Layer, recs: Sequence[Record], *, restore: bool = False) -> list[Record]:
+def prepare_new(reg: RegisterAccess, lay: Layer, recs: Sequence[Record], *, restore: bool = False) -> list[Record]:
     """Checked copies of new records, with what the register derives (areas, class).
 
     Geometry checks and areas run once over the whole batch (bulk imports). ``restore``
@@ -108,7 +106,7 @@ def prepare_new(reg: Register, lay: Layer, recs: Sequence[Record], *, restore: b
     return recs
 
 
-def prepare_update(reg: Register, lay: Layer, before: Record, rec: Record, *, by_release: bool = False) -> Record:
+def prepare_update(reg: RegisterAccess, lay: Layer, before: Record, rec: Record, *, by_release: bool = False) -> Record:
     rec = _normalise(lay, rec)
     where = ref(lay, rec)
     _check(reg, lay, rec)
@@ -154,7 +152,7 @@ def prepare_update(reg: Register, lay: Layer, before: Record, rec: Record, *, by
     return rec
 
 
-def after_insert(reg: Register, lay: Layer, rec: Record) -> None:
+def after_insert(reg: RegisterAccess, lay: Layer, rec: Record) -> None:
     """The first progress report on a hazard makes it a confirmed hazard in clearance."""
     if isinstance(rec, Report) and rec.hazard_id is not None and rec.activity_type in WORK_STARTS:
         hazard = reg.get("hazard", rec.hazard_id)
@@ -164,7 +162,7 @@ def after_insert(reg: Register, lay: Layer, rec: Record) -> None:
         _check_destruction_allowed(reg, ref(lay, rec), rec)
 
 
-def after_insert_many(reg: Register, lay: Layer, recs: Sequence[Record]) -> None:
+def after_insert_many(reg: RegisterAccess, lay: Layer, recs: Sequence[Record]) -> None:
     """``after_insert`` for a batch; items destroyed in place are checked all together."""
     if lay.record is Item:
         check_destructions(reg, lay, recs)
@@ -173,7 +171,7 @@ def after_insert_many(reg: Register, lay: Layer, recs: Sequence[Record]) -> None
         after_insert(reg, lay, rec)
 
 
-def check_destructions(reg: Register, lay: Layer, recs: Sequence[Record]) -> None:
+def check_destructions(reg: RegisterAccess, lay: Layer, recs: Sequence[Record]) -> None:
     """Refuse items destroyed in place within the buffer of a site that forbids it.
 
     Same rule as ``_check_destruction_allowed``, but one query for the whole batch: a
@@ -213,7 +211,7 @@ def _has_shape(rec: Record) -> bool:
     return geom is not None and not geom.is_empty
 
 
-def check_delete(reg: Register, lay: Layer, rec: Record) -> None:
+def check_delete(reg: RegisterAccess, lay: Layer, rec: Record) -> None:
     """Refuse to delete a record others still point at: history would lose its meaning."""
     users = []
     for table, links in LINKS.items():
@@ -257,7 +255,7 @@ def _normalise(lay: Layer, rec: Record) -> Record:
     return rec
 
 
-def _check(reg: Register, lay: Layer, rec: Record) -> None:
+def _check(reg: RegisterAccess, lay: Layer, rec: Record) -> None:
     where = ref(lay, rec)
     geom = rec.geometry if lay.geometry_type else None
     closed = isinstance(rec, Hazard) and rec.status == HazardStatus.RELEASED
@@ -269,7 +267,7 @@ def _check(reg: Register, lay: Layer, rec: Record) -> None:
         raise InvalidRecord(where, problem)
 
 
-def check_links(reg: Register, lay: Layer, recs: list[Record]) -> None:
+def check_links(reg: RegisterAccess, lay: Layer, recs: list[Record]) -> None:
     """Every id a record names must exist: one query per link field, not per record."""
     for field, kind in LINKS.get(lay.name, {}).items():
         wanted = {getattr(rec, field) for rec in recs} - {None}
@@ -322,7 +320,7 @@ def _range_problems(rec: Record) -> list[str]:
     return [message for ok, message in checks if not ok]
 
 
-def _check_destruction_allowed(reg: Register, where: str, item: Item) -> None:
+def _check_destruction_allowed(reg: RegisterAccess, where: str, item: Item) -> None:
     """Near a site that forbids it, an item is rendered safe and removed, not blown up."""
     for site in sites_forbidding(reg, item.geometry, Method.DESTRUCTION_IN_PLACE):
         raise InvalidRecord(where, _destruction_message(site))
@@ -335,7 +333,7 @@ def _destruction_message(site: ProtectedSite) -> str:
     )
 
 
-def sites_forbidding(reg: Register, geom: Any, method: Method) -> list[ProtectedSite]:
+def sites_forbidding(reg: RegisterAccess, geom: Any, method: Method) -> list[ProtectedSite]:
     """Protected sites whose buffer reaches ``geom`` and that forbid ``method``."""
     if geom is None:
         return []
