@@ -49,6 +49,8 @@ def plan(
     accept_recorded_practice: bool = typer.Option(
         False, help="Where the reports show a method the rules forbid, plan that method there too."
     ),
+    regions: int = typer.Option(1, help="Plan this many regions apart and join them (a country: see README)."),
+    processes: int = typer.Option(1, help="Processes planning regions at once (with --regions)."),
 ) -> None:
     """Plan the clearance: priorities, methods, sectors, lanes, teams over days, and a forecast.
 
@@ -60,6 +62,8 @@ def plan(
         raise SapperError(_("--runs must be at least 1"))
     if time_limit <= 0:
         raise SapperError(_("--time-limit must be more than 0 seconds"))
+    if regions < 1 or processes < 1:
+        raise SapperError(_("--regions and --processes must be at least 1"))
     from sapper.plan.build import Settings
     from sapper.plan.records import bundle
     from sapper.report.plan_files import write_plan_files
@@ -81,12 +85,14 @@ def plan(
             productivity=str(productivity) if productivity else None,
             safety=str(safety) if safety else None,
             accept_recorded_practice=accept_recorded_practice,
+            regions=regions,
+            processes=processes,
         )
         result = run_with_progress(inputs, settings)
-        with console.status("writing the plan into the register"):
+        with console.status(_("writing the plan into the register")):
             stored = save_plan(reg, bundle(result))
         folder = out or Path(f"plan-{stored.number}")
-        with console.status(f"writing files into {folder}"):
+        with console.status(_("writing files into {folder}", folder=folder)):
             files = write_plan_files(reg, int(stored.id), result, folder)  # type: ignore[arg-type]
     for table in summary_tables(result):
         console.print(table)

@@ -9,7 +9,7 @@ zone of the hazards, and the result keeps that zone to write geometries back.
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,35 +17,31 @@ from typing import Any
 
 import shapely
 
-from sapper.model.enums import ActivityType, Contamination, HazardStatus, ItemCategory, ItemState, Method
+from sapper.model.enums import ActivityType, HazardStatus, Method
 from sapper.model.geometry import as_multipolygon, densified, to_metric, utm_epsg
 from sapper.model.records import Hazard, Item, ProtectedSite, Release, Report, Team
 from sapper.plan import lanes as lanes_mod
 from sapper.plan.forecasting.forecast import Forecast, forecast
-from sapper.plan.forecasting.learning import Learned, apply_learned, learn
-from sapper.plan.in_hand import in_hand, keep_in_hand
+from sapper.plan.forecasting.learning import Learned, learn
+from sapper.plan.in_hand import in_hand
 from sapper.plan.lanes.shapes import long_axis_angle
-from sapper.plan.methods import Rules, decide, load_rules, team_methods
+from sapper.plan.methods import load_rules, team_methods
 from sapper.plan.pace import Reported, reported_pace
-from sapper.plan.practice import Mismatch, accepted, find_mismatches
-from sapper.plan.priority import Priority, Weights, access_links, load_weights, prioritise
-from sapper.plan.problem import Problem, WorkSector, WorkTeam, build_problem
-from sapper.plan.productivity import SEARCH_METHODS, Productivity, load_productivity
-from sapper.plan.safety import Safety, load_safety
-from sapper.plan.scheduling.cpsat import cpsat_schedule
-from sapper.plan.scheduling.greedy import greedy_schedule, wspt_schedule
-from sapper.plan.scheduling.schedule import Schedule, check
+from sapper.plan.part import Data, Part, plan_part
+from sapper.plan.practice import Mismatch, find_mismatches
+from sapper.plan.priority import Priority, access_links, load_weights, prioritise
+from sapper.plan.problem import Problem, WorkTeam
+from sapper.plan.productivity import SEARCH_METHODS, load_productivity
+from sapper.plan.regions import plan_in_regions
+from sapper.plan.safety import load_safety
+from sapper.plan.scheduling.schedule import Schedule
 from sapper.plan.scheduling.timeline import Calendar, DayWork, day_work
-from sapper.plan.sectors import split_into_sectors
-from sapper.plan.survey import Outlook, SurveyData, learn_outcomes, load_survey
+from sapper.plan.survey import learn_outcomes, load_survey
 from sapper.plan.survey_rates import explain_rates, learn_survey_rates
-from sapper.plan.tasks import hazard_work, number
 from sapper.plan.worked import Remaining, remaining_by_hazard
 
 Progress = Callable[[str, float], None]  # (step, share of the step done)
 LANE_PROFILE = {Method.ROBOT: "uran-6", Method.MECHANICAL: "mv-4", Method.MANUAL: "manual"}
-HANDLED = (ItemState.REMOVED, ItemState.DESTROYED_IN_PLACE)
-MIN_SECTOR_M2 = 1.0
 # what the plan gives teams: search, survey, and EOD disposal and depot removal
 PLANNED_METHODS = (*SEARCH_METHODS, Method.SURVEY, Method.DESTRUCTION_IN_PLACE, Method.RENDER_SAFE_REMOVE)
 
@@ -73,6 +69,8 @@ class Settings:
     survey: str | None = None  # survey and EOD figures (data/survey.toml)
     accept_recorded_practice: bool = False  # plan methods the reports show in use where the rules forbid them
     work_in_hand_first: bool = False  # each team first finishes the hazard it reported on last (in_hand.py)
+    regions: int = 1  # plan this many regions apart, in parallel processes, and join them (regions.py)
+    processes: int = 1  # processes planning regions at once
 
     def as_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -127,15 +125,6 @@ class PlanResult:
         return min(len(fc.days), int(max(fc.finish[95], self.schedule.makespan_days) * 1.08) + 2)
 
 
-@dataclass(frozen=True)
-class Data:
-    weights: Weights
-    rules: Rules
-    productivity: Productivity
-    safety: Safety
-    survey: SurveyData
-
-
 def load_data(settings: Settings) -> Data:
     return Data(
         load_weights(settings.weights),
@@ -165,89 +154,6 @@ def _metric(records: Sequence[Any], epsg: int) -> list[Any]:
 def metric_epsg(hazards: Sequence[Hazard]) -> int:
     minx, miny, maxx, maxy = shapely.total_bounds([h.geometry for h in hazards])
     return utm_epsg((minx + maxx) / 2.0, (miny + maxy) / 2.0)
-
-
-def expected_items(
-    hazard: Hazard, rem: Remaining, recorded: list[Item], prod: Productivity
-) -> tuple[float, dict[ItemCategory, float]]:
-    """Items not yet found still expected in the hazard, and their mix by category."""
-    original = hazard.original_area_m2 or float(hazard.geometry.area)
-    share = rem.area_m2 / original if original > 0 else 0.0
-    if hazard.estimated_items or recorded:
-        unknown = max(0, hazard.estimated_items - len(recorded)) * share
-    else:
-        unknown = prod.items_per_ha(hazard.contamination, hazard.land_use) * rem.area_m2 / 10_000.0
-    if recorded:
-        counts = Counter(i.category for i in recorded)
-        mix = {c: n / len(recorded) for c, n in counts.items()}
-    else:
-        mix = prod.mix.get(hazard.contamination) or prod.mix.get(Contamination.UNKNOWN, {})
-    return unknown, mix
-
-
-def make_sectors(
-    hazards: dict[int, Hazard],
-    remaining: dict[int, Remaining],
-    priorities: dict[int, Priority],
-    items: Sequence[Item],
-    sites: Sequence[ProtectedSite],
-    team_can: set[Method],
-    data: Data,
-    settings: Settings,
-    outlook: Outlook,
-    recorded: dict[int, set[Method]] | None = None,
-    surveyed: frozenset[int] = frozenset(),
-) -> tuple[list[WorkSector], list[tuple[int, int]]]:
-    """Sectors of every open hazard, by priority, with their survey and EOD tasks (tasks.py),
-    and the (before, after) pairs of those tasks."""
-    recorded = recorded or {}
-    by_hazard: dict[int, list[Item]] = defaultdict(list)
-    for item in items:
-        if item.hazard_id is not None:
-            by_hazard[item.hazard_id].append(item)
-    out: list[WorkSector] = []
-    pairs: list = []
-    for hid in sorted(priorities, key=lambda h: priorities[h].rank):
-        hazard, rem = hazards[hid], remaining[hid]
-        if rem.area_m2 <= 0 or rem.geometry.is_empty:
-            continue
-        unknown, mix = expected_items(hazard, rem, by_hazard[hid], data.productivity)
-        waiting = [i for i in by_hazard[hid] if i.state not in HANDLED and i.geometry is not None]
-        danger = data.safety.danger_radius_of(c for c, share in mix.items() if share > 0)
-        poly_area = float(rem.geometry.area)
-        mine: list[WorkSector] = []
-        for sector in split_into_sectors(rem.geometry, settings.sector_width_m, settings.sector_length_m):
-            if sector.area_m2 < MIN_SECTOR_M2:
-                continue  # a sliver left by the grid: nothing to plan
-            share = sector.area_m2 / poly_area if poly_area else 0.0
-            found = Counter(i.category for i in waiting if sector.geometry.intersects(i.geometry))
-            expect = {c: unknown * share * m + found.get(c, 0) for c, m in mix.items()}
-            for c, n in found.items():
-                expect.setdefault(c, float(n))
-            decision = decide(hazard, sector.geometry, sites, data.rules, danger)
-            if recorded.get(hid):  # the officer accepts what the reports show for this land
-                plain = decide(hazard, sector.geometry, (), data.rules, danger)
-                decision = accepted(decision, recorded[hid], plain)
-            usable = [m for m in decision.allowed if m in team_can]
-            mine.append(
-                WorkSector(
-                    index=-1,
-                    hazard_id=hid,
-                    label=f"H{hid}-{sector.label}",
-                    geometry=sector.geometry,
-                    area_m2=sector.area_m2 * rem.factor,
-                    score=priorities[hid].score,
-                    decision=decision,
-                    items=expect,
-                    safety_m=data.safety.working_distance(hazard.contamination, usable),
-                    danger_m=danger,
-                    land_use=hazard.land_use,
-                )
-            )
-        work, tied = hazard_work(hazard, mine, outlook, data.survey, team_can, hid in surveyed)
-        out += work
-        pairs += tied
-    return out, number(out, pairs)
 
 
 def make_teams(teams: Sequence[Team], data: Data) -> tuple[list[WorkTeam], dict[int, str]]:
@@ -329,44 +235,27 @@ def make_plan(inputs: Inputs, settings: Settings, progress: Progress | None = No
     recorded: dict[int, set[Method]] = defaultdict(set)
     for m in mismatches if settings.accept_recorded_practice else ():
         recorded[m.hazard_id].add(m.method)
-    can = {m for t in crew for m in t.methods}
-    sectors, sequence = make_sectors(
-        hazards, remaining, priorities, items, sites, can, data, settings, shares, recorded, surveyed
-    )
-    links = access_links(list(hazards.values()), data.weights.access_m)
-    problem = build_problem(
-        sectors,
+    part = Part(
+        hazards,
+        remaining,
+        priorities,
+        items,
+        sites,
         crew,
-        data.productivity,
-        links,
-        data.weights.doubling_points,
-        data.safety.keep_clear,
-        sequence,
+        {m for t in crew for m in t.methods},
+        access_links(list(hazards.values()), data.weights.access_m),
         shares,
+        learned,
+        recorded,
+        surveyed,
+        in_hand(inputs.reports) if settings.work_in_hand_first else {},
     )
-    problem = apply_learned(problem, learned)  # where reports tell, their all-in rates time the work
-    if settings.work_in_hand_first:
-        problem = keep_in_hand(problem, in_hand(inputs.reports))
-    step("greedy plan")
-    greedy = greedy_schedule(problem)
-    step("optimised plan")
-    best = (
-        wspt_schedule(problem)
-        if not settings.optimise
-        else cpsat_schedule(
-            problem,
-            greedy,
-            time_limit_s=settings.time_limit_s,
-            workers=settings.workers,
-            candidates=settings.candidates,
-            window=settings.window,
-            seed=settings.seed,
-        )
-    )
-    broken = check(problem, best)
-    if broken:  # never hand out a plan that breaks a rule
-        raise AssertionError("the plan breaks its own rules: " + "; ".join(broken[:5]))
-    for t in crew:
+    if settings.regions > 1:
+        planned = plan_in_regions(part, data, settings, step)
+    else:
+        planned = plan_part(part, data, settings, step)
+    problem, greedy, best = planned.problem, planned.greedy, planned.schedule
+    for t in problem.teams:
         if all(slot.team != t.index for slot in best.slots.values()):
             idle.setdefault(t.team_id, "no sector its methods may work, or no time left for it")
     step("lanes")
