@@ -26,7 +26,8 @@ from sapper.plan.scheduling.cpsat import cpsat_schedule
 from sapper.plan.scheduling.greedy import greedy_schedule, wspt_schedule
 from sapper.plan.scheduling.schedule import Schedule, check
 from sapper.plan.sectors import split_into_sectors
-from sapper.plan.survey import Outlook, SurveyData
+from sapper.plan.survey import SurveyData
+from sapper.plan.survey_outlook import Outlook
 from sapper.plan.tasks import hazard_work, number
 from sapper.plan.worked import Remaining
 
