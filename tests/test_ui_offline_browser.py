@@ -133,19 +133,22 @@ def test_reports_and_an_item_made_offline_go_once_when_the_network_returns(
         assert client.delete(f"/ogc/collections/hazards/items/{doomed}").status_code == 204
 
     reached: list[int] = []
+    answers: list[str] = []
 
     def lose_the_answer(route: Route) -> None:
         """The server gets the first report and answers; the answer never reaches the page."""
         if reached:
             route.continue_()
             return
-        reached.append(route.fetch().status)
+        answer = route.fetch()
+        reached.append(answer.status)
+        answers.append(answer.text())
         route.abort("connectionreset")
 
     page.route("**/api/reports", lose_the_answer)
     page.context.set_offline(False)
     until(page, "document.querySelector('#outbox li[data-state=queued]')?.innerText.includes('not sent yet')")
-    assert reached == [201], "the first report reached the server, its answer was lost"
+    assert reached == [201], f"the first report reached the server, its answer was lost: {answers}"
     assert entries(page)[0]["state"] == "queued", "with no answer the page cannot know: it keeps it"
     page.unroute("**/api/reports")
     page.evaluate("window.dispatchEvent(new Event('online'))")  # the next round of sending
