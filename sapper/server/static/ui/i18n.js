@@ -55,6 +55,11 @@ export function formatDate(value) {
   return Number.isNaN(day.getTime()) ? String(value) : day.toLocaleDateString(locale, { dateStyle: "medium" });
 }
 
+// Text kept whole in the page's direction (a date inside a sentence of the other direction): a Unicode isolate.
+export function isolate(text) {
+  return `${dir === "rtl" ? "\u2067" : "\u2066"}${text}\u2069`;
+}
+
 // A day as the PDF documents write it: ISO 8601 in English (the register's own form), else in words.
 export function formatDay(value) {
   return lang === "en" ? String(value) : formatDate(value);

@@ -3,7 +3,7 @@
 import { api, el, hectares, label, number, showError, start } from "./app.js";
 import { dateLines, dayBars, hBars, keys } from "./charts.js";
 import { ITEM, RELEASE } from "./colours.js";
-import { formatDate, formatDay, t } from "./i18n.js";
+import { formatDate, formatDay, isolate, t } from "./i18n.js";
 
 const { day: firstDay } = await start();
 let day = firstDay;
@@ -25,7 +25,8 @@ function cards(s) {
   const worked = Object.values(s.reports.worked_today).reduce((a, v) => a + v.m2, 0);
   const found = sum(s.items.found_today);
   const plan = typeof s.forecast.plan === "object" ? s.forecast.plan : null;
-  const finish = plan ? Object.entries(plan.finish).map(([q, d]) => `${q} ${formatDate(d)}`).join(", ") : "";
+  // each date isolated in the page's direction, as the reader's locale writes it: it stays whole beside Latin text
+  const finish = plan ? Object.entries(plan.finish).map(([q, d]) => `${q} ${isolate(formatDate(d))}`).join(", ") : "";
   const planText = plan ? t("plan {id}: {finish}", { id: plan.id, finish }) : t("no plan yet");
   const on = formatDate(s.date);
   const buildings = Object.entries(s.buildings_checked.by_kind).map(([k, n]) => `${n} ${label(k)}`).join(", ");
