@@ -183,10 +183,10 @@ def run_days(pace: DayPace, rng: np.random.Generator, need: np.ndarray) -> np.nd
     (per run). The warp is monotone in plan time, so a caller may warp only the ends it keeps."""
     variance, offset = pace.draw_run(rng, len(need))
     factors = pace.day_factors(rng, variance, offset, pace.past_share, math.ceil(float(need.max())) + 1)
-    cum = np.cumsum(factors, axis=1, dtype=float)
+    cum = np.cumsum(factors.astype(float), axis=1)  # cast first: a cumsum that casts as it goes is twice as slow
     while np.any(cum[:, -1] < need):  # slow runs need more days: draw them on
         more = pace.day_factors(rng, variance, offset, pace.past_share, max(8, cum.shape[1] // 2))
-        cum = np.concatenate([cum, cum[:, -1:] + np.cumsum(more, axis=1, dtype=float)], axis=1)
+        cum = np.concatenate([cum, cum[:, -1:] + np.cumsum(more.astype(float), axis=1)], axis=1)
     return cum
 
 
