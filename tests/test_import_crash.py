@@ -33,6 +33,9 @@ from sapper.store.schema import AUDIT_TABLE, LAYERS
 
 LON, LAT = 38.27, 34.55
 ROWS = 60_000  # enough for a few seconds of writing
+# A GeoPackage import keeps up to 64 MiB of changed pages in SQLite's cache (gpkg_rtree.BULK_CACHE_KIB) before
+# any reach the file: the items it writes must overflow that for the file to change while the import runs
+GPKG_ROWS = 400_000
 
 
 def big_items_file(path: Path, n: int = ROWS) -> Path:
@@ -82,9 +85,9 @@ def wait_until(condition: Callable[[], bool], proc: subprocess.Popen, seconds: f
     pytest.fail("the import was never seen writing")
 
 
-# Kill only after more than two batches of 10,000 rows went in (about 4.5 MB of GeoPackage, of
-# 13.5 MB for all 60,000; 1.7 MB of PostGIS table each), so an import that committed batch by
-# batch would leave some behind and fail this test.
+# Kill only after more than two batches of 10,000 rows went in (about 4.5 MB of GeoPackage file beyond
+# what the cache holds; 1.7 MB of PostGIS table each), so an import that committed batch by batch would
+# leave some behind and fail this test.
 GPKG_GROWTH = 8_000_000
 POSTGIS_GROWTH = 4_000_000
 
@@ -120,8 +123,8 @@ def test_killing_an_import_midway_leaves_the_register_as_it_was(target: str, tmp
     reg.add_many([Item(category="uxo", geometry=Point(LON + 0.001, LAT + 0.001), hazard_id=1)])
     reg.change("hazard", 2, notes="checked")
     reg.close()
-    source = big_items_file(tmp_path / "finds.gpkg")
     is_gpkg = target.endswith(".gpkg")
+    source = big_items_file(tmp_path / "finds.gpkg", GPKG_ROWS if is_gpkg else ROWS)
     before = gpkg_snapshot(target) if is_gpkg else postgis_snapshot(target)
     writing = gpkg_writing(Path(target)) if is_gpkg else postgis_writing(target)
 
