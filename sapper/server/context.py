@@ -11,8 +11,6 @@ set by ``sapper.server.replica_reads``) on the replica; writes, accounts and the
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -21,7 +19,8 @@ from fastapi import Request
 from sapper.store import Register, open_register
 from sapper.store.accounts import Accounts
 from sapper.store.plans import PlanRuns
-from sapper.store.replica import Replica, connection_lost
+from sapper.store.replica import Replica
+from sapper.store.thread_registers import ThreadRegisters
 
 
 @dataclass
@@ -59,9 +58,7 @@ class Registers:
     def __init__(self, target: str, replica: Replica | None = None) -> None:
         self.target = target
         self.replica = replica
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._open: list[Register] = []
+        self._registers = ThreadRegisters(self._open_primary)
 
     def get(self) -> Register:
         """The register this request works on: the replica for reads routed there, if it may answer."""
@@ -74,27 +71,19 @@ class Registers:
         return self.primary()
 
     def primary(self) -> Register:
-        reg: Register | None = getattr(self._local, "register", None)
-        if reg is not None and connection_lost(reg.backend):
-            reg = None
-        if reg is None:
-            reg = open_register(self.target, user="server")
-            Accounts(reg.backend).ensure()
-            PlanRuns(reg.backend).ensure()  # now, not on the first read of plans while an import holds the file
-            self._local.register = reg
-            with self._lock:
-                self._open.append(reg)
+        return self._registers.get()
+
+    def _open_primary(self) -> Register:
+        reg = open_register(self.target, user="server")
+        Accounts(reg.backend).ensure()
+        PlanRuns(reg.backend).ensure()  # now, not on the first read of plans while an import holds the file
         return reg
 
     def accounts(self) -> Accounts:
         return Accounts(self.primary().backend)
 
     def close_all(self) -> None:
-        with self._lock:
-            for reg in self._open:
-                with contextlib.suppress(Exception):  # closing is best effort at shutdown
-                    reg.close()
-            self._open.clear()
+        self._registers.close_all()
         if self.replica is not None:
             self.replica.close_all()
 

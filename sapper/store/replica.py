@@ -10,7 +10,6 @@ the primary answers instead, so users see slower pages, never errors.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -22,6 +21,7 @@ from sapper.store import is_postgres
 from sapper.store.postgis import PostGISBackend, redact
 from sapper.store.register import Register
 from sapper.store.sql import SqlBackend
+from sapper.store.thread_registers import ThreadRegisters
 
 log = logging.getLogger("sapper.replica")
 
@@ -70,12 +70,6 @@ def replayed_lsn(replica: SqlBackend | psycopg.Connection) -> int:
     return parse_lsn(row[0]) if row and row[0] else 0
 
 
-def connection_lost(backend: SqlBackend) -> bool:
-    """A PostgreSQL connection that broke (its server restarted or went away) must be opened again."""
-    conn = getattr(backend, "conn", None)
-    return bool(getattr(conn, "broken", False) or getattr(conn, "closed", False) is True)
-
-
 def lost_connection(exc: psycopg.Error) -> bool:
     """The error ended the connection: no answer at all, a connection failure (08), or a shutdown (57P)."""
     state = exc.sqlstate
@@ -110,9 +104,8 @@ class Replica:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._local = threading.local()
         self._lock = threading.Lock()
-        self._open: list[Register] = []
+        self._registers = ThreadRegisters(self._open_one)
         self._down_until = 0.0
         self._replayed = 0
 
@@ -148,7 +141,7 @@ class Replica:
         if time.monotonic() < self._down_until:
             return None
         try:
-            reg = self._thread_register()
+            reg = self._registers.get()
             if needed_lsn > self._replayed:
                 self._saw(replayed_lsn(reg.backend))
             return reg if needed_lsn <= self._replayed else None
@@ -156,24 +149,8 @@ class Replica:
             self.failed(exc)
             return None
 
-    def _thread_register(self) -> Register:
-        reg: Register | None = getattr(self._local, "register", None)
-        if reg is not None and connection_lost(reg.backend):
-            self._drop(reg)
-            reg = None
-        if reg is None:
-            reg = Register(PostGISBackend(with_connect_timeout(self.url), read_only=True), user="server")
-            self._local.register = reg
-            with self._lock:
-                self._open.append(reg)
-        return reg
-
-    def _drop(self, reg: Register) -> None:
-        self._local.register = None
-        with self._lock:
-            self._open = [r for r in self._open if r is not reg]
-        with contextlib.suppress(Exception):  # its connection is gone already
-            reg.close()
+    def _open_one(self) -> Register:
+        return Register(PostGISBackend(with_connect_timeout(self.url), read_only=True), user="server")
 
     def _saw(self, lsn: int) -> None:
         with self._lock:
@@ -198,8 +175,4 @@ class Replica:
         return text.splitlines()[0] if text else type(exc).__name__
 
     def close_all(self) -> None:
-        with self._lock:
-            for reg in self._open:
-                with contextlib.suppress(Exception):  # closing is best effort at shutdown
-                    reg.close()
-            self._open.clear()
+        self._registers.close_all()
