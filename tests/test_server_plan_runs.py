@@ -20,8 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
+from sapper.jobs.table import Job
 from sapper.store import open_register
-from sapper.store.plans import PlanRun, PlanRuns
+from sapper.store.plans import PlanRuns
 from sapper.testing.server import Demo, seed
 
 QUICK = {"start": "2016-04-10", "time_limit_s": 1, "runs": 100}
@@ -147,8 +148,8 @@ def test_a_worker_killed_while_planning_leaves_a_run_the_other_worker_makes_agai
     assert _wait(server, again.json()["id"], seen)["status"] == "done"
 
 
-def _run_row(target: str, run_id: int) -> PlanRun:
+def _run_row(target: str, run_id: int) -> Job:
     with open_register(target) as reg:
         run = PlanRuns(reg.backend).get(run_id)
     assert run is not None
-    return run
+    return run.job

@@ -36,7 +36,7 @@ from sapper.server.models import Strict
 from sapper.server.permissions import seen_by
 from sapper.server.web import json_response
 from sapper.store import query
-from sapper.store.plans import PLAN_JOB, PlanRun, PlanRuns, plan_run, save_plan
+from sapper.store.plans import PLAN_JOB, PlanRun, PlanRuns, save_plan
 from sapper.store.query import Filter
 from sapper.store.register import Register
 from sapper.store.schema import layer
@@ -95,16 +95,16 @@ def run_out(run: PlanRun) -> dict[str, Any]:
         return value.isoformat(timespec="seconds") if value else None
 
     return {
-        "id": run.id,
-        "status": run.status,
-        "step": run.step,
-        "by": run.by,
-        "requested_at": moment(run.requested_at),
-        "started_at": moment(run.started_at),
-        "finished_at": moment(run.finished_at),
-        "attempts": run.attempts,
+        "id": run.job.id,
+        "status": run.job.status,
+        "step": run.job.step,
+        "by": run.job.by,
+        "requested_at": moment(run.job.requested_at),
+        "started_at": moment(run.job.started_at),
+        "finished_at": moment(run.job.finished_at),
+        "attempts": run.job.attempts,
         "request": run.request,
-        "error": run.error,
+        "error": run.job.error,
         "summary": run.summary,
         "plan_number": run.plan_number,
     }
@@ -128,7 +128,7 @@ class Planner:
             job = self.jobs.submit(backend, PLAN_JOB, user.name, visible_to(user), args, MAX_WAITING, "plans")
         except Busy as exc:
             raise ApiError(429, str(exc)) from None
-        return plan_run(job)
+        return PlanRun(job)
 
     def visible(self, regs: Registers, user: User) -> list[PlanRun]:
         return self.runs(regs).list(visible_to(user))
@@ -213,7 +213,9 @@ def latest_plan(request: Request, user: User) -> dict[str, Any] | None:
     found: list[tuple[datetime, dict[str, Any]]] = []
     run = planner(request).latest_done(registers(request), user)
     if run is not None and run.summary is not None:
-        found.append((_moment(run.finished_at), {"id": run.id, "source": "run", "finish": run.summary["finish"]}))
+        found.append(
+            (_moment(run.job.finished_at), {"id": run.job.id, "source": "run", "finish": run.summary["finish"]})
+        )
     stored = stored_plans(registers(request).get(), seen_by(user))
     if stored:
         last = stored[-1]
@@ -224,7 +226,7 @@ def latest_plan(request: Request, user: User) -> dict[str, Any] | None:
 
 def _job(request: Request, user: User, plan_id: int) -> PlanRun:
     run = planner(request).runs(registers(request)).get(plan_id)
-    if run is None or run.organisation != visible_to(user):
+    if run is None or run.job.organisation != visible_to(user):
         raise ApiError(404, N_("plan {id} does not exist"), params={"id": plan_id})
     return run
 
@@ -233,7 +235,7 @@ def _job(request: Request, user: User, plan_id: int) -> PlanRun:
 def run_plan(body: PlanRequest, request: Request) -> Response:
     user = supervisor(request)
     job = planner(request).submit(registers(request), user, body)
-    return json_response(dumps(run_out(job)), status=202, Location=f"/api/plans/{job.id}")
+    return json_response(dumps(run_out(job)), status=202, Location=f"/api/plans/{job.job.id}")
 
 
 @router.get("/plans", summary="Plans run by this server for your organisation, newest last")
@@ -257,7 +259,7 @@ def compare_plans(
     for job in (first, second):
         if job.summary is None:
             message = N_("plan {id} is {status}; compare plans that are done")
-            raise ApiError(409, message, params={"id": job.id, "status": job.status})
+            raise ApiError(409, message, params={"id": job.job.id, "status": job.job.status})
     return json_response(dumps(compare(first, second)))
 
 
@@ -279,8 +281,8 @@ def compare(first: PlanRun, second: PlanRun) -> dict[str, Any]:
         for h in sorted(hazards, key=lambda k: int(k))
     }
     return {
-        "a": first.id,
-        "b": second.id,
+        "a": first.job.id,
+        "b": second.job.id,
         "finish_days_later": finish,
         "team_days_more": sb["team_days"] - sa["team_days"],
         "sectors_more": sb["sectors"] - sa["sectors"],

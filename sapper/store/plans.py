@@ -54,47 +54,27 @@ def save_plan(reg: Register, bundle: PlanBundle) -> Plan:
 PLAN_JOB = "plan"
 
 
-@dataclass
+@dataclass(frozen=True)
 class PlanRun:
-    """One plan asked for: queued, running, done, failed or cancelled; with its result when done."""
+    """A plan job (queued, running, done, failed, cancelled) read as a plan run: its request; its plan when done."""
 
-    id: int
-    status: str
-    step: str
-    by: str
-    organisation: str
-    requested_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    worker: str  # host:pid of the process that makes it
-    attempts: int  # how many workers started it (more than one when a worker died)
-    request: dict[str, Any]
-    error: str | None
-    summary: dict[str, Any] | None
-    plan_id: int | None
-    plan_number: int | None
+    job: Job
 
+    @property
+    def request(self) -> dict[str, Any]:
+        return self.job.args.get("request", {})
 
-def plan_run(job: Job) -> PlanRun:
-    """A plan job as a plan run: its request, and when done the plan it stored and its summary."""
-    result = job.result or {}
-    return PlanRun(
-        id=job.id,
-        status=job.status,
-        step=job.step,
-        by=job.by,
-        organisation=job.organisation,
-        requested_at=job.requested_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-        worker=job.worker,
-        attempts=job.attempts,
-        request=job.args.get("request", {}),
-        error=job.error,
-        summary=result.get("summary"),
-        plan_id=result.get("plan_id"),
-        plan_number=result.get("plan_number"),
-    )
+    @property
+    def summary(self) -> dict[str, Any] | None:
+        return (self.job.result or {}).get("summary")
+
+    @property
+    def plan_id(self) -> int | None:
+        return (self.job.result or {}).get("plan_id")
+
+    @property
+    def plan_number(self) -> int | None:
+        return (self.job.result or {}).get("plan_number")
 
 
 class PlanRuns:
@@ -109,12 +89,12 @@ class PlanRuns:
 
     def get(self, run_id: int) -> PlanRun | None:
         job = self.jobs.get(run_id)
-        return None if job is None or job.kind != PLAN_JOB else plan_run(job)
+        return None if job is None or job.kind != PLAN_JOB else PlanRun(job)
 
     def list(self, organisation: str) -> list[PlanRun]:
         """The runs of an organisation, oldest first."""
-        return [plan_run(job) for job in self.jobs.list(PLAN_JOB, organisation)]
+        return [PlanRun(job) for job in self.jobs.list(PLAN_JOB, organisation)]
 
     def latest_done(self, organisation: str) -> PlanRun | None:
         job = self.jobs.latest_done(PLAN_JOB, organisation)
-        return None if job is None else plan_run(job)
+        return None if job is None else PlanRun(job)
