@@ -27,16 +27,15 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import shapely
+from readme_section import write_section
 from shapely import affinity
 from shapely.geometry import Polygon, box
 
@@ -47,9 +46,6 @@ try:
     import coverage_path_planner as peer
 except ImportError:  # the peer is an optional extra
     peer = None
-
-README = Path(__file__).with_name("README.md")
-MARK_START, MARK_END = "<!-- lanes-bench:start -->", "<!-- lanes-bench:end -->"
 
 
 @dataclass
@@ -201,7 +197,6 @@ def main() -> None:
 
 
 def _write_readme(lines: list[str], runs: int, version: str | None) -> None:
-    text = README.read_text()
     machine = f"{sys.platform}, Python {sys.version.split()[0]}, shapely {shapely.__version__}"
     body = "\n".join(
         [
@@ -211,12 +206,7 @@ def _write_readme(lines: list[str], runs: int, version: str | None) -> None:
             *lines,
         ]
     )
-    block = f"{MARK_START}\n{body}\n{MARK_END}"
-    if MARK_START in text:
-        text = re.sub(f"{re.escape(MARK_START)}.*?{re.escape(MARK_END)}", lambda _: block, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    README.write_text(text)
+    write_section("lanes-bench", body, heading="Lanes")
 
 
 if __name__ == "__main__":

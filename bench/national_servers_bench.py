@@ -24,21 +24,19 @@ machine's cores, the load generator included. The data is synthetic (an assumpti
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import re
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from server_bench import Run, _client, build_register, free_port, returned, wait_for, windows
+from readme_section import write_section
+from server_bench import Run, build_register, free_port, load, returned, wait_for, windows
 
 from sapper.testing.replication import ReplicatedCluster
 
 HERE = Path(__file__).resolve().parent
-README = HERE / "README.md"
 MARKERS = ("<!-- national-bench:start -->", "<!-- national-bench:end -->")
 
 
@@ -54,23 +52,6 @@ def start_plain(primary: str, port: int) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "uvicorn", "plain_features:app", "--app-dir", str(HERE), "--port", str(port)]
     cmd += ["--host", "127.0.0.1", "--log-level", "warning"]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-async def _load_many(ports: list[int], paths: list[str], headers: str, clients: int, seconds: float, name: str) -> Run:
-    """``clients`` clients dealt to the servers in turn, all asking until the time is up."""
-    run = Run(name, clients, 0, 0, 0.0, [])
-    t0 = time.perf_counter()
-    stop_at = t0 + seconds
-    step = max(1, len(paths) // clients)
-    await asyncio.gather(
-        *(_client(ports[c % len(ports)], paths, headers, c * step, stop_at, run) for c in range(clients))
-    )
-    run.seconds = time.perf_counter() - t0
-    return run
-
-
-def load_many(ports: list[int], paths: list[str], headers: str, clients: int, seconds: float, name: str) -> Run:
-    return asyncio.run(_load_many(ports, paths, headers, clients, seconds, name))
 
 
 def merge(total: Run, part: Run) -> None:
@@ -89,15 +70,6 @@ def table(runs: list[Run]) -> str:
         figures = f"{run.rps:,.0f} | {run.pct(0.50):.1f} | {run.pct(0.95):.1f} | {run.pct(0.99):.1f} | {run.errors}"
         lines.append(f"| {run.server} | {run.clients} | {figures} |")
     return "\n".join(lines)
-
-
-def write_readme(text: str) -> None:
-    start, end = MARKERS
-    readme = README.read_text()
-    if start not in readme:
-        raise SystemExit(f"{README} has no {start} marker")
-    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
-    README.write_text(pattern.sub(lambda _m: f"{start}\n{text}\n{end}", readme))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -143,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
                 "plain psycopg, 2 servers": (ports[4:6], plain_paths, plain),
             }
             for name, (config_ports, paths, headers) in configs.items():
-                load_many(config_ports, paths, headers, 8, 1.0, name)  # warm up: connections, caches, lazy imports
+                load(config_ports, paths, headers, 8, 1.0, name)  # warm up: connections, caches, lazy imports
                 features, size = returned(config_ports[0], paths, headers)
                 print(f"{name}: median {features:.0f} features and {size / 1024:.0f} KiB per page")
             merged = {name: Run(name, args.clients, 0, 0, 0.0, []) for name in configs}
@@ -151,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                 for name, (config_ports, paths, headers) in configs.items():
                     merge(
                         merged[name],
-                        load_many(config_ports, paths, headers, args.clients, args.duration / args.rounds, name),
+                        load(config_ports, paths, headers, args.clients, args.duration / args.rounds, name),
                     )
             for run in merged.values():
                 figures = f"p50 {run.pct(0.5):7.1f} ms  p95 {run.pct(0.95):7.1f} ms  p99 {run.pct(0.99):7.1f} ms"
@@ -174,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             f"and the load generator; load average (1 min) {load_before:.1f} before, {load_after:.1f} after: "
             "other work on the machine shows here."
         )
-        write_readme(note + "\n\n" + result)
+        write_section("national-bench", note + "\n\n" + result)
     return 0
 
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import psycopg
 import pyogrio
+from readme_section import write_section
 from register_imports import ImportResult
 from register_queries import QueryStats
 
 README = Path(__file__).resolve().parent / "README.md"
-START, END = "<!-- register-bench:start -->", "<!-- register-bench:end -->"
 
 
 def _ratio(a: float | None, b: float | None) -> str:
@@ -184,12 +184,4 @@ def markdown(args: Any, argv: list[str], host: dict[str, str], runs: dict[str, A
 
 def write_readme(text: str, path: Path = README) -> Path:
     """Replace the results between the register markers (adding the section if missing)."""
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    block = f"{START}\n{text}\n{END}"
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        updated = head + block + rest.split(END, 1)[1]
-    else:
-        updated = current.rstrip() + f"\n\n## Register\n\n{block}\n"
-    path.write_text(updated)
-    return path
+    return write_section("register-bench", text, heading="Register", path=path)

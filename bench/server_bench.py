@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import socket
 import statistics
 import subprocess
@@ -41,11 +40,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from readme_section import write_section
 from shapely import points
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "server"
-README = HERE / "README.md"
 DEFAULT_PYGEOAPI = HERE / "data" / "pygeoapi-venv" / "bin" / "python"
 TOWN = (38.272, 34.556)  # Tadmur town centre
 WINDOW_M = 250.0  # half the side of a query window, metres
@@ -240,18 +239,23 @@ async def _client(port: int, paths: list[str], headers: str, start: int, stop_at
         writer.close()
 
 
-async def _load(port: int, paths: list[str], headers: str, clients: int, seconds: float, name: str) -> Run:
+async def _load(ports: list[int], paths: list[str], headers: str, clients: int, seconds: float, name: str) -> Run:
+    """``clients`` clients dealt to the servers in turn, all asking until the time is up."""
     run = Run(name, clients, 0, 0, 0.0, [])
     t0 = time.perf_counter()
     stop_at = t0 + seconds
     step = max(1, len(paths) // clients)
-    await asyncio.gather(*(_client(port, paths, headers, c * step, stop_at, run) for c in range(clients)))
+    await asyncio.gather(
+        *(_client(ports[c % len(ports)], paths, headers, c * step, stop_at, run) for c in range(clients))
+    )
     run.seconds = time.perf_counter() - t0
     return run
 
 
-def load(port: int, paths: list[str], headers: str, clients: int, seconds: float, name: str) -> Run:
-    return asyncio.run(_load(port, paths, headers, clients, seconds, name))
+def load(ports: int | list[int], paths: list[str], headers: str, clients: int, seconds: float, name: str) -> Run:
+    """The load of ``clients`` keep-alive clients on one server, or dealt in turn to several."""
+    ports = [ports] if isinstance(ports, int) else ports
+    return asyncio.run(_load(ports, paths, headers, clients, seconds, name))
 
 
 def returned(port: int, paths: list[str], headers: str) -> tuple[float, float]:
@@ -291,15 +295,6 @@ def table(runs: list[Run], has_peer: bool) -> str:
             figures = f"{run.rps:,.0f} | {run.pct(0.50):.1f} | {run.pct(0.99):.1f} | {run.errors}"
             lines.append(f"| {clients} | {name} | {figures} | {ratio} |")
     return "\n".join(lines)
-
-
-def write_readme(text: str) -> None:
-    start, end = "<!-- server-bench:start -->", "<!-- server-bench:end -->"
-    readme = README.read_text()
-    if start not in readme:
-        raise SystemExit(f"{README} has no {start} marker in its Server section")
-    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
-    README.write_text(pattern.sub(lambda _m: f"{start}\n{text}\n{end}", readme))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -380,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
             load average at the end {load1:.1f} (1 min), {load5:.1f} (5 min): other work on the machine shows here.
             Command: `python bench/server_bench.py{' --readme' if args.readme else ''}`.
             """)  # fmt: skip
-        write_readme(note + "\n" + result)
+        write_section("server-bench", note + "\n" + result)
     return 0
 
 
