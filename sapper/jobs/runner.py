@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sapper.jobs.table import HEARTBEAT_S, Job, JobTable
+from sapper.jobs.table import HEARTBEAT_S, Job, JobTable, Lost
 from sapper.store.register import Register
 
 # kind -> "module:function"; the function takes a JobContext and returns (result, output bytes or None)
@@ -67,6 +67,8 @@ def execute(reg: Register, job: Job, stopping: threading.Event) -> None:
     except Stopped:
         table.requeue(job.id, job.worker, "the process making it stopped")
         raise
+    except Lost:  # another worker has the job now, and makes it; nothing of this attempt was kept
+        return
     except (ValueError, KeyError) as exc:  # the work's own word on what it cannot do
         table.finish(job.id, "failed", error=str(exc.args[0] if exc.args else exc))
     except Exception as exc:  # a job that fails must not take the worker with it

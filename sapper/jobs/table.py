@@ -64,6 +64,10 @@ class Job:
     attempts: int
 
 
+class Lost(Exception):
+    """The job was given back to the queue (its worker seemed dead): what this worker made is not kept."""
+
+
 class Busy(Exception):
     """Too many jobs of a kind are queued or running already."""
 
@@ -188,6 +192,20 @@ class JobTable:
         encoded = None if result is None else json.dumps(result)
         with self.backend.transaction():
             self.backend.execute(sql, [status, _stamp(_now()), error, encoded, output, job_id])
+
+    def finish_held(self, job_id: int, worker: str, result: dict[str, Any]) -> None:
+        """Mark the job done within the caller's transaction, if ``worker`` still holds it; else raise Lost.
+
+        A job's work that writes into the register ends its job in the same commit, so a worker dying
+        between the two cannot leave the work stored and the job queued to be made (and stored) again;
+        and a worker whose job went to another cannot store it a second time.
+        """
+        sql = (
+            f"UPDATE {q(TABLE)} SET status = 'done', finished_at = {self.ph}, error = NULL, result = {self.ph} "
+            f"WHERE id = {self.ph} AND status = 'running' AND worker = {self.ph}"
+        )
+        if self.backend.execute(sql, [_stamp(_now()), json.dumps(result), job_id, worker]).rowcount != 1:
+            raise Lost(f"job {job_id} is no longer held by {worker}")
 
     def forget_outputs(self, days: float = KEEP_OUTPUT_DAYS) -> int:
         """Drop what jobs that ended over ``days`` ago made (PDFs), so the register does not grow with them."""

@@ -26,6 +26,7 @@ from pydantic import Field
 from sapper.i18n import N_
 from sapper.jobs import Busy, JobQueue
 from sapper.jobs.runner import JobContext
+from sapper.jobs.table import JobTable
 from sapper.model.accounts import User
 from sapper.model.plan import first_plan_day
 from sapper.server.auth import reader, supervisor, visible_to
@@ -159,9 +160,12 @@ def plan_job(ctx: JobContext) -> tuple[dict[str, Any], None]:
     plan = make_plan(inputs, settings, ctx.progress)
     ctx.progress("storing", 1.0)
     reg.user = job.by
-    stored = save_plan(reg, owned(bundle(plan, f"made over the API by {job.by}"), job.organisation, secret))
-    summary = {"stored": {"id": stored.id, "number": stored.number}, **summarise(plan)}
-    return {"summary": summary, "plan_id": stored.id, "plan_number": stored.number}, None
+    with reg.transaction():  # the plan and its job's end in one commit: never stored twice (JobTable.finish_held)
+        stored = save_plan(reg, owned(bundle(plan, f"made over the API by {job.by}"), job.organisation, secret))
+        summary = {"stored": {"id": stored.id, "number": stored.number}, **summarise(plan)}
+        result = {"summary": summary, "plan_id": stored.id, "plan_number": stored.number}
+        JobTable(reg.backend).finish_held(job.id, job.worker, result)
+    return result, None
 
 
 def summarise(plan: Any) -> dict[str, Any]:
