@@ -96,3 +96,20 @@ def test_the_palmyra_plan_on_the_page_is_the_plan_the_register_keeps(palmyra: Si
     assert page.locator("#gantt g.row").count() == len(view["teams"]) == 15
     plan_drawn(page, view)
     screenshot(page, shots, "plan", full_page=True)
+
+
+def test_a_supervisor_cancels_a_plan_still_waiting_for_a_worker(tmp_path: Path, page: Page) -> None:
+    with served_demo(str(tmp_path / "queue.gpkg"), worker=False) as served:  # no worker: the plan waits
+        login(page, served.url, "super", "/ui/plan")
+        page.wait_for_selector("body[data-loading='0']")
+        assert page.locator("#cancel-run").is_hidden()
+        page.click("#make button[type=submit]")
+        page.wait_for_selector("#cancel-run:visible")
+        page.wait_for_selector("#make-status:has-text('queued')")
+        page.click("#cancel-run")
+        page.wait_for_selector("#make-status:has-text('was cancelled')")
+        assert page.locator("#cancel-run").is_hidden()
+        with served.client("super") as client:
+            runs = client.get("/api/plans").json()
+        assert [r["status"] for r in runs] == ["cancelled"]
+        assert runs[0]["step"] == "cancelled by super"

@@ -38,13 +38,17 @@ class JobContext:
     shown: dict[str, Any] = field(default_factory=lambda: {"step": "", "at": 0.0})
 
     def progress(self, step: str, share: float = 0.0) -> None:
-        """Record ``step`` (and the share done) for every server to show; raises Stopped when stopping."""
+        """Record ``step`` (and the share done) for every server to show.
+
+        Raises Stopped when this process is stopping, Lost when the job was cancelled.
+        """
         if self.stopping.is_set():
             raise Stopped("the process making it stopped")
         # written when the step changes, and at most once a second within one
         if step != self.shown["step"] or time.monotonic() - self.shown["at"] > 1:
             text = f"{step} {share:.0%}" if 0 < share < 1 else step
-            JobTable(self.reg.backend).step(self.job.id, text)
+            if not JobTable(self.reg.backend).step(self.job.id, text):
+                raise Lost(f"job {self.job.id} was cancelled")
             self.shown.update(step=step, at=time.monotonic())
 
 
@@ -67,7 +71,7 @@ def execute(reg: Register, job: Job, stopping: threading.Event) -> None:
     except Stopped:
         table.requeue(job.id, job.worker, "the process making it stopped")
         raise
-    except Lost:  # another worker has the job now, and makes it; nothing of this attempt was kept
+    except Lost:  # cancelled, or another worker has the job now: nothing of this attempt is kept
         return
     except (ValueError, KeyError) as exc:  # the work's own word on what it cannot do
         table.finish(job.id, "failed", error=str(exc.args[0] if exc.args else exc))

@@ -65,7 +65,7 @@ class Job:
 
 
 class Lost(Exception):
-    """The job was given back to the queue (its worker seemed dead): what this worker made is not kept."""
+    """The job was cancelled, or given back to the queue (its worker seemed dead): what this worker made is not kept."""
 
 
 class Busy(Exception):
@@ -168,12 +168,25 @@ class JobTable:
         with self.backend.transaction():
             return int(self.backend.execute(sql, [now, now, worker, job_id, *statuses]).rowcount) == 1
 
-    def step(self, job_id: int, step: str) -> None:
-        """How far the job got, in words every server shows."""
+    def step(self, job_id: int, step: str) -> bool:
+        """How far the job got, in words every server shows; False once it is no longer running (cancelled)."""
         sets = f"step = {self.ph}, heartbeat_at = {self.ph}"
         sql = f"UPDATE {q(TABLE)} SET {sets} WHERE id = {self.ph} AND status = 'running'"
         with self.backend.transaction():
-            self.backend.execute(sql, [step, _stamp(_now()), job_id])
+            return int(self.backend.execute(sql, [step, _stamp(_now()), job_id]).rowcount) == 1
+
+    def cancel(self, job_id: int, by: str) -> bool:
+        """End a queued or running job as cancelled; False if it had ended already.
+
+        A running job's worker sees it at its next step and stops; what it made so far is not kept.
+        """
+        sql = (
+            f"UPDATE {q(TABLE)} SET status = 'cancelled', step = {self.ph}, finished_at = {self.ph} "
+            f"WHERE id = {self.ph} AND status IN ({self.ph}, {self.ph})"
+        )
+        values = [f"cancelled by {by}", _stamp(_now()), job_id, *WAITING]
+        with self.backend.transaction():
+            return int(self.backend.execute(sql, values).rowcount) == 1
 
     def finish(
         self,
@@ -184,10 +197,10 @@ class JobTable:
         result: dict[str, Any] | None = None,
         output: bytes | None = None,
     ) -> None:
-        """The job's end: what happened wins over a mark of an earlier sweep or stop."""
+        """The job's end: what happened wins over a mark of an earlier sweep or stop, not over a cancel."""
         sql = (
             f"UPDATE {q(TABLE)} SET status = {self.ph}, finished_at = {self.ph}, error = {self.ph}, "
-            f"result = {self.ph}, output = {self.ph} WHERE id = {self.ph}"
+            f"result = {self.ph}, output = {self.ph} WHERE id = {self.ph} AND status <> 'cancelled'"
         )
         encoded = None if result is None else json.dumps(result)
         with self.backend.transaction():

@@ -1,4 +1,4 @@
-"""Background jobs over HTTP: how far a job got, and what it made (a PDF) once done.
+"""Background jobs over HTTP: how far a job got, what it made (a PDF) once done, and how to stop it.
 
 Every server on the register answers for every job, as both read the register's job table. A
 report job is its requester's alone (it counts what they may see); a plan job is their
@@ -16,8 +16,8 @@ from fastapi.responses import Response
 from sapper.i18n import N_
 from sapper.jobs import Job, JobTable
 from sapper.jobs.table import KEEP_OUTPUT_DAYS
-from sapper.model.accounts import User
-from sapper.server.auth import reader, visible_to
+from sapper.model.accounts import Role, User
+from sapper.server.auth import reader, visible_to, writer
 from sapper.server.context import registers
 from sapper.server.errors import ApiError
 from sapper.server.features import dumps
@@ -78,3 +78,17 @@ def job_result(job_id: JobId, request: Request) -> Response:
     result = job.result or {}
     disposition = f'attachment; filename="{result.get("filename", f"job-{job.id}")}"'
     return Response(body, media_type=result.get("media_type"), headers={"Content-Disposition": disposition})
+
+
+@router.post("/jobs/{job_id}/cancel", summary="Stop a queued or running job (its requester, or a supervisor)")
+def cancel_job(job_id: JobId, request: Request) -> Response:
+    user = writer(request)
+    table, job = _job(request, user, job_id)
+    if job.by != user.name and not user.can(Role.SUPERVISOR):
+        message = N_("job {id} was asked for by {by}; only they or a supervisor may cancel it")
+        raise ApiError(403, message, params={"id": job.id, "by": job.by})
+    if not table.cancel(job.id, user.name):
+        ended = table.get(job.id) or job
+        message = N_("job {id} is {status} already; only a queued or running job can be cancelled")
+        raise ApiError(409, message, params={"id": job.id, "status": ended.status})
+    return json_response(dumps(job_out(table.get(job.id) or job)))

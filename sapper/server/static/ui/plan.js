@@ -157,14 +157,29 @@ function makePlans() {
   form.start.value = config.plan_start || config.today;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const button = form.querySelector("button");
+    const button = form.querySelector("button[type=submit]");
+    const cancel = document.getElementById("cancel-run");
     button.disabled = true;
     try {
       let job = await api("/api/plans", { method: "POST", body: { start: form.start.value, time_limit_s: Number(form.time_limit.value) } });
+      cancel.hidden = false;
+      cancel.onclick = async () => {
+        cancel.disabled = true;
+        try {
+          await api(`/api/jobs/${job.id}/cancel`, { method: "POST" });
+        } catch (error) {
+          showError(status, error);
+        }
+      };
       while (job.status === "queued" || job.status === "running") {
         status.textContent = t("plan run {id}: {status} {step}", { id: job.id, status: job.status, step: job.step || "" });
         await new Promise((resolve) => setTimeout(resolve, 1500));
         job = await api(`/api/plans/${job.id}`);
+      }
+      cancel.hidden = true;
+      if (job.status === "cancelled") {
+        status.textContent = t("plan run {id} was cancelled", { id: job.id });
+        return;
       }
       if (job.status !== "done") throw new Error(t("the plan {status}: {error}", { status: job.status, error: job.error || t("no reason given") }));
       status.textContent = t("plan {n} is ready", { n: job.summary.stored.number });
@@ -174,6 +189,8 @@ function makePlans() {
       showError(status, error);
     } finally {
       button.disabled = false;
+      cancel.hidden = true;
+      cancel.disabled = false;
     }
   });
 }
