@@ -27,8 +27,9 @@ import time
 
 from schedule_bench import synthetic_problem
 
+from sapper.plan.parallel import run_parallel
 from sapper.plan.part import Planned
-from sapper.plan.regions import join, run_parallel
+from sapper.plan.regions import join
 from sapper.plan.scheduling.cpsat import cpsat_schedule
 from sapper.plan.scheduling.greedy import greedy_schedule
 from sapper.plan.scheduling.schedule import check

@@ -24,7 +24,7 @@ from sapper.plan import lanes as lanes_mod
 from sapper.plan.forecasting.forecast import Forecast, forecast
 from sapper.plan.forecasting.learning import Learned, learn
 from sapper.plan.in_hand import in_hand
-from sapper.plan.lanes.shapes import long_axis_angle
+from sapper.plan.lanes.for_plan import plan_lanes_for
 from sapper.plan.methods import load_rules, team_methods
 from sapper.plan.pace import Reported, reported_pace
 from sapper.plan.part import Data, Part, plan_part
@@ -41,7 +41,6 @@ from sapper.plan.survey_rates import explain_rates, learn_survey_rates
 from sapper.plan.worked import Remaining, remaining_by_hazard
 
 Progress = Callable[[str, float], None]  # (step, share of the step done)
-LANE_PROFILE = {Method.ROBOT: "uran-6", Method.MECHANICAL: "mv-4", Method.MANUAL: "manual"}
 # what the plan gives teams: search, survey, and EOD disposal and depot removal
 PLANNED_METHODS = (*SEARCH_METHODS, Method.SURVEY, Method.DESTRUCTION_IN_PLACE, Method.RENDER_SAFE_REMOVE)
 
@@ -181,27 +180,6 @@ def make_teams(teams: Sequence[Team], data: Data) -> tuple[list[WorkTeam], dict[
     return crew, idle
 
 
-def plan_lanes_for(problem: Problem, schedule: Schedule) -> dict[int, lanes_mod.LanePlan]:
-    out = {}
-    for s, slot in schedule.slots.items():
-        if problem.sectors[s].task != "clearance":
-            continue  # survey and EOD teams work no lanes
-        team = problem.teams[slot.team]
-        options: dict[str, float] = {"lane_width": team.lane_width_m, "overlap": 0.0}
-        profile = lanes_mod.PROFILES.get(LANE_PROFILE.get(slot.method, ""))
-        if profile is not None:
-            # the asset's pace and turn time, with the team's own lane width
-            options = {**profile.options(), "lane_width": team.lane_width_m}
-            options["overlap"] = profile.overlap if profile.overlap < team.lane_width_m else 0.0
-        start = None
-        if team.base is not None:
-            start = (team.base.x, team.base.y)
-        geom = problem.sectors[s].geometry
-        # lanes along the sector's long side: the fewest turns, without trying every direction
-        out[s] = lanes_mod.plan_lanes(geom, angle=long_axis_angle(geom), start=start, **options)
-    return out
-
-
 def make_plan(inputs: Inputs, settings: Settings, progress: Progress | None = None) -> PlanResult:
     def step(name: str, share: float = 1.0) -> None:
         if progress:
@@ -259,7 +237,7 @@ def make_plan(inputs: Inputs, settings: Settings, progress: Progress | None = No
         if all(slot.team != t.index for slot in best.slots.values()):
             idle.setdefault(t.team_id, "no sector its methods may work, or no time left for it")
     step("lanes")
-    lane_plans = plan_lanes_for(problem, best) if settings.lanes else {}
+    lane_plans = plan_lanes_for(problem, best, settings.processes) if settings.lanes else {}
     step("forecast", 0.0)
     outlook = forecast(
         problem,

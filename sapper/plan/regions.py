@@ -19,27 +19,24 @@ schedule (indices renumbered region by region), checked again as a whole.
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 import numpy as np
 import shapely
 from shapely import STRtree
 
 from sapper.model.records import Hazard
+from sapper.plan.parallel import run_parallel
 from sapper.plan.part import Data, Part, PartSettings, Planned, Step, plan_part
 from sapper.plan.problem import Problem, WorkTeam
 from sapper.plan.safety import Safety
 from sapper.plan.scheduling.schedule import Schedule, Slot, check, objective_of
 
 MIN_REGION_LIMIT_S = 1.0  # CP-SAT time of the smallest region: below it, a window is hardly solved
-Job = TypeVar("Job")
-Out = TypeVar("Out")
 
 
 class RegionSettings(PartSettings, Protocol):
@@ -174,16 +171,6 @@ def scarce_kinds(crew: Sequence[WorkTeam], regions: int) -> list[str]:
     for t in crew:
         count[t.kind.value] += 1
     return sorted(kind for kind, n in count.items() if n < regions)
-
-
-def run_parallel(work: Callable[[Job], Out], jobs: Iterable[Job], processes: int) -> list[Out]:
-    """``work`` of every job, in the jobs' order, in ``processes`` fresh processes (spawned: safe in a server)."""
-    jobs = list(jobs)
-    if processes <= 1 or len(jobs) <= 1:
-        return [work(job) for job in jobs]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(processes, len(jobs)), mp_context=context) as pool:
-        return list(pool.map(work, jobs))
 
 
 def _plan_region(job: tuple[Part, Data, PartSettings]) -> Planned:
