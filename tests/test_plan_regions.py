@@ -127,3 +127,23 @@ def test_the_cli_refuses_no_regions(tmp_path):
     )
     assert done.returncode != 0
     assert "--regions and --processes must be at least 1" in done.stdout + done.stderr
+
+
+def test_regions_left_to_the_planner_follow_the_work_still_to_do() -> None:
+    from types import SimpleNamespace
+
+    from sapper.plan.regions import SECTORS_PER_REGION, regions_for
+
+    size = SimpleNamespace(sector_width_m=30.0, sector_length_m=80.0)
+
+    def work(sectors: float) -> SimpleNamespace:
+        return SimpleNamespace(remaining={1: SimpleNamespace(area_m2=sectors * 30.0 * 80.0)})
+
+    assert regions_for(work(10), size) == 1
+    assert regions_for(work(SECTORS_PER_REGION), size) == 1
+    assert regions_for(work(SECTORS_PER_REGION + 1), size) == 2
+    assert regions_for(work(50_000), size) == 50_000 // SECTORS_PER_REGION
+    # the three towns are a few hundred sectors: one region, the very plan of --regions 1
+    assert fingerprint(make_plan(towns_register(), settings(regions=0))) == fingerprint(
+        make_plan(towns_register(), settings(regions=1))
+    )

@@ -68,7 +68,7 @@ class Settings:
     survey: str | None = None  # survey and EOD figures (data/survey.toml)
     accept_recorded_practice: bool = False  # plan methods the reports show in use where the rules forbid them
     work_in_hand_first: bool = False  # each team first finishes the hazard it reported on last (in_hand.py)
-    regions: int = 1  # plan this many regions apart, in parallel processes, and join them (regions.py)
+    regions: int = 1  # plan this many regions apart (0: as many as the work needs), in parallel, and join them
     processes: int = 1  # processes planning regions at once
 
     def as_dict(self) -> dict[str, Any]:
@@ -228,7 +228,7 @@ def make_plan(inputs: Inputs, settings: Settings, progress: Progress | None = No
         surveyed,
         in_hand(inputs.reports) if settings.work_in_hand_first else {},
     )
-    if settings.regions > 1:
+    if settings.regions != 1:
         planned = plan_in_regions(part, data, settings, step)
     else:
         planned = plan_part(part, data, settings, step)

@@ -19,6 +19,7 @@ schedule (indices renumbered region by region), checked again as a whole.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -37,10 +38,13 @@ from sapper.plan.safety import Safety
 from sapper.plan.scheduling.schedule import Schedule, Slot, check, objective_of
 
 MIN_REGION_LIMIT_S = 1.0  # CP-SAT time of the smallest region: below it, a window is hardly solved
+# Assumption, from bench/national_plan_bench.py: a region of 5,000 sectors and its 50 teams is planned (greedy,
+# CP-SAT windows, checks) in one to two minutes of one core; larger regions build team options faster than they help.
+SECTORS_PER_REGION = 5_000
 
 
 class RegionSettings(PartSettings, Protocol):
-    regions: int
+    regions: int  # 0: as many as the work needs (regions_for)
     processes: int
 
 
@@ -177,9 +181,17 @@ def _plan_region(job: tuple[Part, Data, PartSettings]) -> Planned:
     return plan_part(*job)
 
 
+def regions_for(part: Part, settings: RegionSettings) -> int:
+    """How many regions a register's work needs: one per ``SECTORS_PER_REGION`` sectors still to work."""
+    sector_m2 = settings.sector_width_m * settings.sector_length_m
+    sectors = sum(r.area_m2 for r in part.remaining.values()) / sector_m2
+    return max(1, math.ceil(sectors / SECTORS_PER_REGION))
+
+
 def plan_in_regions(part: Part, data: Data, settings: RegionSettings, step: Step | None = None) -> Planned:
-    """Plan ``settings.regions`` regions in ``settings.processes`` processes and join them."""
-    regions = [r for r in split_regions(part, settings.regions, reach_m(data.safety)) if r.hazards]
+    """Plan ``settings.regions`` regions (0: as many as the work needs) in ``settings.processes`` processes."""
+    wanted = settings.regions or regions_for(part, settings)
+    regions = [r for r in split_regions(part, wanted, reach_m(data.safety)) if r.hazards]
     if len(regions) <= 1:
         return plan_part(part, data, settings, step)
     if step:
