@@ -82,6 +82,14 @@ def register_functions(conn: sqlite3.Connection) -> None:
     conn.create_function("sapper_intersects_box", 5, gpkg_binary.intersects_box, deterministic=True)
 
 
+# How GeoPackage stores its data types: BOOLEAN as 0/1, DATE and DATETIME as ISO 8601 text
+_DECODERS: dict[str, Callable[[Any], Any]] = {
+    BOOLEAN: bool,
+    DATE: lambda value: date.fromisoformat(value[:10]),
+    DATETIME: lambda value: datetime.fromisoformat(value.replace("Z", "+00:00")),
+}
+
+
 class NotARegister(SapperError, ValueError):
     """The path is not a sapper register (a folder, another file, another application's data)."""
 
@@ -254,16 +262,8 @@ class GeoPackageBackend(SqlBackend):
             return self.encode_timestamp
         return None
 
-    def decode_value(self, col: Column, value: Any) -> Any:
-        if value is None:
-            return None
-        if col.kind == BOOLEAN:
-            return bool(value)
-        if col.kind == DATE:
-            return date.fromisoformat(value[:10])
-        if col.kind == DATETIME:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return value
+    def decoder(self, col: Column) -> Callable[[Any], Any] | None:
+        return _DECODERS.get(col.kind)
 
     def encode_timestamp(self, moment: datetime) -> str:
         utc = moment.astimezone(UTC)

@@ -90,6 +90,22 @@ def _reader(col: Column) -> Callable[[Any], Any]:
             return member if member is not None else typed(col, value)
 
         return vocabulary
+    if col.kind == GEOMETRY:
+
+        def geometry(value: Any) -> Any:
+            if value is None:
+                return empty
+            return value if isinstance(value, BaseGeometry) else typed(col, value)
+
+        return geometry
+    if col.kind == DATETIME and col.vocabulary is None:
+
+        def moment(value: Any) -> Any:
+            if value is None:
+                return empty
+            return value if type(value) is datetime and value.tzinfo is not None else typed(col, value)
+
+        return moment
     ready = _READY.get(col.kind) if col.vocabulary is None else None
 
     def plain(value: Any) -> Any:

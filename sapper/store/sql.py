@@ -113,8 +113,9 @@ class SqlBackend(ABC):
         enc = self.encoder(col)
         return value if enc is None or value is None else enc(value)
 
-    def decode_value(self, col: Column, value: Any) -> Any:
-        return value
+    def decoder(self, col: Column) -> Callable[[Any], Any] | None:
+        """How a column's non-null stored values are read back, or None when they come as they are."""
+        return None
 
     # --- transactions --------------------------------------------------------------
     @contextmanager
@@ -249,10 +250,14 @@ class SqlBackend(ABC):
         raw = self.execute(sql, params).fetchall()
         geoms = self.decode_geometries([r[-1] for r in raw]) if lay.geometry_type else [None] * len(raw)
         out = []
-        decode = self.decode_value
-        attrs = lay.attribute_columns
+        names = [c.name for c in lay.attribute_columns]
+        decoded = [(c.name, dec) for c in lay.attribute_columns if (dec := self.decoder(c)) is not None]
         for r, geom in zip(raw, geoms):
-            row = {c.name: decode(c, v) for c, v in zip(attrs, r[1:])}
+            row = dict(zip(names, r[1:]))
+            for name, dec in decoded:  # a window of items reads thousands of rows: only columns that need it
+                value = row[name]
+                if value is not None:
+                    row[name] = dec(value)
             if lay.geometry_type:
                 row["geometry"] = geom
             out.append((int(r[0]), row))
