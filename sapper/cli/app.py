@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from sapper import i18n
+from sapper.cli.help_language import LocalisedGroup
 from sapper.i18n import N_
 from sapper.i18n.errors import localised
 from sapper.model.errors import SapperError
@@ -19,6 +20,7 @@ from sapper.store import Register, dberrors, is_postgres, open_register
 
 app = typer.Typer(
     name="sapper",
+    cls=LocalisedGroup,
     help="Register, plan and track the clearance of explosive hazards from a city.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -68,13 +69,13 @@ def backtest(
         productivity=str(productivity) if productivity else None,
         accept_recorded_practice=accept_recorded_practice,
     )
-    columns = (TextColumn("[bold]forecasts"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (TextColumn("[bold]" + escape(_("forecasts"))), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("backtest", total=len(days) - 1)
         result = run_backtest(inputs, settings, lambda done, total: bar.update(task, completed=done, total=total))
     picture = backtest_chart(
         out / "backtest.png", result, f"Backtest of {Path(str(register or '')).name or 'the register'}"
-    )
+    )  # the chart's words are English (sapper/report/backtest_chart.py), its title with them
     for table in backtest_tables(result):
         console.print(table)
     console.print(
@@ -92,9 +93,13 @@ def backtest(
 def backtest_tables(result: Backtest) -> list[Table]:
     """Per horizon: forecasts scored, the real area inside P10-P90, the P50's error; then per day."""
     scores = compact_table(
-        f"Forecast against the register: {result.coverage:.0%} of (day, horizon) pairs inside P10-P90"
+        _(
+            "Forecast against the register: {share} of (day, horizon) pairs inside P10-P90",
+            share=format(result.coverage, ".0%"),
+        )
     )
-    names = ("days ahead", "forecasts", "inside P10-P90", "P50 error", "P50 error on work done", "work P90/P10")
+    names = (_("days ahead"), _("forecasts"), _("inside P10-P90"), _("P50 error"), _("P50 error on work done"))
+    names += (_("work P90/P10"),)
     for name in names:
         scores.add_column(name, justify="right", no_wrap=True)
     for s in result.scores:
@@ -106,8 +111,8 @@ def backtest_tables(result: Backtest) -> list[Table]:
             f"{s.done_error:.0%}",
             f"{s.width:.2f}" if s.width else "-",
         )
-    days = compact_table("Each day's forecast, one day ahead (ha still to work)")
-    for name in ("made on", "P10", "P50", "P90", "real", "P50 finish", "day pace sd"):
+    days = compact_table(_("Each day's forecast, one day ahead (ha still to work)"))
+    for name in (_("made on"), "P10", "P50", "P90", _("real"), _("P50 finish"), _("day pace sd")):
         days.add_column(name, justify="right", no_wrap=True)
     for d in result.days:
         if d.horizon < 1:

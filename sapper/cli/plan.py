@@ -12,7 +12,7 @@ from rich.table import Table
 
 from sapper.cli.app import app, console, friendly, open_target, register_target
 from sapper.cli.render import WIDE, compact_table, room_for, shorten
-from sapper.i18n import _
+from sapper.i18n import N_, _, translate
 from sapper.model.errors import SapperError
 from sapper.model.plan import first_plan_day
 from sapper.plan.problem import TICKS_PER_DAY
@@ -23,10 +23,24 @@ if TYPE_CHECKING:  # the planner brings OR-Tools and matplotlib: imported when a
     from sapper.store import Register
 
 HA = 10_000.0
-# Share of the progress bar each step takes (the optimiser and the forecast take longest).
-STEPS = {"priorities": 2, "sectors": 8, "greedy plan": 2, "optimised plan": 60, "lanes": 10, "forecast": 18}
+# Share of the progress bar each step takes (the optimiser and the forecast take longest); the
+# planner names its steps in English, the bar shows them in the reader's language.
+STEPS = {
+    N_("priorities"): 2,
+    N_("sectors"): 8,
+    N_("greedy plan"): 2,
+    N_("optimised plan"): 60,
+    N_("lanes"): 10,
+    N_("forecast"): 18,
+}
 SHOWN_HAZARDS = 15
 MIN_NAME = 12  # a name column never narrower than this, even in a very narrow terminal
+# Why a team has no sector work, as the planner says it (sapper/plan/build.py), marked for the catalogues.
+IDLE_REASONS = (
+    N_("not active"),
+    N_("offers no method the plan gives work to (support)"),
+    N_("no sector its methods may work, or no time left for it"),
+)
 
 
 @app.command()
@@ -127,14 +141,16 @@ def run_with_progress(inputs: Inputs, settings: Settings) -> PlanResult:
 
     columns = (TextColumn("[bold]{task.description:<16}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("planning", total=sum(STEPS.values()))
+        task = bar.add_task(_("planning"), total=sum(STEPS.values()))
         done = {"before": 0.0}
         order = list(STEPS)
 
         def progress(step: str, share: float) -> None:
             before = sum(STEPS[s] for s in order[: order.index(step)]) if step in STEPS else done["before"]
             done["before"] = before
-            bar.update(task, description=step, completed=before + STEPS.get(step, 0) * min(share, 1.0) * 0.999)
+            bar.update(
+                task, description=translate(step), completed=before + STEPS.get(step, 0) * min(share, 1.0) * 0.999
+            )
 
         return make_plan(inputs, settings, progress)
 
@@ -160,35 +176,58 @@ def _fill(table: Table, headers: list[str], rows: list[list[str]], width: int, f
 def headline_table(result: PlanResult) -> Table:
     s, g, fc = result.schedule, result.greedy, result.forecast
     problem, cal = result.problem, result.calendar
-    table = compact_table("Plan", header=False)
+    table = compact_table(_("Plan"), header=False)
     table.add_column("what", style="bold", no_wrap=True)
     table.add_column("value")
     area = sum(x.area_m2 for x in problem.sectors) / HA
-    table.add_row("work", f"{len(result.priorities)} hazards, {len(problem.sectors):,} sectors, {area:,.1f} ha")
-    idle = f"; {len(result.idle_teams)} more with no sector work" if result.idle_teams else ""
-    table.add_row("teams", f"{len(problem.teams)} at work (search, survey, EOD){idle}")
-    table.add_row("plan", f"{s.solver} ({s.status}), {s.seconds:.1f} s")
-    gain = (g.objective - s.objective) / g.objective if g.objective else 0.0
-    table.add_row("objective", f"{s.objective:,.0f}, {gain:.1%} better than greedy ({g.objective:,.0f})")
-    if s.bound is not None:
-        gap = f", gap {s.gap:.1%}" if s.gap is not None else ""
-        table.add_row("lower bound", f"{s.bound:,.0f}{gap}")
-    table.add_row(
-        "planned finish",
-        f"{cal.finish_date(s.makespan_days)}, {s.makespan_days:,.0f} working days "
-        f"(greedy {cal.finish_date(g.makespan_days)})",
+    work = _(
+        "{hazards} hazards, {sectors} sectors, {ha} ha",
+        hazards=len(result.priorities),
+        sectors=format(len(problem.sectors), ","),
+        ha=format(area, ",.1f"),
     )
+    table.add_row(_("work"), work)
+    idle = _("; {n} more with no sector work", n=len(result.idle_teams)) if result.idle_teams else ""
+    table.add_row(_("teams"), _("{n} at work (search, survey, EOD)", n=len(problem.teams)) + idle)
+    table.add_row(_("plan"), f"{s.solver} ({s.status}), {s.seconds:.1f} s")
+    gain = (g.objective - s.objective) / g.objective if g.objective else 0.0
+    better = _(
+        "{objective}, {gain} better than greedy ({greedy})",
+        objective=format(s.objective, ",.0f"),
+        gain=format(gain, ".1%"),
+        greedy=format(g.objective, ",.0f"),
+    )
+    table.add_row(_("objective"), better)
+    if s.bound is not None:
+        gap = _(", gap {gap}", gap=format(s.gap, ".1%")) if s.gap is not None else ""
+        table.add_row(_("lower bound"), f"{s.bound:,.0f}{gap}")
+    finish = _(
+        "{day}, {days} working days (greedy {greedy})",
+        day=cal.finish_date(s.makespan_days),
+        days=format(s.makespan_days, ",.0f"),
+        greedy=cal.finish_date(g.makespan_days),
+    )
+    table.add_row(_("planned finish"), finish)
     for q in (50, 80, 90, 95):
-        chance = f"{q} % of {fc.runs:,} runs done by then" if q == 50 else f"{q} %"
-        table.add_row(f"P{q} finish", f"{result.finish_dates[q]}, {fc.finish[q]:,.0f} working days ({chance})")
+        chance = _("{q} % of {runs} runs done by then", q=q, runs=format(fc.runs, ",")) if q == 50 else f"{q} %"
+        days = _(
+            "{day}, {days} working days ({chance})",
+            day=result.finish_dates[q],
+            days=format(fc.finish[q], ",.0f"),
+            chance=chance,
+        )
+        table.add_row(_("P{q} finish", q=q), days)
     if problem.unworkable:
         why = next(iter(problem.unworkable.values()))
-        table.add_row("not planned", f"{len(problem.unworkable):,} sectors no team may work, e.g. {why}")
+        unworkable = _("{n} sectors no team may work, e.g. {why}", n=format(len(problem.unworkable), ","), why=why)
+        table.add_row(_("not planned"), unworkable)
     by_reason: dict[str, list[int]] = {}
     for team_id, why in sorted(result.idle_teams.items()):
         by_reason.setdefault(why, []).append(team_id)
     for why, ids in by_reason.items():
-        table.add_row("idle teams" if len(ids) > 1 else "idle team", f"{', '.join(map(str, ids))}: {why}")
+        table.add_row(
+            _("idle teams") if len(ids) > 1 else _("idle team"), f"{', '.join(map(str, ids))}: {translate(why)}"
+        )
     return table
 
 
@@ -196,12 +235,12 @@ def hazard_table(result: PlanResult, width: int = 80) -> Table:
     problem, cal = result.problem, result.calendar
     wide = width >= WIDE
     shown = min(SHOWN_HAZARDS, len(result.priorities))
-    title = f"Priorities: the first {shown} of {len(result.priorities)} hazards"
-    table = compact_table(title + ("; score = stake + danger + blockage + officer" if wide else ""))
-    headers = ["#", "hazard", "score", *(["parts s/d/b/o"] if wide else []), "ha", "methods"]
-    headers += ["P50 done", "P90 done"]
-    for name in headers:
-        table.add_column(name, justify="left" if name in ("hazard", "methods") else "right", no_wrap=True)
+    title = _("Priorities: the first {shown} of {n} hazards", shown=shown, n=len(result.priorities))
+    table = compact_table(title + (_("; score = stake + danger + blockage + officer") if wide else ""))
+    headers = ["#", _("hazard"), _("score"), *([_("parts s/d/b/o")] if wide else []), _("ha"), _("methods")]
+    headers += [_("P50 done"), _("P90 done")]
+    for i, name in enumerate(headers):
+        table.add_column(name, justify="left" if i in (1, len(headers) - 3) else "right", no_wrap=True)
     methods: dict[int, set[str]] = {}
     area: dict[int, float] = {}
     for s in problem.sectors:
@@ -230,10 +269,12 @@ def hazard_table(result: PlanResult, width: int = 80) -> Table:
 def team_table(result: PlanResult, width: int = 80) -> Table:
     problem, cal = result.problem, result.calendar
     wide = width >= WIDE
-    table = compact_table("Teams: their sectors, hectares and working days busy")
-    headers = ["team", *(["kind"] if wide else []), "methods", "sectors", "ha", "days", "first day", "last day"]
-    for name in headers:
-        table.add_column(name, justify="left" if name in ("team", "kind", "methods") else "right", no_wrap=True)
+    table = compact_table(_("Teams: their sectors, hectares and working days busy"))
+    headers = [_("team"), *([_("kind")] if wide else []), _("methods"), _("sectors"), _("ha"), _("days")]
+    headers += [_("first day"), _("last day")]
+    left = 3 if wide else 2  # team, kind and methods are words
+    for i, name in enumerate(headers):
+        table.add_column(name, justify="left" if i < left else "right", no_wrap=True)
     rows = []
     for team, run in sorted(result.schedule.by_team().items()):
         t = problem.teams[team]

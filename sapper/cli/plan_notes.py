@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sapper.cli.render import compact_table, room_for, shorten
+from sapper.i18n import N_, _, translate
 from sapper.plan.idle import idle_days
 from sapper.plan.pace_words import pace_words
 from sapper.plan.tail import tail_words
@@ -27,9 +28,17 @@ def work_kinds_line(result: PlanResult) -> Text:
         task = result.problem.sectors[s].task
         days[task] = days.get(task, 0.0) + (slot.end - slot.start) / 48.0
         count[task] = count.get(task, 0) + 1
-    words = {"survey": "survey", "clearance": "clearance", "eod": "EOD"}
-    parts = [f"{words.get(k, k)} {count[k]:,} tasks, {days[k]:,.0f} team-days" for k in sorted(count)]
-    text = "work: " + "; ".join(parts)
+    words = {"survey": N_("survey"), "clearance": N_("clearance"), "eod": N_("EOD")}
+    parts = [
+        _(
+            "{work} {n} tasks, {days} team-days",
+            work=translate(words.get(k, k)),
+            n=format(count[k], ","),
+            days=format(days[k], ",.0f"),
+        )
+        for k in sorted(count)
+    ]
+    text = _("work: {parts}", parts="; ".join(parts))
     if result.problem.survey is not None and any(s.task == "survey" for s in result.problem.sectors):
         text += "\n" + result.problem.survey.explain()
     return Text("\n" + text)
@@ -40,13 +49,13 @@ def idle_table(result: PlanResult, width: int = 80) -> Table:
         [result.problem.teams[i.team].name, f"{i.days:,.0f}", i.reason]
         for i in idle_days(result.problem, result.schedule)
     ]
-    rows += [[f"team {tid}", "all", why] for tid, why in sorted(result.idle_teams.items())]
-    table = compact_table("Idle team-days within the plan, and why")
-    headers = ["team", "idle days", "reason"]
-    for name in headers:
-        table.add_column(name, justify="right" if name == "idle days" else "left", no_wrap=name != "reason")
+    rows += [[_("team {id}", id=tid), _("all"), translate(why)] for tid, why in sorted(result.idle_teams.items())]
+    table = compact_table(_("Idle team-days within the plan, and why"))
+    headers = [_("team"), _("idle days"), _("reason")]
+    for i, name in enumerate(headers):
+        table.add_column(name, justify="right" if i == 1 else "left", no_wrap=i != 2)
     room = max(MIN_REASON, room_for(width, headers, rows, 2))
-    for team, days, reason in rows or [["-", "0", "no team idle"]]:
+    for team, days, reason in rows or [["-", "0", _("no team idle")]]:
         table.add_row(shorten(team, 24), days, reason if len(reason) <= room * 3 else reason[: room * 3 - 1] + "…")
     return table
 
@@ -55,12 +64,12 @@ def mismatch_lines(result: PlanResult) -> Text | None:
     if not result.mismatches:
         return None
     accepted = result.settings.accept_recorded_practice
-    head = "the rules or the records are wrong: the reports show methods the rules forbid" + (
-        " (recorded practice accepted for this land):" if accepted else ":"
+    head = _("the rules or the records are wrong: the reports show methods the rules forbid") + (
+        _(" (recorded practice accepted for this land):") if accepted else ":"
     )
     lines = [head, *(f"  {m.explain()}" for m in result.mismatches)]
     if not accepted:
-        lines.append("  planned by the rules; --accept-recorded-practice plans these methods there too")
+        lines.append("  " + _("planned by the rules; --accept-recorded-practice plans these methods there too"))
     return Text("\n" + "\n".join(lines))
 
 

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 from sapper.cli.render import compact_table, room_for, shorten
+from sapper.i18n import N_, _, translate
 
 if TYPE_CHECKING:
     from sapper.plan.build import PlanResult
     from sapper.plan.forecasting.learning import Learned
 
-UNIT = {"m2_per_person_day": "/pers-day", "m2_per_team_day": "/team-day", "m2_per_hour": "/hour"}
+UNIT = {"m2_per_person_day": N_("/pers-day"), "m2_per_team_day": N_("/team-day"), "m2_per_hour": N_("/hour")}
 Z90 = 1.2815515655446004  # the 10-90 % interval of a normal: +-1.28 sd
 
 
@@ -26,8 +27,8 @@ def rates_tables(result: PlanResult, width: int = 80) -> list[Table]:
 
 def rate_table(learned: Learned, width: int = 80) -> Table:
     """Per team kind, method and terrain: the cited prior, what the reports show, the rate used."""
-    table = compact_table("Rates from the reports, m² all in (travel and items inside)")
-    headers = ["kind, method, terrain", "unit", "prior (range)", "seen (days)", "used (10-90%)"]
+    table = compact_table(_("Rates from the reports, m² all in (travel and items inside)"))
+    headers = [_("kind, method, terrain"), _("unit"), _("prior (range)"), _("seen (days)"), _("used (10-90%)")]
     for i, name in enumerate(headers):
         table.add_column(name, justify="left" if i < 2 else "right", no_wrap=True)
     rows = []
@@ -37,7 +38,7 @@ def rate_table(learned: Learned, width: int = 80) -> Table:
         rows.append(
             [
                 f"{what}, {terrain.value}",
-                UNIT.get(rate.unit, rate.unit),
+                translate(UNIT.get(rate.unit, rate.unit)),
                 f"{_n(prior.mode)} ({_n(prior.low)}-{_n(prior.high)})",
                 f"{_n(rate.observed)} ({rate.days})",
                 f"{_n(rate.mean)} ({_n(rate.level(-Z90))}-{_n(rate.level(Z90))})",
@@ -52,8 +53,10 @@ def rate_table(learned: Learned, width: int = 80) -> Table:
 def density_table(learned: Learned, result: PlanResult) -> Table:
     """Items per hectare by contamination and terrain: the default, the reports' count, the posterior."""
     prior = result.learned.productivity.default_items_per_ha if result.learned and result.learned.productivity else 0
-    table = compact_table(f"Items per hectare found (prior {_n(prior)}; used where a hazard has no estimate)")
-    for i, name in enumerate(("contamination, terrain", "items", "ha searched", "used")):
+    table = compact_table(
+        _("Items per hectare found (prior {prior}; used where a hazard has no estimate)", prior=_n(prior))
+    )
+    for i, name in enumerate((_("contamination, terrain"), _("items"), _("ha searched"), _("used"))):
         table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
     b0 = learned.productivity.learning.items_prior_ha if learned.productivity else 0.0
     a0 = prior * b0

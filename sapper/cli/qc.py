@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from sapper.cli.app import app, console, friendly, open_target
-from sapper.i18n import _
+from sapper.i18n import _, vocabulary
 from sapper.model.qc_sampling import DEFAULT_CELL_M, DEFAULT_CONFIDENCE, DEFAULT_DEFECT_RATE
 from sapper.store.rows import parse_date
 
@@ -124,8 +124,9 @@ def show(
         plans = reg.list("qc_plan", where=where)
         samples = reg.list("qc_sample", where=where)
         visits = reg.list("qa_visit", where=where)
-    table = Table(title="QC plans (IMAS 09.20)")
-    for name in ("plan", "hazard", "made on", "lot", "n", "confidence", "defect limit", "seed", "results", "status"):
+    table = Table(title=_("QC plans (IMAS 09.20)"))
+    names = (_("plan"), _("hazard"), _("made on"), _("lot"), "n", _("confidence"), _("defect limit"), _("seed"))
+    for name in (*names, _("results"), _("status")):
         table.add_column(name)
     for p in plans:
         mine = [s for s in samples if s.plan_id == p.id]
@@ -134,13 +135,13 @@ def show(
             str(p.id),
             str(p.hazard_id),
             str(p.made_on),
-            f"{p.lot_cells} cells, {p.lot_m2:,.0f} m²",
+            _("{cells} cells, {m2} m²", cells=p.lot_cells, m2=format(p.lot_m2, ",.0f")),
             str(p.sample_size),
             f"{p.confidence:.0%}",
             f"{p.defect_rate:.1%}",
             str(p.seed),
-            ", ".join(f"{v} {k}" for k, v in counts.items() if v),
-            p.status.value + (f": {p.reason}" if p.reason else ""),
+            ", ".join(f"{v} {vocabulary.label(k)}" for k, v in counts.items() if v),
+            vocabulary.label(p.status.value) + (f": {p.reason}" if p.reason else ""),
         )
     console.print(table)
     failed = [s for s in samples if s.result.value == "failed"]
@@ -155,8 +156,8 @@ def show(
         )
         console.print(failure)
     if visits:
-        qa = Table(title="QA visits")
-        for name in ("visit", "date", "hazard", "team", "visitor", "result", "findings"):
+        qa = Table(title=_("QA visits"))
+        for name in (_("visit"), _("date"), _("hazard"), _("team"), _("visitor"), _("result"), _("findings")):
             qa.add_column(name)
         for v in visits:
             qa.add_row(

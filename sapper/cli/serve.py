@@ -171,11 +171,11 @@ def list_users() -> None:
         rows = accounts.list()
     finally:
         accounts.backend.close()
-    table = Table("name", "role", "organisation", "team", "active", "created")
+    table = Table(_("name"), _("role"), _("organisation"), _("team"), _("active"), _("created"))
     for u in rows:
         created = u.created_at.strftime("%Y-%m-%d") if u.created_at else ""
         team = "" if u.team_id is None else str(u.team_id)
-        table.add_row(u.name, u.role.value, u.organisation, team, "yes" if u.active else "no", created)
+        table.add_row(u.name, u.role.value, u.organisation, team, _("yes") if u.active else _("no"), created)
     console.print(table)
 
 
@@ -278,7 +278,8 @@ def history(name: str = typer.Argument(...)) -> None:
         accounts.backend.close()
     if not entries:
         raise SapperError(_("user {name!r} has no history (the account never existed)", name=name))
-    table = Table("when (UTC)", "who", "action", "changes", title=f"History of user {name}", title_justify="left")
+    headers = (_("when (UTC)"), _("who"), _("action"), _("changes"))
+    table = Table(*headers, title=_("History of user {name}", name=name), title_justify="left")
     for entry in entries:
         table.add_row(entry.at.strftime("%Y-%m-%d %H:%M:%S"), entry.user, entry.action, account_changes(entry))
     console.print(table)
@@ -288,17 +289,17 @@ def account_changes(entry: AuditEntry) -> str:
     """One account change in words: the fields that changed, or the token issued or withdrawn."""
     before, after = entry.before or {}, entry.after or {}
     if entry.action == "token":
-        return f"token {after.get('label')!r} issued, expires {after.get('expires_at')}"
+        return _("token {label!r} issued, expires {expires}", label=after.get("label"), expires=after.get("expires_at"))
     if entry.action == "revoke":
         labels = [t["label"] for t in before.get("tokens", [])]
-        return f"{len(labels)} token(s) withdrawn: {', '.join(labels)}"
+        return _("{n} token(s) withdrawn: {labels}", n=len(labels), labels=", ".join(labels))
     if entry.action == "insert":
-        return "created: " + ", ".join(f"{k} {after[k]!r}" for k in ("role", "organisation", "team_id") if after[k])
+        fields = ", ".join(f"{k} {after[k]!r}" for k in ("role", "organisation", "team_id") if after[k])
+        return _("created: {fields}", fields=fields)
     if entry.action == "delete":
-        return "removed; last state: " + ", ".join(
-            f"{k} {before[k]!r}" for k in ("role", "organisation", "team_id") if before[k]
-        )
+        fields = ", ".join(f"{k} {before[k]!r}" for k in ("role", "organisation", "team_id") if before[k])
+        return _("removed; last state: {fields}", fields=fields)
     changed = [k for k in after if k != "name" and before.get(k) != after.get(k)]
     return "\n".join(
-        "new password" if k == PASSWORD_SET else f"{k}: {before.get(k)!r} -> {after[k]!r}" for k in changed
+        _("new password") if k == PASSWORD_SET else f"{k}: {before.get(k)!r} -> {after[k]!r}" for k in changed
     )

@@ -1,8 +1,9 @@
 """Every message the code shows, found with Babel's extractors, and the catalogues kept up to date.
 
-Sources: Python modules that use ``sapper.i18n`` (``_()``, ``N_()``), the PDF templates (Jinja2's
-``_()``), the web UI's scripts (``t()``) and pages (elements marked ``data-i18n`` and attributes named
-in ``data-i18n-attr``). ``python -m sapper.i18n.extract`` adds new messages to each catalogue, empty,
+Sources: Python modules that use ``sapper.i18n`` (``_()``, ``N_()``), the command line's ``--help``
+texts (read from the built command tree: typer's ``help=`` and docstrings), the PDF templates
+(Jinja2's ``_()``), the web UI's scripts (``t()``) and pages (elements marked ``data-i18n`` and
+attributes named in ``data-i18n-attr``). ``python -m sapper.i18n.extract`` adds new messages to each catalogue, empty,
 for a translator to fill; tests/test_i18n.py fails while one is empty.
 """
 
@@ -43,6 +44,28 @@ def _python() -> Iterator[tuple[str, Location]]:
                 text = first(message)
                 if text:
                     yield text, (str(path.relative_to(PACKAGE)), line)
+
+
+def where_defined(command: object) -> Location:
+    """The file and line of a command's function (a group with none: of its first command's)."""
+    import inspect
+
+    callback = getattr(command, "callback", None)
+    if callback is None:
+        subs = list(getattr(command, "commands", {}).values())
+        return where_defined(subs[0]) if subs else ("cli/app.py", 1)
+    code = inspect.unwrap(callback).__code__
+    return str(Path(code.co_filename).resolve().relative_to(PACKAGE)), code.co_firstlineno
+
+
+def _cli_help() -> Iterator[tuple[str, Location]]:
+    import typer.main
+
+    from sapper.cli import app
+    from sapper.cli.help_language import help_texts
+
+    for text, command in help_texts(typer.main.get_command(app)):
+        yield text, where_defined(command)
 
 
 def _templates() -> Iterator[tuple[str, Location]]:
@@ -88,7 +111,7 @@ def _pages() -> Iterator[tuple[str, Location]]:
 def messages() -> dict[str, list[Location]]:
     """Every message id with where it is used."""
     found: dict[str, list[Location]] = {}
-    for source in (_python, _templates, _scripts, _pages):
+    for source in (_python, _cli_help, _templates, _scripts, _pages):
         for text, where in source():
             found.setdefault(text, []).append(where)
     return found
@@ -112,6 +135,7 @@ def update(language: str, found: dict[str, list[Location]] | None = None) -> int
         if text not in catalogue:
             added += 1
         catalogue.add(text, catalogue[text].string if text in catalogue else "", locations=where)
+        catalogue[text].locations = list(where)  # where it is now, not every line it was ever on
     for message in list(catalogue):
         if message.id and message.id not in found:
             catalogue.obsolete[message.id] = message

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sapper.i18n import _
 from sapper.plan.problem import TICKS_PER_DAY, Problem
 from sapper.plan.scheduling.schedule import Schedule, Slot
 
@@ -51,7 +52,8 @@ def idle_days(problem: Problem, schedule: Schedule) -> list[Idle]:
         parts = sorted(((n / TICKS_PER_DAY, why) for n, why in parts), reverse=True)
         days = sum(n for n, _ in parts)
         if days >= WORTH_SAYING:
-            reason = "; ".join(f"{why} ({n:,.0f} d)" for n, why in parts if n >= WORTH_SAYING) or parts[0][1]
+            said = [_("{why} ({days} d)", why=why, days=format(n, ",.0f")) for n, why in parts if n >= WORTH_SAYING]
+            reason = "; ".join(said) or parts[0][1]
             out.append(Idle(team, days, reason))
     return sorted(out, key=lambda i: (-i.days, i.team))
 
@@ -110,9 +112,13 @@ def _holders(problem: Problem) -> dict[int, list[tuple[int, str]]]:
     out: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for a, b in problem.sequence:
         task = problem.sectors[a].task
-        out[b].append((a, "waits for survey of the land" if task == "survey" else "waits for the search of its block"))
+        out[b].append(
+            (a, _("waits for survey of the land") if task == "survey" else _("waits for the search of its block"))
+        )
     for i, j in problem.conflicts:
-        why = "waits outside a demolition's danger area" if (i, j) in problem.danger else "waits for a team nearby"
+        why = (
+            _("waits outside a demolition's danger area") if (i, j) in problem.danger else _("waits for a team nearby")
+        )
         out[i].append((j, why))
         out[j].append((i, why))
     members: dict[int, list[int]] = defaultdict(list)
@@ -120,7 +126,7 @@ def _holders(problem: Problem) -> dict[int, list[tuple[int, str]]]:
         members[s.hazard_id].append(s.index)
     for road, quarter in problem.precedence:
         for s in members[quarter]:
-            out[s] += [(r, "waits for the road in to be cleared") for r in members[road]]
+            out[s] += [(r, _("waits for the road in to be cleared")) for r in members[road]]
     return out
 
 
@@ -129,14 +135,14 @@ def _why_wait(problem: Problem, schedule: Schedule, slot: Slot, holds: dict[int,
         held = schedule.slots.get(other)
         if held is not None and held.end == slot.start:
             return why
-    return "waits: no task it may do is free"
+    return _("waits: no task it may do is free")
 
 
 def _why_after(problem: Problem, schedule: Schedule, team: int, since: int) -> str:
     later = [s for s, slot in schedule.slots.items() if slot.end > since and problem.option(s, team) is not None]
     if not later:
-        return "nothing left its methods allow" + _forbidden_after(problem, schedule, team, since)
-    return f"{len(later):,} tasks it could do went to teams that finish them sooner"
+        return _("nothing left its methods allow") + _forbidden_after(problem, schedule, team, since)
+    return _("{n} tasks it could do went to teams that finish them sooner", n=format(len(later), ","))
 
 
 def _forbidden_after(problem: Problem, schedule: Schedule, team: int, since: int) -> str:
@@ -154,5 +160,5 @@ def _forbidden_after(problem: Problem, schedule: Schedule, team: int, since: int
     if not why:
         return ""
     (method, cause), hazards = max(why.items(), key=lambda kv: (len(kv[1]), kv[0]))
-    named = ", ".join(f"H{h}" for h in sorted(hazards)[:4]) + (" and more" if len(hazards) > 4 else "")
-    return f"; the rules keep {method} off {named} ({cause})"
+    named = ", ".join(f"H{h}" for h in sorted(hazards)[:4]) + (_(" and more") if len(hazards) > 4 else "")
+    return _("; the rules keep {method} off {hazards} ({cause})", method=method, hazards=named, cause=cause)

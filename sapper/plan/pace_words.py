@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+from sapper.i18n import _
 from sapper.plan.pace import Reported
 from sapper.plan.problem import TICKS_PER_DAY
 
@@ -45,7 +46,8 @@ def slowest_land(result: PlanResult) -> tuple[str, float, str, list[str]]:
     key = max(days, key=lambda k: (days[k], k))
     hazards = {h for h, hz in result.hazards.items() if (hz.land_use.value, hz.contamination.value) == key}
     seen = sorted({m.method.value for m in result.mismatches if m.hazard_id in hazards} - methods[key])
-    return f"{key[0]} land ({key[1]})", days[key] / sum(days.values()), ", ".join(sorted(methods[key])), seen
+    land = _("{land_use} land ({contamination})", land_use=key[0], contamination=key[1])
+    return land, days[key] / sum(days.values()), ", ".join(sorted(methods[key])), seen
 
 
 def pace_words(result: PlanResult, reported: Reported) -> list[str]:
@@ -58,18 +60,36 @@ def pace_words(result: PlanResult, reported: Reported) -> list[str]:
     lines = []
     if reported.days:
         first = planned_hectares(result, reported.days) / reported.days
-        lines.append(
-            f"pace: the reports released {reported.per_day:.1f} ha a day over {reported.days} days; "
-            f"the plan {first:.1f} ha a day over its first {reported.days} days"
+        pace = _(
+            "pace: the reports released {reported} ha a day over {days} days; "
+            "the plan {planned} ha a day over its first {days} days",
+            reported=format(reported.per_day, ".1f"),
+            days=reported.days,
+            planned=format(first, ".1f"),
         )
+        lines.append(pace)
     else:
-        lines.append("pace: no reports yet to hold the plan against")
+        lines.append(_("pace: no reports yet to hold the plan against"))
     land, share, methods, seen = slowest_land(result)
-    tail = f"; {share:.0%} of the search team-days go to {land}, where the rules allow only {methods}" if land else ""
-    lines.append(f"  to the finish {total / span:.1f} ha a day (at the P50 finish {total / max(p50, 1e-9):.1f}){tail}")
-    if seen:
-        lines.append(
-            f"  the reports show {', '.join(seen)} at work on that land, which the rules forbid: "
-            "--accept-recorded-practice plans it there"
+    tail = ""
+    if land:
+        tail = _(
+            "; {share} of the search team-days go to {land}, where the rules allow only {methods}",
+            share=format(share, ".0%"),
+            land=land,
+            methods=methods,
         )
+    finish = _(
+        "to the finish {pace} ha a day (at the P50 finish {p50})",
+        pace=format(total / span, ".1f"),
+        p50=format(total / max(p50, 1e-9), ".1f"),
+    )
+    lines.append(f"  {finish}{tail}")
+    if seen:
+        forbidden = _(
+            "the reports show {methods} at work on that land, which the rules forbid: "
+            "--accept-recorded-practice plans it there",
+            methods=", ".join(seen),
+        )
+        lines.append(f"  {forbidden}")
     return lines

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+from sapper.i18n import N_, _
 from sapper.plan.problem import TICKS_PER_DAY, Problem, needs_demolition
 from sapper.plan.scheduling.schedule import Schedule
 from sapper.plan.scheduling.timeline import Calendar
@@ -33,13 +34,21 @@ def tail_start(problem: Problem, schedule: Schedule) -> int | None:
     return start if span - start >= max(1, WORTH_TELLING * span) else None
 
 
+# What a team does on a hazard, as a whole sentence each so a translator can order its words.
+DOING = {
+    "survey": N_("{team} surveys {hazard} ({days} d)"),
+    "depot": N_("{team} empties the ammunition depot of {hazard} ({days} d)"),
+    "eod": N_("{team} disposes of the items found in {hazard} ({days} d)"),
+    "clearance": N_("{team} searches {hazard} ({days} d)"),
+}
+
+
 def doing(problem: Problem, sector: int) -> str:
+    """The key of DOING for a sector's task."""
     s = problem.sectors[sector]
-    if s.task == "survey":
-        return "surveys"
-    if s.task == "eod":
-        return "empties the ammunition depot of" if s.label.endswith("-depot") else "disposes of the items found in"
-    return "searches"
+    if s.task == "eod" and s.label.endswith("-depot"):
+        return "depot"
+    return s.task if s.task in DOING else "clearance"
 
 
 def tail_words(problem: Problem, schedule: Schedule, calendar: Calendar, names: dict[int, str]) -> list[str]:
@@ -49,8 +58,12 @@ def tail_words(problem: Problem, schedule: Schedule, calendar: Calendar, names: 
         return []
     span = math.ceil(schedule.makespan_days)
     weeks = (span - start) / 6.0
-    length = f"{weeks:.0f} weeks" if weeks >= 1.5 else f"{span - start} working days"
-    lines = [f"the last {length} (from {calendar.date_of(start)}), few teams are still at work:"]
+    day = calendar.date_of(start)
+    if weeks >= 1.5:
+        head = _("the last {n} weeks (from {day}), few teams are still at work:", n=format(weeks, ".0f"), day=day)
+    else:
+        head = _("the last {n} working days (from {day}), few teams are still at work:", n=span - start, day=day)
+    lines = [head]
     work: dict[tuple[int, int, str], float] = defaultdict(float)
     danger: dict[tuple[int, int], float] = {}
     for s, slot in schedule.slots.items():
@@ -61,10 +74,12 @@ def tail_words(problem: Problem, schedule: Schedule, calendar: Calendar, names: 
             if (slot.team, sector.hazard_id) not in danger and needs_demolition(sector):
                 danger[slot.team, sector.hazard_id] = sector.danger_m
     for (team, hazard, verb), days in sorted(work.items(), key=lambda kv: -kv[1])[:4]:
-        line = f"  {problem.teams[team].name} {verb} {names.get(hazard, f'hazard {hazard}')} ({days:,.0f} d)"
+        hazard_name = names.get(hazard) or _("hazard {id}", id=hazard)
+        line = _(DOING[verb], team=problem.teams[team].name, hazard=hazard_name, days=format(days, ",.0f"))
         if (team, hazard) in danger:
-            line += f"; no other team may work within its {danger[team, hazard]:,.0f} m danger area meanwhile"
-        lines.append(line)
+            meters = format(danger[team, hazard], ",.0f")
+            line += _("; no other team may work within its {m} m danger area meanwhile", m=meters)
+        lines.append(f"  {line}")
     return lines
 
 
