@@ -36,11 +36,6 @@ STEPS = {
 SHOWN_HAZARDS = 15
 MIN_NAME = 12  # a name column never narrower than this, even in a very narrow terminal
 # Why a team has no sector work, as the planner says it (sapper/plan/build.py), marked for the catalogues.
-IDLE_REASONS = (
-    N_("not active"),
-    N_("offers no method the plan gives work to (support)"),
-    N_("no sector its methods may work, or no time left for it"),
-)
 
 
 @app.command()

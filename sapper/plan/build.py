@@ -17,6 +17,7 @@ from typing import Any
 
 import shapely
 
+from sapper.i18n import N_
 from sapper.model.enums import ActivityType, HazardStatus, Method
 from sapper.model.geometry import as_multipolygon, densified, to_metric, utm_epsg
 from sapper.model.records import Hazard, Item, ProtectedSite, Release, Report, Team
@@ -160,9 +161,9 @@ def make_teams(teams: Sequence[Team], data: Data) -> tuple[list[WorkTeam], dict[
     for team in teams:
         methods = tuple(m for m in team_methods(team, data.rules) if m in PLANNED_METHODS)
         if not team.active:
-            idle[int(team.id)] = "not active"  # type: ignore[arg-type]
+            idle[int(team.id)] = N_("not active")  # type: ignore[arg-type]
         elif not methods:
-            idle[int(team.id)] = "offers no method the plan gives work to (support)"  # type: ignore[arg-type]
+            idle[int(team.id)] = N_("offers no method the plan gives work to (support)")  # type: ignore[arg-type]
         else:
             crew.append(
                 WorkTeam(
@@ -235,7 +236,7 @@ def make_plan(inputs: Inputs, settings: Settings, progress: Progress | None = No
     problem, greedy, best = planned.problem, planned.greedy, planned.schedule
     for t in problem.teams:
         if all(slot.team != t.index for slot in best.slots.values()):
-            idle.setdefault(t.team_id, "no sector its methods may work, or no time left for it")
+            idle.setdefault(t.team_id, N_("no sector its methods may work, or no time left for it"))
     step("lanes")
     lane_plans = plan_lanes_for(problem, best, settings.processes) if settings.lanes else {}
     step("forecast", 0.0)
