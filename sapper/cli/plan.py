@@ -58,8 +58,10 @@ def plan(
     accept_recorded_practice: bool = typer.Option(
         False, help="Where the reports show a method the rules forbid, plan that method there too."
     ),
-    regions: int = typer.Option(1, help="Plan this many regions apart and join them (a country: see README)."),
-    processes: int = typer.Option(1, help="Processes planning regions at once (with --regions)."),
+    regions: int = typer.Option(
+        1, help="Plan this many regions apart and join them; 0: as many as the work needs (a country: see README)."
+    ),
+    processes: int = typer.Option(1, help="Processes planning regions, and making lanes, at once."),
 ) -> None:
     """Plan the clearance: priorities, methods, sectors, lanes, teams over days, and a forecast.
 
@@ -71,8 +73,8 @@ def plan(
         raise SapperError(_("--runs must be at least 1"))
     if time_limit <= 0:
         raise SapperError(_("--time-limit must be more than 0 seconds"))
-    if regions < 1 or processes < 1:
-        raise SapperError(_("--regions and --processes must be at least 1"))
+    if regions < 0 or processes < 1:
+        raise SapperError(_("--regions must be 0 (as many as the work needs) or more, and --processes at least 1"))
     from sapper.plan.build import Settings
     from sapper.plan.records import bundle
     from sapper.report.plan_files import write_plan_files
