@@ -73,9 +73,8 @@ def backtest(
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("backtest", total=len(days) - 1)
         result = run_backtest(inputs, settings, lambda done, total: bar.update(task, completed=done, total=total))
-    picture = backtest_chart(
-        out / "backtest.png", result, f"Backtest of {Path(str(register or '')).name or 'the register'}"
-    )  # the chart's words are English (sapper/report/backtest_chart.py), its title with them
+    name = Path(str(register or "")).name or _("the register")
+    picture = backtest_chart(out / "backtest.png", result, _("Backtest of {register}", register=name))
     for table in backtest_tables(result):
         console.print(table)
     console.print(

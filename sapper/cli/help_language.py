@@ -17,8 +17,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import typer
+from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
+from sapper.cli.parser_language import LocalisedContext, translate_error
 from sapper.i18n import DEFAULT, N_, parse_language, translate
 
 FIELDS = ("help", "short_help")
@@ -30,6 +32,9 @@ TYPER_WORDS = {
     "DEFAULT_STRING": N_("[default: {}]"),
     "ENVVAR_STRING": N_("[env var: {}]"),
     "REQUIRED_LONG_STRING": N_("[required]"),
+    "ERRORS_PANEL_TITLE": N_("Error"),
+    "RICH_HELP": N_("Try [blue]'{command_path} {help_option}'[/] for help."),
+    "ABORTED_TEXT": N_("Aborted."),
 }
 ORIGINAL = "_sapper_english_{}"  # where a text's English (its message id) is kept once translated
 ROOT_VALUES = {"--register", "-r", "--user", "-u"}  # root options that take a value before the command
@@ -66,8 +71,9 @@ def help_texts(command: Any) -> Iterator[tuple[str, Any]]:
 
 def localise(command: Any, language: str) -> None:
     """Put every help text of the tree, and typer's words around them, into ``language``; English
-    gives back the texts as written."""
-    for owner, field, _command in help_owners(command):
+    gives back the texts as written. Each command's context writes its usage line in the root's language."""
+    for owner, field, documented in help_owners(command):
+        documented.context_class = LocalisedContext
         text = english(owner, field)
         if not text:
             continue
@@ -103,8 +109,24 @@ def language_asked(args: Sequence[str], environ: dict[str, str] | None = None) -
 
 
 class LocalisedGroup(TyperGroup):
-    """The root ``sapper`` group: translates the whole tree's help before parsing its arguments."""
+    """The root ``sapper`` group: translates the whole tree's help before parsing its arguments, and
+    the parser's errors (its own and its sub-commands') as they leave it."""
+
+    context_class = LocalisedContext
+    language = DEFAULT
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        localise(self, language_asked(args))
-        return super().parse_args(ctx, args)
+        self.language = language_asked(args)
+        localise(self, self.language)
+        try:
+            return super().parse_args(ctx, args)
+        except UsageError as error:
+            translate_error(error, self.language)
+            raise
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as error:
+            translate_error(error, self.language)
+            raise

@@ -7,7 +7,7 @@ import typer
 from sapper.cli.app import app, console, friendly, open_target
 from sapper.cli.render import history_table, record_table, records_table
 from sapper.cli.values import field_names, parse_assignments, read_geometry
-from sapper.i18n import _
+from sapper.i18n import _, vocabulary
 from sapper.model.geometry import area_m2
 from sapper.store.schema import LAYERS, layer
 
@@ -78,11 +78,11 @@ def show(kind: str = typer.Argument(..., help=KIND_HELP), record_id: int = typer
         if lay.kind == "hazard":
             bal = reg.balance(record_id)
             extra = {
-                "still hazardous": f"{bal.hazardous:,.1f} m²",
-                "cancelled": f"{bal.cancelled:,.1f} m²",
-                "reduced": f"{bal.reduced:,.1f} m²",
-                "cleared": f"{bal.cleared:,.1f} m²",
-                "polygon measures": f"{area_m2(record.geometry):,.1f} m²",
+                _("still hazardous"): f"{bal.hazardous:,.1f} m²",
+                vocabulary.label("cancelled"): f"{bal.cancelled:,.1f} m²",
+                vocabulary.label("reduced"): f"{bal.reduced:,.1f} m²",
+                vocabulary.label("cleared"): f"{bal.cleared:,.1f} m²",
+                _("polygon measures"): f"{area_m2(record.geometry):,.1f} m²",
             }
     console.print(record_table(lay, record, extra))
 

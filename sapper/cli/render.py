@@ -11,6 +11,7 @@ from rich.cells import cell_len
 from rich.table import Table
 from shapely.geometry.base import BaseGeometry
 
+from sapper.cli.record_words import field_word, kind_word, layer_title
 from sapper.i18n import N_, _, translate, vocabulary
 from sapper.model.enums import ItemState
 from sapper.model.geometry import area_m2
@@ -43,18 +44,20 @@ def text(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.1f}"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     return str(value)
 
 
 def describe_geometry(geom: BaseGeometry) -> str:
     if geom.is_empty:
-        return f"{geom.geom_type} (empty)"
+        return _("{type} (empty)", type=geom.geom_type)
     if geom.geom_type in ("Point",):
         return f"POINT ({geom.x:.6f} {geom.y:.6f})"
+    centre = f"{geom.centroid.x:.5f} {geom.centroid.y:.5f}"
     if "Polygon" in geom.geom_type:
-        return f"{geom.geom_type}, {area_m2(geom) / 10_000:,.3f} ha, centre {geom.centroid.x:.5f} {geom.centroid.y:.5f}"
-    return f"{geom.geom_type}, centre {geom.centroid.x:.5f} {geom.centroid.y:.5f}"
+        area = format(area_m2(geom) / 10_000, ",.3f")
+        return _("{type}, {area} ha, centre {centre}", type=geom.geom_type, area=area, centre=centre)
+    return _("{type}, centre {centre}", type=geom.geom_type, centre=centre)
 
 
 def compact_table(title: str, header: bool = True) -> Table:
@@ -108,58 +111,59 @@ def shorten(text: str, width: int) -> str:
 
 def records_table(lay: Layer, records: Sequence[Record]) -> Table:
     columns = LIST_COLUMNS[lay.name]
-    table = Table(title=f"{lay.title}: {len(records)}", title_justify="left")
-    table.add_column("id", justify="right")
+    table = Table(title=f"{layer_title(lay)}: {len(records)}", title_justify="left")
+    table.add_column(field_word("id"), justify="right")
     for name in columns:
-        table.add_column(name, justify="right" if name.endswith(("_m2", "_m", "_id", "priority")) else "left")
+        table.add_column(
+            field_word(name), justify="right" if name.endswith(("_m2", "_m", "_id", "priority")) else "left"
+        )
     for rec in records:
         table.add_row(str(rec.id), *(text(getattr(rec, name)) for name in columns))
     return table
 
 
 def record_table(lay: Layer, rec: Record, extra: dict[str, str] | None = None) -> Table:
-    table = Table(title=f"{lay.kind} {rec.id}", show_header=False, title_justify="left")
-    table.add_column("field", style="bold")
-    table.add_column("value")
-    table.add_row("id", str(rec.id))
+    table = Table(title=f"{kind_word(lay)} {rec.id}", show_header=False, title_justify="left")
+    table.add_column(_("field"), style="bold")
+    table.add_column(_("value"))
+    table.add_row(field_word("id"), str(rec.id))
     for col in lay.columns:
-        table.add_row(col.name, text(getattr(rec, col.name)))
+        table.add_row(field_word(col.name), text(getattr(rec, col.name)))
     for key, value in (extra or {}).items():
         table.add_row(key, value)
     return table
 
 
 def history_table(lay: Layer, record_id: int, entries: Sequence[AuditEntry]) -> Table:
-    table = Table(title=f"History of {lay.kind} {record_id}", title_justify="left")
-    for name in ("when (UTC)", "who", "action", "version", "changes"):
+    table = Table(title=_("History of {kind} {id}", kind=kind_word(lay), id=record_id), title_justify="left")
+    for name in (_("when (UTC)"), _("who"), _("action"), _("version"), _("changes")):
         table.add_column(name)
     for entry in entries:
-        table.add_row(
-            entry.at.strftime("%Y-%m-%d %H:%M:%S"), entry.user, entry.action, str(entry.version), _changes(entry)
-        )
+        action = translate(ACTIONS.get(entry.action, entry.action))
+        table.add_row(entry.at.strftime("%Y-%m-%d %H:%M:%S"), entry.user, action, str(entry.version), _changes(entry))
     return table
+
+
+# What the audit log's actions are called in the history table.
+ACTIONS = {"insert": N_("insert"), "update": N_("update"), "delete": N_("delete")}
 
 
 def _changes(entry: AuditEntry) -> str:
     if entry.action == "insert":
-        return "created"
+        return _("created")
     if entry.action == "delete":
-        return (
-            "deleted; last state kept in the log: "
-            + json.dumps({k: v for k, v in (entry.before or {}).items() if k != "geometry" and v not in (None, "")})[
-                :300
-            ]
-        )
+        kept = {k: v for k, v in (entry.before or {}).items() if k != "geometry" and v not in (None, "")}
+        return _("deleted; last state kept in the log: {state}", state=json.dumps(kept, ensure_ascii=False)[:300])
     before, after = entry.before or {}, entry.after or {}
     lines = []
     for key in after:
         if key == "version" or before.get(key) == after.get(key):
             continue
         if key == "geometry":
-            lines.append("geometry changed")
+            lines.append(_("geometry changed"))
         else:
-            lines.append(f"{key}: {before.get(key)!r} -> {after.get(key)!r}")
-    return "\n".join(lines) or "no field changed"
+            lines.append(f"{field_word(key)}: {before.get(key)!r} -> {after.get(key)!r}")
+    return "\n".join(lines) or _("no field changed")
 
 
 # Item states as short column headers, in the order an item goes through them.

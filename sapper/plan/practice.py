@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sapper.i18n import _
 from sapper.model.enums import ActivityType, Method, TeamKind
 from sapper.model.records import Hazard, Report, Team
 from sapper.plan.methods import Decision, Rules, decide, team_methods
@@ -29,9 +30,15 @@ class Mismatch:
     rule: str  # why the rules forbid it
 
     def explain(self) -> str:
-        return (
-            f"H{self.hazard_id} {self.hazard}: {self.reports} reports of {self.team_kind.value} teams "
-            f"working by {self.method.value}, which the rules forbid ({self.rule})"
+        return _(
+            "H{id} {hazard}: {reports} reports of {team_kind} teams working by {method}, "
+            "which the rules forbid ({rule})",
+            id=self.hazard_id,
+            hazard=self.hazard,
+            reports=self.reports,
+            team_kind=self.team_kind.value,
+            method=self.method.value,
+            rule=self.rule,
         )
 
 

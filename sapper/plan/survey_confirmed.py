@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sapper.i18n import _
 from sapper.model.enums import Contamination, HazardClass, HazardStatus, ReleaseRoute
 from sapper.model.records import Hazard, Release
 
@@ -54,13 +55,24 @@ class Reduction:
         return rng.dirichlet(self.alpha, runs)
 
     def explain(self) -> str:
-        p, e = self.prior, self.expected
-        seen = "no reductions of confirmed land yet"
+        seen = _("no reductions of confirmed land yet")
         if self.observed is not None:
-            seen = f"register {self.observed[0]:.0%}/{self.observed[1]:.0%} over {self.hazards:.1f} hazards"
-        return (
-            f"surveyed confirmed land reduced/cleared: prior {p[0]:.0%}/{p[1]:.0%}, {seen}, used {e[0]:.0%}/{e[1]:.0%}"
+            seen = _(
+                "register {shares} over {hazards} hazards",
+                shares=shares(self.observed),
+                hazards=format(self.hazards, ".1f"),
+            )
+        return _(
+            "surveyed confirmed land reduced/cleared: prior {prior}, {seen}, used {used}",
+            prior=shares(self.prior),
+            seen=seen,
+            used=shares(self.expected),
         )
+
+
+def shares(values: np.ndarray) -> str:
+    """Shares of land as the notes write them: 40%/35%/25%."""
+    return "/".join(f"{v:.0%}" for v in values)
 
 
 def learn_reduction(

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sapper.plan.survey_confirmed import Reduction
+from sapper.i18n import _
+from sapper.plan.survey_confirmed import Reduction, shares
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,18 @@ class Outlook:
         return rng.dirichlet(self.alpha, runs)
 
     def explain(self) -> str:
-        e = self.expected
-        seen = "no releases of suspected land yet"
+        seen = _("no releases of suspected land yet")
         if self.observed is not None:
-            o = self.observed
-            seen = f"register {o[0]:.0%}/{o[1]:.0%}/{o[2]:.0%} over {self.hazards:.1f} hazards"
-        p = self.prior
-        text = (
-            f"surveyed land cancelled/reduced/cleared: prior {p[0]:.0%}/{p[1]:.0%}/{p[2]:.0%}, {seen}, "
-            f"used {e[0]:.0%}/{e[1]:.0%}/{e[2]:.0%}"
+            seen = _(
+                "register {shares} over {hazards} hazards",
+                shares=shares(self.observed),
+                hazards=format(self.hazards, ".1f"),
+            )
+        text = _(
+            "surveyed land cancelled/reduced/cleared: prior {prior}, {seen}, used {used}",
+            prior=shares(self.prior),
+            seen=seen,
+            used=shares(self.expected),
         )
         if self.confirmed is not None:
             text = f"{text}\n{self.confirmed.explain()}"

@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
+from sapper.i18n import _
 from sapper.model.enums import ActivityType, LandUse, Method, TeamKind
 from sapper.model.records import Report, Team
 from sapper.plan.datafiles import Triangular
@@ -93,12 +94,18 @@ def _ha(x: float) -> str:
 
 def explain_rate(name: str, prior: Triangular, learned: LearnedRate | None) -> str:
     """One survey rate in words: the cited prior, the reports, the rate used."""
-    head = f"{name} prior {prior.mode:g} ({prior.low:g}-{prior.high:g})"
+    prior_words = f"{prior.mode:g} ({prior.low:g}-{prior.high:g})"
     if learned is None:
-        return f"{head}, no reports, used {prior.mode:g}"
-    return (
-        f"{head}, reports {_ha(learned.observed)} over {learned.days} days, "
-        f"used {_ha(learned.mean)} ({_ha(learned.level(-Z90))}-{_ha(learned.level(Z90))})"
+        used = format(prior.mode, "g")
+        return _("{name} prior {prior}, no reports, used {used}", name=name, prior=prior_words, used=used)
+    band = f"{_ha(learned.mean)} ({_ha(learned.level(-Z90))}-{_ha(learned.level(Z90))})"
+    return _(
+        "{name} prior {prior}, reports {observed} over {days} days, used {used}",
+        name=name,
+        prior=prior_words,
+        observed=_ha(learned.observed),
+        days=learned.days,
+        used=band,
     )
 
 
@@ -108,4 +115,4 @@ def explain_rates(data: SurveyData) -> str:
         explain_rate("NTS", data.nts, data.nts_learned),
         explain_rate("TS", data.ts[Method.SURVEY], data.ts_learned),
     ]
-    return "survey team ha/day: " + "; ".join(parts)
+    return _("survey team ha/day: {rates}", rates="; ".join(parts))
