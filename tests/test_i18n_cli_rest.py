@@ -152,3 +152,20 @@ def test_the_backtest_charts_title_and_axes_are_russian() -> None:
     assert "Проверка прогнозов на истории: town.gpkg" in words
     assert "опасная площадь в работе, га" in words and "внутри P10-P90, %" in words and "прогноз P10-P90" in words
     assert not [w for w in words if "still to work" in w or "days ahead" in w or "inside" in w], words
+
+
+def test_the_rules_reason_quoted_in_a_practice_note_is_in_the_readers_language() -> None:
+    from sapper.plan.methods import load_rules
+
+    rules = load_rules()
+    reason = next(rule.reason for rule in rules.contamination if Method.ROBOT in rule.forbid)
+    mismatch = Mismatch(3, "Depot", Method.ROBOT, TeamKind.ROBOT, 5, f"mixed: {reason}")
+    with speaking("ru"):
+        note = mismatch.explain()
+    assert "(mixed: " in note, "the contamination stays a code"
+    assert reason not in note, "the packaged rule's reason stays English"
+    with speaking("ru"):
+        assert _(reason) in note and _(reason) != reason
+    written = Mismatch(3, "Depot", Method.ROBOT, TeamKind.ROBOT, 5, "mixed: our own rule, written by the centre")
+    with speaking("ru"):
+        assert "(mixed: our own rule, written by the centre)" in written.explain(), "an operator reason as written"

@@ -1,7 +1,7 @@
 """Every message the code shows, found with Babel's extractors, and the catalogues kept up to date.
 
 Sources: Python modules that use ``sapper.i18n`` (``_()``, ``N_()``), the command line's ``--help``
-texts (read from the built command tree: typer's ``help=`` and docstrings), the PDF templates
+texts (read from the built command tree: typer's ``help=`` and docstrings), the method rules' reasons, the PDF templates
 (Jinja2's ``_()``), the web UI's scripts (``t()``) and pages (elements marked ``data-i18n`` and
 attributes named in ``data-i18n-attr``). ``python -m sapper.i18n.extract`` adds new messages to each catalogue, empty,
 for a translator to fill; tests/test_i18n.py fails while one is empty.
@@ -24,6 +24,7 @@ PYTHON_KEYWORDS = {"_": None, "N_": None}
 JS_KEYWORDS = {"t": None}
 MARKED_TEXT = re.compile(r"<(\w+)[^>]*\sdata-i18n(?:\s[^>]*)?>([^<]+)</\1>")
 MARKED_TAG = re.compile(r"<\w+[^>]*\sdata-i18n-attr=\"([^\"]+)\"[^>]*>")
+RULE_REASON = re.compile(r'^reason = "([^"]+)"$')
 Location = tuple[str, int]
 
 
@@ -66,6 +67,18 @@ def _cli_help() -> Iterator[tuple[str, Location]]:
 
     for text, command in help_texts(typer.main.get_command(app)):
         yield text, where_defined(command)
+
+
+def _rules() -> Iterator[tuple[str, Location]]:
+    """The reasons of the method rules (``plan/data/methods.toml``), quoted in a plan's notes.
+
+    A reason an operator writes into their own rules file has no translation and is shown as written.
+    """
+    path = PACKAGE / "plan" / "data" / "methods.toml"
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        found = RULE_REASON.match(line)
+        if found:
+            yield found.group(1), (str(path.relative_to(PACKAGE)), number)
 
 
 def _templates() -> Iterator[tuple[str, Location]]:
@@ -111,7 +124,7 @@ def _pages() -> Iterator[tuple[str, Location]]:
 def messages() -> dict[str, list[Location]]:
     """Every message id with where it is used."""
     found: dict[str, list[Location]] = {}
-    for source in (_python, _cli_help, _templates, _scripts, _pages):
+    for source in (_python, _cli_help, _rules, _templates, _scripts, _pages):
         for text, where in source():
             found.setdefault(text, []).append(where)
     return found

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sapper.i18n import _
+from sapper.i18n import _, translate
 from sapper.model.enums import ActivityType, Method, TeamKind
 from sapper.model.records import Hazard, Report, Team
 from sapper.plan.methods import Decision, Rules, decide, team_methods
@@ -38,8 +38,14 @@ class Mismatch:
             reports=self.reports,
             team_kind=self.team_kind.value,
             method=self.method.value,
-            rule=self.rule,
+            rule=rule_in_words(self.rule),
         )
+
+
+def rule_in_words(rule: str) -> str:
+    """A rule as ``Decision`` words it ("mixed: <reason>"), its reason in the reader's language; codes stay codes."""
+    code, colon, reason = rule.partition(": ")
+    return f"{code}: {translate(reason)}" if colon else translate(rule)
 
 
 def reported_method(team: Team, activity: ActivityType, rules: Rules) -> Method | None:
