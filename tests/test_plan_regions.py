@@ -119,14 +119,14 @@ def test_hazards_within_a_danger_radius_stay_in_one_region():
     assert check(regional.problem, regional.schedule) == []
 
 
-def test_the_cli_refuses_no_regions(tmp_path):
+def test_the_cli_refuses_a_negative_number_of_regions(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "sapper", "plan", str(tmp_path / "none.gpkg"), "--regions", "0"],
+        [sys.executable, "-m", "sapper", "plan", str(tmp_path / "none.gpkg"), "--regions", "-1"],
         capture_output=True,
         text=True,
     )
     assert done.returncode != 0
-    assert "--regions and --processes must be at least 1" in done.stdout + done.stderr
+    assert "--regions must be 0 (as many as the work needs) or more" in done.stdout + done.stderr
 
 
 def test_regions_left_to_the_planner_follow_the_work_still_to_do() -> None:
