@@ -8,7 +8,7 @@ printed side by side: their P50/P95 must agree.
 
     python bench/forecast_bench.py                  # 10,000 runs, peer on 100
     python bench/forecast_bench.py --runs 2000 --peer-runs 50 --teams 10 --sectors 300
-    python bench/forecast_bench.py --palmyra        # 10,000 runs of the Palmyra plan (learned rates)
+    python bench/forecast_bench.py --palmyra        # 10,000 runs of the Palmyra plan (learned rates), best of 6
     python bench/forecast_bench.py --palmyra --no-day-pace   # the same without the day pace shared by all teams
     python bench/forecast_bench.py --backtest       # the whole Palmyra history: sapper backtest's work
 
@@ -64,8 +64,8 @@ def palmyra_inputs(folder: str):
         return read_inputs(reg)
 
 
-def palmyra(runs: int, seed: int, day_pace: bool = True) -> None:
-    """Time the forecast of the Palmyra plan: wall and CPU seconds (the machine may be shared), best of 3."""
+def palmyra(runs: int, seed: int, day_pace: bool = True, repeat: int = 6) -> None:
+    """Time the forecast of the Palmyra plan: wall and CPU seconds (the machine may be shared), best of ``repeat``."""
     import dataclasses
     import os
 
@@ -86,14 +86,14 @@ def palmyra(runs: int, seed: int, day_pace: bool = True) -> None:
     )
     forecast(problem, schedule, prod, runs=runs, seed=seed, learned=learned)  # warm up
     walls, cpus = [], []
-    for _ in range(3):
+    for _ in range(repeat):
         began, cpu = time.perf_counter(), time.process_time()
         fc = forecast(problem, schedule, prod, runs=runs, seed=seed, learned=learned)
         walls.append(time.perf_counter() - began)
         cpus.append(time.process_time() - cpu)
     print(
-        f"{runs:,} runs: best of 3 {min(walls):.2f} s wall (all: {', '.join(f'{t:.2f}' for t in walls)}), "
-        f"{min(cpus):.2f} s CPU; load average {os.getloadavg()[0]:.1f}; "
+        f"{runs:,} runs: best of {repeat} {min(walls):.2f} s wall (all: {', '.join(f'{t:.2f}' for t in walls)}), "
+        f"{min(cpus):.2f} s CPU (all: {', '.join(f'{t:.2f}' for t in cpus)}); load average {os.getloadavg()[0]:.1f}; "
         f"P50 {fc.finish[50]:,.0f}, P95 {fc.finish[95]:,.0f} working days"
     )
 
@@ -135,9 +135,10 @@ def main() -> None:
     parser.add_argument("--palmyra", action="store_true", help="time the forecast of the Palmyra plan")
     parser.add_argument("--backtest", action="store_true", help="time the backtest of the Palmyra history")
     parser.add_argument("--no-day-pace", action="store_true", help="with --palmyra: leave out the shared day pace")
+    parser.add_argument("--repeat", type=int, default=6, help="with --palmyra: timed forecasts, the best is printed")
     args = parser.parse_args()
     if args.palmyra:
-        palmyra(args.runs, args.seed, day_pace=not args.no_day_pace)
+        palmyra(args.runs, args.seed, day_pace=not args.no_day_pace, repeat=args.repeat)
         return
     if args.backtest:
         backtest_palmyra(500, args.seed)

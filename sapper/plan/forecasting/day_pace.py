@@ -40,6 +40,7 @@ one interpolation a run; ``warp``: both).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
@@ -171,23 +172,32 @@ def warp(ends: np.ndarray, pace: DayPace, rng: np.random.Generator) -> np.ndarra
     if ends.size == 0:
         return ends
     runs = ends.shape[1]
-    cum = run_days(pace, rng, ends.max(axis=0))
+    progress = run_progress(pace, rng, ends.max(axis=0))
     for a in range(0, runs, WARP_CHUNK):  # a few runs at a time: the sectors x runs temporaries stay small
         part = slice(a, a + WARP_CHUNK)
-        ends[:, part] = through(ends[:, part], cum[part])
+        ends[:, part] = through_by_run(ends[:, part].T, progress[part]).T
     return ends
 
 
 def run_days(pace: DayPace, rng: np.random.Generator, need: np.ndarray) -> np.ndarray:
     """Runs x days: the plan time each run has done by the end of each of its days, up to ``need``
     (per run). The warp is monotone in plan time, so a caller may warp only the ends it keeps."""
+    return run_progress(pace, rng, need)[:, 1:]
+
+
+def run_progress(pace: DayPace, rng: np.random.Generator, need: np.ndarray) -> np.ndarray:
+    """Runs x days + 1: ``run_days`` after a column of zeros (nothing done before the first day), the
+    table ``through_by_run`` reads, the same draws."""
     variance, offset = pace.draw_run(rng, len(need))
     factors = pace.day_factors(rng, variance, offset, pace.past_share, math.ceil(float(need.max())) + 1)
-    cum = np.cumsum(factors.astype(float), axis=1)  # cast first: a cumsum that casts as it goes is twice as slow
-    while np.any(cum[:, -1] < need):  # slow runs need more days: draw them on
-        more = pace.day_factors(rng, variance, offset, pace.past_share, max(8, cum.shape[1] // 2))
-        cum = np.concatenate([cum, cum[:, -1:] + np.cumsum(more.astype(float), axis=1)], axis=1)
-    return cum
+    progress = np.zeros((len(need), factors.shape[1] + 1))
+    np.cumsum(factors.astype(float), axis=1, out=progress[:, 1:])  # cast first: a cumsum casting as it goes is slow
+    parts, days = [progress], factors.shape[1]
+    while np.any(parts[-1][:, -1] < need):  # slow runs need more days: draw them on, joined once at the end
+        more = pace.day_factors(rng, variance, offset, pace.past_share, max(8, days // 2))
+        parts.append(parts[-1][:, -1:] + np.cumsum(more.astype(float), axis=1))
+        days += more.shape[1]
+    return np.concatenate(parts, axis=1) if len(parts) > 1 else progress
 
 
 def through(ends: np.ndarray, cum: np.ndarray) -> np.ndarray:
@@ -195,11 +205,53 @@ def through(ends: np.ndarray, cum: np.ndarray) -> np.ndarray:
 
     Progress is piecewise linear, cum[k - 1] at the end of day k - 1: t = interp(T, progress, day),
     one np.interp a run (on its own short table: no shift of runs that would cost precision)."""
-    runs, n = cum.shape
-    by_run = np.ascontiguousarray(ends.T)
-    progress = np.zeros((runs, n + 1))
+    progress = np.zeros((cum.shape[0], cum.shape[1] + 1))
     progress[:, 1:] = cum
-    day = np.arange(n + 1, dtype=float)
-    for r in range(runs):
-        by_run[r] = np.interp(by_run[r], progress[r], day)
-    return by_run.T
+    return through_by_run(ends.T, progress).T
+
+
+def through_by_run(
+    by_run: np.ndarray, progress: np.ndarray, out: np.ndarray | None = None, rows: Sequence[int] | None = None
+) -> np.ndarray:
+    """``through`` of runs x values, into ``out`` (float64, runs x values; run r into row ``rows[r]``), given
+    each run's ``run_progress`` table: one np.interp a run, on its own row."""
+    out = np.empty(by_run.shape) if out is None else out
+    day = np.arange(progress.shape[1], dtype=float)
+    for r, row in enumerate(range(len(progress)) if rows is None else rows):
+        out[row] = np.interp(by_run[r], progress[r], day)
+    return out
+
+
+def warp_runs(
+    by_run: np.ndarray,
+    days_done: list[np.ndarray],
+    runs: np.ndarray,
+    out: np.ndarray | None = None,
+    rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """``runs`` (ascending) x values of plan time to days elapsed through each run's days (``days_done``:
+    run_progress of WARP_CHUNK runs at a time), float64 into ``out`` (run k into row ``rows[k]``),
+    a chunk of runs at a time as warp does."""
+    out = np.empty(by_run.shape) if out is None else out
+    rows = np.arange(len(runs)) if rows is None else rows
+    chunk = runs // WARP_CHUNK
+    bounds = np.searchsorted(chunk, np.arange(len(days_done) + 1)).tolist()  # each chunk's runs in one piece
+    for k, (a, b) in enumerate(itertools.pairwise(bounds)):
+        if a < b:
+            table = days_done[k]  # all its runs (ascending, so in order), or some
+            table = table if b - a == len(table) else table[runs[a:b] - k * WARP_CHUNK]
+            through_by_run(by_run[a:b], table, out=out, rows=rows[a:b].tolist())
+    return out
+
+
+def warp_columns(ends: np.ndarray, days_done: list[np.ndarray], shown: np.ndarray) -> np.ndarray:
+    """Rows x ``shown`` runs of ``ends``, warped (float64, the columns in the order of ``shown``).
+
+    The columns are taken in memory order (one sweep of ends) and warped a run at a time into the
+    place of each in ``shown`` (by finish), in which each row is nearly sorted: its levels' partition
+    is quicker so."""
+    ascending = np.argsort(shown)
+    runs = shown[ascending]
+    warped = np.empty((len(shown), ends.shape[0]))  # runs x rows: a run's row in one piece
+    warp_runs(np.take(ends, runs, axis=1).T, days_done, runs, out=warped, rows=ascending)
+    return np.ascontiguousarray(warped.T)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sapper.plan.forecasting.day_pace import WARP_CHUNK, run_days, through
+from sapper.plan.forecasting.day_pace import WARP_CHUNK, run_progress, warp_columns, warp_runs
 from sapper.plan.forecasting.learning import Learned
 from sapper.plan.forecasting.poisson import PoissonRows
 from sapper.plan.forecasting.precedence import last_rows, reduced, replay, starts_of
@@ -49,7 +49,7 @@ CHART_RUNS = 1000  # runs behind the burn-down's bands and the sector levels (sp
 TAIL_AREA = 0.95
 PERCENTILE = "inverted_cdf"  # a level is a value reached by at least that share of runs
 DRAW_CHUNK = 256  # runs drawn at a time: the draws of a chunk stay in cache
-REPLAY_CHUNK = 5000  # runs replayed at a time: the replay's numpy calls per sector are few, each on long rows
+REPLAY_CHUNK = 10_000  # runs replayed at a time: the replay's numpy calls per sector are few, each on long rows
 # Working days of every sector in every run: float32 halves the memory 10,000 runs x thousands of sectors
 # pass through (draw, replay, the chart's runs), and its seven digits are far finer than the draws' spread
 RUN_DTYPE = np.float32
@@ -90,16 +90,15 @@ class Sampler:
     def __init__(
         self, problem: Problem, schedule: Schedule, prod: Productivity, order: list[int], learned: Learned | None = None
     ):
-        n = len(order)
-        self.base = np.zeros(n)  # expected days before the run's rate factor and the sector's spread
-        self.half = np.zeros(n)  # half-width of the log-uniform spread: sigma * sqrt(3)
-        self.key = np.zeros(n, dtype=np.int64)  # row of the run's rate factor
+        base: list[float] = []  # expected days before the run's rate factor and the sector's spread
+        half: list[float] = []  # half-width of the log-uniform spread: sigma * sqrt(3)
+        keys: list[int] = []  # row of the run's rate factor
+        spread_keys: list[int] = []  # row of the spread's draw
         self.factors: list[tuple] = []  # ("cited", Triangular) or ("learned", group index, sd)
         groups: dict = {}
         index: dict = {}
         item_rows, item_lam, item_days = [], [], []
         team_days: dict = {}  # the draws of the day-to-day spread: one per team-day for learned rates
-        self.spread_key = np.zeros(n, dtype=np.int64)
         for row, s in enumerate(order):
             slot = schedule.slots[s]
             sector, team = problem.sectors[s], problem.teams[slot.team]
@@ -110,25 +109,27 @@ class Sampler:
             if rate is not None:  # all in: the option's days hold travel and items already
                 group = groups.setdefault(rate.group, len(groups))
                 key = ("learned", group, rate.mu_sd)
-                self.base[row] = opt.days
-                self.half[row] = rate.day_sigma * SQRT3
+                base.append(opt.days)
+                half.append(rate.day_sigma * SQRT3)
                 # the reports' spread is of whole team-days: a team's sectors of one day share a draw
                 day_key = ("day", slot.team, slot.start // TICKS_PER_DAY)
-                self.spread_key[row] = team_days.setdefault(day_key, len(team_days))
+                spread_keys.append(team_days.setdefault(day_key, len(team_days)))
             else:
                 # survey and EOD tasks have no search rate: their pace is fixed (survey.py draws their share)
                 tri = prod.rate(slot.method, sector.land_use).rate if slot.method in prod.search else None
                 key = ("cited", slot.method.value, sector.land_use.value, tri)
-                self.base[row] = opt.search_h / opt.day_h / (tri.mean_inverse if tri else 1.0)  # days at a factor of 1
-                self.half[row] = prod.sector_sigma * SQRT3
-                self.spread_key[row] = team_days.setdefault(("sector", row), len(team_days))  # per sector
+                base.append(opt.search_h / opt.day_h / (tri.mean_inverse if tri else 1.0))  # days at a factor of 1
+                half.append(prod.sector_sigma * SQRT3)
+                spread_keys.append(team_days.setdefault(("sector", row), len(team_days)))  # per sector
                 mean, square = _handling_moments(sector.items, prod)
                 if mean > 0:  # one Poisson count x one handling time: the compound's mean and variance
                     crews = prod.item_crews(team.personnel)
                     item_rows.append(row)
                     item_lam.append(mean * mean / square)
                     item_days.append(square / mean / crews / opt.day_h)
-            self.key[row] = index.setdefault(key, len(index))
+            keys.append(index.setdefault(key, len(index)))
+        self.base, self.half = np.array(base, dtype=float), np.array(half, dtype=float)
+        self.key, self.spread_key = np.array(keys, dtype=np.int64), np.array(spread_keys, dtype=np.int64)
         self.spreads = len(team_days)
         self.factors = sorted(index, key=lambda k: index[k])
         self.groups = len(groups)
@@ -204,8 +205,7 @@ class Sampler:
         outcome *= survey[self.pair_kind]
         cells = outcome.astype(RUN_DTYPE)[self.cell_pair]
         cells *= spread
-        np.take(cells, self.cell, axis=0, out=out, mode="clip")
-        out *= self.scale
+        np.multiply(np.take(cells, self.cell, axis=0), self.scale, out=out)  # one pass over ``out``, often strided
         if counts is not None:
             out[self.item_rows] += counts * (self.item_days[:, None] * survey[self.item_kind])
 
@@ -284,24 +284,25 @@ def forecast(
     if pace is not None:  # days all teams share: plan time to days elapsed, as day_pace.warp of every end
         # each run's days, WARP_CHUNK runs at a time (as many days as the slowest of them needs); the
         # warp is monotone in plan time, so warping the ends kept is warping every end
-        days_done = [run_days(pace, rng, whole[a : a + WARP_CHUNK]) for a in range(0, runs, WARP_CHUNK)]
-        ends_of_hazard = _warped(ends_of_hazard, days_done, np.arange(runs))
+        days_done = [run_progress(pace, rng, whole[a : a + WARP_CHUNK]) for a in range(0, runs, WARP_CHUNK)]
+        ends_of_hazard = warp_runs(ends_of_hazard.T, days_done, np.arange(runs)).T
         whole = ends_of_hazard.max(axis=0)
     grid = np.arange(int(np.ceil(whole.max())) + 2)
     shown = chart_runs(whole, CHART_RUNS)  # the burn-down's bands and sector levels need no more runs than this
-    ascending = np.argsort(shown)
-    shown_ends = np.empty((n, len(shown)))  # float64 from here: the series' day boundaries need the digits
-    shown_ends[:, ascending] = ends[:, shown[ascending]]  # the columns in memory order: one sweep of ends
-    del ends
     if pace is not None:
-        shown_ends = _warped(shown_ends, days_done, shown)
+        shown_ends = warp_columns(ends, days_done, shown)
+    else:
+        ascending = np.argsort(shown)
+        shown_ends = np.empty((n, len(shown)))  # float64 from here: the series' day boundaries need the digits
+        shown_ends[:, ascending] = ends[:, shown[ascending]]  # the columns in memory order: one sweep of ends
+    del ends
     shown_starts = starts_of(shown_ends, preds)
     gradual = np.array([problem.sectors[s].task == "clearance" for s in order])
     area_runs, work_runs = left_series(shown_starts, shown_ends, area, len(grid), gradual)
-    sector_levels = _row_levels(shown_ends)  # levels x sectors
     planned_end = np.array([schedule.slots[s].end / TICKS_PER_DAY for s in order])
     planned_start = np.array([schedule.slots[s].start / TICKS_PER_DAY for s in order])
-    hazard_finish = {h: _levels(ends_of_hazard[k]) for k, h in enumerate(hazards)}
+    hazard_levels = _row_levels(ends_of_hazard)  # levels x hazards, by one partition
+    hazard_finish = {h: dict(zip(LEVELS, hazard_levels[:, k].tolist(), strict=True)) for k, h in enumerate(hazards)}
     remaining = _bands(area_runs)
     # the tail: hazards open once the median run has ended the sectors holding TAIL_AREA of the area
     ended = np.percentile(area_left(shown_ends, area, len(grid)), 50, axis=0, method=PERCENTILE)
@@ -309,6 +310,7 @@ def forecast(
     tail_rows = [r for h in tail for r in hazard_rows[h]]
     tail_left = work_left(shown_starts[tail_rows], shown_ends[tail_rows], len(grid))
     tail_work = np.percentile(tail_left, 50, axis=0, method=PERCENTILE)
+    sector_levels = _row_levels(shown_ends, in_place=True)  # levels x sectors; the chart's ends are done with
     return Forecast(
         runs=runs,
         finish=_levels(whole),
@@ -326,17 +328,6 @@ def forecast(
         tail_work=tail_work,
         seconds=time.perf_counter() - began,
     )
-
-
-def _warped(ends: np.ndarray, days_done: list[np.ndarray], runs: np.ndarray) -> np.ndarray:
-    """Rows x ``runs``: plan time to days elapsed through each run's days (``days_done``: day_pace.run_days
-    of WARP_CHUNK runs at a time), a chunk at a time as day_pace.warp does (its tables stay small)."""
-    out = np.empty_like(ends)
-    chunk = runs // WARP_CHUNK
-    for k in np.unique(chunk).tolist():
-        cols = np.nonzero(chunk == k)[0]
-        out[:, cols] = through(ends[:, cols], days_done[k][runs[cols] - k * WARP_CHUNK])
-    return out
 
 
 def chart_runs(whole: np.ndarray, limit: int) -> np.ndarray:
@@ -366,10 +357,14 @@ def _tail(
     return sorted(late, key=lambda h: (-hazard_finish[h][50], h)), at
 
 
-def _row_levels(values: np.ndarray) -> np.ndarray:
-    """LEVELS x rows: each row's percentiles as np.percentile's inverted CDF gives them, by one partition."""
+def _row_levels(values: np.ndarray, in_place: bool = False) -> np.ndarray:
+    """LEVELS x rows: each row's percentiles as np.percentile's inverted CDF gives them, by one partition
+    (``in_place``: of ``values`` itself, whose rows are then reordered, sparing a copy)."""
     ranks = [-(-q * values.shape[1] // 100) - 1 for q in LEVELS]  # ceil(q n / 100) - 1, in integers
-    return np.partition(values, ranks, axis=1)[:, ranks].T
+    if not in_place:
+        values = values.copy()
+    values.partition(ranks, axis=1)
+    return values[:, ranks].T
 
 
 def _levels(values: np.ndarray) -> dict[int, float]:

@@ -73,14 +73,15 @@ def reduced(problem: Problem, schedule: Schedule, order: list[int]) -> tuple[lis
     team = np.array([schedule.slots[s].team for s in order], dtype=np.int64)
     keep = first != then
     then, first = then[keep], first[keep]
-    key = then * (int(team.max()) + 1) + team[first]
-    by = np.lexsort((first, key))  # per (sector, team of the predecessor): the latest last
-    key, first, then = key[by], first[by], then[by]
+    m, teams = len(order), int(team.max()) + 1
+    # each pair as one integer, sorted (a sort of numbers, no permutation to apply): per (sector, team of
+    # the predecessor), the latest last
+    pair = np.sort((then * teams + team[first]) * m + first)
+    key, first = pair // m, pair % m
     latest = np.ones(len(key), dtype=bool)
     latest[:-1] = key[1:] != key[:-1]
-    then, first = then[latest], first[latest]
-    by = np.lexsort((-first, then))  # per sector, latest first
-    then, first = then[by], first[by]
+    pair = np.sort(key[latest] // teams * m + (m - 1 - first[latest]))  # per sector, latest first
+    then, first = pair // m, m - 1 - pair % m
     bounds = np.searchsorted(then, np.arange(len(order) + 1)).tolist()
     candidates = first.tolist()
     ancestors = [0] * len(order)
