@@ -30,7 +30,8 @@ import httpx
 import numpy as np
 import register_imports as imports
 import shapely
-from tiles_bench import tile_of, timed
+import tile_timing
+from tiles_bench import tile_of
 
 from sapper.server import create_app
 from sapper.testing.postgis import Cluster
@@ -127,15 +128,25 @@ def import_all(source: Path, target: str, counts: dict[str, int]) -> None:
 
 
 def tile_times(target: str, repeat: int) -> None:
-    """p50/p95 of tiles at national zooms, over the largest town, as an anonymous visitor."""
+    """p50/p95 of tiles at national zooms over the largest town, as an anonymous visitor: built (cold),
+    from the tile cache (warm), and the peer (a plain ST_AsMVT of every feature, PostGIS only)."""
     lon, lat, _ = max(TOWNS.values(), key=lambda t: t[2])
-    print("\n  | tile | p50 ms | p95 ms | size |\n  |---|---|---|---|")
+    postgis = target.startswith("postgresql://")
+    print("\n  | tile | cold p50 | cold p95 | warm p50 | warm p95 | size | peer p50 | peer p95 | peer size |")
+    print("  |---|---:|---:|---:|---:|---:|---:|---:|---:|")
     with serving(create_app(target, public=True)) as server, httpx.Client(base_url=server.url, timeout=600) as client:
         for name in ("hazards", "items"):
             for zoom in ZOOMS:
-                z, row, col = tile_of(lon, lat, zoom)
-                p50, p95, size = timed(client, f"/ogc/collections/{name}/tiles/WebMercatorQuad/{z}/{row}/{col}", repeat)
-                print(f"  | {name} z{z}/{row}/{col} | {p50:,.1f} | {p95:,.1f} | {size / 1024:,.0f} KiB |", flush=True)
+                tile = tile_of(lon, lat, zoom)
+                app = tile_timing.cold_and_warm(client, target, name, tile, repeat)
+                other = tile_timing.peer(target, name, tile, repeat) if postgis else None
+                cells = [f"{app[k]:,.1f}" for k in ("cold p50", "cold p95", "warm p50", "warm p95")]
+                cells.append(f"{app['size'] / 1024:,.1f} KiB")
+                if other:
+                    cells += [f"{other['p50']:,.1f}", f"{other['p95']:,.1f}", f"{other['size'] / 1024:,.0f} KiB"]
+                else:
+                    cells += ["", "", ""]
+                print(f"  | {name} z{tile[0]}/{tile[1]}/{tile[2]} | {' | '.join(cells)} |", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

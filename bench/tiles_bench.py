@@ -6,7 +6,9 @@ Tadmur) is imported into a GeoPackage and a PostGIS database and served by sappe
 times, over real HTTP, one client asking again and again:
 
 - a vector tile of hazards and of items at low zooms (10 holds nearly the whole register,
-  12 a quarter of the town) and at 15, on the WebMercatorQuad grid (p50 and p95 ms);
+  12 a quarter of the town) and at 15, on the WebMercatorQuad grid (p50 and p95 ms): cold (the
+  tile cache emptied before each request), warm (cached, to zoom 10), and on PostGIS the peer, a
+  plain ST_AsMVT of every feature in the tile asked of the database directly;
 - an items page of 100 in id order: the first page, a page deep in the layer reached with
   ``cursor`` (keyset paging, what the next links give) and the same page with ``offset``.
 
@@ -31,6 +33,7 @@ from pathlib import Path
 import generate
 import httpx
 import register_imports as imports
+import tile_timing
 
 from sapper.server import create_app
 from sapper.testing.postgis import Cluster
@@ -68,12 +71,22 @@ def load(source: Path, target: str) -> None:
 
 def measure(target: str, repeat: int) -> list[str]:
     rows = []
+    postgis = target.startswith("postgresql://")
     with serving(create_app(target, public=True)) as server, httpx.Client(base_url=server.url, timeout=120) as client:
         for name in ("hazards", "items"):
             for zoom in ZOOMS:
-                z, row, col = tile_of(*generate.TOWN, zoom)
-                p50, p95, size = timed(client, f"/ogc/collections/{name}/tiles/WebMercatorQuad/{z}/{row}/{col}", repeat)
-                rows.append(f"| tile {name} z{z}/{row}/{col} | {p50:.1f} | {p95:.1f} | {size / 1024:.0f} KiB |")
+                tile = tile_of(*generate.TOWN, zoom)
+                app = tile_timing.cold_and_warm(client, target, name, tile, repeat)
+                label = f"tile {name} z{tile[0]}/{tile[1]}/{tile[2]}"
+                rows.append(
+                    f"| {label} (cold) | {app['cold p50']:.1f} | {app['cold p95']:.1f} | {app['size'] / 1024:.1f} KiB |"
+                )
+                rows.append(f"| {label} (warm) | {app['warm p50']:.1f} | {app['warm p95']:.1f} | |")
+                if postgis:
+                    other = tile_timing.peer(target, name, tile, repeat)
+                    rows.append(
+                        f"| {label} (peer) | {other['p50']:.1f} | {other['p95']:.1f} | {other['size'] / 1024:.0f} KiB |"
+                    )
         ids = [f["id"] for f in client.get("/ogc/collections/items/items", params={"limit": 10_000}).json()["features"]]
         total = client.get("/ogc/collections/items/items", params={"limit": 1}).json()["numberMatched"]
         deep = total - 2 * PAGE  # the page before the last two

@@ -2,7 +2,8 @@
 
 The browser asks for tiles (``/tiles/WebMercatorQuad/{z}/{y}/{x}``), not for pages of GeoJSON,
 for these layers; every feature of the register in view is drawn; a click on a hazard drawn
-from a tile opens its details, read by id.
+from a tile opens its details, read by id. From afar items are drawn as labelled counts that add
+up to what the viewer may see; at town zoom they wait until one zooms in.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import mapbox_vector_tile
 from playwright.sync_api import Page
 from shapely.geometry import shape
 
+from sapper.store.tiles import TileId
 from sapper.testing.browser import Site, login, map_settled, move_map
 
 TILED = {"hazards": "hazards", "items": "items", "releases": "released"}  # collection: map pane
@@ -101,3 +103,38 @@ def test_a_click_on_a_hazard_drawn_from_a_tile_opens_its_details(palmyra: Site, 
         f".leaflet-hazards-pane path[data-id='{HAZARD}']", "p => p.getAttribute('stroke')"
     )
     assert highlighted == "#00e5ff", "the clicked hazard is outlined"
+
+
+def test_from_afar_items_are_counted_and_at_town_zoom_they_wait(palmyra: Site, page: Page) -> None:
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    with palmyra.api("viewer") as client:
+        hazard: Any = client.get(f"/ogc/collections/hazards/items/{HAZARD}").json()
+    inside = shape(hazard["geometry"]).representative_point()
+    login(page, palmyra.url, "viewer")
+    map_settled(page)
+    move_map(page, inside.y, inside.x, 10)
+    tiles_settled(page)
+    drawn = page.eval_on_selector_all(".leaflet-items-pane path[data-count]", "ps => ps.map(p => +p.dataset.count)")
+    labels = page.eval_on_selector_all(".leaflet-items-pane text.tile-count", "ts => ts.map(t => t.textContent)")
+    assert drawn and len(labels) == len(drawn), "every count drawn as a circle with its label"
+    asked = {u for u in urls if "/ogc/collections/items/tiles/WebMercatorQuad/10/" in u}
+    counted, boxes = 0, []
+    with palmyra.api("viewer") as client:
+        for url in asked:
+            answer = client.get(url)
+            if answer.status_code == 200:
+                layer = mapbox_vector_tile.decode(answer.content)["items"]
+                counted += sum(f["properties"]["count"] for f in layer["features"])
+            z, row, col = (int(p) for p in url.rsplit("/", 3)[1:])
+            boxes.append(",".join(map(str, TileId(z, row, col).lonlat_box())))
+        seen = sum(
+            client.get("/ogc/collections/items/items", params={"bbox": box, "limit": 1}).json()["numberMatched"]
+            for box in boxes
+        )
+    assert sum(drawn) == counted == seen, "the counts drawn are the items the viewer may see in those tiles"
+    urls.clear()
+    move_map(page, inside.y, inside.x, 13)
+    tiles_settled(page)
+    assert not [u for u in urls if "/ogc/collections/items/tiles/" in u], "no items tile asked at town zoom"
+    assert page.locator(".leaflet-items-pane path").count() == 0

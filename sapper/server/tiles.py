@@ -8,6 +8,11 @@ user, built under the same visibility rule as a page of features; it goes out ``
 with an ETag of its bytes, so a browser asks again but gets 304 when nothing changed. A tile
 with nothing in it is ``204 No Content``, which the standard allows (/req/core/tc-error B)
 and which costs no bytes. The collection's field filters (``?status=confirmed``) apply.
+
+Below zoom 15 a tile is generalised (``sapper.store.tiles_generalised``: small features counted per
+cell, the rest simplified to a pixel) and, to zoom 10, kept in the register until a write touches
+what it shows (``sapper.store.tile_cache``), one copy per view of the register, never shared between
+organisations.
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from sapper.server.features import dumps
 from sapper.server.permissions import seen_by
 from sapper.server.web import JSON, json_response, link, root
 from sapper.store.schema import Layer
-from sapper.store.tiles import EXTENT, MAX_ZOOM, TileId, layer_name, map_fields, tile
+from sapper.store.tile_cache import cached_tile, scope_of
+from sapper.store.tiles import EXTENT, MAX_ZOOM, TileId, layer_name, map_fields
+from sapper.store.tiles_generalised import CELL, DETAIL_FROM, PIXEL, TINY_PX
 
 PREFIX = "/ogc"
 MVT = "application/vnd.mapbox-vector-tile"
@@ -162,10 +169,17 @@ def tileset_doc(request: Request, lay: Layer) -> Response:
             "title": lay.title,
             "dataType": "vector",
             "geometryDimension": GEOMETRY_DIMENSION.get(lay.geometry_type, 2),
-            "propertiesSchema": {"type": "object", "properties": {"id": {"type": "integer"}, **fields}},
+            "propertiesSchema": {
+                "type": "object",
+                "properties": {"id": {"type": "integer"}, **fields, "count": {"type": "integer"}},
+            },
         }
     ]
-    doc["description"] = f"Extent {EXTENT} per tile; the fields the map needs, read a feature by id for the rest."
+    doc["description"] = (
+        f"Extent {EXTENT} per tile; the fields the map needs, read a feature by id for the rest. Below tile matrix "
+        f"{DETAIL_FROM}, features under {TINY_PX} pixels are counted per {CELL // PIXEL}-pixel cell (a point with "
+        "count and the most common colour field) and the others simplified to a pixel."
+    )
     return json_response(dumps(doc))
 
 
@@ -187,8 +201,10 @@ def tile_answer(request: Request, lay: Layer, matrix: str, row: str, col: str) -
             raise bad_request(
                 N_("{name}: a tile is its own box and page; filter by the collection's fields only"), name=name
             )
-    asked = parse_items_query(lay, request.query_params, seen_by(user))
-    data = tile(registers(request).get().backend, lay, asked.filter, tile_id)
+    view = seen_by(user)
+    asked = parse_items_query(lay, request.query_params, view)
+    regs = registers(request)
+    data = cached_tile(regs.get().backend, regs.primary().backend, lay, asked.filter, tile_id, scope_of(view))
     if not data:
         return Response(status_code=204)
     tag = f'"{hashlib.blake2b(data, digest_size=12).hexdigest()}"'

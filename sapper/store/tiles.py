@@ -45,6 +45,15 @@ class TileId:
     row: int
     col: int
 
+    @classmethod
+    def at(cls, lon: float, lat: float, zoom: int) -> TileId:
+        """The tile of ``zoom`` holding a point (on an edge: the one east and south of it)."""
+        side = 1 << zoom
+        lat = min(max(lat, -MAX_LATITUDE), MAX_LATITUDE)
+        row = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * side)
+        col = int((lon + 180) / 360 * side)
+        return cls(zoom, min(max(row, 0), side - 1), min(max(col, 0), side - 1))
+
     def exists(self) -> bool:
         side = 1 << self.zoom
         return 0 <= self.zoom <= MAX_ZOOM and 0 <= self.row < side and 0 <= self.col < side
@@ -107,15 +116,18 @@ def _encoded(backend: SqlBackend, lay: Layer, flt: Filter, tile_id: TileId) -> b
     rows = backend.execute(f"SELECT {cols} FROM {q(table(lay).name)}{clause}", params).fetchall()
     if not rows:
         return b""
-    shapes = _in_tile(np.asarray(backend.decode_geometries([r[-1] for r in rows]), dtype=object), tile_id)
+    shapes = in_tile(np.asarray(backend.decode_geometries([r[-1] for r in rows]), dtype=object), tile_id)
     features = []
     for row, shape in zip(rows, shapes):
         if shape is None or shape.is_empty:
             continue
-        props = {"id": int(row[0])} | {c.name: _plain(v) for c, v in zip(fields, row[1:-1]) if v is not None}
+        props = {"id": int(row[0])} | {c.name: plain(v) for c, v in zip(fields, row[1:-1]) if v is not None}
         features.append({"id": int(row[0]), "geometry": shape, "properties": props})
-    if not features:
-        return b""
+    return encode_features(lay, features) if features else b""
+
+
+def encode_features(lay: Layer, features: list[dict[str, Any]]) -> bytes:
+    """Features in tile coordinates (y down) as the tile's one layer."""
     options = {
         "extents": EXTENT,
         "y_coord_down": True,
@@ -125,7 +137,7 @@ def _encoded(backend: SqlBackend, lay: Layer, flt: Filter, tile_id: TileId) -> b
     return mapbox_vector_tile.encode([{"name": layer_name(lay), "features": features}], default_options=options)
 
 
-def _in_tile(geoms: np.ndarray, tile_id: TileId) -> np.ndarray:
+def in_tile(geoms: np.ndarray, tile_id: TileId) -> np.ndarray:
     """Geometries in tile coordinates (y down), clipped to the tile and its buffer, snapped to the grid.
 
     Snapping keeps polygons valid and drops what collapses below a grid cell, as ST_AsMVTGeom does;
@@ -146,7 +158,7 @@ def _in_tile(geoms: np.ndarray, tile_id: TileId) -> np.ndarray:
     return shapely.orient_polygons(shapely.set_precision(clipped, 1.0), exterior_cw=False)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """A value as MVT stores it: text, number or boolean."""
     if isinstance(value, (str, int, float, bool)):
         return value

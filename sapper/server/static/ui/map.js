@@ -48,7 +48,7 @@ const OVERLAYS = [
   { id: "buffers", title: t("Protected site buffers"), url: "/ui/api/buffers", collection: "protected_sites",
     kind: "site", pane: "buffers", style: S.bufferStyle, on: true, swatch: { fill: S.BUFFER.stroke, opacity: 0.1, dash: "4 3" } },
   { id: "items", title: t("Explosive items"), collection: "items", kind: "item", pane: "items",
-    point: S.itemSymbol, on: true, minZoom: 15, tiles: true, swatch: { shape: "circle", fill: S.ITEM.uxo.color } },
+    point: S.itemSymbol, on: true, minZoom: 15, countsTo: 11, tiles: true, swatch: { shape: "circle", fill: S.ITEM.uxo.color } },
   { id: "teams", title: t("Teams (home base)"), collection: "teams", kind: "team", pane: "items", point: S.teamSymbol,
     on: false, swatch: { shape: "circle", fill: S.teamColour(2), stroke: "#000" } },
 ];
@@ -159,9 +159,12 @@ async function load(overlay) {
 
 // A tile layer loads the view itself; its legend counts what the view holds, asked of the API
 // (numberMatched of one feature's page: the same filter and access rules as the tiles).
+// Items are counted per cell from afar (zoom <= countsTo), hidden at town zoom, where they would
+// hide the hazards, and drawn one by one from minZoom.
 async function countInView(overlay) {
-  const hidden = map.getZoom() < (overlay.minZoom || 0);
-  overlay.note = hidden ? t("zoom in to see {what}", { what: overlay.title.toLowerCase() }) : "";
+  const close = map.getZoom() >= (overlay.minZoom || 0);
+  const hidden = !close && !(map.getZoom() <= overlay.countsTo);
+  overlay.note = close ? "" : t("zoom in to see {what}", { what: overlay.title.toLowerCase() });
   overlay.abort?.abort();
   if (hidden) {
     overlay.count = overlay.matched = 0;

@@ -1,0 +1,171 @@
+"""Low-zoom vector tiles kept in the register, so a national view is read, not rebuilt, until a write.
+
+A tile at national zoom reads every feature of a province; built once, it is stored in the register's
+``sapper_tile_cache`` table (not a layer: not in ``gpkg_contents``) under its layer, tile and
+**scope**: whose view of the register it is (``*`` for users who see every organisation, else the
+organisation whose restricted records the reader sees, ``(anonymous)`` for visitors). Users of the
+same scope get the same tile from the same register, so a tile cached for one organisation is never
+served to another. Only plain tiles are kept (no field filter) and only to ``CACHED_TO``.
+
+A stored tile carries the audit log's latest id when it was built; every write through sapper adds an
+audit entry in its own transaction. A tile is served as it is while that id is still the latest; after
+other writes, only if none of the entries since names its layer or one whose records can hide its rows
+(``watched``: hazards for items), else it is built again. On PostgreSQL audit ids can commit out of
+order, so a tile is stored, or found unchanged, only when no write transaction is in flight: the id
+then names every change before it. Storing is best effort: a busy or read-only register serves the
+tile uncached. Edits made around sapper (SQL, QGIS on the file) write no audit entry: empty the
+table after them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from sapper.store.query import PARENTS, Filter, table
+from sapper.store.schema import AUDIT_TABLE, Layer, layer
+from sapper.store.sql import SqlBackend, q
+from sapper.store.tiles import TileId
+from sapper.store.tiles_generalised import built_tile
+
+CACHE = "sapper_tile_cache"
+CACHED_TO = 10  # the deepest zoom kept: a tile there covers a district; deeper ones are quick to build
+EVERYONE = "*"  # the scope of users who see every organisation's records
+RECHECK = 10_000  # writes after which a kept tile is built again rather than checked against the audit log
+
+
+def scope_of(organisation: str | None) -> str:
+    """The cache scope of a reader whose view is ``organisation`` (None: every organisation)."""
+    return EVERYONE if organisation is None else f"org:{organisation}"
+
+
+def cacheable(flt: Filter, tile_id: TileId) -> bool:
+    """Whether a tile asked with this filter is one the cache keeps: low zoom, no field filter."""
+    plain = not flt.where and flt.ids is None and flt.date_from is None and flt.date_to is None and flt.bbox is None
+    return plain and tile_id.zoom <= CACHED_TO
+
+
+def register_version(backend: SqlBackend) -> int:
+    """The audit log's latest id: it changes with every write to the register."""
+    row = backend.execute(f"SELECT max(id) FROM {q(AUDIT_TABLE)}").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def settled_version(backend: SqlBackend) -> int | None:
+    """The register's version when no write is in flight (so it names all a tile read); None otherwise."""
+    version = register_version(backend)
+    if _is_sqlite(backend):
+        return version  # one writer at a time, and ids commit in order
+    busy = backend.execute("SELECT count(*) FROM pg_snapshot_xip(pg_current_snapshot())").fetchone()
+    return version if busy and int(busy[0]) == 0 else None
+
+
+def _is_sqlite(backend: SqlBackend) -> bool:
+    from sapper.store.gpkg import GeoPackageBackend
+
+    return isinstance(backend, GeoPackageBackend)
+
+
+def cached(reader: SqlBackend, writer: SqlBackend, lay: Layer, tile_id: TileId, scope: str) -> bytes | None:
+    """The stored tile, if there is one and nothing it shows has changed since it was built.
+
+    A tile older than the register is checked against the audit log: when no entry since names its
+    layer or a layer whose records can hide its own (a hazard for its items), it is still right, and
+    is marked current so the next reader need not check again.
+    """
+    if not reader.existing_columns(CACHE):
+        return None
+    ph = reader.ph
+    sql = (
+        f"SELECT version, data FROM {q(CACHE)} WHERE layer = {ph} AND zoom = {ph} AND tile_row = {ph} "
+        f"AND tile_col = {ph} AND scope = {ph}"
+    )
+    key = [lay.name, tile_id.zoom, tile_id.row, tile_id.col, scope]
+    row = reader.execute(sql, key).fetchone()
+    if row is None:
+        return None
+    built, data = int(row[0]), bytes(row[1])
+    if built == register_version(reader):
+        return data
+    now = settled_version(reader)
+    if now is None or now - built > RECHECK or _touched(reader, lay, built, now):
+        return None
+    with contextlib.suppress(Exception):  # busy or read-only: the next reader checks again
+        update = f"UPDATE {q(CACHE)} SET version = {ph} WHERE layer = {ph} AND zoom = {ph} AND tile_row = {ph} "
+        writer.execute(update + f"AND tile_col = {ph} AND scope = {ph} AND version = {ph}", [now, *key, built])
+    return data
+
+
+def watched(lay: Layer) -> list[str]:
+    """The audit log's names for what a tile of ``lay`` shows: its own table and those that can hide its rows."""
+    names, todo = [], [table(lay).name]
+    while todo:
+        name = todo.pop()
+        if name not in names:
+            names.append(name)
+            todo += [layer(kind).name for kind in PARENTS.get(name, {}).values()]
+    return names
+
+
+def _touched(backend: SqlBackend, lay: Layer, after: int, upto: int) -> bool:
+    """Whether an audit entry after ``after`` (up to ``upto``) names a table the tile shows."""
+    names = watched(lay)
+    ph = backend.ph
+    sql = (
+        f"SELECT 1 FROM {q(AUDIT_TABLE)} WHERE id > {ph} AND id <= {ph} "
+        f"AND layer IN ({', '.join([ph] * len(names))}) LIMIT 1"
+    )
+    return backend.execute(sql, [after, upto, *names]).fetchone() is not None
+
+
+def store(backend: SqlBackend, lay: Layer, tile_id: TileId, scope: str, version: int, data: bytes) -> None:
+    """Keep a tile built at ``version``, replacing an older one; tiles too old to check again go."""
+    ph = backend.ph
+    key = [lay.name, tile_id.zoom, tile_id.row, tile_id.col, scope]
+    with backend.transaction():
+        stale = [lay.name, version - RECHECK]
+        backend.execute(f"DELETE FROM {q(CACHE)} WHERE layer = {ph} AND version < {ph}", stale)
+        backend.execute(
+            f"INSERT INTO {q(CACHE)} (layer, zoom, tile_row, tile_col, scope, version, data) "
+            f"VALUES ({', '.join([ph] * 7)}) ON CONFLICT (layer, zoom, tile_row, tile_col, scope) "
+            "DO UPDATE SET version = excluded.version, data = excluded.data "
+            f"WHERE excluded.version >= {q(CACHE)}.version",
+            [*key, version, data],
+        )
+
+
+def ensure(backend: SqlBackend) -> None:
+    """Create the cache table if this register has none yet (another process may be doing the same)."""
+    if backend.existing_columns(CACHE):
+        return
+    blob = "BLOB" if _is_sqlite(backend) else "bytea"
+    try:
+        with backend.transaction():
+            backend.execute(
+                f"CREATE TABLE IF NOT EXISTS {q(CACHE)} (layer TEXT NOT NULL, zoom INTEGER NOT NULL, "
+                "tile_row INTEGER NOT NULL, tile_col INTEGER NOT NULL, scope TEXT NOT NULL, "
+                f"version BIGINT NOT NULL, data {blob} NOT NULL, PRIMARY KEY (layer, zoom, tile_row, tile_col, scope))"
+            )
+    except Exception:  # another server process created it at the same moment
+        if not backend.existing_columns(CACHE):
+            raise
+
+
+def cached_tile(reader: SqlBackend, writer: SqlBackend, lay: Layer, flt: Filter, tile_id: TileId, scope: str) -> bytes:
+    """The tile for a reader of ``scope`` under filter ``flt``: from the cache when it is current.
+
+    ``reader`` is the register the request reads (perhaps a replica), ``writer`` the one that may
+    be written (the primary). The version is read before the tile is built, so a write that lands
+    in between leaves the stored tile already stale, never wrongly current.
+    """
+    if not cacheable(flt, tile_id):
+        return built_tile(reader, lay, flt, tile_id)
+    hit = cached(reader, writer, lay, tile_id, scope)
+    if hit is not None:
+        return hit
+    version = settled_version(reader)
+    data = built_tile(reader, lay, flt, tile_id)
+    if version is not None:
+        with contextlib.suppress(Exception):  # busy, read-only or gone: the tile is served all the same
+            ensure(writer)
+            store(writer, lay, tile_id, scope, version, data)
+    return data
