@@ -15,6 +15,7 @@ from sapper.cli import (  # noqa: F401 - they register commands
     report,
     scenario,
     serve,
+    tiles,
     transfer,
     worker,
 )
