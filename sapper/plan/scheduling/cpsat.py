@@ -21,8 +21,9 @@ The first plan is the better of the greedy plan and the list schedule (Smith's r
 earliest finish, backfilling); each window starts from the current plan (AddHint), and a
 window's plan is taken only if it is better, so the result is never worse than greedy.
 The global bound is the larger of CP-SAT's (whole problem only) and the relaxations of
-``sapper.plan.scheduling.bounds`` (the LP gets at most ``BOUND_SHARE`` of the time) and
-``clique_cuts`` (``CLIQUE_SHARE``, on problems where it ends in time).
+``sapper.plan.scheduling.bounds`` (the LP gets at most ``BOUND_SHARE`` of the time),
+``mean_busy`` (``MEAN_BUSY_SHARE``: Queyranne's inequalities on every maximal clique, with
+roads first) and ``clique_cuts`` (``CLIQUE_SHARE``, on problems where it ends in time).
 
 Same input, same plan: every budget is deterministic time (CP-SAT's and GLOP's own work
 counters), never the wall clock, and CP-SAT interleaves its workers in a fixed order
@@ -44,10 +45,12 @@ from sapper.plan.problem import TICKS_PER_DAY, Option, Problem
 from sapper.plan.scheduling.bounds import lower_bound, refined_bound
 from sapper.plan.scheduling.clique_cuts import clique_bound, worth_solving
 from sapper.plan.scheduling.greedy import wspt_schedule
+from sapper.plan.scheduling.mean_busy import mean_busy_bound
 from sapper.plan.scheduling.schedule import Schedule, Slot, objective_of
 
 WEIGHT_SCALE = 10_000  # the heaviest sector weighs this much in the integer objective
-BOUND_SHARE = 0.4  # at most this share of the time goes to the bound's LP
+BOUND_SHARE = 0.15  # at most this share of the time goes to the bound's LP
+MEAN_BUSY_SHARE = 0.25  # and this to the LP of mean busy times (0.4 for the two, as before: CP-SAT keeps its time)
 CLIQUE_SHARE = 0.3  # and this share to the LP with maximal cliques (clique_cuts)
 DETERMINISTIC_PER_SECOND = 0.25  # deterministic time per second of the limit: CP-SAT on these models, two cores
 LP_PER_SECOND = 2.0  # GLOP deterministic time per second of the limit, for the bound LP (~0.5 s of wall time)
@@ -81,11 +84,13 @@ def cpsat_schedule(
     first = min(hint, wspt_schedule(problem), key=lambda p: p.objective)
     current = dict(first.slots)
     horizon = max(s.end for s in current.values())
-    relaxed = max(lower_bound(problem), refined_bound(problem, horizon, BOUND_SHARE * time_limit_s * LP_PER_SECOND))
+    busy = mean_busy_bound(problem, MEAN_BUSY_SHARE * time_limit_s * LP_PER_SECOND)
+    fluid = BOUND_SHARE + (MEAN_BUSY_SHARE if busy == 0.0 else 0.0)  # too large or cut short: its time to the fluid LP
+    relaxed = max(lower_bound(problem), busy, refined_bound(problem, horizon, fluid * time_limit_s * LP_PER_SECOND))
     cliques = CLIQUE_SHARE if worth_solving(problem) else 0.0
     if cliques:
         relaxed = max(relaxed, clique_bound(problem, horizon, time_limit_s=cliques * time_limit_s * LP_PER_SECOND))
-    budget = (1.0 - BOUND_SHARE - cliques) * time_limit_s * DETERMINISTIC_PER_SECOND
+    budget = (1.0 - BOUND_SHARE - MEAN_BUSY_SHARE - cliques) * time_limit_s * DETERMINISTIC_PER_SECOND
     near = neighbours(problem)
     if len(sectors) <= window:
         status, solver_bound, slots, _ = _solve(
