@@ -8,7 +8,6 @@ the item found in it, are in no tile another organisation or an anonymous visito
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,9 +23,9 @@ from sapper.server import create_app
 from sapper.store import open_register
 from sapper.store.tiles import BUFFER, EXTENT, TileId
 from sapper.testing.server import LAT, LON, Served, seed, serving
+from sapper.testing.tiles import TILES, tile_of, to_lonlat
 
 MVT = "application/vnd.mapbox-vector-tile"
-TILES = "/ogc/collections/{name}/tiles/WebMercatorQuad"
 SECRET_LON, SECRET_LAT = LON + 0.02, LAT + 0.02  # the demo's restricted hazard of "ngo"
 Z0_SCALE = 559082264.0287178  # WebMercatorQuad's tile matrix 0 scale denominator (OGC 17-083r4, annex D.1)
 
@@ -55,13 +54,6 @@ def site(module_target: str) -> Iterator[Site]:
         yield Site(Served(server.url, module_target, demo), item.id)
 
 
-def tile_of(lon: float, lat: float, zoom: int) -> TileId:
-    side = 1 << zoom
-    col = int((lon + 180) / 360 * side)
-    row = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * side)
-    return TileId(zoom, row, col)
-
-
 def fetch(client: Any, name: str, tile: TileId, **params: Any) -> dict[int, dict[str, Any]]:
     """The tile's features by id, geometry in tile coordinates (y down); {} for a 204."""
     answer = client.get(f"{TILES.format(name=name)}/{tile.zoom}/{tile.row}/{tile.col}", params=params)
@@ -74,18 +66,6 @@ def fetch(client: Any, name: str, tile: TileId, **params: Any) -> dict[int, dict
     assert set(layers) == {name}
     assert layers[name]["extent"] == EXTENT
     return {f["id"]: f for f in layers[name]["features"]}
-
-
-def to_lonlat(geom: Any, tile: TileId) -> Any:
-    """A geometry in tile coordinates back in longitude and latitude."""
-    side = (1 << tile.zoom) * EXTENT
-
-    def back(coords: np.ndarray) -> np.ndarray:
-        x = (coords[:, 0] + tile.col * EXTENT) / side
-        y = (coords[:, 1] + tile.row * EXTENT) / side
-        return np.column_stack([x * 360 - 180, np.degrees(np.arctan(np.sinh(np.pi * (1 - 2 * y))))])
-
-    return shapely.transform(geom, back)
 
 
 def register_features(client: Any, name: str, tile: TileId) -> dict[int, dict[str, Any]]:
