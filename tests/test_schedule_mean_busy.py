@@ -129,3 +129,15 @@ def test_the_same_problem_gives_the_same_bound_and_too_little_time_proves_nothin
     assert first > lower_bound(problem)
     assert mean_busy_bound(problem, time_limit_s=5.0) == first
     assert mean_busy_bound(problem, time_limit_s=1e-4) in (0.0, first)
+
+
+def test_the_officers_plan_waits_for_a_survey_in_a_hazard_of_lower_priority() -> None:
+    # the survey's hazard scores below the three sectors that wait for it: the officer's plan takes
+    # hazards by score, and must still hold the three back until the survey is done
+    survey = sector(0, box(3000, 0, 3030, 80), items=0.0, danger_m=0.0, score=10.0)
+    row = [sector(i, box(i * 35, 0, i * 35 + 30, 80), items=0.0, danger_m=0.0, score=50 + 10 * i) for i in (1, 2, 3)]
+    problem = build_problem([survey, *row], two_teams(), PROD, {}, sequence=[(0, 1), (0, 2), (0, 3)])
+    plan = greedy_schedule(problem)
+    assert check(problem, plan) == []
+    assert min(plan.slots[s].start for s in (1, 2, 3)) >= plan.slots[0].end
+    assert check(problem, cpsat_schedule(problem, plan, time_limit_s=5)) == []

@@ -145,7 +145,16 @@ def greedy_schedule(problem: Problem) -> Schedule:
     began = time.perf_counter()
     b = _Builder(problem)
     score = {s.hazard_id: s.score for s in problem.sectors}
+    # a sector that waits for another hazard's (a survey of it, say) makes its hazard wait, as for a road
+    hazard_of = {s.index: s.hazard_id for s in problem.sectors}
+    opens: dict[int, set[int]] = defaultdict(set)
+    for first, then in problem.sequence:
+        if hazard_of[first] != hazard_of[then]:
+            opens[hazard_of[first]].add(hazard_of[then])
     waiting = {h: set(b.preds[h]) & set(b.members) for h in b.members}
+    for first, hazards in opens.items():
+        for then in hazards & set(b.members):
+            waiting[then].add(first)
     ready = [(-score[h], h) for h, w in waiting.items() if not w]
     heapq.heapify(ready)
     done: set[int] = set()
@@ -160,11 +169,37 @@ def greedy_schedule(problem: Problem) -> Schedule:
         if h in done:
             continue
         done.add(h)
-        for s in b.members[h]:
+        for s in _in_sequence(b.members[h], b.before):
             b.place(s, _officer_key(problem.sectors[s].decision.allowed))
-        for then in b.open_after(h, waiting):
+        for then in [*b.open_after(h, waiting), *_opened(h, opens, waiting)]:
             heapq.heappush(ready, (-score[then], then))
     return b.schedule("greedy", began)
+
+
+def _opened(hazard: int, opens: dict[int, set[int]], waiting: dict[int, set[int]]) -> Iterator[int]:
+    for then in sorted(opens.get(hazard, ())):
+        if then in waiting and hazard in waiting[then]:
+            waiting[then].discard(hazard)
+            if not waiting[then]:
+                yield then
+
+
+def _in_sequence(members: list[int], before: dict[int, list[int]]) -> list[int]:
+    """A hazard's sectors in their order (index order), each after those of the hazard it waits for."""
+    mine, out, placed = set(members), [], set()
+
+    def take(s: int, path: frozenset[int]) -> None:
+        if s in placed or s in path:  # placed already, or a cycle (the schedule's check names it)
+            return
+        for first in before.get(s, ()):
+            if first in mine:
+                take(first, path | {s})
+        placed.add(s)
+        out.append(s)
+
+    for s in members:
+        take(s, frozenset())
+    return out
 
 
 def _officer_key(prefer: tuple) -> PickKey:
