@@ -20,6 +20,7 @@ import pytest
 from PIL import Image
 from shapely.geometry import MultiLineString
 
+from sapper.jobs.table import JobTable
 from sapper.model.accounts import Role, User
 from sapper.model.plan import Plan, PlanLane, PlanSector
 from sapper.model.qc import QcPlan, QcSample
@@ -89,11 +90,14 @@ def site(module_target: str) -> Iterator[Site]:
         hidden_photo = photos.add("hazard", hidden.id, "store.png", png())
         field = Submissions(reg.backend).ensure()
         submission, _ = field.receive("uuid:mac-1", "sapper_item_found", "", "leader", "mac", field_xml, [])
+        jobs = JobTable(reg.backend).ensure()
+        job = jobs.add("plan", "super", "mac", {"request": {}})
+        jobs.finish(job.id, "done", result={})  # ended: no worker of the test's server makes it
         ids = {
             "hazards": demo.hazards[0], "items": demo.items[0], "protected_sites": demo.sites[0],
             "teams": mac_team, "reports": report.id, "releases": piece.id, "plan_sectors": sector.id,
             "plan_lanes": lane.id, "activities": task.id, "bare_hazard": bare.id, "submission": submission.id,
-            "qc_samples": qc_sample.id, "photo": photo.id, "hidden_photo": hidden_photo.id,
+            "qc_samples": qc_sample.id, "photo": photo.id, "hidden_photo": hidden_photo.id, "job": job.id,
         }  # fmt: skip
     finally:
         reg.close()
@@ -206,6 +210,9 @@ def rest_attempts(site: Site, method: str, path: str) -> list[Attempt]:
             ("POST", f"/api/hazards/{site.ids['hazards']}/attachments", None, {}, 403),
             ("POST", f"/api/reports/{site.ids['reports']}/attachments", None, {}, 403),
             ("POST", f"/api/hazards/{site.hidden_hazard}/attachments", None, {}, 404),
+        ],
+        ("POST", "/api/jobs/{job_id}/cancel"): [
+            ("POST", f"/api/jobs/{site.ids['job']}/cancel", None, {}, 404),
         ],
         ("DELETE", "/api/attachments/{attachment_id}"): [
             ("DELETE", f"/api/attachments/{site.ids['photo']}", None, {}, 403),
