@@ -105,7 +105,7 @@ def test_a_supervisor_cancels_a_plan_still_waiting_for_a_worker(tmp_path: Path, 
         assert page.locator("#cancel-run").is_hidden()
         page.click("#make button[type=submit]")
         page.wait_for_selector("#cancel-run:visible")
-        page.wait_for_selector("#make-status:has-text('queued')")
+        page.wait_for_selector("#make-status:has-text('waiting for a worker')")  # the status in words, not its code
         page.click("#cancel-run")
         page.wait_for_selector("#make-status:has-text('was cancelled')")
         assert page.locator("#cancel-run").is_hidden()

@@ -158,7 +158,7 @@ def plan_job(ctx: JobContext) -> tuple[dict[str, Any], None]:
         lanes=req.lanes,
     )
     plan = make_plan(inputs, settings, ctx.progress)
-    ctx.progress("storing", 1.0)
+    ctx.progress(N_("storing"), 1.0)
     reg.user = job.by
     with reg.transaction():  # the plan and its job's end in one commit: never stored twice (JobTable.finish_held)
         stored = save_plan(reg, owned(bundle(plan, f"made over the API by {job.by}"), job.organisation, secret))

@@ -149,6 +149,17 @@ async function show(numberShown) {
   }
 }
 
+// A plan run's status and step in the reader's words; the API keeps its codes ("queued", "forecast 40%").
+function runStatus(status) {
+  const words = { queued: t("waiting for a worker"), running: t("being made"), done: t("made"), failed: t("stopped by an error"), cancelled: t("cancelled by a user") };
+  return words[status] || status;
+}
+
+function runStep(step) {
+  const [, name, share] = /^(.*?)( \d+%)?$/.exec(step || "");
+  return name ? `${t(name)}${share || ""}` : "";
+}
+
 function makePlans() {
   if (!canWrite(me) || !["supervisor", "admin"].includes(me.role)) return;
   const form = document.getElementById("make");
@@ -172,7 +183,7 @@ function makePlans() {
         }
       };
       while (job.status === "queued" || job.status === "running") {
-        status.textContent = t("plan run {id}: {status} {step}", { id: job.id, status: job.status, step: job.step || "" });
+        status.textContent = t("plan run {id}: {status} {step}", { id: job.id, status: runStatus(job.status), step: runStep(job.step) });
         await new Promise((resolve) => setTimeout(resolve, 1500));
         job = await api(`/api/plans/${job.id}`);
       }
@@ -181,7 +192,7 @@ function makePlans() {
         status.textContent = t("plan run {id} was cancelled", { id: job.id });
         return;
       }
-      if (job.status !== "done") throw new Error(t("the plan {status}: {error}", { status: job.status, error: job.error || t("no reason given") }));
+      if (job.status !== "done") throw new Error(t("the plan {status}: {error}", { status: runStatus(job.status), error: job.error || t("no reason given") }));
       status.textContent = t("plan {n} is ready", { n: job.summary.stored.number });
       for (const id of ["gantt-box", "burndown-box"]) document.getElementById(id).hidden = false;
       await show(job.summary.stored.number);
