@@ -166,3 +166,14 @@ def test_sectors_conserve_the_area_of_random_hazards(case, width, length, angle,
     for ruin in ruins:
         inside = ruin.buffer(-1e-6)
         assert all(s.geometry.intersection(inside).area < 1e-6 for s in sectors)
+
+
+def test_a_thin_hazard_along_the_grid_keeps_all_its_ground() -> None:
+    # found by the random test above: the hazard's long edge lies along its one cell's edge, and
+    # floating overlay clipped the cell to nothing, so the hazard had no sector at all
+    hazard = shapely.from_wkt(
+        "POLYGON ((-7.071067811865475 7.0710678118654755, -1.5643446504023104 -9.876883405951377, "
+        "47.82065422794586 -73.63734999230562, -7.071067811865475 7.0710678118654755))"
+    )
+    sectors = split_into_sectors(hazard, 9.89146021354496, 117.92340970957122, min_area=0.2857 * 9.89 * 117.92)
+    assert_partition(sectors, hazard)
