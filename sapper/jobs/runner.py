@@ -36,6 +36,13 @@ class JobContext:
     job: Job
     stopping: threading.Event = field(default_factory=threading.Event)
     shown: dict[str, Any] = field(default_factory=lambda: {"step": "", "at": 0.0})
+    ended: bool = False  # the work ended its job itself, in the commit that stored what it made
+
+    def end_with(self, result: dict[str, Any]) -> None:
+        """Mark the job done inside the caller's transaction (``JobTable.finish_held``), for work that
+        writes into the register: its result and the job's end are one commit."""
+        JobTable(self.reg.backend).finish_held(self.job.id, self.job.worker, result)
+        self.ended = True
 
     def progress(self, step: str, share: float = 0.0) -> None:
         """Record ``step`` (and the share done) for every server to show.
@@ -65,8 +72,10 @@ def execute(reg: Register, job: Job, stopping: threading.Event) -> None:
     back to the queue, when the process is stopping; any other failure ends the job as failed."""
     table = JobTable(reg.backend)
     try:
-        result, output = work_of(job.kind)(JobContext(reg, job, stopping))
-        table.finish(job.id, "done", result=result, output=output)
+        ctx = JobContext(reg, job, stopping)
+        result, output = work_of(job.kind)(ctx)
+        if not ctx.ended:
+            table.finish(job.id, "done", result=result, output=output)
         table.forget_outputs()
     except Stopped:
         table.requeue(job.id, job.worker, "the process making it stopped")

@@ -26,7 +26,6 @@ from pydantic import Field
 from sapper.i18n import N_
 from sapper.jobs import Busy, JobQueue
 from sapper.jobs.runner import JobContext
-from sapper.jobs.table import JobTable
 from sapper.model.accounts import User
 from sapper.model.plan import first_plan_day
 from sapper.server.auth import reader, supervisor, visible_to
@@ -160,11 +159,11 @@ def plan_job(ctx: JobContext) -> tuple[dict[str, Any], None]:
     plan = make_plan(inputs, settings, ctx.progress)
     ctx.progress(N_("storing"), 1.0)
     reg.user = job.by
-    with reg.transaction():  # the plan and its job's end in one commit: never stored twice (JobTable.finish_held)
+    with reg.transaction():  # the plan and its job's end in one commit: never stored twice
         stored = save_plan(reg, owned(bundle(plan, f"made over the API by {job.by}"), job.organisation, secret))
         summary = {"stored": {"id": stored.id, "number": stored.number}, **summarise(plan)}
         result = {"summary": summary, "plan_id": stored.id, "plan_number": stored.number}
-        JobTable(reg.backend).finish_held(job.id, job.worker, result)
+        ctx.end_with(result)
     return result, None
 
 
