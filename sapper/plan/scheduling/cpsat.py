@@ -18,8 +18,10 @@ A small problem is one window: CP-SAT sees it whole and its bound is global. A l
 in windows of ``window`` sectors taken in the current plan's time order, half a window at
 a time, each solved for a share of the time limit: the rolling-horizon decomposition.
 The first plan is the better of the greedy plan and the list schedule (Smith's rule,
-earliest finish, backfilling); each window starts from the current plan (AddHint), and a
-window's plan is taken only if it is better, so the result is never worse than greedy.
+earliest finish, backfilling), the latter searched around clusters of long sectors
+(``clusters``: the work near them before or after, half of CP-SAT's time); each window
+starts from the current plan (AddHint), and a window's plan is taken only if it is
+better, so the result is never worse than greedy.
 The global bound is the larger of CP-SAT's (whole problem only) and the relaxations of
 ``sapper.plan.scheduling.bounds`` (the LP gets at most ``BOUND_SHARE`` of the time),
 ``mean_busy`` (``MEAN_BUSY_SHARE``: Queyranne's inequalities on every maximal clique, with
@@ -44,7 +46,7 @@ from ortools.sat.python import cp_model
 from sapper.plan.problem import TICKS_PER_DAY, Option, Problem
 from sapper.plan.scheduling.bounds import lower_bound, refined_bound
 from sapper.plan.scheduling.clique_cuts import clique_bound, worth_solving
-from sapper.plan.scheduling.greedy import wspt_schedule
+from sapper.plan.scheduling.clusters import cluster_search, evaluations_for
 from sapper.plan.scheduling.mean_busy import mean_busy_bound
 from sapper.plan.scheduling.schedule import Schedule, Slot, objective_of
 
@@ -55,6 +57,7 @@ CLIQUE_SHARE = 0.3  # and this share to the LP with maximal cliques (clique_cuts
 DETERMINISTIC_PER_SECOND = 0.25  # deterministic time per second of the limit: CP-SAT on these models, two cores
 LP_PER_SECOND = 2.0  # GLOP deterministic time per second of the limit, for the bound LP (~0.5 s of wall time)
 LEAST_WINDOW = 0.2  # deterministic time below which a window is not worth solving
+SEARCH_SHARE = 0.75  # of the time CP-SAT would have, to list schedules around clusters of long sectors (clusters)
 
 
 @dataclass
@@ -81,7 +84,9 @@ def cpsat_schedule(
         return Schedule({}, "cp-sat", "nothing to plan", 0.0, 0.0)
     weights = {s: problem.weight(s) for s in sectors}
     scale = WEIGHT_SCALE / max(max(weights.values()), 1e-9)
-    first = min(hint, wspt_schedule(problem), key=lambda p: p.objective)
+    left = 1.0 - BOUND_SHARE - MEAN_BUSY_SHARE - (CLIQUE_SHARE if worth_solving(problem) else 0.0)
+    searched = cluster_search(problem, evaluations_for(problem, SEARCH_SHARE * left * time_limit_s))
+    first = min(hint, searched, key=lambda p: p.objective)
     current = dict(first.slots)
     horizon = max(s.end for s in current.values())
     busy = mean_busy_bound(problem, MEAN_BUSY_SHARE * time_limit_s * LP_PER_SECOND)
@@ -90,7 +95,7 @@ def cpsat_schedule(
     cliques = CLIQUE_SHARE if worth_solving(problem) else 0.0
     if cliques:
         relaxed = max(relaxed, clique_bound(problem, horizon, time_limit_s=cliques * time_limit_s * LP_PER_SECOND))
-    budget = (1.0 - BOUND_SHARE - MEAN_BUSY_SHARE - cliques) * time_limit_s * DETERMINISTIC_PER_SECOND
+    budget = (1.0 - SEARCH_SHARE) * left * time_limit_s * DETERMINISTIC_PER_SECOND
     near = neighbours(problem)
     if len(sectors) <= window:
         status, solver_bound, slots, _ = _solve(
@@ -98,7 +103,7 @@ def cpsat_schedule(
         )
         current.update(slots)
         bound = max(relaxed, solver_bound / scale / TICKS_PER_DAY if solver_bound is not None else 0.0)
-        return _result(problem, current, first, status, bound, began)
+        return _result(problem, current, first, status, bound, began, searched.notes)
     passes, improved, step, spent = 0, 0, max(1, window // 2), 0.0
     while budget - spent >= LEAST_WINDOW:
         passes += 1
@@ -120,21 +125,36 @@ def cpsat_schedule(
         improved += gained
         if not gained:
             break
-    schedule = _result(problem, current, first, f"{passes} passes of windows, {improved} improved", relaxed, began)
+    status = f"{passes} passes of windows, {improved} improved"
+    schedule = _result(problem, current, first, status, relaxed, began, searched.notes)
     schedule.notes.append(f"CP-SAT in rolling windows of {window} sectors; bound from relaxations")
     return schedule
 
 
-def _result(problem: Problem, slots: dict[int, Slot], first: Schedule, status: str, bound: float, began: float):
+def _result(
+    problem: Problem,
+    slots: dict[int, Slot],
+    first: Schedule,
+    status: str,
+    bound: float,
+    began: float,
+    notes: list[str],
+) -> Schedule:
     """CP-SAT's plan if it improved on the first plan; else the first plan, said so."""
     objective = objective_of(problem, slots)
     seconds = time.perf_counter() - began
     if objective >= first.objective - 1e-9:
         note = f"CP-SAT found nothing better than the {first.solver} plan ({status})"
         return Schedule(
-            dict(first.slots), first.solver, status, first.objective, min(bound, first.objective), seconds, [note]
+            dict(first.slots),
+            first.solver,
+            status,
+            first.objective,
+            min(bound, first.objective),
+            seconds,
+            [*notes, note],
         )
-    return Schedule(slots, "cp-sat", status, objective, min(bound, objective), seconds)
+    return Schedule(slots, "cp-sat", status, objective, min(bound, objective), seconds, list(notes))
 
 
 def _solve(

@@ -22,6 +22,7 @@ import heapq
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,11 +35,12 @@ PickKey = Callable[[Option, int], tuple]
 class Spans:
     """Disjoint busy spans in time order, with the first gap of a given length found by bisection."""
 
-    def __init__(self, spans: list[tuple[int, int]] | None = None) -> None:
+    def __init__(self, spans: list[tuple[int, int]] | None = None, fill: int = 0) -> None:
+        """``fill``: gaps shorter than this are held too (nothing that long fits in them: fewer hops)."""
         self.starts: list[int] = []
         self.ends: list[int] = []
         for a, b in sorted(spans or []):
-            if self.ends and a <= self.ends[-1]:
+            if self.ends and a < self.ends[-1] + max(1, fill):
                 self.ends[-1] = max(self.ends[-1], b)
             else:
                 self.starts.append(a)
@@ -76,56 +78,80 @@ def first_gap(held: list[Spans], start: int, length: int) -> int:
     return start
 
 
+@dataclass
+class Lookups:
+    """What list schedules read from a problem and never change: built once for many schedules of one problem."""
+
+    neighbours: dict[int, list[int]]  # sectors never worked at once with each
+    preds: dict[int, list[int]]  # hazard -> roads it waits for
+    after: dict[int, list[int]]  # road -> hazards waiting for it
+    members: dict[int, list[int]]  # hazard -> its workable sectors
+    before: dict[int, list[int]]  # sector -> sectors that end before it starts
+    then: dict[int, list[int]]
+    ticks: dict[int, list[int]]  # sector -> each option's duration, options in order
+
+
+def lookups(problem: Problem) -> Lookups:
+    out = Lookups(*(defaultdict(list) for _ in range(6)), {})
+    for i, j in problem.conflicts:
+        out.neighbours[i].append(j)
+        out.neighbours[j].append(i)
+    for first, then in problem.precedence:
+        out.preds[then].append(first)
+        out.after[first].append(then)
+    for s in problem.workable:
+        out.members[problem.sectors[s].hazard_id].append(s)
+        out.ticks[s] = [o.ticks for o in problem.options[s]]
+    for a, b in problem.sequence:
+        out.before[b].append(a)
+        out.then[a].append(b)
+    return out
+
+
 class _Builder:
     """Places sectors one by one, keeping team, safety and road rules."""
 
-    def __init__(self, problem: Problem, backfill: bool = False) -> None:
+    def __init__(self, problem: Problem, backfill: bool = False, known: Lookups | None = None) -> None:
         self.problem = problem
         self.backfill = backfill  # a team may take a sector in a gap of its own plan (else only after its last)
         self.free = [0] * len(problem.teams)
         self.team_spans = [Spans() for _ in problem.teams]
-        self.neighbours: dict[int, list[int]] = defaultdict(list)
-        for i, j in problem.conflicts:
-            self.neighbours[i].append(j)
-            self.neighbours[j].append(i)
-        self.preds: dict[int, list[int]] = defaultdict(list)
-        self.after: dict[int, list[int]] = defaultdict(list)
-        for first, then in problem.precedence:
-            self.preds[then].append(first)
-            self.after[first].append(then)
-        self.members: dict[int, list[int]] = defaultdict(list)
-        for s in problem.workable:
-            self.members[problem.sectors[s].hazard_id].append(s)
+        known = known or lookups(problem)
+        self.neighbours, self.preds, self.after = known.neighbours, known.preds, known.after
+        self.members, self.before, self.then, self.ticks = known.members, known.before, known.then, known.ticks
         self.left = {h: len(m) for h, m in self.members.items()}
-        self.before: dict[int, list[int]] = defaultdict(list)  # sector -> sectors that end before it starts
-        self.then: dict[int, list[int]] = defaultdict(list)
-        for a, b in problem.sequence:
-            self.before[b].append(a)
-            self.then[a].append(b)
         self.hazard_end: dict[int, int] = {}
         self.slots: dict[int, Slot] = {}
 
-    def place(self, s: int, key: PickKey) -> list[int]:
-        """Schedule sector ``s``; returns the hazards this finished (now open to their quarters)."""
+    def place(self, s: int, key: PickKey, by_finish: bool = False) -> list[int]:
+        """Schedule sector ``s``; returns the hazards this finished (now open to their quarters).
+
+        ``by_finish``: ``key`` ranks by finishing tick first, so an option that cannot end
+        before the best one found (options come fastest first) ends the search.
+        """
         h = self.problem.sectors[s].hazard_id
         ready = max((self.hazard_end.get(p, 0) for p in self.preds[h]), default=0)
         ready = max([ready, *(self.slots[p].end for p in self.before[s] if p in self.slots)])
-        busy = Spans([(self.slots[n].start, self.slots[n].end) for n in self.neighbours[s] if n in self.slots])
+        durations = self.ticks[s]
+        slots = self.slots
+        busy = Spans([(slots[n].start, slots[n].end) for n in self.neighbours[s] if n in slots], min(durations))
         best = None
-        for opt in self.problem.options[s]:
+        for opt, ticks in zip(self.problem.options[s], durations, strict=True):
+            if by_finish and best is not None and ready + ticks > best[0][0]:
+                break  # this and every slower option end after the best
             if self.backfill:
-                start = first_gap([busy, self.team_spans[opt.team]], ready, opt.ticks)
+                start = first_gap([busy, self.team_spans[opt.team]], ready, ticks)
             else:
-                start = first_gap([busy], max(self.free[opt.team], ready), opt.ticks)
+                start = first_gap([busy], max(self.free[opt.team], ready), ticks)
             k = key(opt, start)
             if best is None or k < best[0]:
-                best = (k, opt, start)
+                best = (k, opt, start, ticks)
         assert best is not None
-        _, opt, start = best
-        self.slots[s] = Slot(s, opt.team, opt.method, start, start + opt.ticks)
-        self.free[opt.team] = max(self.free[opt.team], start + opt.ticks)
-        self.team_spans[opt.team].add(start, start + opt.ticks)
-        self.hazard_end[h] = max(self.hazard_end.get(h, 0), start + opt.ticks)
+        _, opt, start, ticks = best
+        self.slots[s] = Slot(s, opt.team, opt.method, start, start + ticks)
+        self.free[opt.team] = max(self.free[opt.team], start + ticks)
+        self.team_spans[opt.team].add(start, start + ticks)
+        self.hazard_end[h] = max(self.hazard_end.get(h, 0), start + ticks)
         self.left[h] -= 1
         return [h] if self.left[h] == 0 else []
 
@@ -207,36 +233,45 @@ def _officer_key(prefer: tuple) -> PickKey:
     return lambda opt, start: (start // TICKS_PER_DAY, prefer.index(opt.method), opt.distance_m, opt.team)
 
 
-def wspt_schedule(problem: Problem, jitter: float = 0.0, seed: int = 0) -> Schedule:
+def wspt_schedule(
+    problem: Problem,
+    jitter: float = 0.0,
+    seed: int = 0,
+    factors: dict[int, float] | None = None,
+    known: Lookups | None = None,
+) -> Schedule:
     """Sectors by weight per day of work, each to the team that finishes it first.
 
     ``jitter`` > 0 shakes each sector's ratio by up to that share (seeded): another
-    order of near-equal sectors, for a search that tries several.
+    order of near-equal sectors, for a search that tries several. ``factors`` multiply
+    some sectors' ratios (``clusters``: the work around a long sector before or after it);
+    ``known``: the problem's lookups, when many schedules of it are made.
     """
     began = time.perf_counter()
-    b = _Builder(problem, backfill=True)
+    b = _Builder(problem, backfill=True, known=known)
     waiting = {h: set(b.preds[h]) & set(b.members) for h in b.members}
     rng = np.random.default_rng(seed)
     shake = 1.0 + jitter * rng.uniform(-1.0, 1.0, len(problem.sectors)) if jitter > 0 else np.ones(len(problem.sectors))
+    factors = factors or {}
+    workable = problem.workable
+    ratios = {s: -problem.weight(s) / min(b.ticks[s]) * float(shake[s]) * factors.get(s, 1.0) for s in workable}
+    ratio = ratios.__getitem__
 
-    def ratio(s: int) -> float:
-        return -problem.weight(s) / min(o.ticks for o in problem.options[s]) * float(shake[s])
-
-    blocked = {s: len(b.before[s]) for s in problem.workable}  # sectors still to place before it (sequence)
+    blocked = {s: len(b.before[s]) for s in workable}  # sectors still to place before it (sequence)
     opened = {h for h, w in waiting.items() if not w}
     ready = [(ratio(s), s) for h in opened for s in b.members[h] if not blocked[s]]
     heapq.heapify(ready)
     placed: set[int] = set()
-    while len(placed) < len(problem.workable):
+    while len(placed) < len(workable):
         if not ready:  # a cycle of roads: open every hazard
             opened.update(b.members)
-            ready = [(ratio(s), s) for s in problem.workable if s not in placed and not blocked[s]]
+            ready = [(ratio(s), s) for s in workable if s not in placed and not blocked[s]]
             heapq.heapify(ready)
         _, s = heapq.heappop(ready)
         if s in placed:
             continue
         placed.add(s)
-        for h in b.place(s, lambda opt, start: (start + opt.ticks, opt.distance_m, opt.team)):
+        for h in b.place(s, lambda opt, start: (start + opt.ticks, opt.distance_m, opt.team), by_finish=True):
             for then in b.open_after(h, waiting):
                 opened.add(then)
                 for t in b.members[then]:
