@@ -33,7 +33,7 @@ from schedule_bench import synthetic_problem
 
 from sapper.plan.forecasting.forecast import forecast, sample_days
 from sapper.plan.forecasting.precedence import predecessors
-from sapper.plan.productivity import load_productivity
+from sapper.plan.rules.productivity import load_productivity
 from sapper.plan.scheduling.greedy import wspt_schedule
 
 

@@ -5,9 +5,9 @@ a problem built like bench/schedule_bench.py (hazards of 4-40 sectors of 30 x 80
 uses, contamination, priority scores, demolition danger areas, road precedence, teams of
 four search kinds at six bases) through the planner's own rules, with its share of the
 teams. Towns lie far apart, so no safety pair or danger area joins two of them, as
-``sapper.plan.regions`` makes sure of in a real register. Each town is built, planned by
+``sapper.plan.regions.country`` makes sure of in a real register. Each town is built, planned by
 the greedy rule and by CP-SAT (its share of ``--limit``, in deterministic time) and
-checked in a worker process; ``regions.join`` makes one plan of them, checked again.
+checked in a worker process; ``regions.country.join`` makes one plan of them, checked again.
 
 Prints each region's figures, then the joined plan (wall time, objective against the
 greedy peer, makespan) and the peer in time: one region planned alone in one process,
@@ -28,8 +28,8 @@ import time
 from schedule_bench import synthetic_problem
 
 from sapper.plan.parallel import run_parallel
-from sapper.plan.part import Planned
-from sapper.plan.regions import join
+from sapper.plan.regions.country import join
+from sapper.plan.regions.part import Planned
 from sapper.plan.scheduling.cpsat import cpsat_schedule
 from sapper.plan.scheduling.greedy import greedy_schedule
 from sapper.plan.scheduling.schedule import check

@@ -17,7 +17,7 @@ from sapper.model.geometry import area_m2
 from sapper.model.records import Hazard, Release, Report, Team
 from sapper.plan.build import Inputs, Settings, make_plan
 from sapper.plan.forecasting.backtest import Backtest, DayForecast, backtest, history_days, score, state_on
-from sapper.plan.in_hand import in_hand, keep_in_hand
+from sapper.plan.progress.in_hand import in_hand, keep_in_hand
 
 FIRST = date(2016, 4, 2)
 WEST, SOUTH, EAST, NORTH = 38.2700, 34.5500, 38.2760, 34.5520  # about 550 x 220 m of ruins

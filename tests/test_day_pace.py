@@ -18,9 +18,9 @@ from sapper.plan.forecasting import day_pace
 from sapper.plan.forecasting.day_pace import DayPace, estimate, through, warp
 from sapper.plan.forecasting.forecast import forecast
 from sapper.plan.forecasting.learning import TeamDay, apply_learned, learn
-from sapper.plan.methods import decide, load_rules
 from sapper.plan.problem import WorkSector, WorkTeam, build_problem
-from sapper.plan.productivity import load_productivity
+from sapper.plan.rules.methods import decide, load_rules
+from sapper.plan.rules.productivity import load_productivity
 from sapper.plan.scheduling.greedy import greedy_schedule
 
 RULES = load_rules()

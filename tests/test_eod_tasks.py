@@ -13,9 +13,9 @@ from sapper.model.enums import ActivityType, Contamination, HazardClass, HazardS
 from sapper.model.geometry import to_wgs84
 from sapper.model.records import Hazard, Report, Team
 from sapper.plan.build import Inputs, Settings, make_plan
-from sapper.plan.idle import idle_days
+from sapper.plan.notes.idle import idle_days
+from sapper.plan.notes.tail import longest_alone, tail_words
 from sapper.plan.problem import needs_demolition
-from sapper.plan.tail import longest_alone, tail_words
 
 EPSG = 32637
 X0, Y0 = 720_000.0, 3_830_000.0

@@ -14,15 +14,15 @@ from shapely.geometry import Point, box
 
 from sapper.model.enums import Contamination, ItemCategory, LandUse, Method, TeamKind
 from sapper.model.records import Hazard
-from sapper.plan.datafiles import Triangular
 from sapper.plan.forecasting.day_pace import DayPace, run_days, through, warp
 from sapper.plan.forecasting.forecast import CHART_RUNS, chart_runs, forecast, sample_days
 from sapper.plan.forecasting.poisson import PoissonRows
 from sapper.plan.forecasting.precedence import predecessors, reduced, replay, starts_of
 from sapper.plan.forecasting.series import left_series, work_left
-from sapper.plan.methods import decide, load_rules
 from sapper.plan.problem import TICKS_PER_DAY, WorkSector, WorkTeam, build_problem
-from sapper.plan.productivity import load_productivity
+from sapper.plan.rules.datafiles import Triangular
+from sapper.plan.rules.methods import decide, load_rules
+from sapper.plan.rules.productivity import load_productivity
 from sapper.plan.scheduling.greedy import greedy_schedule
 from sapper.plan.scheduling.timeline import Calendar, day_work
 

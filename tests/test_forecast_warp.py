@@ -23,9 +23,9 @@ from sapper.plan.forecasting.day_pace import (
 from sapper.plan.forecasting.forecast import CHART_RUNS, LEVELS, PERCENTILE, Sampler, chart_runs, forecast, plan_order
 from sapper.plan.forecasting.learning import Learned
 from sapper.plan.forecasting.precedence import reduced, replay
-from sapper.plan.methods import decide, load_rules
 from sapper.plan.problem import WorkSector, WorkTeam, build_problem
-from sapper.plan.productivity import load_productivity
+from sapper.plan.rules.methods import decide, load_rules
+from sapper.plan.rules.productivity import load_productivity
 from sapper.plan.scheduling.greedy import greedy_schedule
 
 RULES = load_rules()

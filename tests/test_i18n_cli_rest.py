@@ -21,8 +21,8 @@ from sapper.i18n import _, speaking
 from sapper.model.enums import HazardClass, HazardStatus, Method, TeamKind
 from sapper.model.records import Hazard, Team
 from sapper.plan.forecasting.backtest import Backtest
-from sapper.plan.practice import Mismatch
-from sapper.plan.survey_outlook import Outlook
+from sapper.plan.rules.practice import Mismatch
+from sapper.plan.survey.outlook import Outlook
 from sapper.report.backtest_chart import backtest_figure
 from sapper.store import open_register
 
@@ -155,7 +155,7 @@ def test_the_backtest_charts_title_and_axes_are_russian() -> None:
 
 
 def test_the_rules_reason_quoted_in_a_practice_note_is_in_the_readers_language() -> None:
-    from sapper.plan.methods import load_rules
+    from sapper.plan.rules.methods import load_rules
 
     rules = load_rules()
     reason = next(rule.reason for rule in rules.contamination if Method.ROBOT in rule.forbid)

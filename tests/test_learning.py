@@ -15,9 +15,9 @@ from sapper.model.enums import ActivityType, Contamination, ItemCategory, LandUs
 from sapper.model.records import Hazard, Report, Team
 from sapper.plan.forecasting.forecast import forecast
 from sapper.plan.forecasting.learning import apply_learned, learn, log_moments
-from sapper.plan.methods import decide, load_rules
 from sapper.plan.problem import WorkSector, WorkTeam, build_problem
-from sapper.plan.productivity import load_productivity
+from sapper.plan.rules.methods import decide, load_rules
+from sapper.plan.rules.productivity import load_productivity
 from sapper.plan.scheduling.greedy import greedy_schedule
 
 RULES = load_rules()

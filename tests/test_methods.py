@@ -12,10 +12,10 @@ from shapely.geometry import Point, box
 from sapper.model.enums import Contamination, ItemCategory, LandUse, Method, SiteKind, TeamKind
 from sapper.model.errors import SapperError
 from sapper.model.records import Hazard, ProtectedSite, Team
-from sapper.plan.datafiles import DATA_DIR
-from sapper.plan.methods import decide, load_rules, method_for, team_methods
-from sapper.plan.productivity import SEARCH_METHODS, load_productivity
-from sapper.plan.safety import load_safety
+from sapper.plan.rules.datafiles import DATA_DIR
+from sapper.plan.rules.methods import decide, load_rules, method_for, team_methods
+from sapper.plan.rules.productivity import SEARCH_METHODS, load_productivity
+from sapper.plan.rules.safety import load_safety
 
 RULES = load_rules()
 SECTOR = box(0, 0, 30, 80)

@@ -201,7 +201,7 @@ def test_plan_refuses_what_it_cannot_use(tmp_path: Path) -> None:
     full = str(tmp_path / "town.gpkg")
     fill(full)
     weights = tmp_path / "weights.toml"
-    packaged = Path(__file__).parent.parent / "sapper" / "plan" / "data" / "priority.toml"
+    packaged = Path(__file__).parent.parent / "sapper" / "plan" / "rules" / "data" / "priority.toml"
     weights.write_text(packaged.read_text().replace("radius_m = 300", "radius_m = -5"))
     result = sapper("plan", full, "--weights", str(weights), "--out", str(tmp_path / "x"), ok=False)
     assert "weights.toml, table stake: radius_m: -5 is below 0" in result.stderr

@@ -13,9 +13,9 @@ import pytest
 from sapper.cli.plan import read_inputs
 from sapper.model.enums import Method, TeamKind
 from sapper.plan.build import PlanResult, Settings, make_plan
-from sapper.plan.idle import idle_days, ready_idle
-from sapper.plan.pace_words import pace_words, planned_hectares
-from sapper.plan.tail import longest_alone, tail_words
+from sapper.plan.notes.idle import idle_days, ready_idle
+from sapper.plan.notes.pace_words import pace_words, planned_hectares
+from sapper.plan.notes.tail import longest_alone, tail_words
 from sapper.scenarios.palmyra.build import build
 from sapper.store import init_register
 

@@ -14,8 +14,8 @@ from sapper.model.enums import Contamination, HazardClass, HazardStatus, LandUse
 from sapper.model.geometry import to_metric, to_wgs84
 from sapper.model.records import Hazard, Team
 from sapper.plan.build import Inputs, PlanResult, Settings, make_plan
-from sapper.plan.regions import linked_groups, reach_m
-from sapper.plan.safety import load_safety
+from sapper.plan.regions.country import linked_groups, reach_m
+from sapper.plan.rules.safety import load_safety
 from sapper.plan.scheduling.schedule import check
 
 EPSG = 32637
@@ -132,7 +132,7 @@ def test_the_cli_refuses_a_negative_number_of_regions(tmp_path):
 def test_regions_left_to_the_planner_follow_the_work_still_to_do() -> None:
     from types import SimpleNamespace
 
-    from sapper.plan.regions import SECTORS_PER_REGION, regions_for
+    from sapper.plan.regions.country import SECTORS_PER_REGION, regions_for
 
     size = SimpleNamespace(sector_width_m=30.0, sector_length_m=80.0)
 

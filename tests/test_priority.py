@@ -13,8 +13,8 @@ from shapely.geometry import Point, box
 from sapper.model.enums import Contamination, ItemCategory, LandUse, SiteKind
 from sapper.model.errors import SapperError
 from sapper.model.records import Hazard, Item, ProtectedSite
-from sapper.plan.datafiles import DATA_DIR
-from sapper.plan.priority import access_links, load_weights, prioritise
+from sapper.plan.rules.datafiles import DATA_DIR
+from sapper.plan.rules.priority import access_links, load_weights, prioritise
 
 WEIGHTS = load_weights()
 

@@ -17,7 +17,7 @@ from test_documents import MISSING, check_page_numbers, pdf_text, row, sapper
 from sapper.model.enums import ItemCategory
 from sapper.model.errors import SapperError
 from sapper.model.records import Activity, Item, Report
-from sapper.plan.safety import load_safety
+from sapper.plan.rules.safety import load_safety
 from sapper.report.eod_report import eod_document
 from sapper.report.pdf import Letterhead, environment, render_pdf
 from sapper.server import create_app

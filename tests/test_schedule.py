@@ -13,11 +13,11 @@ from shapely.geometry import Point, box
 
 from sapper.model.enums import Contamination, LandUse, Method, SiteKind, TeamKind
 from sapper.model.records import Hazard, ProtectedSite
-from sapper.plan.datafiles import Triangular
-from sapper.plan.methods import decide, load_rules
 from sapper.plan.problem import TICKS_PER_DAY, WorkSector, WorkTeam, build_problem
-from sapper.plan.productivity import SearchRate, load_productivity
-from sapper.plan.safety import load_safety
+from sapper.plan.rules.datafiles import Triangular
+from sapper.plan.rules.methods import decide, load_rules
+from sapper.plan.rules.productivity import SearchRate, load_productivity
+from sapper.plan.rules.safety import load_safety
 from sapper.plan.scheduling.cpsat import cpsat_schedule
 from sapper.plan.scheduling.greedy import greedy_schedule, wspt_schedule
 from sapper.plan.scheduling.schedule import check, objective_of

@@ -10,9 +10,9 @@ from shapely.geometry import Point, box
 
 from sapper.model.enums import Contamination, ItemCategory, LandUse, Method, TeamKind
 from sapper.model.records import Hazard
-from sapper.plan.methods import decide, load_rules
 from sapper.plan.problem import TICKS_PER_DAY, WorkSector, WorkTeam, build_problem
-from sapper.plan.productivity import load_productivity
+from sapper.plan.rules.methods import decide, load_rules
+from sapper.plan.rules.productivity import load_productivity
 from sapper.plan.scheduling.bounds import cliques, fluid_bound, lower_bound, makespan_bound, refined_bound
 from sapper.plan.scheduling.clique_cuts import clique_bound, maximal_cliques
 from sapper.plan.scheduling.cpsat import cpsat_schedule

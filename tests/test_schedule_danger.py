@@ -11,11 +11,11 @@ from shapely.geometry import Point, box
 
 from sapper.model.enums import Contamination, ItemCategory, LandUse, Method, SiteKind, TeamKind
 from sapper.model.records import Hazard, ProtectedSite
-from sapper.plan.datafiles import Triangular
-from sapper.plan.methods import decide, load_rules
 from sapper.plan.problem import WorkSector, WorkTeam, build_problem, find_danger_pairs, needs_demolition
-from sapper.plan.productivity import SearchRate, load_productivity
-from sapper.plan.safety import load_safety
+from sapper.plan.rules.datafiles import Triangular
+from sapper.plan.rules.methods import decide, load_rules
+from sapper.plan.rules.productivity import SearchRate, load_productivity
+from sapper.plan.rules.safety import load_safety
 from sapper.plan.scheduling.cpsat import cpsat_schedule
 from sapper.plan.scheduling.greedy import greedy_schedule, wspt_schedule
 from sapper.plan.scheduling.schedule import Schedule, Slot, check
@@ -28,7 +28,7 @@ PROD = dataclasses.replace(
     terrain={},
     sector_sigma=0.0,
 )
-SAFETY_FILE = Path(__file__).resolve().parents[1] / "sapper" / "plan" / "data" / "safety.toml"
+SAFETY_FILE = Path(__file__).resolve().parents[1] / "sapper" / "plan" / "rules" / "data" / "safety.toml"
 R = 200.0  # danger radius of the demolition sector, metres; the safety distance (50 m) is far below R / 2
 
 

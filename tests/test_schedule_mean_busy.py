@@ -11,8 +11,8 @@ from test_schedule_bounds import PROD, RULES, mixed_teams, mixed_town, sector, t
 
 from sapper.model.enums import Contamination, ItemCategory, LandUse, Method, TeamKind
 from sapper.model.records import Hazard
-from sapper.plan.methods import decide
 from sapper.plan.problem import TICKS_PER_DAY, WorkSector, WorkTeam, build_problem
+from sapper.plan.rules.methods import decide
 from sapper.plan.scheduling.bounds import fluid_bound, lower_bound, refined_bound
 from sapper.plan.scheduling.clique_cuts import clique_bound
 from sapper.plan.scheduling.cpsat import cpsat_schedule

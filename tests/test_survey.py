@@ -23,10 +23,10 @@ from sapper.model.enums import (
 from sapper.model.geometry import to_wgs84
 from sapper.model.records import Hazard, Release, Report, Team
 from sapper.plan.build import Inputs, Settings, make_plan
-from sapper.plan.methods import load_rules
-from sapper.plan.productivity import load_productivity
-from sapper.plan.survey import learn_outcomes, load_survey
-from sapper.plan.survey_rates import explain_rates, learn_survey_rates
+from sapper.plan.rules.methods import load_rules
+from sapper.plan.rules.productivity import load_productivity
+from sapper.plan.survey.rates import explain_rates, learn_survey_rates
+from sapper.plan.survey.suspected import learn_outcomes, load_survey
 
 EPSG = 32637  # UTM zone 37N (Palmyra)
 X0, Y0 = 720_000.0, 3_830_000.0

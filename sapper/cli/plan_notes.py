@@ -10,9 +10,9 @@ from rich.text import Text
 
 from sapper.cli.render import compact_table, room_for, shorten
 from sapper.i18n import N_, _, translate
-from sapper.plan.idle import idle_days
-from sapper.plan.pace_words import pace_words
-from sapper.plan.tail import tail_words
+from sapper.plan.notes.idle import idle_days
+from sapper.plan.notes.pace_words import pace_words
+from sapper.plan.notes.tail import tail_words
 
 if TYPE_CHECKING:
     from sapper.plan.build import PlanResult

@@ -70,11 +70,11 @@ def _cli_help() -> Iterator[tuple[str, Location]]:
 
 
 def _rules() -> Iterator[tuple[str, Location]]:
-    """The reasons of the method rules (``plan/data/methods.toml``), quoted in a plan's notes.
+    """The reasons of the method rules (``plan/rules/data/methods.toml``), quoted in a plan's notes.
 
     A reason an operator writes into their own rules file has no translation and is shown as written.
     """
-    path = PACKAGE / "plan" / "data" / "methods.toml"
+    path = PACKAGE / "plan" / "rules" / "data" / "methods.toml"
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         found = RULE_REASON.match(line)
         if found:

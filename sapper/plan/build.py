@@ -24,22 +24,22 @@ from sapper.model.records import Hazard, Item, ProtectedSite, Release, Report, T
 from sapper.plan import lanes as lanes_mod
 from sapper.plan.forecasting.forecast import Forecast, forecast
 from sapper.plan.forecasting.learning import Learned, learn
-from sapper.plan.in_hand import in_hand
 from sapper.plan.lanes.for_plan import plan_lanes_for
-from sapper.plan.methods import load_rules, team_methods
-from sapper.plan.pace import Reported, reported_pace
-from sapper.plan.part import Data, Part, plan_part
-from sapper.plan.practice import Mismatch, find_mismatches
-from sapper.plan.priority import Priority, access_links, load_weights, prioritise
+from sapper.plan.notes.pace import Reported, reported_pace
 from sapper.plan.problem import Problem, WorkTeam
-from sapper.plan.productivity import SEARCH_METHODS, load_productivity
-from sapper.plan.regions import plan_in_regions
-from sapper.plan.safety import load_safety
+from sapper.plan.progress.in_hand import in_hand
+from sapper.plan.progress.worked import Remaining, remaining_by_hazard
+from sapper.plan.regions.country import plan_in_regions
+from sapper.plan.regions.part import Data, Part, plan_part
+from sapper.plan.rules.methods import load_rules, team_methods
+from sapper.plan.rules.practice import Mismatch, find_mismatches
+from sapper.plan.rules.priority import Priority, access_links, load_weights, prioritise
+from sapper.plan.rules.productivity import SEARCH_METHODS, load_productivity
+from sapper.plan.rules.safety import load_safety
 from sapper.plan.scheduling.schedule import Schedule
 from sapper.plan.scheduling.timeline import Calendar, DayWork, day_work
-from sapper.plan.survey import learn_outcomes, load_survey
-from sapper.plan.survey_rates import explain_rates, learn_survey_rates
-from sapper.plan.worked import Remaining, remaining_by_hazard
+from sapper.plan.survey.rates import explain_rates, learn_survey_rates
+from sapper.plan.survey.suspected import learn_outcomes, load_survey
 
 Progress = Callable[[str, float], None]  # (step, share of the step done)
 # what the plan gives teams: search, survey, and EOD disposal and depot removal
@@ -66,9 +66,9 @@ class Settings:
     rules: str | None = None
     productivity: str | None = None
     safety: str | None = None
-    survey: str | None = None  # survey and EOD figures (data/survey.toml)
+    survey: str | None = None  # survey and EOD figures (rules/data/survey.toml)
     accept_recorded_practice: bool = False  # plan methods the reports show in use where the rules forbid them
-    work_in_hand_first: bool = False  # each team first finishes the hazard it reported on last (in_hand.py)
+    work_in_hand_first: bool = False  # each team first finishes the hazard it reported on last (progress/in_hand.py)
     regions: int = 1  # plan this many regions apart (0: as many as the work needs), in parallel, and join them
     processes: int = 1  # processes planning regions at once
 
@@ -111,7 +111,7 @@ class PlanResult:
     idle_teams: dict[int, str] = field(default_factory=dict)  # team id -> why it has no sector work
     mismatches: list[Mismatch] = field(default_factory=list)  # methods the reports show where the rules forbid them
     learned: Learned | None = None  # the rates and item densities the reports taught (learning.py)
-    reported: Reported | None = None  # the land the register released per day of work (pace.py)
+    reported: Reported | None = None  # the land the register released per day of work (notes/pace.py)
 
     @property
     def finish_dates(self) -> dict[int, date]:

@@ -2,7 +2,7 @@
 
 Where the register has EOD teams, searchers uncover, identify and mark the items they
 find and leave their disposal to EOD teams: each block of sectors gets an EOD disposal
-task after its search, with the disposal share of the items' handling (data/survey.toml)
+task after its search, with the disposal share of the items' handling (rules/data/survey.toml)
 of the items still expected there and those found and waiting; the searchers keep the
 rest. Only a task whose items are destroyed in place is a demolition, so the danger area
 (UN SaferGuard) keeps other teams away only while that task is worked, not for the whole
@@ -19,9 +19,9 @@ from collections.abc import Iterable
 import shapely
 
 from sapper.model.enums import ActivityType, Contamination, ItemCategory, Method
-from sapper.plan.methods import Decision
 from sapper.plan.problem import WorkSector
-from sapper.plan.survey import SurveyData, blocks
+from sapper.plan.rules.methods import Decision
+from sapper.plan.survey.suspected import SurveyData, blocks
 
 EOD_METHODS = (Method.DESTRUCTION_IN_PLACE, Method.RENDER_SAFE_REMOVE)
 DEPOT_CONTAMINATION = (Contamination.AXO,)

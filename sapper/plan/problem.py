@@ -20,11 +20,11 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from sapper.model.enums import ItemCategory, LandUse, Method, TeamKind
-from sapper.plan.methods import Decision, method_for
-from sapper.plan.productivity import Productivity, WorkDay
+from sapper.plan.rules.methods import Decision, method_for
+from sapper.plan.rules.productivity import Productivity, WorkDay
 
 if TYPE_CHECKING:
-    from sapper.plan.survey_outlook import Outlook
+    from sapper.plan.survey.outlook import Outlook
 
 TICKS_PER_DAY = 48  # a tick is 1/48 of a working day (10 minutes of an 8-hour day)
 

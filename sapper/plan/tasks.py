@@ -1,8 +1,8 @@
 """From a hazard's sectors to its work, in order: survey, search, EOD (the order greedy plans follow).
 
-- suspected land (``survey.needs_survey``), if a team can survey: NTS, then TS by block,
-  then the search of the land expected to be left (survey.py);
-- confirmed land that technical survey may reduce (``survey_confirmed.survey_confirmed``), if
+- suspected land (``survey.suspected.needs_survey``), if a team can survey: NTS, then TS by block,
+  then the search of the land expected to be left (survey/suspected.py);
+- confirmed land that technical survey may reduce (``survey.confirmed.survey_confirmed``), if
   a team can survey: TS by block, then the search of the land expected to be left;
 - an ammunition depot, if EOD teams exist: bulk removal tasks instead of a search (eod.py);
 - otherwise, if EOD teams exist: after each block's search, its EOD disposal task.
@@ -15,9 +15,9 @@ from sapper.model.enums import Method
 from sapper.model.records import Hazard
 from sapper.plan.eod import EOD_METHODS, disposal_tasks, is_depot, make_depot_task
 from sapper.plan.problem import WorkSector
-from sapper.plan.survey import SurveyData, confirmed_survey_tasks, needs_survey, survey_tasks
-from sapper.plan.survey_confirmed import survey_confirmed
-from sapper.plan.survey_outlook import Outlook
+from sapper.plan.survey.confirmed import survey_confirmed
+from sapper.plan.survey.outlook import Outlook
+from sapper.plan.survey.suspected import SurveyData, confirmed_survey_tasks, needs_survey, survey_tasks
 
 
 def hazard_work(

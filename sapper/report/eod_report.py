@@ -12,7 +12,7 @@ daily report of type ``eod_spot`` (its items: those found on its hazard on its d
 The register records no fuze field: the item's ``condition`` carries it (the field form asks
 "intact, corroded, fuzed, damaged"). Nor does it record the danger radius used: it is
 computed from the item's category with the UN SaferGuard formulae of the planner's data
-(``sapper/plan/data/safety.toml``, whose all-up weights are labelled assumptions there).
+(``sapper/plan/rules/data/safety.toml``, whose all-up weights are labelled assumptions there).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 from sapper.model.enums import ActivityType, ItemCategory
 from sapper.model.errors import SapperError
 from sapper.model.records import Activity, Report
-from sapper.plan.safety import Safety, load_safety
+from sapper.plan.rules.safety import Safety, load_safety
 from sapper.report.documents import rows, team_name, team_names
 from sapper.report.maps import MapLayers, draw_map
 from sapper.report.pdf import png_uri

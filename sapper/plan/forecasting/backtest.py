@@ -27,7 +27,7 @@ import shapely
 from sapper.model.enums import HazardClass, HazardStatus
 from sapper.model.geometry import as_multipolygon
 from sapper.plan.build import Inputs, PlanResult, Settings, _metric, make_plan
-from sapper.plan.worked import remaining_by_hazard
+from sapper.plan.progress.worked import remaining_by_hazard
 
 Progress = Callable[[int, int], None]  # (days done, days in all)
 

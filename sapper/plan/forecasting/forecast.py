@@ -6,7 +6,7 @@ really takes:
 - per run and rate, which figure holds here, the largest uncertainty, shared by every
   sector worked at that rate: for a rate learned from the reports (learning.py) a draw
   of its posterior, shared by the teams of one kind on one method and terrain; for a
-  rate with no reports a draw from the cited range (data/productivity.toml);
+  rate with no reports a draw from the cited range (rules/data/productivity.toml);
 - per sector, a spread around it (ground, rubble, vegetation): log-uniform with the
   spread's standard deviation (a uniform draw and an exponential: the cheapest draw with
   the right mean and spread), the sector sigma of productivity.toml, or for a learned
@@ -37,9 +37,9 @@ from sapper.plan.forecasting.poisson import PoissonRows
 from sapper.plan.forecasting.precedence import last_rows, reduced, replay, starts_of
 from sapper.plan.forecasting.series import area_left, left_series, work_left
 from sapper.plan.problem import TICKS_PER_DAY, Problem
-from sapper.plan.productivity import Productivity
+from sapper.plan.rules.productivity import Productivity
 from sapper.plan.scheduling.schedule import Schedule
-from sapper.plan.survey import scale_surveyed
+from sapper.plan.survey.suspected import scale_surveyed
 
 LEVELS = (50, 80, 90, 95)
 BANDS = (10, 50, 90)
@@ -115,7 +115,7 @@ class Sampler:
                 day_key = ("day", slot.team, slot.start // TICKS_PER_DAY)
                 spread_keys.append(team_days.setdefault(day_key, len(team_days)))
             else:
-                # survey and EOD tasks have no search rate: their pace is fixed (survey.py draws their share)
+                # survey and EOD tasks have no search rate: their pace is fixed (survey/suspected.py draws their share)
                 tri = prod.rate(slot.method, sector.land_use).rate if slot.method in prod.search else None
                 key = ("cited", slot.method.value, sector.land_use.value, tri)
                 base.append(opt.search_h / opt.day_h / (tri.mean_inverse if tri else 1.0))  # days at a factor of 1

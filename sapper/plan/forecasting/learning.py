@@ -38,11 +38,11 @@ import numpy as np
 
 from sapper.model.enums import ActivityType, Contamination, LandUse, Method, TeamKind
 from sapper.model.records import Hazard, Report, Team
-from sapper.plan.datafiles import Triangular
 from sapper.plan.forecasting.day_pace import DayPace, estimate
-from sapper.plan.methods import Rules, team_methods
 from sapper.plan.problem import Option, Problem, WorkTeam
-from sapper.plan.productivity import SEARCH_METHODS, LearningSettings, Productivity, SearchRate
+from sapper.plan.rules.datafiles import Triangular
+from sapper.plan.rules.methods import Rules, team_methods
+from sapper.plan.rules.productivity import SEARCH_METHODS, LearningSettings, Productivity, SearchRate
 
 RateKey = tuple[TeamKind, Method, LandUse]
 Z90 = 1.2815515655446004  # the standard normal's 90th percentile

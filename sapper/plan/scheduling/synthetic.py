@@ -14,10 +14,10 @@ from shapely.geometry import Point, box
 
 from sapper.model.enums import Contamination, LandUse, TeamKind
 from sapper.model.records import Hazard, Team
-from sapper.plan.methods import decide, load_rules, team_methods
 from sapper.plan.problem import Problem, WorkSector, WorkTeam, build_problem
-from sapper.plan.productivity import load_productivity
-from sapper.plan.safety import load_safety
+from sapper.plan.rules.methods import decide, load_rules, team_methods
+from sapper.plan.rules.productivity import load_productivity
+from sapper.plan.rules.safety import load_safety
 
 LAND_USES = [LandUse.RESIDENTIAL, LandUse.OPEN_GROUND, LandUse.ROAD, LandUse.HERITAGE, LandUse.AGRICULTURE]
 LAND_P = [0.45, 0.2, 0.1, 0.15, 0.1]

@@ -1,5 +1,5 @@
 """What survey will make of suspected land: the shares cancelled, reduced and left for clearance,
-as the plan expects them and the forecast draws them (learned in survey.py)."""
+as the plan expects them and the forecast draws them (learned in suspected.py and confirmed.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sapper.i18n import _
-from sapper.plan.survey_confirmed import Reduction, shares
+from sapper.plan.survey.confirmed import Reduction, shares
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Outlook:
     observed: np.ndarray | None  # the register's own shares, one observation per hazard as the posterior counts them
     hazards: float  # surveyed hazards behind the observation (partly released ones count in part)
     note: str = ""  # the survey rates used, in words (survey_rates.explain_rates)
-    confirmed: Reduction | None = None  # technical survey of confirmed land (survey_confirmed.py)
+    confirmed: Reduction | None = None  # technical survey of confirmed land (confirmed.py)
 
     @property
     def expected(self) -> np.ndarray:

@@ -17,7 +17,7 @@ from shapely import STRtree
 
 from sapper.model.enums import Contamination, ItemCategory, LandUse, SiteKind
 from sapper.model.records import Hazard, Item, ProtectedSite
-from sapper.plan.datafiles import DataFileError, Section, load
+from sapper.plan.rules.datafiles import DataFileError, Section, load
 
 
 @dataclass(frozen=True)

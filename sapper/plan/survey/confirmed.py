@@ -12,9 +12,9 @@ confirmed hazard technical survey where an officer would accept it:
   ``MIN_AREA_M2``. Mines, IEDs and mixed contamination are cleared in full.
 
 The share reduced is learned from the register's reductions of confirmed land, with a
-cited prior (data/survey.toml [confirmed]): a Beta posterior (reduced, cleared), each
+cited prior (rules/data/survey.toml [confirmed]): a Beta posterior (reduced, cleared), each
 confirmed hazard with a reduction counting as one observation in proportion to how much of
-it is released, as survey.py counts suspected land.
+it is released, as suspected.py counts suspected land.
 """
 
 from __future__ import annotations

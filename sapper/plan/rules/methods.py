@@ -17,8 +17,8 @@ from shapely.geometry.base import BaseGeometry
 
 from sapper.model.enums import ActivityType, Contamination, LandUse, Method, SiteKind, TeamKind
 from sapper.model.records import Hazard, ProtectedSite, Team
-from sapper.plan.datafiles import DataFileError, Section, load
-from sapper.plan.productivity import SEARCH_METHODS
+from sapper.plan.rules.datafiles import DataFileError, Section, load
+from sapper.plan.rules.productivity import SEARCH_METHODS
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,9 @@ from shapely import STRtree
 
 from sapper.model.records import Hazard
 from sapper.plan.parallel import run_parallel
-from sapper.plan.part import Data, Part, PartSettings, Planned, Step, plan_part
 from sapper.plan.problem import Problem, WorkTeam
-from sapper.plan.safety import Safety
+from sapper.plan.regions.part import Data, Part, PartSettings, Planned, Step, plan_part
+from sapper.plan.rules.safety import Safety
 from sapper.plan.scheduling.schedule import Schedule, Slot, check, objective_of
 
 MIN_REGION_LIMIT_S = 1.0  # CP-SAT time of the smallest region: below it, a window is hardly solved

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sapper.model.enums import Contamination, ItemCategory, Method
-from sapper.plan.datafiles import DataFileError, Section, load
+from sapper.plan.rules.datafiles import DataFileError, Section, load
 
 KINDS = ("fragmenting", "bare")
 

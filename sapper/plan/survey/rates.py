@@ -1,7 +1,7 @@
 """Survey rates learned from the survey teams' own reports: hectares of NTS and TS per team-day.
 
-The cited figures (data/survey.toml) are the prior and the survey teams' daily reports of
-non-technical and technical survey the evidence, weighed by learning.py's update (the
+The cited figures (rules/data/survey.toml) are the prior and the survey teams' daily reports of
+non-technical and technical survey the evidence, weighed by forecasting/learning.py's update (the
 same lognormal rate, conjugate normal update and discounting of older days as the
 search rates). A survey day's rate is the land it covered: an NTS report's area is the
 land looked over (the whole hazard, when the survey finds evidence and releases
@@ -23,11 +23,11 @@ from datetime import date
 from sapper.i18n import _
 from sapper.model.enums import ActivityType, LandUse, Method, TeamKind
 from sapper.model.records import Report, Team
-from sapper.plan.datafiles import Triangular
 from sapper.plan.forecasting.learning import Z90, LearnedRate, TeamDay, learn_rates
-from sapper.plan.methods import Rules, team_methods
-from sapper.plan.productivity import Productivity, SearchRate
-from sapper.plan.survey import SurveyData
+from sapper.plan.rules.datafiles import Triangular
+from sapper.plan.rules.methods import Rules, team_methods
+from sapper.plan.rules.productivity import Productivity, SearchRate
+from sapper.plan.survey.suspected import SurveyData
 
 POOLED = LandUse.OTHER  # survey rates are pooled over terrain (see above)
 UNIT = "m2_per_team_day"

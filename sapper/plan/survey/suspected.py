@@ -5,11 +5,11 @@ teams) over the whole of it, then technical survey (TS, by survey teams, dog tea
 the search methods its rules allow: NPA, "Land Release") block by block, and only the
 land left after survey is cleared. How much of surveyed land is cancelled, reduced or
 left for clearance is learned from the register's own releases of suspected land, with
-a cited prior (data/survey.toml): a Dirichlet posterior, each surveyed hazard counting
+a cited prior (rules/data/survey.toml): a Dirichlet posterior, each surveyed hazard counting
 as one observation of its shares (in proportion to how much of it is released). The plan
 uses the expected shares; the forecast draws them per run (``draw``, ``day_factors``).
 
-Confirmed land that technical survey may reduce (survey_confirmed.py) gets TS by block too,
+Confirmed land that technical survey may reduce (confirmed.py) gets TS by block too,
 with no NTS and nothing cancelled; its reduced share is learned from the register's own
 reductions of confirmed land and drawn per run the same way.
 """
@@ -27,11 +27,11 @@ import shapely
 
 from sapper.model.enums import ActivityType, HazardClass, HazardStatus, Method, ReleaseRoute
 from sapper.model.records import Hazard, Release
-from sapper.plan.datafiles import DataFileError, Triangular, load
-from sapper.plan.methods import Decision
 from sapper.plan.problem import Problem, WorkSector
-from sapper.plan.survey_confirmed import Reduction, learn_reduction
-from sapper.plan.survey_outlook import Outlook
+from sapper.plan.rules.datafiles import DataFileError, Triangular, load
+from sapper.plan.rules.methods import Decision
+from sapper.plan.survey.confirmed import Reduction, learn_reduction
+from sapper.plan.survey.outlook import Outlook
 
 if TYPE_CHECKING:
     from sapper.plan.forecasting.learning import LearnedRate
@@ -50,7 +50,7 @@ class SurveyData:
     block_m2: float
     bulk_items_per_day: float  # an EOD team emptying a depot
     disposal_share: float  # of an item's handling time, the disposal that EOD teams do
-    nts_learned: LearnedRate | None = None  # the survey teams' NTS rate learned from their reports (survey_rates.py)
+    nts_learned: LearnedRate | None = None  # the survey teams' NTS rate learned from their reports (rates.py)
     ts_learned: LearnedRate | None = None  # their TS rate, likewise
     confirmed_prior: np.ndarray | None = None  # shares of surveyed confirmed land reduced, cleared
     confirmed_weight: float = 2.0  # that prior's worth in surveyed confirmed hazards

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sapper.model.enums import Contamination, ItemCategory, LandUse, Method, TeamKind
-from sapper.plan.datafiles import DataFileError, Section, Triangular, load
+from sapper.plan.rules.datafiles import DataFileError, Section, Triangular, load
 
 SEARCH_METHODS = (Method.MANUAL, Method.BAC, Method.DOG, Method.ROBOT, Method.MECHANICAL)
 UNITS = ("m2_per_person_day", "m2_per_team_day", "m2_per_hour")

@@ -1,7 +1,7 @@
 """One part of the register planned on its own: sectors, the problem, the greedy and optimised plans.
 
 ``make_plan`` runs it once for the whole register, or once per region in parallel
-processes (regions.py); either way the same rules build the same kind of problem and the
+processes (country.py); either way the same rules build the same kind of problem and the
 plan is checked against every one of them before it is handed back.
 """
 
@@ -15,21 +15,21 @@ from typing import Protocol
 from sapper.model.enums import Contamination, ItemCategory, ItemState, Method
 from sapper.model.records import Hazard, Item, ProtectedSite
 from sapper.plan.forecasting.learning import Learned, apply_learned
-from sapper.plan.in_hand import Hand, keep_in_hand
-from sapper.plan.methods import Rules, decide
-from sapper.plan.practice import accepted
-from sapper.plan.priority import Priority, Weights
 from sapper.plan.problem import Problem, WorkSector, WorkTeam, build_problem
-from sapper.plan.productivity import Productivity
-from sapper.plan.safety import Safety
+from sapper.plan.progress.in_hand import Hand, keep_in_hand
+from sapper.plan.progress.worked import Remaining
+from sapper.plan.rules.methods import Rules, decide
+from sapper.plan.rules.practice import accepted
+from sapper.plan.rules.priority import Priority, Weights
+from sapper.plan.rules.productivity import Productivity
+from sapper.plan.rules.safety import Safety
 from sapper.plan.scheduling.cpsat import cpsat_schedule
 from sapper.plan.scheduling.greedy import greedy_schedule, wspt_schedule
 from sapper.plan.scheduling.schedule import Schedule, check
 from sapper.plan.sectors import split_into_sectors
-from sapper.plan.survey import SurveyData
-from sapper.plan.survey_outlook import Outlook
+from sapper.plan.survey.outlook import Outlook
+from sapper.plan.survey.suspected import SurveyData
 from sapper.plan.tasks import hazard_work, number
-from sapper.plan.worked import Remaining
 
 HANDLED = (ItemState.REMOVED, ItemState.DESTROYED_IN_PLACE)
 MIN_SECTOR_M2 = 1.0
@@ -162,7 +162,7 @@ class Part:
     learned: Learned
     recorded: dict[int, set[Method]] = field(default_factory=dict)
     surveyed: frozenset[int] = frozenset()
-    hands: dict[int, Hand] = field(default_factory=dict)  # work in hand by team (in_hand.py)
+    hands: dict[int, Hand] = field(default_factory=dict)  # work in hand by team (progress/in_hand.py)
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """The register's own pace: the land its releases took out of the hazards per day of work, which
-the plan is held against (pace_words.py says how the two compare).
+the plan is held against (notes/pace_words.py says how the two compare).
 """
 
 from __future__ import annotations

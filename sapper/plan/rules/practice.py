@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sapper.i18n import _, translate
 from sapper.model.enums import ActivityType, Method, TeamKind
 from sapper.model.records import Hazard, Report, Team
-from sapper.plan.methods import Decision, Rules, decide, team_methods
-from sapper.plan.productivity import SEARCH_METHODS
+from sapper.plan.rules.methods import Decision, Rules, decide, team_methods
+from sapper.plan.rules.productivity import SEARCH_METHODS
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from sapper.i18n import _
-from sapper.plan.pace import Reported
+from sapper.plan.notes.pace import Reported
 from sapper.plan.problem import TICKS_PER_DAY
 
 if TYPE_CHECKING:
