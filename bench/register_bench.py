@@ -48,6 +48,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--small", action="store_true", help="2,000 hazards, 20,000 items")
     parser.add_argument("--seed", type=int, default=2016)
     parser.add_argument("--windows", type=int, default=100, help="1 km² query windows per layer (default 100)")
+    parser.add_argument("--repeat", type=int, default=1, help="reads of each window per reader; the best counts")
     parser.add_argument("--backends", default="gpkg,postgis", help="comma-separated: gpkg, postgis")
     parser.add_argument("--readme", action="store_true", help="write the results into bench/README.md")
     parser.add_argument("--profile", action="store_true", help="cProfile sapper's imports; print the top functions")
@@ -110,7 +111,7 @@ def run_backend(backend: str, args: argparse.Namespace, source: Path, work: Path
     stats = {}
     with open_register(api, user="bench") as reg, ExitStack() as stack:
         for table, kind in KINDS.items():
-            stats[table] = queries.measure(queries.methods(reg, api, kind, stack), boxes, EMPTY_WINDOW)
+            stats[table] = queries.measure(queries.methods(reg, api, kind, stack), boxes, EMPTY_WINDOW, args.repeat)
             print(report.query_lines(backend, table, stats[table]), flush=True)
     return results, sizes, stats
 

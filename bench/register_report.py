@@ -175,7 +175,9 @@ def markdown(args: Any, argv: list[str], host: dict[str, str], runs: dict[str, A
             "",
             table(["backend", "ogr2ogr", "sapper", "ratio"], sizes),
             "",
-            f"**1 km² window queries** ({args.windows} random windows per layer, the same for every reader):",
+            f"**1 km² window queries** ({args.windows} random windows per layer, the same for every reader"
+            + (f"; each read {args.repeat} times, the best counted" if getattr(args, "repeat", 1) > 1 else "")
+            + "):",
             "",
             table(QUERY_HEAD, queried),
         ]

@@ -41,7 +41,7 @@ from sapper.store.register import Register
 from sapper.store.schema import Layer
 from sapper.store.schema import layer as find_layer
 
-BATCH_ROWS = 10_000
+BATCH_ROWS = 50_000  # new records per write: checked and written as columns, progress told between
 LOOKUP_CHUNK = 1_000
 # IMSMA: a report only updates a record if its date of information is later than the
 # one held (IMSMA data management rules, see DESIGN.md "Reference figures").
@@ -222,30 +222,17 @@ def _stop_if_bad(prep: Prepared, skip_invalid: bool) -> None:
 
 def _add_new(reg: Register, prep: Prepared, rows: list[int], skip_invalid: bool, tell: Callable[[int], None]) -> int:
     """Add the new rows' records in batches; the register's own checks (ranges, links, protected
-    sites) apply. A batch it refuses is retried record by record, so each bad row is named;
-    without ``skip_invalid`` the import stops after that batch."""
-    lay = prep.lay
+    sites) apply, on whole columns, and name each row they refuse. Without ``skip_invalid`` the
+    import stops after a batch with refused rows (the caller then rolls everything back)."""
     added = 0
     for start in range(0, len(rows), BATCH_ROWS):
         if prep.problems and not skip_invalid:
             break
         tell(start)
         chunk = rows[start : start + BATCH_ROWS]
-        records = [lay.record(**values) for values in prep.records_values(chunk)]
-        try:
-            with reg.transaction():
-                reg.add_many(records, restore=prep.plan.restore)
-            added += len(records)
-            continue
-        except InvalidRecord:
-            pass
-        for i, record in zip(chunk, records):
-            try:
-                with reg.transaction():
-                    reg.add_many([record], restore=prep.plan.restore)
-                added += 1
-            except InvalidRecord as exc:
-                prep.add_problems({i: exc.problem}, about=prep.ref)
+        done = reg.add_batch(prep.batch(chunk), restore=prep.plan.restore, keep_going=True)
+        added += len(done.ids)
+        prep.add_problems({chunk[i]: error.problem for i, error in done.refused.items()}, about=prep.ref)
     return added
 
 
@@ -304,11 +291,22 @@ def _resolve_links(reg: Register, prep: Prepared) -> None:
 
 
 def _held_records(reg: Register, prep: Prepared) -> dict[str, Any]:
-    """Records already in the register for the rows' keys."""
-    keys = sorted({k for i, k in enumerate(prep.keys) if k is not None and i not in prep.problems})
-    held: dict[str, Any] = {}
+    """Records already in the register for the rows' keys (none in an empty layer: a first import
+    looks nothing up). Keys are looked up first, and only the records found are read."""
+    if not reg.list(prep.lay.kind, limit=1):
+        return {}
+    problems = prep.problems
+    keys = sorted(
+        {k for i, k in enumerate(prep.keys) if k is not None and i not in problems}
+        if problems
+        else set(prep.keys) - {None}
+    )
+    found: list[str] = []
     for start in range(0, len(keys), LOOKUP_CHUNK):
-        for rec in reg.list(prep.lay.kind, where={"source_key": keys[start : start + LOOKUP_CHUNK]}):
+        found += reg.backend.ids_by_source_key(prep.lay, keys[start : start + LOOKUP_CHUNK])
+    held: dict[str, Any] = {}
+    for start in range(0, len(found), LOOKUP_CHUNK):
+        for rec in reg.list(prep.lay.kind, where={"source_key": found[start : start + LOOKUP_CHUNK]}):
             held[rec.source_key] = rec
     if any(k.startswith(HASH_PREFIX) and k not in held for k in keys):
         # Records entered by hand went out with a key made from their content (``identity``).

@@ -36,20 +36,28 @@ def key_text(value: Any) -> str | None:
     return text or None
 
 
+def key_texts(values: np.ndarray) -> list[str | None]:
+    """``key_text`` of a whole column (text as GDAL reads it: stripped, blank as None)."""
+    cells = plain(values)
+    if set(map(type, cells)) <= {str, type(None)}:
+        return [None if v is None else v.strip() for v in cells]  # plain made blank cells None
+    return [key_text(v) for v in cells]
+
+
 def id_keys(values: np.ndarray, prefix: str, field: str) -> tuple[list[str | None], dict[int, str]]:
     """Keys from the id field; a row without an id is a problem (its key would be a guess)."""
-    keys: list[str | None] = []
-    problems: dict[int, str] = {}
-    for i, value in enumerate(plain(values)):
-        text = key_text(value)
-        keys.append(None if text is None else prefix + text)
-        if text is None:
-            problems[i] = f"{field}: the id field is empty"
+    texts = key_texts(values)
+    keys = [None if text is None else prefix + text for text in texts] if prefix else texts
+    problems = {i: f"{field}: the id field is empty" for i, text in enumerate(texts) if text is None}
     return keys, problems
 
 
 def duplicate_problems(keys: Sequence[str | None], label) -> dict[int, str]:
     """Rows repeating an id seen on an earlier row (by the earlier row's label)."""
+    present = set(keys)
+    present.discard(None)
+    if len(present) == len(keys) - sum(k is None for k in keys):  # no id repeated: the usual case
+        return {}
     first: dict[str, int] = {}
     problems: dict[int, str] = {}
     for i, key in enumerate(keys):

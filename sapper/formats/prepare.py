@@ -7,22 +7,23 @@ with the field or the record they are about.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import Any
 
 import numpy as np
 
 from sapper.formats.geoms import normalise, row_geometry_problems, to_wgs84
 from sapper.formats.identity import LINK_KEYS
-from sapper.formats.keys import content_keys, duplicate_problems, id_keys, key_text
+from sapper.formats.keys import content_keys, duplicate_problems, id_keys, key_text, key_texts
 from sapper.formats.mapping import Mapping
 from sapper.formats.resolve import FieldPlan
 from sapper.formats.table import Source
 from sapper.formats.values import MISSING, convert_column, plain, required_fields
 from sapper.model.enums import HazardStatus
 from sapper.model.errors import SapperError
+from sapper.store.batch import Batch, fill_missing, of_values
+from sapper.store.batch import defaults as batch_defaults
 from sapper.store.rules import GEOMETRY_REQUIRED, LINKS
 from sapper.store.schema import Layer
 
@@ -65,25 +66,19 @@ class Prepared:
             out["geometry"] = self.geometries[i]
         return out
 
-    def records_values(self, rows: list[int]) -> Iterator[dict[str, Any]]:
-        """``row_values`` plus the source key, for many rows: columns are sliced once, not per cell."""
-        names = list(self.values)
-        columns = [[self.values[name][i] for i in rows] for name in names]
-        with_missing = {j for j, column in enumerate(columns) if any(v is MISSING for v in column)}
-        plain_names = [n for j, n in enumerate(names) if j not in with_missing]
-        plain_columns = [c for j, c in enumerate(columns) if j not in with_missing]
+    def batch(self, rows: list[int]) -> Batch:
+        """The rows as new records, in columns: ``row_values`` and the source key of each, a field the
+        file leaves empty taking its default. Columns are sliced once, never walked per record."""
+        whole = len(rows) == len(self) and (not rows or rows[-1] == len(rows) - 1)
+        defaults = batch_defaults(self.lay)
+        values = {
+            name: fill_missing(column if whole else [column[i] for i in rows], MISSING, defaults[name])
+            for name, column in self.values.items()
+        }
+        values.update({name: [value] * len(rows) for name, value in self.plan.constants.items()})
+        values["source_key"] = self.keys if whole else [self.keys[i] for i in rows]
         geoms = None if self.geometries is None else self.geometries[rows]
-        plain_rows = zip(*plain_columns) if plain_columns else repeat(())
-        for k, (i, row) in enumerate(zip(rows, plain_rows)):
-            out = dict(zip(plain_names, row))
-            for j in with_missing:
-                if columns[j][k] is not MISSING:
-                    out[names[j]] = columns[j][k]
-            out.update(self.plan.constants)
-            if geoms is not None:
-                out["geometry"] = geoms[k]
-            out["source_key"] = self.keys[i]
-            yield out
+        return of_values(self.lay, values, len(rows), geoms)
 
 
 def prepare(source: Source, plan: FieldPlan, mapping: Mapping, lay: Layer, crs: str | None) -> Prepared:
@@ -177,7 +172,7 @@ def _keys(prep: Prepared, mapping: Mapping) -> list[str | None]:
             keys, empty = id_keys(source.columns[plan.id_field], mapping.id_prefix, plan.id_field)
             prep.add_problems(empty)
         else:  # a source_key column, as sapper exports: rows without one get a content key
-            keys = [None if (t := key_text(v)) is None else t for v in plain(source.columns[plan.id_field])]
+            keys = key_texts(source.columns[plan.id_field])
             if any(k is None for k in keys):
                 hashed = _content_keys(prep)
                 keys = [k if k is not None else h for k, h in zip(keys, hashed)]

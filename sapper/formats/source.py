@@ -9,6 +9,7 @@ the first feature of any other file.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -48,18 +49,15 @@ def read_source(
     name = _choose_layer(path, layers, layer, prefer)
     info = _info(path, name)
     try:
-        meta, fids, wkb, values = pyogrio.raw.read(
-            path, layer=name, datetime_as_string=False, encoding=encoding, return_fids=True
-        )
+        meta, fids, wkb, values = _read_arrow(path, name, encoding)
     except Exception as exc:
         raise SapperError(f"cannot read {path} (layer {name}): {_gdal_message(exc)}") from None
     names = [str(f) for f in meta["fields"]]
-    values = list(values)
     if info.get("fid_column") == "id" and "id" not in names and fids is not None:
         names.insert(0, "id")  # a GeoPackage's own id column (sapper writes the register's id there)
         values.insert(0, np.asarray(fids, dtype=np.int64))
     count = len(wkb) if wkb is not None else (len(values[0]) if values else 0)
-    geometries = shapely.force_2d(shapely.from_wkb(wkb)) if wkb is not None else np.full(count, None, dtype=object)
+    geometries = _flat(shapely.from_wkb(wkb)) if wkb is not None else np.full(count, None, dtype=object)
     driver = str(info.get("driver") or path.suffix.lstrip(".").upper())
     return Source(
         path=path,
@@ -72,6 +70,30 @@ def read_source(
         has_geometry=wkb is not None and meta.get("geometry_type") not in (None, "None"),
         housekeeping=KML_HOUSEKEEPING if driver in ("LIBKML", "KML") else frozenset(),
     )
+
+
+def _read_arrow(path: Path, layer: str, encoding: str | None) -> tuple[dict, Any, Any, list[np.ndarray]]:
+    """One layer through GDAL's Arrow stream, as (metadata, fids, WKB, one array per field).
+
+    Read column by column rather than feature by feature: about 3x faster than a read into
+    numpy arrays for a million points. Times with an offset come back in UTC; a field of flags
+    with empty cells as True, False and None."""
+    import pyogrio.raw
+
+    meta, table = pyogrio.raw.read_arrow(path, layer=layer, encoding=encoding, return_fids=True)
+    # By position (a field may share its name with the fid column): fid, the fields, the geometry.
+    fields = len(meta["fields"])
+    fids = table.column(0).to_numpy()
+    values = [np.asarray(table.column(1 + k).to_numpy(zero_copy_only=False)) for k in range(fields)]
+    wkb = None
+    if meta.get("geometry_type") is not None and table.num_columns > 1 + fields:
+        wkb = table.column(1 + fields).to_numpy(zero_copy_only=False)
+    return meta, fids, wkb, values
+
+
+def _flat(geoms: np.ndarray) -> np.ndarray:
+    """The geometries in 2D (the register keeps no heights): a copy only if some have a Z."""
+    return shapely.force_2d(geoms) if shapely.has_z(geoms).any() else geoms
 
 
 def _choose_layer(path: Path, layers: list[str], wanted: str | None, prefer: str | None) -> str:

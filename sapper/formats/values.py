@@ -53,7 +53,13 @@ def plain(values: np.ndarray) -> list[Any]:
         return values.astype("datetime64[D]" if as_dates else "datetime64[us]").tolist()
     if kind in "iub":
         return values.tolist()
-    return [None if v is None or (isinstance(v, str) and not v.strip()) else v for v in values.tolist()]
+    cells = values.tolist()
+    if set(map(type, cells)) <= _TEXT_OR_NONE:  # as GDAL reads text: only blank cells to clear
+        return [v if v is None or v.strip() else None for v in cells]
+    return [None if v is None or (isinstance(v, str) and not v.strip()) else v for v in cells]
+
+
+_TEXT_OR_NONE = {str, type(None)}
 
 
 def convert_column(
@@ -63,23 +69,27 @@ def convert_column(
     date_format: str | None = None,
     required: bool = False,
 ) -> tuple[list[Any], dict[int, str]]:
-    """Typed values for one field (MISSING where empty and a default applies) and row problems."""
+    """Typed values for one field (MISSING where empty and a default applies) and row problems.
+
+    Each distinct value is converted once (a column of words holds a handful in a million rows);
+    text for a text field is taken as it is, only blank cells replaced."""
     fast = _fast(col, values) if not value_map else None
     if fast is not None:
         return fast, {}
     cells = plain(values)
-    cache: dict[tuple[type, Any], tuple[Any, str | None]] = {}
-    out: list[Any] = []
-    problems: dict[int, str] = {}
-    for i, raw in enumerate(cells):
-        key = (type(raw), raw)
-        hit = cache.get(key)
-        if hit is None:
-            hit = cache[key] = convert_value(col, raw, value_map, date_format, required)
-        value, problem = hit
-        out.append(value)
-        if problem is not None:
-            problems[i] = f"{col.name}: {problem}"
+    if col.kind == TEXT and col.vocabulary is None and not value_map and set(map(type, cells)) <= _TEXT_OR_NONE:
+        empty, _ = _empty(col, required)  # a text field is never missing: "" or None
+        return [empty if v is None else v for v in cells], {}
+    kinds = set(map(type, cells)) - {type(None)}
+    keys: list[Any] = cells if len(kinds) <= 1 else list(zip(map(type, cells), cells))  # 1, 1.0 and True apart
+    try:
+        distinct = dict(zip(keys, cells))
+        memo = {key: convert_value(col, raw, value_map, date_format, required) for key, raw in distinct.items()}
+        outcomes = list(map(memo.__getitem__, keys))
+    except TypeError:  # unhashable cells: one by one
+        outcomes = [convert_value(col, raw, value_map, date_format, required) for raw in cells]
+    out = [value for value, _ in outcomes]
+    problems = {i: f"{col.name}: {problem}" for i, (_, problem) in enumerate(outcomes) if problem is not None}
     return out, problems
 
 

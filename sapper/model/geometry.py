@@ -101,13 +101,47 @@ def areas_m2(geoms: Sequence[BaseGeometry | None]) -> np.ndarray:
     present = ~(shapely.is_missing(array) | shapely.is_empty(array))
     if not present.any():
         return out
-    points = shapely.point_on_surface(array[present])
-    zones = np.array([utm_epsg(round(x, 0), round(y, 0)) for x, y in zip(shapely.get_x(points), shapely.get_y(points))])
+    zones = utm_epsgs(array[present])
     index = np.flatnonzero(present)
     for epsg in np.unique(zones):
         chosen = index[zones == epsg]
-        out[chosen] = shapely.area(to_metric_many(densified(array[chosen]), int(epsg)))
+        out[chosen] = shapely.area(to_metric_many(_densified_for_area(array[chosen]), int(epsg)))
     return out
+
+
+def _densified_for_area(geoms: np.ndarray) -> np.ndarray:
+    """``densified`` where it adds points: a geometry whose consecutive coordinates all lie within
+    DENSIFY_DEG of each other (an upper bound of its longest edge) has nothing to split, and is
+    measured as it is (the same coordinates, so the same area)."""
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    longest = np.zeros(len(geoms))
+    if len(coords) > 1:
+        same = index[1:] == index[:-1]
+        steps = np.hypot(*np.diff(coords, axis=0).T)
+        np.maximum.at(longest, index[1:][same], steps[same])
+    split = longest >= DENSIFY_DEG * (1 - 1e-9)
+    if not split.any():
+        return geoms
+    out = geoms.copy()
+    out[split] = densified(geoms[split])
+    return out
+
+
+def utm_epsgs(geoms: np.ndarray) -> np.ndarray:
+    """``metric_epsg_for`` of many geometries (none empty): read from the bounds of each that lies
+    in one zone and hemisphere (then every point of it, its point on surface too, gives that zone),
+    from its point on surface otherwise."""
+    bounds = shapely.bounds(geoms)
+    lon, lat = np.round(bounds[:, 0::2]), np.round(bounds[:, 1::2])  # as round(x, 0): half to even
+    zone = np.minimum(np.floor((lon + 180.0) / 6.0) + 1, 60)
+    north = lat >= 0
+    epsg = (np.where(north[:, 0], 32600, 32700) + zone[:, 0]).astype(np.int64)
+    unsure = np.flatnonzero((zone[:, 0] != zone[:, 1]) | (north[:, 0] != north[:, 1]))
+    if len(unsure):
+        points = shapely.point_on_surface(geoms[unsure])
+        xs, ys = shapely.get_x(points).tolist(), shapely.get_y(points).tolist()
+        epsg[unsure] = [utm_epsg(round(x, 0), round(y, 0)) for x, y in zip(xs, ys)]
+    return epsg
 
 
 def geometry_problems(geoms: Sequence[BaseGeometry | None], allowed_types: tuple[str, ...]) -> list[str | None]:

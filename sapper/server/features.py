@@ -19,6 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 import numpy as np
+import orjson
 import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
@@ -76,13 +77,16 @@ def _one_geojson(geom: BaseGeometry | None) -> str | None:
     return shapely.to_geojson(geom)
 
 
-def page_features(lay: Layer, backend: SqlBackend, rows: list[tuple[int, dict[str, Any], Any]]) -> list[str]:
-    """Feature texts of a page, built without a dict per geometry."""
+def page_features(lay: Layer, backend: SqlBackend, rows: list[tuple[int, dict[str, Any], Any]]) -> list[dict[str, Any]]:
+    """The features of a page, for ``orjson.dumps``: each geometry is its GeoJSON text already (a
+    ``Fragment``, copied as it is), so a page is written in one call without a dict per geometry.
+    ``json.dumps`` of each feature's properties took a fifth of an items page's time (measured)."""
     raws = [raw for _, _, raw in rows]
     multi = lay.geometry_type == "MULTIPOLYGON"
     geometries = geojson_texts(backend, raws, multi) if lay.geometry_type else ["null"] * len(rows)
+    fragment = orjson.Fragment
     return [
-        f'{{"type":"Feature","id":{rid},"geometry":{geom},"properties":{dumps({"id": rid, **values})}}}'
+        {"type": "Feature", "id": rid, "geometry": fragment(geom), "properties": {"id": rid, **values}}
         for (rid, values, _), geom in zip(rows, geometries)
     ]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -201,11 +202,16 @@ def items_page(request: Request, lay: Layer) -> Response:
     page_html = wants_html(request)
     asked = parse_items_query(lay, request.query_params, seen_by(user))
     backend = registers(request).get().backend
-    # One row past the page says whether a next page exists, without counting.
-    rows = query.select(backend, lay, asked.filter, limit=asked.limit + 1, offset=asked.offset, after=asked.cursor)
+    # One row past the page says whether a next page exists. A page reached by cursor is not
+    # counted (see _matched); any other counts its matches in the query that reads it, if it can.
+    counted = None
+    if asked.cursor is None:
+        rows, counted = query.select_counted(backend, lay, asked.filter, limit=asked.limit + 1, offset=asked.offset)
+    else:
+        rows = query.select(backend, lay, asked.filter, limit=asked.limit + 1, offset=asked.offset, after=asked.cursor)
     more = len(rows) > asked.limit
     rows = rows[: asked.limit]
-    matched = _matched(backend, lay, asked, rows, more)
+    matched = _matched(backend, lay, asked, rows, more, counted)
     path = f"{PREFIX}/collections/{lay.name}/items"
     links = self_links(request, path, GEOJSON, title=lay.title)
     url = f"{root(request)}{path}"
@@ -227,24 +233,24 @@ def items_page(request: Request, lay: Layer) -> Response:
     if page_html:
         return _items_html(lay, rows, matched, asked.offset, links)
     stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    counted = "" if matched is None else f'"numberMatched":{matched},'
-    head = (
-        f'{{"type":"FeatureCollection",{counted}"numberReturned":{len(rows)},'
-        f'"timeStamp":"{stamp}","links":{dumps(links)},"features":['
-    )
-    body = head + ",".join(page_features(lay, backend, rows)) + "]}"
-    return json_response(body.encode(), GEOJSON)
+    page: dict[str, Any] = {"type": "FeatureCollection"}
+    if matched is not None:
+        page["numberMatched"] = matched
+    page.update(numberReturned=len(rows), timeStamp=stamp, links=links, features=page_features(lay, backend, rows))
+    return json_response(orjson.dumps(page), GEOJSON)
 
 
-def _matched(backend: SqlBackend, lay: Layer, asked: PageRequest, rows: list[Any], more: bool) -> int | None:
+def _matched(
+    backend: SqlBackend, lay: Layer, asked: PageRequest, rows: list[Any], more: bool, counted: int | None
+) -> int | None:
     """numberMatched: known without counting on a last page reached by offset, counted on other
-    offset pages, left out on the pages a cursor reaches (counting a large layer is what keyset
-    paging saves; the first page gave the count)."""
+    offset pages (by the page's own query where it could), left out on the pages a cursor reaches
+    (counting a large layer is what keyset paging saves; the first page gave the count)."""
     if asked.cursor is not None:
         return None
     if not more and (rows or asked.offset == 0):
         return asked.offset + len(rows)
-    return query.count(backend, lay, asked.filter)
+    return counted if counted is not None else query.count(backend, lay, asked.filter)
 
 
 def _items_html(lay: Layer, rows: list[Any], matched: int | None, offset: int, links: list[dict[str, Any]]) -> Response:
@@ -287,8 +293,8 @@ def one_feature(request: Request, lay: Layer, feature_id: str) -> Response:
         rows_html = [(html.text(k), html.text(v)) for k, v in props.items()]
         return html.page(f"{lay.kind} {rid}", html.table(rows_html, ["field", "value"]), links)
     feature = page_features(lay, backend, rows)[0]
-    body = feature[:-1] + f',"links":{dumps(links)}}}'
-    return json_response(body.encode(), GEOJSON, ETag=tag)
+    feature["links"] = links
+    return json_response(orjson.dumps(feature), GEOJSON, ETag=tag)
 
 
 def queryables_doc(request: Request, lay: Layer) -> Response:

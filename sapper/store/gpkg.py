@@ -129,6 +129,7 @@ class GeoPackageBackend(SqlBackend):
         self.conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
         register_functions(self.conn)
         self._extents: dict[str, list[float]] = {}
+        self._index = gpkg_rtree.DeferredIndex()  # entries of bulk inserts, written before reads and commit
         self._claim(create)
 
     def _tables(self) -> set[str]:
@@ -244,14 +245,24 @@ class GeoPackageBackend(SqlBackend):
         return q(GEOM)
 
     def bbox_clause(self, lay: Layer) -> str:
+        self._index.write(self.execute, self.executemany, lay.name)  # the index answers for every row
+        # The R-tree holds each geometry's envelope rounded outwards to float32: a box inside the
+        # window is a sure hit, and only the boxes across its edge are tested exactly (in Python).
+        rtree = q(f"rtree_{lay.name}_{GEOM}")
         return (
-            f'"id" IN (SELECT id FROM "rtree_{lay.name}_{GEOM}" '
-            "WHERE maxx >= ? AND maxy >= ? AND minx <= ? AND miny <= ?) "
-            f"AND sapper_intersects_box({q(GEOM)}, ?, ?, ?, ?)"
+            f'"id" IN (SELECT {rtree}.id FROM {rtree} '
+            "WHERE maxx >= ? AND maxy >= ? AND minx <= ? AND miny <= ? "
+            "AND ((minx >= ? AND miny >= ? AND maxx <= ? AND maxy <= ?) OR sapper_intersects_box("
+            f"(SELECT g.{q(GEOM)} FROM {q(lay.name)} AS g WHERE g.id = {rtree}.id), ?, ?, ?, ?)))"
         )
 
     def bbox_params(self, bbox: tuple[float, float, float, float]) -> list[float]:
-        return [*bbox, *bbox]
+        return [*bbox, *bbox, *bbox]
+
+    def candidates_clause(self, lay: Layer) -> str:
+        self._index.write(self.execute, self.executemany, lay.name)  # the index answers for every row
+        rtree = q(f"rtree_{lay.name}_{GEOM}")
+        return f'"id" IN (SELECT id FROM {rtree} WHERE maxx >= ? AND maxy >= ? AND minx <= ? AND miny <= ?)'
 
     def encoder(self, col: Column) -> Callable[[Any], Any] | None:
         if col.kind == BOOLEAN:
@@ -321,18 +332,27 @@ class GeoPackageBackend(SqlBackend):
         )
 
     # --- bulk and metadata -----------------------------------------------------------
-    def write_rows(self, lay: Layer, cols: list[str], params: list[str], values: list[list[Any]]) -> None:
-        if not lay.geometry_type or len(values) < BULK_ROWS:
-            super().write_rows(lay, cols, params, values)
+    def write_columns(
+        self, lay: Layer, cols: list[str], params: list[str], values: list[Sequence[Any]], geoms: np.ndarray | None
+    ) -> None:
+        if geoms is None or len(geoms) < BULK_ROWS:
+            super().write_columns(lay, cols, params, values, geoms)
             return
-        gpkg_rtree.write_and_fill(
-            self.execute,
-            self.executemany,
-            lambda: self.conn.in_transaction,
-            lay.name,
-            lambda: SqlBackend.write_rows(self, lay, cols, params, values),
-            values,
-        )
+        blobs, bounds = gpkg_binary.encode_array(geoms)
+        rows = list(zip(*values, blobs))
+        sql = f"INSERT INTO {q(lay.name)} ({', '.join(map(q, cols))}) VALUES ({', '.join(params)})"
+        in_transaction = lambda: self.conn.in_transaction  # noqa: E731
+        gpkg_rtree.without_insert_trigger(self.execute, in_transaction, lay.name, lambda: self.executemany(sql, rows))
+        self._index.add(lay.name, values[0], bounds)
+
+    def before_change(self, lay: Layer) -> None:
+        self._index.write(self.execute, self.executemany, lay.name)  # the triggers then keep the index right
+
+    def on_savepoint(self, depth: int) -> None:
+        self._index.savepoint(depth)
+
+    def after_savepoint_rollback(self, depth: int) -> None:
+        self._index.rolled_back_to(depth)
 
     def on_write(self, lay: Layer, geoms: Sequence[BaseGeometry | None]) -> None:
         extent = self._extents.setdefault(lay.name, [float("inf"), float("inf"), float("-inf"), float("-inf")])
@@ -344,7 +364,11 @@ class GeoPackageBackend(SqlBackend):
             extent[3] = max(extent[3], float(np.nanmax(bounds[:, 3])))
 
     def before_commit(self) -> None:
-        """Keep gpkg_contents' extent and last_change true to what was written."""
+        """Write the index entries bulk inserts held back; keep gpkg_contents' extent and
+        last_change true to what was written."""
+        for table in sorted(self._index.waiting_tables()):
+            self._index.write(self.execute, self.executemany, table)
+        self._index.clear()
         for table, (minx, miny, maxx, maxy) in self._extents.items():
             if minx == float("inf"):
                 self.execute(
@@ -362,6 +386,7 @@ class GeoPackageBackend(SqlBackend):
 
     def after_rollback(self) -> None:
         self._extents.clear()
+        self._index.clear()
 
     def close(self) -> None:
         self.conn.close()

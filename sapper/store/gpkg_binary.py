@@ -16,6 +16,8 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from sapper.store import wkb_points
+
 _MAGIC = b"GP"
 _FLAG_LE = 0x01
 _FLAG_ENV_XY = 0x02  # envelope indicator 1: [minx, maxx, miny, maxy]
@@ -33,25 +35,32 @@ def encode(geom: BaseGeometry | None, srs_id: int = 4326) -> bytes | None:
 
 
 def encode_many(geoms: Sequence[BaseGeometry | None], srs_id: int = 4326) -> list[bytes | None]:
-    """Vectorised: one WKB and bounds pass for the whole batch."""
-    array = np.asarray(geoms, dtype=object)
-    wkbs = shapely.to_wkb(array, byte_order=1, flavor="iso", output_dimension=2)
-    bounds = shapely.bounds(array)
-    empties = shapely.is_empty(array)
-    points = shapely.get_type_id(array) == 0
-    out: list[bytes | None] = []
-    pack_header, pack_env = _HEADER.pack, _ENVELOPE.pack
-    bare = pack_header(_MAGIC, 0, _FLAG_LE, srs_id)
-    for wkb, (minx, miny, maxx, maxy), empty, point in zip(wkbs, bounds, empties, points):
-        if wkb is None:
-            out.append(None)
-        elif empty or math.isnan(minx):
-            out.append(pack_header(_MAGIC, 0, _FLAG_LE | _FLAG_EMPTY, srs_id) + wkb)
-        elif point:
-            out.append(bare + wkb)
-        else:
-            out.append(pack_header(_MAGIC, 0, _FLAG_LE | _FLAG_ENV_XY, srs_id) + pack_env(minx, maxx, miny, maxy) + wkb)
-    return out
+    return encode_array(np.asarray(geoms, dtype=object), srs_id)[0]
+
+
+def encode_array(geoms: np.ndarray, srs_id: int = 4326) -> tuple[list[bytes | None], np.ndarray]:
+    """Blobs of a whole array, and its bounds (minx, miny, maxx, maxy; NaN where empty or None).
+
+    One WKB, bounds and header pass for the batch: the headers of all geometries with an
+    envelope are packed by numpy, and each blob is its header and its WKB joined."""
+    wkbs = shapely.to_wkb(geoms, byte_order=1, flavor="iso", output_dimension=2)
+    bounds = shapely.bounds(geoms)
+    present = ~shapely.is_missing(geoms)
+    blank = present & (shapely.is_empty(geoms) | np.isnan(bounds[:, 0]))
+    points = present & ~blank & (shapely.get_type_id(geoms) == 0)
+    boxed = present & ~blank & ~points
+    out = np.full(len(geoms), None, dtype=object)
+    bare = _HEADER.pack(_MAGIC, 0, _FLAG_LE, srs_id)
+    out[points] = [bare + wkb for wkb in wkbs[points]]
+    empty = _HEADER.pack(_MAGIC, 0, _FLAG_LE | _FLAG_EMPTY, srs_id)
+    out[blank] = [empty + wkb for wkb in wkbs[blank]]
+    if boxed.any():
+        heads = np.empty(int(boxed.sum()), dtype=[("header", "S8"), ("envelope", "<f8", 4)])
+        heads["header"] = _HEADER.pack(_MAGIC, 0, _FLAG_LE | _FLAG_ENV_XY, srs_id)
+        heads["envelope"] = bounds[boxed][:, [0, 2, 1, 3]]  # the header's order: minx, maxx, miny, maxy
+        raw, size = heads.tobytes(), heads.itemsize
+        out[boxed] = [raw[k : k + size] + wkb for k, wkb in zip(range(0, len(raw), size), wkbs[boxed])]
+    return out.tolist(), bounds
 
 
 def _wkb_offset(blob: bytes) -> int:
@@ -68,8 +77,20 @@ def decode(blob: bytes | None) -> BaseGeometry | None:
     return shapely.from_wkb(blob[_wkb_offset(blob) :])
 
 
+# Where the WKB starts in a blob, by its flags byte (a window of points reads thousands).
+_WKB_OFFSETS = tuple(_HEADER.size + _ENVELOPE_BYTES.get((flags >> 1) & 0x07, 0) for flags in range(256))
+
+
+# A 2D point as sapper and GDAL write it: a header without envelope (magic, version 0, flags 1).
+_POINT_MAGIC = b"GP\x00\x01"
+
+
 def decode_many(blobs: Sequence[bytes | None]) -> list[BaseGeometry | None]:
-    wkbs = [None if b is None else bytes(b)[_wkb_offset(b) :] for b in blobs]
+    points = wkb_points.decode(blobs, _HEADER.size, _POINT_MAGIC)
+    if points is not None:
+        return points
+    offsets = _WKB_OFFSETS
+    wkbs = [None if b is None else bytes(b[offsets[b[3]] :]) for b in blobs]
     return list(shapely.from_wkb(np.asarray(wkbs, dtype=object)))
 
 
@@ -113,9 +134,17 @@ def intersects_box(blob: bytes | None, minx: float, miny: float, maxx: float, ma
     gminx, gmaxx, gminy, gmaxy = env
     if gmaxx < minx or gminx > maxx or gmaxy < miny or gminy > maxy:
         return 0
-    if (gminx >= minx and gmaxx <= maxx) or (gminy >= miny and gmaxy <= maxy):
-        return 1  # inside the box in one axis and overlapping in the other: they intersect
+    if ((gminx >= minx and gmaxx <= maxx) or (gminy >= miny and gmaxy <= maxy)) and _one_piece(blob):
+        return 1  # in one piece, inside the box in one axis and overlapping in the other: they intersect
     return int(shapely.intersects(decode(blob), shapely.box(minx, miny, maxx, maxy)))
+
+
+def _one_piece(blob: bytes) -> bool:
+    """A point, line or polygon: connected, so it crosses every line across its envelope. The parts
+    of a multi-geometry can lie on both sides of a box that meets none of them."""
+    start = _WKB_OFFSETS[blob[3]]
+    order = "<" if blob[start] == 1 else ">"
+    return struct.unpack_from(order + "I", blob, start + 1)[0] % 1000 in (1, 2, 3)
 
 
 def st_function(index: int):

@@ -1,20 +1,21 @@
 """The GeoPackage R-tree spatial index extension (GeoPackage 1.2, Annex F.3) of a layer.
 
 The index is a SQLite R-tree kept current by the spec's triggers, as GDAL writes them, so
-GDAL and QGIS go on maintaining it when they edit a register. A bulk insert fills it in
-one statement instead of a trigger call per row, and an empty index is built packed in one
-pass (as GDAL builds it), writing the R-tree's own tables.
+GDAL and QGIS go on maintaining it when they edit a register. A bulk insert runs without
+the insert trigger and its entries are added together before the transaction commits
+(``DeferredIndex``): an empty index is then built packed in one pass (as GDAL builds it),
+writing the R-tree's own tables.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from sapper.store import gpkg_binary
 from sapper.store.sql import GEOM
 
 RTREE_EXTENSION = "http://www.geopackage.org/spec120/#extension_rtree"
@@ -63,37 +64,101 @@ def create(execute: Execute, table: str) -> None:
     )
 
 
-def write_and_fill(
-    execute: Execute,
-    executemany: Execute,
-    in_transaction: Callable[[], bool],
-    table: str,
-    write: Callable[[], None],
-    values: Sequence[Sequence[Any]],
+def without_insert_trigger(
+    execute: Execute, in_transaction: Callable[[], bool], table: str, write: Callable[[], None]
 ) -> None:
-    """Run ``write`` (an insert of ``values``: id first, geometry blob last) with the insert
-    trigger off, then add the same index entries the trigger would have added."""
+    """Run ``write`` (a bulk insert) with the index's insert trigger off: the caller adds the
+    entries itself (``DeferredIndex``), all at once."""
     rtree = index_name(table)
-    cache = execute("PRAGMA cache_size").fetchone()[0]
-    if -BULK_CACHE_KIB < cache < 0:  # a size in KiB below ours (a positive size counts pages: left alone)
-        execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
+    trigger = execute("SELECT sql FROM sqlite_master WHERE name = ?", [f"{rtree}_insert"]).fetchone()[0]
+    execute(f'DROP TRIGGER "{rtree}_insert"')
     try:
-        trigger = execute("SELECT sql FROM sqlite_master WHERE name = ?", [f"{rtree}_insert"]).fetchone()[0]
-        execute(f'DROP TRIGGER "{rtree}_insert"')
-        try:
-            write()
-        finally:
-            if in_transaction():  # else SQLite rolled back by itself (disk full): the trigger is back
-                execute(trigger)
-        envelope = gpkg_binary.envelope
-        entries = [(value[0], env) for value in values if (env := envelope(value[-1])) is not None]
-        if not entries:
-            return
-        ids, boxes = zip(*entries)
-        if not pack_into_empty(execute, executemany, table, ids, np.asarray(boxes, dtype=np.float64)):
-            executemany(f'INSERT OR REPLACE INTO "{rtree}" VALUES (?, ?, ?, ?, ?)', [(i, *b) for i, b in entries])
+        write()
     finally:
-        execute(f"PRAGMA cache_size = {cache}")
+        if in_transaction():  # else SQLite rolled back by itself (disk full): the trigger is back
+            execute(trigger)
+
+
+@dataclass
+class _Entries:
+    table: str
+    ids: np.ndarray
+    boxes: np.ndarray  # minx, maxx, miny, maxy
+
+
+class DeferredIndex:
+    """The index entries of a transaction's bulk inserts, added when the transaction commits or
+    when the layer is about to be read by box or changed, whichever comes first.
+
+    A million items inserted 50,000 at a time then go in at once, and into an empty index as
+    one packed tree (as GDAL builds it), instead of one R-tree insert each. A savepoint rolled
+    back takes back the entries of the rows it undid, and puts back those it had written."""
+
+    def __init__(self) -> None:
+        self.entries: list[_Entries | None] = []
+        self.written: set[int] = set()
+        self.events: list[tuple[bool, int]] = []  # (an entry added, else written), its index
+        self.marks: dict[int, int] = {}
+
+    def add(self, table: str, ids: Sequence[int], bounds: np.ndarray) -> None:
+        """Entries for rows with these ids and geometries of these bounds (minx, miny, maxx,
+        maxy; NaN for an empty or missing geometry, which the index leaves out)."""
+        indexed = ~np.isnan(bounds).any(axis=1)
+        if not indexed.any():
+            return
+        keys = np.asarray(ids, dtype=np.int64)[indexed]
+        boxes = np.ascontiguousarray(bounds[indexed][:, [0, 2, 1, 3]], dtype=np.float64)
+        self.events.append((True, len(self.entries)))
+        self.entries.append(_Entries(table, keys, boxes))
+
+    def pending(self, table: str) -> list[int]:
+        return [k for k, e in enumerate(self.entries) if e is not None and e.table == table and k not in self.written]
+
+    def write(self, execute: Execute, executemany: Execute, table: str) -> None:
+        """Add the layer's pending entries to its index: packed if the index is empty."""
+        waiting = self.pending(table)
+        if not waiting:
+            return
+        parts = [self.entries[k] for k in waiting]
+        keys = np.concatenate([p.ids for p in parts if p is not None])
+        boxes = np.concatenate([p.boxes for p in parts if p is not None])
+        cache = execute("PRAGMA cache_size").fetchone()[0]
+        if -BULK_CACHE_KIB < cache < 0:  # a size in KiB below ours (a positive size counts pages: left alone)
+            execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
+        try:
+            if not pack_into_empty(execute, executemany, table, keys, boxes):
+                executemany(
+                    f'INSERT OR REPLACE INTO "{index_name(table)}" VALUES (?, ?, ?, ?, ?)',
+                    zip(keys.tolist(), *boxes.T.tolist()),
+                )
+        finally:
+            execute(f"PRAGMA cache_size = {cache}")
+        for k in waiting:
+            self.written.add(k)
+            self.events.append((False, k))
+
+    def waiting_tables(self) -> set[str]:
+        return {e.table for k, e in enumerate(self.entries) if e is not None and k not in self.written}
+
+    def savepoint(self, depth: int) -> None:
+        self.marks[depth] = len(self.events)
+
+    def rolled_back_to(self, depth: int) -> None:
+        """Undo what happened since savepoint ``depth``: entries added are dropped (their rows are
+        gone), entries written are pending again (the database took their index rows back)."""
+        mark = self.marks.pop(depth, len(self.events))
+        for added, k in reversed(self.events[mark:]):
+            if added:
+                self.entries[k] = None
+            else:
+                self.written.discard(k)
+        del self.events[mark:]
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.written.clear()
+        self.events.clear()
+        self.marks.clear()
 
 
 # SQLite's R-tree stores float32 boxes rounded outwards by these factors (rtreeValueDown/Up, rtree.c).
@@ -138,8 +203,8 @@ def pack_into_empty(execute: Execute, executemany: Execute, table: str, ids: Seq
     capacity = (size - 4) // _CELL.itemsize
     level_ids, level_boxes = np.asarray(ids, dtype=np.int64), _outwards(np.asarray(boxes, dtype=np.float64))
     nodes: list[tuple[int, bytes]] = []
-    parents: list[tuple[int, int]] = []
-    leaf_of: list[tuple[int, int]] = []
+    parents: list[tuple[np.ndarray, np.ndarray]] = []  # (children, their node) of each level above the leaves
+    leaf_of: tuple[np.ndarray, np.ndarray] = (level_ids, np.ones(len(level_ids), dtype=np.int64))
     depth, next_node = 0, 2
     while True:
         groups = [np.arange(len(level_ids))] if len(level_ids) <= capacity else _str_groups(level_boxes, capacity)
@@ -151,10 +216,12 @@ def pack_into_empty(execute: Execute, executemany: Execute, table: str, ids: Seq
             cells["id"], cells["box"] = level_ids[group], level_boxes[group]
             header = (depth if number == 1 else 0).to_bytes(2, "big") + len(group).to_bytes(2, "big")
             nodes.append((number, (header + cells.tobytes()).ljust(size, b"\0")))
-            if depth == 0:
-                leaf_of += [(int(i), number) for i in level_ids[group]]
-            else:
-                parents += [(int(child), number) for child in level_ids[group]]
+        holder = np.repeat(np.asarray(numbers, dtype=np.int64), [len(group) for group in groups])
+        members = np.concatenate(groups)
+        if depth == 0:
+            leaf_of = (level_ids[members], holder)
+        else:
+            parents.append((level_ids[members], holder))
         if len(groups) == 1:
             break
         for k, group in enumerate(groups):
@@ -162,6 +229,7 @@ def pack_into_empty(execute: Execute, executemany: Execute, table: str, ids: Seq
             up_boxes[k] = (part[:, 0].min(), part[:, 1].max(), part[:, 2].min(), part[:, 3].max())
         level_ids, level_boxes, depth = np.asarray(numbers, dtype=np.int64), up_boxes, depth + 1
     executemany(f'INSERT OR REPLACE INTO "{rtree}_node" VALUES (?, ?)', nodes)
-    executemany(f'INSERT INTO "{rtree}_parent" VALUES (?, ?)', parents)
-    executemany(f'INSERT INTO "{rtree}_rowid" VALUES (?, ?)', leaf_of)
+    for children, holders in parents:
+        executemany(f'INSERT INTO "{rtree}_parent" VALUES (?, ?)', zip(children.tolist(), holders.tolist()))
+    executemany(f'INSERT INTO "{rtree}_rowid" VALUES (?, ?)', zip(leaf_of[0].tolist(), leaf_of[1].tolist()))
     return True

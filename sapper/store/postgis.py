@@ -6,7 +6,6 @@ bulk inserts go through COPY.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +14,8 @@ import psycopg
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from sapper.store import audit
+from sapper.store import audit, wkb_points
+from sapper.store.copy_text import COPY_CHUNK, copy_texts, ewkb_texts
 from sapper.store.schema import AUDIT_TABLE, BOOLEAN, DATE, DATETIME, INTEGER, REAL, Column, Layer
 from sapper.store.sql import GEOM, AuditEntry, SqlBackend, q
 
@@ -28,7 +28,6 @@ SQL_TYPES = {
 }
 PG_GEOMETRY = {"MULTIPOLYGON": "MultiPolygon", "POINT": "Point", "GEOMETRY": "Geometry"}
 COPY_ROWS = 1000
-_EWKB_SRID_FLAG = 0x20000000  # PostGIS's extended WKB: an SRID follows the type
 
 
 class PostGISBackend(SqlBackend):
@@ -66,6 +65,9 @@ class PostGISBackend(SqlBackend):
         return list(shapely.to_wkb(np.asarray(geoms, dtype=object), flavor="iso", output_dimension=2))
 
     def decode_geometries(self, values: Sequence[Any]) -> list[BaseGeometry | None]:
+        points = wkb_points.decode(values)
+        if points is not None:
+            return points
         return list(shapely.from_wkb(np.asarray([None if v is None else bytes(v) for v in values], dtype=object)))
 
     def geometry_param(self) -> str:
@@ -116,18 +118,24 @@ class PostGISBackend(SqlBackend):
         self.execute(f'CREATE INDEX "{AUDIT_TABLE}_record" ON {q(AUDIT_TABLE)} (layer, record_id)')
         self.execute(audit.BULK_INDEX)
 
-    def write_rows(self, lay: Layer, cols: list[str], params: list[str], values: list[list[Any]]) -> None:
-        if len(values) < COPY_ROWS:
-            super().write_rows(lay, cols, params, values)
+    def write_columns(
+        self, lay: Layer, cols: list[str], params: list[str], values: list[Sequence[Any]], geoms: np.ndarray | None
+    ) -> None:
+        count = len(values[0])
+        if count < COPY_ROWS:
+            super().write_columns(lay, cols, params, values, geoms)
             return
-        # COPY reads geometry as hex EWKB text carrying the SRID.
-        if lay.geometry_type:
-            hexes = _ewkb_hex([v[-1] for v in values])
-            values = [[*v[:-1], h] for v, h in zip(values, hexes)]
+        # COPY's text format, made a column at a time; geometry as hex EWKB carrying the SRID.
+        kinds = {c.name: c.kind for c in lay.attribute_columns}
+        texts = [copy_texts(INTEGER, values[0])]
+        texts += [copy_texts(kinds[name], column) for name, column in zip(cols[1:], values[1:])]
+        if geoms is not None:
+            texts.append(ewkb_texts(geoms))
         sql = f"COPY {q(lay.name)} ({', '.join(map(q, cols))}) FROM STDIN"
         with self.conn.cursor() as cur, cur.copy(sql) as copy:
-            for value in values:
-                copy.write_row(value)
+            for start in range(0, count, COPY_CHUNK):
+                lines = zip(*(column[start : start + COPY_CHUNK] for column in texts))
+                copy.write("\n".join(map("\t".join, lines)) + "\n")
 
     def write_audit(self, entries: Sequence[AuditEntry]) -> None:
         if len(entries) < COPY_ROWS:
@@ -141,20 +149,6 @@ class PostGISBackend(SqlBackend):
 
     def close(self) -> None:
         self.conn.close()
-
-
-def _ewkb_hex(wkbs: list[bytes | None], srid: int = 4326) -> list[str | None]:
-    """2D ISO WKB as hex EWKB with the SRID: the type word gains PostGIS's SRID flag and the
-    SRID follows it; the rest is the same bytes (no decoding and encoding again)."""
-    out: list[str | None] = []
-    for wkb in wkbs:
-        if wkb is None:
-            out.append(None)
-            continue
-        order = "<" if wkb[0] == 1 else ">"
-        (kind,) = struct.unpack_from(order + "I", wkb, 1)
-        out.append((wkb[:1] + struct.pack(order + "Ii", kind | _EWKB_SRID_FLAG, srid) + wkb[5:]).hex())
-    return out
 
 
 def redact(url: str) -> str:

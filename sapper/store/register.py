@@ -12,21 +12,33 @@ import getpass
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
 from sapper.model.enums import ReleaseRoute
-from sapper.model.errors import Conflict, NotFound
+from sapper.model.errors import Conflict, InvalidRecord, NotFound
 from sapper.model.geometry import distance_m, search_box
 from sapper.model.records import Record, Release
 from sapper.model.release import Balance
-from sapper.store import audit, landrelease, rules
+from sapper.store import audit, batch, landrelease, rules
 from sapper.store.access import Kind, R
-from sapper.store.rows import from_row, to_row
+from sapper.store.column_reads import select_columns
+from sapper.store.rows import from_row, records, to_row
 from sapper.store.schema import ATTACHMENTS_TABLE, Layer, layer
 from sapper.store.sql import AuditEntry, BBox, SqlBackend, q
+
+
+@dataclass
+class Added:
+    """What ``Register.add_batch`` did: the batch as checked (derived fields set), the new ids of
+    the rows that went in (in order), and the rows refused, each with its error."""
+
+    ready: batch.Batch
+    ids: list[int]
+    refused: dict[int, InvalidRecord]
 
 
 def default_user() -> str:
@@ -75,8 +87,11 @@ class Register:
         offset: int = 0,
     ) -> list[Any]:
         lay = layer(kind)
-        rows = self.backend.select(lay, bbox=bbox, where=where, order_by=order_by, limit=limit, offset=offset)
-        return [from_row(lay, row, rid) for rid, row in rows]
+        with batch.collector_paused():  # a window's thousands of new objects hold no cycles
+            ids, columns = select_columns(
+                self.backend, lay, bbox=bbox, where=where, order_by=order_by, limit=limit, offset=offset
+            )
+            return records(lay, ids, columns)
 
     def count(self, kind: Kind, *, bbox: BBox | None = None, where: dict[str, Any] | None = None) -> int:
         return self.backend.count(layer(kind), bbox=bbox, where=where)
@@ -118,21 +133,36 @@ class Register:
 
         ``restore`` is for records exported from a register and imported back: they keep what
         that register derived (see ``rules.prepare_new``), and what followed from them there (a
-        report putting its hazard in clearance) is not done again."""
+        report putting its hazard in clearance) is not done again. Returns copies of the records
+        as stored, with their ids; the first bad record stops it all (InvalidRecord)."""
         if not records:
             return []
-        lay = layer(type(records[0]))
-        ready = rules.prepare_new(self, lay, records, restore=restore)
-        with self.transaction():
-            rules.check_links(self, lay, ready)
-            rows = [to_row(lay, rec) for rec in ready]
-            ids = self.backend.insert(lay, rows)
-            for rec, new_id in zip(ready, ids):
-                rec.id, rec.version = new_id, 0
-            self._audit_inserts(lay, ids)
-            if not restore:
-                rules.after_insert_many(self, lay, ready)
-        return ready
+        given = batch.of_records(layer(type(records[0])), records)
+        added = self.add_batch(given, restore=restore)
+        return batch.as_records(added.ready, added.ids, version=0)
+
+    def add_batch(self, new: batch.Batch, *, restore: bool = False, keep_going: bool = False) -> Added:
+        """Insert a batch of new records (columns of one layer) with their audit entries, in one
+        transaction: every check runs on whole columns, and the rows go in in one write.
+
+        A bad record stops it all with an InvalidRecord naming it; with ``keep_going`` the good
+        records go in and the bad ones are returned, each with its error."""
+        lay = new.lay
+        with batch.collector_paused():
+            ready, refused = rules.prepare_new(self, lay, new, restore=restore)
+            if not keep_going:
+                rules.first_problem(refused)
+            with self.transaction():
+                found = rules.register_problems(self, lay, ready, restore=restore, skip=refused)
+                if not keep_going:
+                    rules.first_problem(found)
+                refused.update(found)
+                good = ready.take([i for i in range(len(ready)) if i not in refused]) if refused else ready
+                ids = self.backend.insert_columns(lay, good.columns, good.geometries) if len(good) else []
+                self._audit_inserts(lay, ids)
+                if not restore:
+                    rules.after_insert_many(self, lay, good)
+        return Added(ready, ids, dict(sorted(refused.items())))
 
     def _audit_inserts(self, lay: Layer, ids: list[int]) -> None:
         """Who inserted which records, and when: the rows themselves hold what was inserted,

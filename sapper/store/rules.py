@@ -9,8 +9,7 @@ progress report puts a hazard in clearance as a CHA.
 from __future__ import annotations
 
 import dataclasses
-import math
-from collections.abc import Sequence
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -23,20 +22,11 @@ from sapper.model.enums import (
     HazardClass,
     HazardStatus,
     ItemState,
-    Method,
 )
 from sapper.model.errors import InvalidRecord, Problem
-from sapper.model.geometry import (
-    area_m2,
-    areas_m2,
-    as_multipolygon,
-    distance_m,
-    geometry_problem,
-    geometry_problems,
-    search_box,
-)
+from sapper.model.geometry import area_m2, areas_m2, geometry_problems
 from sapper.model.qc import QcSample
-from sapper.model.records import Activity, Hazard, Item, ProtectedSite, Record, Release, Report, Team
+from sapper.model.records import Activity, Hazard, Item, Record, Report
 from sapper.model.states import (
     ACTIVITY_TRANSITIONS,
     HAZARD_TRANSITIONS,
@@ -44,9 +34,12 @@ from sapper.model.states import (
     check_transition,
 )
 from sapper.store.access import RegisterAccess
+from sapper.store.batch import Batch, Problems, as_multipolygons, as_records, of_records, record_ref
+from sapper.store.destructions import destruction_problems
 from sapper.store.qc import settle_result
+from sapper.store.ranges import range_problems
 from sapper.store.rows import typed
-from sapper.store.schema import ACCEPTS, Layer
+from sapper.store.schema import ACCEPTS, Column, Layer
 from sapper.store.schema import layer as reg_layer
 
 # Which layers need a geometry (a team's home base and a report's polygon may be unknown).
@@ -72,45 +65,164 @@ WORK_STARTS = {
 
 
 def ref(lay: Layer, rec: Record) -> str:
-    if rec.id is not None:
-        return f"{lay.kind} {rec.id}"
-    name = getattr(rec, "name", None) or rec.source_key
-    return f"{lay.kind} {name!r}" if name else f"new {lay.kind}"
+    return record_ref(lay, rec.id, getattr(rec, "name", None), rec.source_key)
 
 
-def prepare_new(reg: RegisterAccess, lay: Layer, recs: Sequence[Record], *, restore: bool = False) -> list[Record]:
-    """Checked copies of new records, with what the register derives (areas, class).
+def first_problem(problems: Problems) -> None:
+    """Raise the first problem found (the earliest check, then the earliest row), if any."""
+    for error in problems.values():
+        raise error
 
-    Geometry checks and areas run once over the whole batch (bulk imports). ``restore``
-    takes records another register derived already (exported and imported back): a
-    hazard keeps its original area, and a released one comes without polygon."""
-    recs = [_normalise(lay, rec) for rec in recs]
-    problems: list[str | None] = [None] * len(recs)
-    if lay.geometry_type:
-        problems = geometry_problems([r.geometry for r in recs], ACCEPTS[lay.geometry_type])
-    for rec, problem in zip(recs, problems):
-        released = isinstance(rec, Hazard) and rec.status == HazardStatus.RELEASED
-        needed = lay.name in GEOMETRY_REQUIRED and not (restore and released)
-        if problem and (rec.geometry is not None or needed):
-            raise InvalidRecord(ref(lay, rec), problem)
-        for message in _range_problems(rec):
-            raise InvalidRecord(ref(lay, rec), message)
-        if released and not restore:
-            raise InvalidRecord(
-                ref(lay, rec), N_("a new hazard cannot be released already; record it and release its land")
-            )
+
+def prepare_new(reg: RegisterAccess, lay: Layer, batch: Batch, *, restore: bool = False) -> tuple[Batch, Problems]:
+    """New records checked, with what the register derives (areas, class), and the rows refused.
+
+    Every check runs on whole columns. ``restore`` takes records another register derived
+    already (exported and imported back): a hazard keeps its original area, and a released one
+    comes without polygon. A row's problem is its first, in the order the checks run: words of
+    the vocabularies, then geometry, ranges and status."""
+    ready, problems = normalised(lay, batch)
+    released = _released(ready)
+    found = dict(record_problems(lay, ready, released, may_lack_polygon=restore))
+    if not restore:
+        for i in np.flatnonzero(released).tolist():
+            found.setdefault(i, N_("a new hazard cannot be released already; record it and release its land"))
+    for i in sorted(found):
+        if i not in problems:
+            problems[i] = InvalidRecord(ready.ref(i), found[i])
     if lay.record is Hazard:
-        for rec, area in zip(recs, areas_m2([r.geometry for r in recs])):
-            if not (restore and rec.original_area_m2 > 0):
-                rec.original_area_m2 = float(area)
-    return recs
+        areas = _areas(ready.geometries, skip=problems.keys()).tolist()
+        kept = ready.columns["original_area_m2"]
+        if restore:
+            areas = [old if old > 0 else new for old, new in zip(kept, areas)]
+        ready = ready.replace(original_area_m2=areas)
+    return ready, problems
+
+
+def normalised(lay: Layer, batch: Batch) -> tuple[Batch, Problems]:
+    """Vocabulary words parsed into their members, polygons as multipolygons, derived fields set
+    (a confirmed hazard is a CHA, a report measures its area); rows with an unknown word refused."""
+    changes: dict[str, list[Any]] = {}
+    bad: dict[int, str] = {}
+    for col in lay.columns:
+        if col.vocabulary is None:
+            continue
+        parsed, refused = _parse_words(col, batch.columns[col.name])
+        if parsed is not batch.columns[col.name]:
+            changes[col.name] = parsed
+        for i, message in refused.items():
+            bad.setdefault(i, message)
+    ready = batch.replace(**changes) if changes else batch
+    if lay.geometry_type == "MULTIPOLYGON":
+        multi = as_multipolygons(ready.geometries)
+        if multi is not ready.geometries:
+            ready = dataclasses.replace(ready, geometries=multi)
+    if lay.record is Hazard:
+        confirmed = (HazardStatus.CONFIRMED, HazardStatus.IN_CLEARANCE)
+        classes = ready.columns["hazard_class"]
+        ready = ready.replace(
+            hazard_class=[HazardClass.CHA if s in confirmed else c for s, c in zip(ready.columns["status"], classes)]
+        )
+    if lay.record is Report:
+        areas = _areas(ready.geometries).tolist()
+        ready = ready.replace(
+            area_m2=[
+                a if g is not None else old for a, g, old in zip(areas, ready.geometries, ready.columns["area_m2"])
+            ]
+        )
+    return ready, {i: InvalidRecord(batch.ref(i), bad[i]) for i in sorted(bad)}
+
+
+def _areas(geoms: np.ndarray, skip: Collection[int] = ()) -> np.ndarray:
+    """Areas in m² (``areas_m2``), 0 for the rows skipped and for geometries too broken to measure
+    (their row is refused for its geometry)."""
+    if skip:
+        geoms = geoms.copy()
+        geoms[list(skip)] = None
+    try:
+        return areas_m2(geoms)
+    except shapely.errors.GEOSException:
+        return np.array([_area_or_zero(g) for g in geoms])
+
+
+def _area_or_zero(geom: Any) -> float:
+    try:
+        return area_m2(geom)
+    except shapely.errors.GEOSException:
+        return 0.0
+
+
+def _parse_words(col: Column, values: list[Any]) -> tuple[list[Any], dict[int, str]]:
+    """A vocabulary column as members (the same list if it holds members already), and its bad rows.
+
+    Each distinct value is parsed once: a column of a million words holds a handful."""
+    vocabulary = col.vocabulary
+    assert vocabulary is not None
+    if col.is_list:
+
+        def parse(value: Any) -> Any:
+            if value is not None and all(isinstance(v, vocabulary) for v in value):
+                return value
+            return typed(col, value)
+
+    else:
+        if set(map(type, values)) <= {vocabulary, type(None)}:
+            return values, {}
+
+        def parse(value: Any) -> Any:
+            return value if value is None or isinstance(value, vocabulary) else vocabulary.parse(value)
+
+    def outcome(value: Any) -> tuple[Any, str | None]:
+        try:
+            return parse(value), None
+        except ValueError as exc:
+            return value, Problem(N_("{field}: {problem}"), field=col.name, problem=reason(exc))
+
+    try:
+        memo = {v: outcome(v) for v in set(values)}
+        results = list(map(memo.__getitem__, values))
+    except TypeError:  # unhashable values (lists of words): one by one
+        results = [outcome(v) for v in values]
+    parsed = [value for value, _ in results]
+    if list(map(id, parsed)) == list(map(id, values)):
+        parsed = values
+    return parsed, {i: problem for i, (_, problem) in enumerate(results) if problem is not None}
+
+
+def _released(batch: Batch) -> np.ndarray:
+    if batch.lay.record is not Hazard:
+        return np.zeros(len(batch), dtype=bool)
+    return np.fromiter((s == HazardStatus.RELEASED for s in batch.columns["status"]), dtype=bool, count=len(batch))
+
+
+def record_problems(lay: Layer, batch: Batch, released: np.ndarray, *, may_lack_polygon: bool) -> list[tuple[int, str]]:
+    """Each failing row's first problem of geometry, then of range (``ranges``), by row.
+
+    A layer that needs a geometry refuses a row without one, unless the row is a released hazard
+    and ``may_lack_polygon`` (its land is in its releases)."""
+    found: dict[int, str] = {}
+    if lay.geometry_type:
+        geoms = batch.geometries
+        needed = lay.name in GEOMETRY_REQUIRED
+        for i, problem in enumerate(geometry_problems(geoms, ACCEPTS[lay.geometry_type])):
+            if problem and (geoms[i] is not None or (needed and not (may_lack_polygon and released[i]))):
+                found[i] = problem
+    for i, messages in range_problems(lay.record, batch.columns):
+        found.setdefault(i, messages[0])
+    return sorted(found.items())
 
 
 def prepare_update(reg: RegisterAccess, lay: Layer, before: Record, rec: Record, *, by_release: bool = False) -> Record:
-    rec = _normalise(lay, rec)
+    """A changed record checked as a batch of one (the same checks as new records), then against
+    the record it replaces: state machines, the date of information, what a release may change."""
+    ready, problems = normalised(lay, of_records(lay, [rec]))
+    first_problem(problems)
+    (rec,) = as_records(ready, [rec.id])
     where = ref(lay, rec)
-    _check(reg, lay, rec)
-    check_links(reg, lay, [rec])
+    first_problem(
+        {i: InvalidRecord(where, p) for i, p in record_problems(lay, ready, _released(ready), may_lack_polygon=True)}
+    )
+    first_problem(link_problems(reg, lay, ready))
     if isinstance(rec, Hazard):
         assert isinstance(before, Hazard)
         # A lot failing its post-clearance inspection (IMAS 09.20) reopens released land.
@@ -142,7 +254,7 @@ def prepare_update(reg: RegisterAccess, lay: Layer, before: Record, rec: Record,
         assert isinstance(before, Item)
         check_transition(where, before.state, rec.state, ITEM_TRANSITIONS)
         if rec.state == ItemState.DESTROYED_IN_PLACE and before.state != rec.state:
-            _check_destruction_allowed(reg, where, rec)
+            first_problem(destruction_problems(reg, lay, ready))
     elif isinstance(rec, Activity):
         assert isinstance(before, Activity)
         check_transition(where, before.status, rec.status, ACTIVITY_TRANSITIONS)
@@ -152,63 +264,26 @@ def prepare_update(reg: RegisterAccess, lay: Layer, before: Record, rec: Record,
     return rec
 
 
-def after_insert(reg: RegisterAccess, lay: Layer, rec: Record) -> None:
+def register_problems(reg: RegisterAccess, lay: Layer, batch: Batch, *, restore: bool, skip: Problems) -> Problems:
+    """What the register itself refuses of new records (links to records that do not exist, items
+    destroyed in place near a site that forbids it), for the rows not in ``skip``."""
+    problems = link_problems(reg, lay, batch, skip)
+    if lay.record is Item and not restore:
+        for i, error in destruction_problems(reg, lay, batch, skip.keys() | problems.keys()).items():
+            problems.setdefault(i, error)
+    return problems
+
+
+def after_insert_many(reg: RegisterAccess, lay: Layer, batch: Batch) -> None:
     """The first progress report on a hazard makes it a confirmed hazard in clearance."""
-    if isinstance(rec, Report) and rec.hazard_id is not None and rec.activity_type in WORK_STARTS:
-        hazard = reg.get("hazard", rec.hazard_id)
+    if lay.record is not Report:
+        return
+    for hazard_id, activity in zip(batch.columns["hazard_id"], batch.columns["activity_type"]):
+        if hazard_id is None or activity not in WORK_STARTS:
+            continue
+        hazard = reg.get("hazard", hazard_id)
         if hazard.status in (HazardStatus.SUSPECTED, HazardStatus.CONFIRMED, HazardStatus.SUSPENDED):
             reg.update(dataclasses.replace(hazard, status=HazardStatus.IN_CLEARANCE, hazard_class=HazardClass.CHA))
-    if isinstance(rec, Item) and rec.state == ItemState.DESTROYED_IN_PLACE:
-        _check_destruction_allowed(reg, ref(lay, rec), rec)
-
-
-def after_insert_many(reg: RegisterAccess, lay: Layer, recs: Sequence[Record]) -> None:
-    """``after_insert`` for a batch; items destroyed in place are checked all together."""
-    if lay.record is Item:
-        check_destructions(reg, lay, recs)
-        return
-    for rec in recs:
-        after_insert(reg, lay, rec)
-
-
-def check_destructions(reg: RegisterAccess, lay: Layer, recs: Sequence[Record]) -> None:
-    """Refuse items destroyed in place within the buffer of a site that forbids it.
-
-    Same rule as ``_check_destruction_allowed``, but one query for the whole batch: a
-    bulk import of a million items must not ask the database twice per item.
-    """
-    method = Method.DESTRUCTION_IN_PLACE
-    blasts = [r for r in recs if isinstance(r, Item) and r.state == ItemState.DESTROYED_IN_PLACE and _has_shape(r)]
-    if not blasts:
-        return
-    reach = reg.backend.maximum(reg_layer("site"), "buffer_m")
-    if reach is None:  # no protected site at all
-        return
-    geoms = np.asarray([r.geometry for r in blasts], dtype=object)
-    minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(geoms))
-    window = search_box((minx, miny, maxx, maxy), reach)
-    sites = [s for s in reg.list("site", bbox=window) if method in s.forbidden_methods and _has_shape(s)]
-    if not sites:
-        return
-    # Candidate pairs in degrees (a superset: the pad covers ``reach`` in every direction),
-    # then the exact distance in metres, as Register.near measures it.
-    pad = math.hypot(window[2] - maxx, window[3] - maxy)
-    pairs = shapely.STRtree([s.geometry for s in sites]).query(geoms, predicate="dwithin", distance=pad)
-    candidates: dict[int, list[int]] = {}
-    for i, j in zip(*pairs.tolist()):
-        candidates.setdefault(i, []).append(j)
-    for i in sorted(candidates):
-        item = blasts[i]
-        measured = [(distance_m(item.geometry, sites[j].geometry), sites[j]) for j in candidates[i]]
-        inside = [(d, site) for d, site in measured if d <= site.buffer_m]
-        if inside:
-            site = min(inside, key=lambda pair: pair[0])[1]
-            raise InvalidRecord(ref(lay, item), _destruction_message(site))
-
-
-def _has_shape(rec: Record) -> bool:
-    geom = getattr(rec, "geometry", None)
-    return geom is not None and not geom.is_empty
 
 
 def check_delete(reg: RegisterAccess, lay: Layer, rec: Record) -> None:
@@ -225,124 +300,22 @@ def check_delete(reg: RegisterAccess, lay: Layer, rec: Record) -> None:
         raise InvalidRecord(ref(lay, rec), Problem(problem, users=", ".join(users)))
 
 
-def _normalise(lay: Layer, rec: Record) -> Record:
-    """A copy (the caller's object is left alone) with vocabularies parsed and derived fields set."""
-    original = rec
-    rec = rec.__class__.__new__(rec.__class__)
-    rec.__dict__.update(original.__dict__)
-    fields = rec.__dict__
-    for col in lay.columns:
-        vocabulary = col.vocabulary
-        if vocabulary is None:
-            continue
-        value = fields[col.name]
-        try:
-            if col.is_list:
-                if not all(isinstance(v, vocabulary) for v in value):
-                    fields[col.name] = typed(col, value)
-            elif value is not None and not isinstance(value, vocabulary):
-                fields[col.name] = vocabulary.parse(value)
-        except ValueError as exc:
-            raise InvalidRecord(
-                ref(lay, rec), Problem(N_("{field}: {problem}"), field=col.name, problem=reason(exc))
-            ) from None
-    if lay.geometry_type == "MULTIPOLYGON" and rec.geometry is not None and rec.geometry.geom_type == "Polygon":
-        rec.geometry = as_multipolygon(rec.geometry)
-    if isinstance(rec, Hazard) and rec.status in (HazardStatus.CONFIRMED, HazardStatus.IN_CLEARANCE):
-        rec.hazard_class = HazardClass.CHA
-    if isinstance(rec, Report) and rec.geometry is not None:
-        rec.area_m2 = area_m2(rec.geometry)
-    return rec
-
-
-def _check(reg: RegisterAccess, lay: Layer, rec: Record) -> None:
-    where = ref(lay, rec)
-    geom = rec.geometry if lay.geometry_type else None
-    closed = isinstance(rec, Hazard) and rec.status == HazardStatus.RELEASED
-    if lay.geometry_type and (geom is not None or (lay.name in GEOMETRY_REQUIRED and not closed)):
-        problem = geometry_problem(geom, ACCEPTS[lay.geometry_type])
-        if problem:
-            raise InvalidRecord(where, problem)
-    for problem in _range_problems(rec):
-        raise InvalidRecord(where, problem)
-
-
-def check_links(reg: RegisterAccess, lay: Layer, recs: list[Record]) -> None:
+def link_problems(reg: RegisterAccess, lay: Layer, batch: Batch, skip: Collection[int] = ()) -> Problems:
     """Every id a record names must exist: one query per link field, not per record."""
+    problems: Problems = {}
     for field, kind in LINKS.get(lay.name, {}).items():
-        wanted = {getattr(rec, field) for rec in recs} - {None}
+        column = batch.columns[field]
+        wanted = set(column) - {None}
         missing = wanted - reg.backend.existing_ids(reg_layer(kind), sorted(wanted))
-        for rec in recs:
-            target = getattr(rec, field)
-            if target in missing:
-                missing = Problem(
+        if not missing:
+            continue
+        for i, target in enumerate(column):
+            if target in missing and i not in skip and i not in problems:
+                problem = Problem(
                     N_("{field} names {kind} {target}, which does not exist"), field=field, kind=kind, target=target
                 )
-                raise InvalidRecord(ref(lay, rec), missing)
-
-
-def _range_problems(rec: Record) -> list[str]:
-    checks: list[tuple[bool, str]] = []
-    if isinstance(rec, Hazard):
-        checks = [
-            (bool(rec.name.strip()), N_("has no name")),
-            (
-                1 <= rec.priority <= 5,
-                Problem(N_("priority {priority} is outside 1 (highest) to 5"), priority=rec.priority),
-            ),
-            (rec.estimated_items >= 0, N_("estimated_items cannot be negative")),
-            (rec.clearance_depth_cm is None or rec.clearance_depth_cm >= 0, N_("clearance depth cannot be negative")),
-        ]
-    elif isinstance(rec, Item):
-        checks = [
-            (rec.depth_cm is None or rec.depth_cm >= 0, N_("depth cannot be negative")),
-            (rec.weight_kg is None or rec.weight_kg >= 0, N_("weight cannot be negative")),
-        ]
-    elif isinstance(rec, ProtectedSite):
-        checks = [
-            (bool(rec.name.strip()), N_("has no name")),
-            (rec.buffer_m >= 0, N_("buffer cannot be negative")),
-            (
-                0 <= rec.heritage_value <= 5,
-                Problem(N_("heritage value {value} is outside 0 to 5"), value=rec.heritage_value),
-            ),
-        ]
-    elif isinstance(rec, Team):
-        checks = [
-            (bool(rec.name.strip()), N_("has no name")),
-            (rec.personnel >= 1, N_("a team has at least one person")),
-            (rec.lane_width_m > 0, N_("lane width must be positive")),
-        ]
-    elif isinstance(rec, Report):
-        checks = [(rec.items_found >= 0, "items found cannot be negative")]
-    elif isinstance(rec, Release):
-        checks = [(rec.area_m2 >= 0, "released area cannot be negative")]
-    return [message for ok, message in checks if not ok]
-
-
-def _check_destruction_allowed(reg: RegisterAccess, where: str, item: Item) -> None:
-    """Near a site that forbids it, an item is rendered safe and removed, not blown up."""
-    for site in sites_forbidding(reg, item.geometry, Method.DESTRUCTION_IN_PLACE):
-        raise InvalidRecord(where, _destruction_message(site))
-
-
-def _destruction_message(site: ProtectedSite) -> str:
-    return (
-        f"destruction in place is forbidden within {site.buffer_m:g} m of {site.name} "
-        f"(site {site.id}); render it safe and remove it"
-    )
-
-
-def sites_forbidding(reg: RegisterAccess, geom: Any, method: Method) -> list[ProtectedSite]:
-    """Protected sites whose buffer reaches ``geom`` and that forbid ``method``."""
-    if geom is None:
-        return []
-    reach = reg.backend.maximum(reg_layer("site"), "buffer_m") or 0.0
-    return [
-        site
-        for site, distance in reg.near("site", geom, reach)
-        if method in site.forbidden_methods and distance <= site.buffer_m
-    ]
+                problems[i] = InvalidRecord(batch.ref(i), problem)
+    return problems
 
 
 def _same_geometry(a: Any, b: Any) -> bool:

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 from shapely.geometry.base import BaseGeometry
 
+from sapper.store.batch import map_distinct, storage_column
 from sapper.store.schema import AUDIT_TABLE, Column, Layer
 
 GEOM = "geom"
@@ -105,6 +107,15 @@ class SqlBackend(ABC):
     def after_rollback(self) -> None:
         """Hook run when the outermost transaction rolls back."""
 
+    def on_savepoint(self, depth: int) -> None:
+        """Hook run when a nested transaction (savepoint ``depth``) begins."""
+
+    def after_savepoint_rollback(self, depth: int) -> None:
+        """Hook run when a nested transaction (savepoint ``depth``) rolls back."""
+
+    def before_change(self, lay: Layer) -> None:
+        """Hook run before rows of a layer are updated or deleted."""
+
     def encoder(self, col: Column) -> Callable[[Any], Any] | None:
         """How a column's non-null values are written, or None when they go as they are."""
         return None
@@ -126,6 +137,7 @@ class SqlBackend(ABC):
             self.begin()
         else:
             self.execute(f"SAVEPOINT sp{depth}")
+            self.on_savepoint(depth)
         self._depth += 1
         try:
             yield
@@ -140,6 +152,8 @@ class SqlBackend(ABC):
                     self.execute(f"RELEASE SAVEPOINT sp{depth}")
             if depth == 0:
                 self.after_rollback()
+            else:
+                self.after_savepoint_rollback(depth)
             raise
         self._depth = depth
         if depth == 0:
@@ -189,37 +203,41 @@ class SqlBackend(ABC):
     def _names(self, lay: Layer) -> list[str]:
         return [c.name for c in lay.attribute_columns]
 
-    def insert(self, lay: Layer, rows: Sequence[dict[str, Any]]) -> list[int]:
-        if not rows:
+    def insert_columns(self, lay: Layer, columns: dict[str, Sequence[Any]], geoms: np.ndarray | None) -> list[int]:
+        """Insert records given as columns of their field values (``batch.Batch``); returns their
+        new ids. Each column is converted at once, never a row at a time."""
+        count = len(geoms) if geoms is not None else len(next(iter(columns.values())))
+        if not count:
             return []
-        ids = self.next_ids(lay, len(rows))
-        names = self._names(lay)
-        cols = ["id", *names]
+        ids = self.next_ids(lay, count)
+        values: list[Sequence[Any]] = [ids]
+        for col in lay.attribute_columns:
+            column = storage_column(col, columns[col.name])
+            encode = self.encoder(col)
+            values.append(column if encode is None else map_distinct(encode, column))
+        cols = ["id", *self._names(lay)]
         params = [self.ph] * len(cols)
-        geoms: list[BaseGeometry | None] = []
         if lay.geometry_type:
+            assert geoms is not None
             cols.append(GEOM)
             params.append(self.geometry_param())
-            geoms = [row.get("geometry") for row in rows]
-            encoded = self.encode_geometries(geoms)
-        plan = [(c.name, self.encoder(c)) for c in lay.attribute_columns]
-        values = [
-            [new_id, *[row[name] if enc is None or row[name] is None else enc(row[name]) for name, enc in plan]]
-            for new_id, row in zip(ids, rows)
-        ]
-        if lay.geometry_type:
-            for value, geom in zip(values, encoded):
-                value.append(geom)
-        self.write_rows(lay, cols, params, values)
-        self.on_write(lay, geoms)
+        self.write_columns(lay, cols, params, values, geoms)
+        if geoms is not None:
+            self.on_write(lay, geoms)
         return ids
 
-    def write_rows(self, lay: Layer, cols: list[str], params: list[str], values: list[list[Any]]) -> None:
+    def write_columns(
+        self, lay: Layer, cols: list[str], params: list[str], values: list[Sequence[Any]], geoms: np.ndarray | None
+    ) -> None:
+        """Write rows given as columns (``values``, the geometry not yet encoded)."""
+        if geoms is not None:
+            values = [*values, self.encode_geometries(geoms)]
         sql = f"INSERT INTO {q(lay.name)} ({', '.join(map(q, cols))}) VALUES ({', '.join(params)})"
-        self.executemany(sql, values)
+        self.executemany(sql, list(zip(*values)))
 
     def update(self, lay: Layer, record_id: int, row: dict[str, Any], expected_version: int) -> bool:
         """Write the row if it is still at ``expected_version``; bump the version."""
+        self.before_change(lay)
         sets = [f"{q(c.name)} = {self.ph}" for c in lay.attribute_columns if c.name != "version"]
         values = [self.encode_value(c, row.get(c.name)) for c in lay.attribute_columns if c.name != "version"]
         if lay.geometry_type:
@@ -232,6 +250,7 @@ class SqlBackend(ABC):
         return cursor.rowcount == 1
 
     def delete(self, lay: Layer, record_id: int) -> None:
+        self.before_change(lay)
         self.execute(f"DELETE FROM {q(lay.name)} WHERE {q('id')} = {self.ph}", [record_id])
 
     def select(
@@ -263,6 +282,11 @@ class SqlBackend(ABC):
             out.append((int(r[0]), row))
         return out
 
+    def candidates_clause(self, lay: Layer) -> str | None:
+        """SQL cheaper than ``bbox_clause`` that lets through every geometry meeting the box and
+        perhaps some that only come near it (its placeholders take the box); None if there is none."""
+        return None
+
     def _select_sql(
         self,
         lay: Layer,
@@ -272,11 +296,17 @@ class SqlBackend(ABC):
         order_by: str = "id",
         limit: int | None = None,
         offset: int = 0,
+        *,
+        candidates: str | None = None,
     ) -> tuple[str, list[Any]]:
+        """The select; with ``candidates`` (see ``candidates_clause``) that clause stands for the bbox's."""
         cols = [q("id"), *map(q, self._names(lay))]
         if lay.geometry_type:
             cols.append(self.geometry_select())
-        clause, params = self._filters(lay, ids, bbox, where)
+        clause, params = self._filters(lay, ids, None if candidates else bbox, where)
+        if candidates and bbox is not None:
+            clause += f"{' AND' if clause else ' WHERE'} {candidates}"
+            params.extend(bbox)
         if order_by != "id":
             lay.column(order_by)
         sql = f"SELECT {', '.join(cols)} FROM {q(lay.name)}{clause} ORDER BY {q(order_by)}, {q('id')}"
