@@ -17,7 +17,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from sapper.model.records import Record
-from sapper.store.batch import collector_paused
+from sapper.store.batch import records_of
 from sapper.store.schema import (
     BOOLEAN,
     DATE,
@@ -78,23 +78,7 @@ def records(lay: Layer, ids: Sequence[int], columns: dict[str, Sequence[Any]]) -
     readers = dict(_readers(lay))
     names = ["id", *(name for name in readers if name in columns)]
     values = [ids, *(_read_column(lay.column(name), readers[name], columns[name]) for name in names[1:])]
-    cls = lay.record
-    if len(names) - 1 < len(readers) or not _plain_init(cls):
-        return [cls(**dict(zip(names, row))) for row in zip(*values)]
-    new = object.__new__
-    out = []
-    with collector_paused():
-        for row in zip(*values):
-            record = new(cls)
-            record.__dict__.update(zip(names, row))
-            out.append(record)
-    return out
-
-
-@cache
-def _plain_init(cls: type[Record]) -> bool:
-    """True when ``cls(**fields)`` does nothing but set the fields (so they may be set directly)."""
-    return not hasattr(cls, "__post_init__") and all(f.init for f in dataclasses.fields(cls))
+    return records_of(lay.record, names, values)
 
 
 def _read_column(col: Column, read: Callable[[Any], Any], stored: Sequence[Any]) -> Sequence[Any]:

@@ -28,6 +28,7 @@ import numpy as np
 from sapper.i18n import _
 from sapper.model.enums import Contamination, HazardClass, HazardStatus, ReleaseRoute
 from sapper.model.records import Hazard, Release
+from sapper.plan.survey.posterior import SharesPosterior, shares
 
 # ASSUMPTION: below about two and a half technical-survey blocks (survey.toml [blocks]) a
 # team clears the land about as fast as it would survey it first.
@@ -37,42 +38,20 @@ SURVEYED_ROUTES = (ReleaseRoute.REDUCED, ReleaseRoute.CLEARED)
 
 
 @dataclass(frozen=True)
-class Reduction:
-    """Shares of surveyed confirmed land reduced and left for clearance (a Beta posterior)."""
+class Reduction(SharesPosterior):
+    """Shares of surveyed confirmed land reduced and left for clearance (a Beta posterior: reduced, cleared)."""
 
-    alpha: np.ndarray  # Beta parameters: reduced, cleared
-    prior: np.ndarray
-    observed: np.ndarray | None  # the register's own shares
-    hazards: float  # confirmed hazards behind the observation (partly released ones in part)
     reduced: frozenset[int] = frozenset()  # confirmed hazards whose land technical survey reduced
 
-    @property
-    def expected(self) -> np.ndarray:
-        return self.alpha / self.alpha.sum()
-
-    def draw(self, runs: int, rng: np.random.Generator) -> np.ndarray:
-        """Runs x 2 shares (reduced, cleared), one draw of the posterior per run."""
-        return rng.dirichlet(self.alpha, runs)
-
     def explain(self) -> str:
-        seen = _("no reductions of confirmed land yet")
-        if self.observed is not None:
-            seen = _(
-                "register {shares} over {hazards} hazards",
-                shares=shares(self.observed),
-                hazards=format(self.hazards, ".1f"),
-            )
+        # apart from the call below: the catalogue extractor reads no call nested in another
+        seen = self.seen(_("no reductions of confirmed land yet"))
         return _(
             "surveyed confirmed land reduced/cleared: prior {prior}, {seen}, used {used}",
             prior=shares(self.prior),
             seen=seen,
             used=shares(self.expected),
         )
-
-
-def shares(values: np.ndarray) -> str:
-    """Shares of land as the notes write them: 40%/35%/25%."""
-    return "/".join(f"{v:.0%}" for v in values)
 
 
 def learn_reduction(
