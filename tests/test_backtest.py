@@ -11,7 +11,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
-from sapper import init_register
+from sapper import open_register
 from sapper.model.enums import ActivityType, Contamination, HazardStatus, LandUse, Method, ReleaseRoute, TeamKind
 from sapper.model.geometry import area_m2
 from sapper.model.records import Hazard, Release, Report, Team
@@ -116,12 +116,10 @@ def test_a_backtest_replays_every_day_and_the_same_seed_gives_the_same_result() 
 
 @pytest.fixture(scope="module")
 def palmyra_backtest(tmp_path_factory: pytest.TempPathFactory) -> Backtest:
-    from sapper.scenarios.palmyra.build import build
-    from sapper.scenarios.palmyra.plan import make_plan
+    from sapper.testing.palmyra import palmyra
 
-    path = tmp_path_factory.mktemp("palmyra") / "palmyra.gpkg"
-    with init_register(path, user="tester") as reg:
-        build(reg, make_plan())
+    path = palmyra(str(tmp_path_factory.mktemp("palmyra") / "palmyra.gpkg"))
+    with open_register(path, read_only=True) as reg:
         inputs = Inputs(
             hazards=reg.list("hazard"),
             items=reg.list("item"),

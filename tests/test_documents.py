@@ -23,11 +23,10 @@ from sapper.report.completion import completion_document, original_boundary
 from sapper.report.documents import latest_stored_plan, sitrep_document
 from sapper.report.pdf import Letterhead, render_pdf
 from sapper.report.sitrep import sitrep
-from sapper.scenarios.palmyra.build import build
-from sapper.scenarios.palmyra.plan import make_plan
 from sapper.server import create_app
-from sapper.store import init_register, open_register
-from sapper.testing.server import LAT, LON, Demo, Served, seed, serving, square
+from sapper.store import open_register
+from sapper.testing.palmyra import palmyra
+from sapper.testing.server import LAT, LON, Demo, Served, seeded, serving, square
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (pdftotext)")
 
@@ -82,7 +81,7 @@ class Small:
 
 @pytest.fixture(scope="module")
 def small(module_target: str) -> Small:
-    demo = seed(module_target)
+    demo = seeded(module_target)
     hazard, open_hazard = demo.hazards[1], demo.hazards[2]
     finish = {"p50": date(2016, 6, 1), "p80": date(2016, 6, 20), "p90": date(2016, 7, 1), "p95": date(2016, 7, 9)}
     with open_register(module_target, user="seed") as reg:
@@ -240,10 +239,7 @@ def test_a_logo_goes_into_the_header(small: Small, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def palmyra_gpkg(tmp_path_factory: pytest.TempPathFactory) -> str:
-    target = str(tmp_path_factory.mktemp("palmyra") / "palmyra.gpkg")
-    with init_register(target, user="palmyra-scenario") as reg:
-        build(reg, make_plan())
-    return target
+    return palmyra(str(tmp_path_factory.mktemp("palmyra") / "palmyra.gpkg"))
 
 
 PALMYRA_DAY = date(2016, 4, 10)  # the scenario's last day of reports

@@ -20,7 +20,7 @@ from sapper.model.enums import ItemCategory
 from sapper.model.plan import Plan, PlanLane, PlanSector
 from sapper.model.records import Activity
 from sapper.store import init_register
-from sapper.testing.server import LAT, LON, seed
+from sapper.testing.server import LAT, LON, seeded
 
 runner = CliRunner()
 QGIS_PYTHON = "/usr/bin/python3"  # QGIS's Python bindings come with the system's Python (python3-qgis)
@@ -96,7 +96,7 @@ def qgis(project: Path, edits: list[dict] | None = None) -> dict:
 def packed(target: str, tmp_path: Path) -> tuple[str, dict, Path]:
     """A seeded register where team 1 has open tasks on hazards 0 and 1 and, in the latest plan, a sector
     on hazard 2 (an older plan gave it hazard 3); its package in ``tmp_path/pack``."""
-    demo = seed(target)
+    demo = seeded(target)
     team = demo.teams[0]
     with init_register(target, user="office") as reg:
         tasks = [Activity(activity_type="clearance", hazard_id=demo.hazards[i], team_id=team) for i in (0, 1)]

@@ -21,7 +21,7 @@ from starlette.routing import Route
 from sapper.field.forms import form
 from sapper.store import open_register
 from sapper.store.submissions import APPLIED, PENDING, REJECTED, Submissions
-from sapper.testing.server import LAT, LON, ServerThread, seed
+from sapper.testing.server import LAT, LON, ServerThread, seeded
 
 TOKEN = "lSpAIeksRu1CNZs7!qjAot2T17dPzkrw9B4iTtpj7OoIJBmXvnHM8z8Ka4QPEjR7"
 EMAIL, SECRET = "office@mac.example", "central-password"
@@ -154,7 +154,7 @@ def pull(target: str, url: str, *extra: str, ok: bool = True, **env: str) -> str
 
 def test_pull_keeps_new_submissions_for_approval_and_fetches_each_once(target: str, central) -> None:
     stand_in, url = central
-    demo = seed(target)
+    demo = seeded(target)
     for n in (1, 2):
         stand_in.submissions[f"uuid:p{n}"] = item_xml(f"uuid:p{n}", demo.hazards[0])
         stand_in.photos[f"uuid:p{n}"] = photo()
@@ -185,7 +185,7 @@ def test_pull_keeps_new_submissions_for_approval_and_fetches_each_once(target: s
 
 def test_a_submission_already_imported_from_an_export_is_not_fetched(target: str, central, tmp_path: Path) -> None:
     stand_in, url = central
-    demo = seed(target)
+    demo = seeded(target)
     stand_in.submissions["uuid:e1"] = item_xml("uuid:e1", demo.hazards[0])
     stand_in.photos["uuid:e1"] = photo()
     pull(target, url, "--approve")
@@ -199,7 +199,7 @@ def test_a_submission_already_imported_from_an_export_is_not_fetched(target: str
 
 def test_wrong_credentials_or_an_unknown_account_are_one_clear_error(target: str, central, tmp_path: Path) -> None:
     _, url = central
-    seed(target)
+    seeded(target)
     said = pull(target, url, ok=False, SAPPER_CENTRAL_PASSWORD="wrong")
     assert f"ODK Central at {url}" in said and "Traceback" not in said
     config = tmp_path / "pyodk_config.toml"

@@ -21,7 +21,7 @@ from sapper.i18n.extract import page_messages
 from sapper.server import create_app
 from sapper.store import open_register
 from sapper.store.accounts import USERS, Accounts
-from sapper.testing.server import Demo, Served, seed, serving
+from sapper.testing.server import Demo, Served, seeded, serving
 
 MISSING = 987_654
 ON = "2016-04-06"
@@ -80,7 +80,7 @@ def test_numbers_and_dates_follow_the_reader() -> None:
 
 @pytest.fixture(scope="module")
 def demo(module_target: str) -> Demo:
-    return seed(module_target)
+    return seeded(module_target)
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +133,7 @@ def test_the_account_keeps_its_language_on_both_backends(served: Served, tmp_pat
 
 
 def test_an_older_register_gains_the_language_column(target: str) -> None:
-    seed(target)
+    seeded(target)
     with open_register(target, user="test") as reg:
         reg.backend.execute(f"ALTER TABLE {USERS} DROP COLUMN language")
         assert "language" not in reg.backend.existing_columns(USERS)

@@ -9,14 +9,14 @@ import pytest
 
 from sapper.model.enums import HazardStatus
 from sapper.server import create_app
-from sapper.testing.server import Demo, Served, seed, serving
+from sapper.testing.server import Demo, Served, seeded, serving
 
 LANGUAGES = {"ru": "ru-RU,ru;q=0.9,en;q=0.5", "ar": "ar"}
 
 
 @pytest.fixture(scope="module")
 def served(module_target: str) -> Iterator[Served]:
-    demo: Demo = seed(module_target)
+    demo: Demo = seeded(module_target)
     with serving(create_app(module_target)) as server:
         yield Served(server.url, module_target, demo)
 
@@ -88,9 +88,11 @@ def test_a_model_problem_reads_as_english_and_is_translated_where_it_is_shown() 
     from sapper.i18n.errors import localised
     from sapper.model.errors import InvalidRecord, Problem
     from sapper.model.records import Hazard
-    from sapper.store.rules import _range_problems
+    from sapper.store.ranges import range_problems
 
-    problem = _range_problems(Hazard(name="H", priority=7))[0]
+    columns = {"name": ["H"], "priority": [7], "estimated_items": [0], "clearance_depth_cm": [None]}
+    [(row, [problem])] = range_problems(Hazard, columns)
+    assert row == 0
     assert problem == "priority 7 is outside 1 (highest) to 5"  # logs, the CLI in English and old callers see text
     nested = Problem("{field}: {problem}", field="status", problem=problem)
     error = InvalidRecord("hazard 3", nested)

@@ -33,7 +33,7 @@ from sapper.model.errors import SapperError
 from sapper.server import create_app
 from sapper.server.geotiff import GeoTiff
 from sapper.server.imagery import open_imagery
-from sapper.testing.server import LAT, LON, Demo, Served, seed, serving
+from sapper.testing.server import LAT, LON, Demo, Served, seeded, serving
 
 # rasterio 1.4 itself still multiplies with `*`, which affine 3 warns about
 pytestmark = pytest.mark.filterwarnings("ignore:Use `@` matmul:PendingDeprecationWarning")
@@ -135,7 +135,7 @@ def rgba_at(client: httpx.Client, lon: float, lat: float, z: int) -> tuple[int, 
 @pytest.fixture(scope="module")
 def register(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Demo]:
     target = str(tmp_path_factory.mktemp("imagery") / "demo.gpkg")
-    return target, seed(target)
+    return target, seeded(target)
 
 
 @pytest.fixture(scope="module")

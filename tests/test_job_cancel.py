@@ -11,13 +11,13 @@ import threading
 from sapper.jobs.runner import execute
 from sapper.jobs.table import JobTable
 from sapper.store import open_register
-from sapper.testing.server import seed, served_demo
+from sapper.testing.server import seeded, served_demo
 
 REQUEST = {"request": {"start": "2016-04-10", "time_limit_s": 1, "runs": 50}, "everyone": True, "time_limit_s": 1}
 
 
 def test_a_plan_cancelled_while_it_runs_stops_at_its_next_step_and_stores_nothing(target: str) -> None:
-    seed(target)
+    seeded(target)
     with open_register(target) as reg:
         table = JobTable(reg.backend).ensure()
         queued = table.add("plan", "super", "mac", REQUEST)

@@ -18,7 +18,7 @@ from sapper.jobs import JobTable
 from sapper.store import open_register
 from sapper.testing.postgis import Cluster
 from sapper.testing.processes import Running, serve_process, worker_process
-from sapper.testing.server import Demo, seed
+from sapper.testing.server import Demo, seeded
 
 # a plan of some seconds on the demo register (CP-SAT 2 s, then the forecast): long enough to kill it mid-way
 PLAN = {"start": "2016-04-10", "time_limit_s": 2, "runs": 100}
@@ -51,7 +51,7 @@ def test_a_plan_asked_of_one_server_is_made_by_a_worker_and_seen_on_the_other_th
     pg_cluster: Cluster, running: list[Running]
 ) -> None:
     target = pg_cluster.new_database()
-    demo = seed(target)
+    demo = seeded(target)
     a = serve_process(target, "--no-worker")
     b = serve_process(target, "--no-worker")
     running += [a, b]
@@ -84,7 +84,7 @@ def test_a_plan_asked_of_one_server_is_made_by_a_worker_and_seen_on_the_other_th
 
 def test_a_server_alone_makes_plans_and_queued_reports_on_a_geopackage(tmp_path: Any, running: list[Running]) -> None:
     target = str(tmp_path / "register.gpkg")
-    demo = seed(target)
+    demo = seeded(target)
     server = serve_process(target)
     running.append(server)
     with _client(server.url, demo) as api:

@@ -17,7 +17,7 @@ from shapely.geometry import Point
 from sapper.model.records import Item
 from sapper.server import create_app
 from sapper.store import open_register
-from sapper.testing.server import LAT, LON, Served, seed, serving
+from sapper.testing.server import LAT, LON, Served, seeded, serving
 
 ITEMS = "/ogc/collections/items/items"
 MANY = 3000
@@ -33,7 +33,7 @@ def items(count: int, start: int = 0) -> list[Item]:
 
 @pytest.fixture
 def api(target: str) -> Iterator[Served]:
-    demo = seed(target)
+    demo = seeded(target)
     reg = open_register(target, user="seed")
     try:
         reg.add_many(items(MANY))

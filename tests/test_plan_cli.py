@@ -20,6 +20,7 @@ from sapper import init_register, open_register
 from sapper.model.enums import ActivityType, Contamination, ItemCategory, LandUse, Method, SiteKind, TeamKind
 from sapper.model.geometry import to_metric, to_wgs84
 from sapper.model.records import Hazard, Item, ProtectedSite, Report, Team
+from sapper.testing.palmyra import palmyra
 
 UTM = 32637  # Palmyra's UTM zone
 X0, Y0 = 432_000.0, 3_823_000.0
@@ -213,8 +214,7 @@ def test_plan_refuses_what_it_cannot_use(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_plan_the_palmyra_scenario(tmp_path: Path) -> None:
-    target = str(tmp_path / "palmyra.gpkg")
-    sapper("scenario", "palmyra", target)
+    target = palmyra(str(tmp_path / "palmyra.gpkg"))  # `sapper scenario palmyra` (its command: test_scenario)
     out = tmp_path / "plan"
     run = sapper("plan", target, "--out", str(out), "--time-limit", "3", "--runs", "200", "--no-lanes")
     assert "plan 1 stored" in run.stdout

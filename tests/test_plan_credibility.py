@@ -16,8 +16,8 @@ from sapper.plan.build import PlanResult, Settings, make_plan
 from sapper.plan.notes.idle import idle_days, ready_idle
 from sapper.plan.notes.pace_words import pace_words, planned_hectares
 from sapper.plan.notes.tail import longest_alone, tail_words
-from sapper.scenarios.palmyra.build import build
-from sapper.store import init_register
+from sapper.store import open_register
+from sapper.testing.palmyra import palmyra
 
 # a short CP-SAT budget keeps the two plans within a minute; it is deterministic all the same
 SETTINGS = Settings(start=date(2016, 4, 11), time_limit_s=2.0, runs=300, lanes=False)
@@ -31,11 +31,10 @@ def fingerprint(result: PlanResult):
 
 @pytest.fixture(scope="module")
 def palmyra_plans(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlanResult, PlanResult]:
-    path = Path(tmp_path_factory.mktemp("palmyra")) / "palmyra.gpkg"
-    reg = init_register(path)
-    build(reg)
-    inputs = read_inputs(reg)
-    return make_plan(inputs, SETTINGS), make_plan(read_inputs(reg), SETTINGS)
+    path = palmyra(str(Path(tmp_path_factory.mktemp("palmyra")) / "palmyra.gpkg"))
+    with open_register(path, read_only=True) as reg:
+        inputs, again = read_inputs(reg), read_inputs(reg)
+    return make_plan(inputs, SETTINGS), make_plan(again, SETTINGS)
 
 
 def test_the_plan_keeps_the_reports_pace_and_says_what_slows_it(palmyra_plans):

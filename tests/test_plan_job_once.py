@@ -15,7 +15,7 @@ from sapper.jobs.runner import JobContext, execute
 from sapper.jobs.table import JobTable, Lost
 from sapper.server.plans import plan_job
 from sapper.store import open_register
-from sapper.testing.server import seed
+from sapper.testing.server import seeded
 
 REQUEST = {"request": {"start": "2016-04-10", "time_limit_s": 1, "runs": 50}, "everyone": True, "time_limit_s": 1}
 
@@ -26,7 +26,7 @@ def _plans(target: str) -> int:
 
 
 def test_a_worker_that_lost_its_job_stores_no_plan_and_the_new_holder_stores_one(target: str) -> None:
-    seed(target)
+    seeded(target)
     with open_register(target) as reg:
         table = JobTable(reg.backend).ensure()
         queued = table.add("plan", "super", "mac", REQUEST)

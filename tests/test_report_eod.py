@@ -22,7 +22,7 @@ from sapper.report.eod_report import eod_document
 from sapper.report.pdf import Letterhead, environment, render_pdf
 from sapper.server import create_app
 from sapper.store import open_register
-from sapper.testing.server import Demo, Served, seed, serving
+from sapper.testing.server import Demo, Served, seeded, serving
 
 HEAD = Letterhead(organisation="Palmyra Mine Action Centre", author="EOD officer")
 START, END = date(2016, 4, 1), date(2016, 4, 30)
@@ -46,7 +46,7 @@ class Eod:
 
 @pytest.fixture(scope="module")
 def eod(module_target: str) -> Eod:
-    demo = seed(module_target)
+    demo = seeded(module_target)
     hazard = demo.hazards[1]
     manual, dogs, ngo_team = demo.teams
     with open_register(module_target, user="seed") as reg:

@@ -32,7 +32,7 @@ from sapper.server import create_app
 from sapper.store import open_register
 from sapper.store.qc import make_plan, record_result
 from sapper.testing.browser import ONE_BACKEND, login, map_settled, move_map
-from sapper.testing.server import LAT, LON, Demo, Served, seed, serving, square
+from sapper.testing.server import LAT, LON, Demo, Served, seeded, serving, square
 
 HEAD = Letterhead(organisation="Palmyra Mine Action Centre", author="Ops officer")
 APRIL = (date(2016, 4, 1), date(2016, 4, 30))
@@ -59,7 +59,7 @@ class Month:
 
 @pytest.fixture(scope="module")
 def month(module_target: str) -> Month:
-    demo = seed(module_target)
+    demo = seeded(module_target)
     manual, dogs, ngo_team = demo.teams
     first, second, third = demo.hazards[1], demo.hazards[2], demo.hazards[3]
     with open_register(module_target, user="seed") as reg:
@@ -325,7 +325,7 @@ def test_the_monthly_report_gives_each_donors_figures(month: Month, tmp_path: Pa
 
 
 def test_an_older_register_gains_the_donor_column(target: str) -> None:
-    seed(target)
+    seeded(target)
     with open_register(target, user="test") as reg:
         task = reg.add(Activity(activity_type="clearance", organisation="mac"))
         reg.backend.execute("ALTER TABLE activities DROP COLUMN donor")  # as an older sapper wrote it

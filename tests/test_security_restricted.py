@@ -21,7 +21,7 @@ from sapper.model.plan import Plan, PlanAssignment, PlanLane, PlanPriority, Plan
 from sapper.model.records import Activity, Item, Report
 from sapper.server import create_app
 from sapper.store import open_register
-from sapper.testing.server import LAT, LON, Served, seed, serving, square
+from sapper.testing.server import LAT, LON, Served, seeded, serving, square
 
 SECRET_LON, SECRET_LAT = LON + 0.02, LAT + 0.02  # where the demo's restricted hazard lies
 FOUND_ON = date(2016, 5, 2)  # a day with no other item found
@@ -49,7 +49,7 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(module_target: str) -> Iterator[Site]:
-    demo = seed(module_target)
+    demo = seeded(module_target)
     secret, team = demo.secret_hazard, demo.teams[2]
     own = {"organisation": "ngo", "restricted": False}
     reg = open_register(module_target, user="seed")

@@ -31,7 +31,7 @@ from sapper.store.accounts import Accounts
 from sapper.store.attachments import Attachments
 from sapper.store.schema import LAYERS
 from sapper.store.submissions import Submissions
-from sapper.testing.server import LAT, LON, PASSWORD, Served, seed, serving, square
+from sapper.testing.server import LAT, LON, PASSWORD, Served, seeded, serving, square
 
 ATTACKERS = ("ngo", "ngo_admin")  # a supervisor and the admin of organisation "ngo"
 # Accounts are not register records: who manages which account is tested with the accounts.
@@ -50,7 +50,7 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(module_target: str) -> Iterator[Site]:
-    demo = seed(module_target)
+    demo = seeded(module_target)
     reg = open_register(module_target, user="seed")
     try:
         mac_team, hazard = demo.teams[0], demo.hazards[1]

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from sapper.server import create_app
-from sapper.testing.server import LAT, LON, Served, seed, served_demo, serving
+from sapper.testing.server import LAT, LON, Served, seeded, served_demo, serving
 
 HAZARDS = "/ogc/collections/hazards/items"
 MAX_VERTICES = 1000
@@ -129,7 +129,7 @@ def test_the_default_limits_refuse_a_million_vertex_polygon(small: Served) -> No
 
 def test_sapper_serve_passes_the_limits_to_every_worker(tmp_path: Path) -> None:
     gpkg = str(tmp_path / "register.gpkg")
-    demo = seed(gpkg)
+    demo = seeded(gpkg)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -16,7 +16,7 @@ from owslib.util import Authentication
 from shapely.geometry import mapping
 
 from sapper.server import create_app
-from sapper.testing.server import LAT, LON, PASSWORD, Served, seed, serving, square
+from sapper.testing.server import LAT, LON, PASSWORD, Served, seeded, serving, square
 
 HAZARDS = "/ogc/collections/hazards/items"
 OPENAPI_30 = "application/vnd.oai.openapi+json;version=3.0"
@@ -39,7 +39,7 @@ class Recorder:
 
 @pytest.fixture(scope="module")
 def api(module_target: str) -> Iterator[tuple[Served, Recorder]]:
-    demo = seed(module_target)
+    demo = seeded(module_target)
     recorder = Recorder()
     with serving(recorder.wrap(create_app(module_target))) as server:
         yield Served(server.url, module_target, demo), recorder

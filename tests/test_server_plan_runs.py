@@ -23,7 +23,7 @@ import pytest
 from sapper.jobs.table import Job
 from sapper.store import open_register
 from sapper.store.plans import PlanRuns
-from sapper.testing.server import Demo, seed
+from sapper.testing.server import Demo, seeded
 
 QUICK = {"start": "2016-04-10", "time_limit_s": 1, "runs": 100}
 
@@ -71,7 +71,7 @@ def _serve(target: str, workers: int = 2) -> tuple[subprocess.Popen[str], str]:
 
 @pytest.fixture(scope="module")
 def server(module_target: str) -> Iterator[Server]:
-    demo = seed(module_target)
+    demo = seeded(module_target)
     proc, url = _serve(module_target)
     try:
         yield Server(url, module_target, demo)

@@ -29,14 +29,13 @@ from sapper.model.accounts import Role, User
 from sapper.model.records import Hazard
 from sapper.plan.build import Inputs, Settings, make_plan
 from sapper.plan.records import bundle
-from sapper.scenarios.palmyra.build import build
-from sapper.scenarios.palmyra.plan import make_plan as palmyra_plan
 from sapper.server import create_app
 from sapper.server.collections import served_layers
-from sapper.store import init_register
+from sapper.store import open_register
 from sapper.store.accounts import Accounts
 from sapper.store.plans import save_plan
 from sapper.store.qc import make_plan as qc_plan
+from sapper.testing.palmyra import palmyra
 from sapper.testing.server import PASSWORD, served_demo, serving
 
 QGIS_PYTHON = "/usr/bin/python3"  # PyQGIS is built for Debian's Python only
@@ -177,9 +176,8 @@ class Site:
 
 def prepare(target: str) -> str:
     """The Palmyra scenario, a stored plan, another organisation's restricted hazard; the viewer's token."""
-    reg = init_register(target, user="palmyra-scenario")
+    reg = open_register(palmyra(target), user="palmyra-scenario")
     with reg:
-        build(reg, palmyra_plan())
         hazards = reg.list("hazard")
         inputs = Inputs(
             hazards=sorted(hazards, key=lambda h: (h.original_area_m2, h.id))[:10],  # a small plan keeps this quick

@@ -22,7 +22,7 @@ from sapper.model.records import Item
 from sapper.server import create_app
 from sapper.store import open_register
 from sapper.store.tiles import BUFFER, EXTENT, TileId
-from sapper.testing.server import LAT, LON, Served, seed, serving
+from sapper.testing.server import LAT, LON, Served, seeded, serving
 from sapper.testing.tiles import TILES, tile_of, to_lonlat
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -41,7 +41,7 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(module_target: str) -> Iterator[Site]:
-    demo = seed(module_target)
+    demo = seeded(module_target)
     reg = open_register(module_target, user="seed")
     try:
         item = reg.add(

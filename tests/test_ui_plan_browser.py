@@ -19,7 +19,7 @@ from sapper.testing.browser import ONE_BACKEND, Site, drawn, login, map_settled,
 from sapper.testing.server import LAT, LON, served_demo
 
 
-def make_a_plan(page: Page, seconds: int = 2) -> None:
+def make_a_plan(page: Page, seconds: int = 1) -> None:
     page.fill("#time_limit", str(seconds))
     page.click("#make button[type=submit]")
     page.wait_for_selector("body[data-plan][data-loading='0']", timeout=180_000)

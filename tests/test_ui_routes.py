@@ -25,7 +25,7 @@ from sapper.model.plan import Plan, PlanAssignment, PlanBundle, PlanDay, PlanSec
 from sapper.server import create_app
 from sapper.store import open_register
 from sapper.store.plans import save_plan
-from sapper.testing.server import LAT, LON, Served, seed, serving, square
+from sapper.testing.server import LAT, LON, Served, seeded, serving, square
 
 STATIC = Path(__file__).parents[1] / "sapper" / "server" / "static"
 
@@ -37,7 +37,7 @@ class Demo(Served):
 
 @pytest.fixture(scope="module")
 def api(module_target: str) -> Iterator[Demo]:
-    demo = seed(module_target)
+    demo = seeded(module_target)
     app = create_app(module_target)
     with serving(app) as server:
         yield Demo(server.url, module_target, demo, app)

@@ -21,12 +21,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from sapper.model.accounts import Role, User
-from sapper.scenarios.palmyra.build import build
-from sapper.scenarios.palmyra.plan import make_plan
 from sapper.server import create_app
-from sapper.store import init_register
-from sapper.store.accounts import Accounts
+from sapper.testing.palmyra import palmyra_site
 from sapper.testing.server import PASSWORD, serving
 
 CHROMIUM = "/usr/bin/chromium"
@@ -54,20 +50,9 @@ class Site:
 
 @pytest.fixture(scope="module")
 def palmyra(module_target: str) -> Iterator[Site]:
-    """The Palmyra scenario served, on each backend (the suite's ``module_target``)."""
-    reg = init_register(module_target, user="palmyra-scenario")
-    with reg:
-        build(reg, make_plan())
-        org = reg.list("hazard", limit=1)[0].organisation
-        accounts = Accounts(reg.backend).ensure()
-        tokens = {}
-        for user in (
-            User(name="chief", role=Role.SUPERVISOR, organisation=org),
-            User(name="leader", role=Role.FIELD_TEAM, organisation=org, team_id=1),
-            User(name="viewer", role=Role.VIEWER, organisation=org),
-        ):
-            accounts.add(user, PASSWORD)
-            tokens[user.name] = accounts.issue_token(user.name, "test")
+    """The Palmyra scenario served, on each backend (the suite's ``module_target``): each module its own
+    copy of the scenario built once (sapper.testing.palmyra), which its tests may change."""
+    tokens = palmyra_site(module_target)
     app = create_app(module_target)
     with serving(app) as server:
         yield Site(server.url, app, tokens)

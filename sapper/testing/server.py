@@ -20,6 +20,7 @@ from sapper.model.accounts import Role, User
 from sapper.model.records import Hazard, Item, ProtectedSite, Team
 from sapper.store import init_register
 from sapper.store.accounts import Accounts
+from sapper.testing.copies import fill
 
 PASSWORD = "correct horse battery"
 # Around Palmyra's ancient city (lon 38.27, lat 34.55).
@@ -124,6 +125,12 @@ def seed(target: str) -> Demo:
         reg.close()
 
 
+def seeded(target: str) -> Demo:
+    """What ``seed(target)`` writes and returns, copied from a register seeded once per process
+    (sapper.testing.copies): the same ids, users and tokens, without hashing five passwords again."""
+    return fill(target, "demo", seed)
+
+
 class ServerThread:
     """uvicorn serving an app on a socket bound to 127.0.0.1, in a daemon thread."""
 
@@ -181,9 +188,9 @@ class Served:
 
 @contextmanager
 def served_demo(target: str, **app_options: object) -> Iterator[Served]:
-    """Seed ``target`` with the demo register and serve it until the block ends."""
+    """Seed ``target`` (new) with the demo register, a copy of one seeded once, and serve it until the block ends."""
     from sapper.server import create_app
 
-    demo = seed(target)
+    demo = seeded(target)
     with serving(create_app(target, **app_options)) as server:
         yield Served(server.url, target, demo)
