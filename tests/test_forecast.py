@@ -45,7 +45,8 @@ def fixed(prod):
     )
 
 
-def town(prod, items: float = 0.0, n: int = 6, teams: int = 2, safety_m: float = 50.0):
+def town(prod, items: float = 0.0, n: int = 6, teams: int = 2, safety_m: float = 50.0, per_hazard: int = 3):
+    """Sectors of hazards in a row (``per_hazard`` sectors each), worked by manual teams."""
     hazard = Hazard(id=1, name="H1", land_use=LandUse.OPEN_GROUND, contamination=Contamination.UXO)
     sectors = []
     for i in range(n):
@@ -54,7 +55,7 @@ def town(prod, items: float = 0.0, n: int = 6, teams: int = 2, safety_m: float =
         sectors.append(
             WorkSector(
                 i,
-                1 + i // 3,
+                1 + i // per_hazard,
                 f"S{i}",
                 geom,
                 geom.area,

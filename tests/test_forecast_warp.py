@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from shapely.geometry import Point, box
+from test_forecast import town as forecast_town
 
-from sapper.model.enums import Contamination, ItemCategory, LandUse, Method, TeamKind
-from sapper.model.records import Hazard
 from sapper.plan.forecasting import series
 from sapper.plan.forecasting.day_pace import (
     WARP_CHUNK,
@@ -23,10 +21,8 @@ from sapper.plan.forecasting.day_pace import (
 from sapper.plan.forecasting.forecast import CHART_RUNS, LEVELS, PERCENTILE, Sampler, chart_runs, forecast, plan_order
 from sapper.plan.forecasting.learning import Learned
 from sapper.plan.forecasting.precedence import reduced, replay
-from sapper.plan.problem import WorkSector, WorkTeam, build_problem
-from sapper.plan.rules.methods import decide, load_rules
+from sapper.plan.rules.methods import load_rules
 from sapper.plan.rules.productivity import load_productivity
-from sapper.plan.scheduling.greedy import greedy_schedule
 
 RULES = load_rules()
 PROD = load_productivity()
@@ -93,25 +89,7 @@ def test_the_series_of_runs_worked_out_a_block_at_a_time_are_those_of_all_runs_a
 
 def town(n: int = 24, teams: int = 3):
     """Sectors of three hazards in a row, worked by manual teams; items to find in each."""
-    hazard = Hazard(id=1, name="H1", land_use=LandUse.OPEN_GROUND, contamination=Contamination.UXO)
-    sectors = []
-    for i in range(n):
-        geom = box(i * 40.0, 0, i * 40.0 + 30, 80)
-        decision = decide(hazard, geom, [], RULES)
-        sectors.append(
-            WorkSector(
-                i, 1 + i // 8, f"S{i}", geom, geom.area, 60 - i, decision, {ItemCategory.UXO: 2.0},
-                safety_m=50.0, land_use=hazard.land_use,
-            )
-        )  # fmt: skip
-    crew = [
-        WorkTeam(
-            t, t + 1, f"T{t}", TeamKind.MANUAL, (Method.MANUAL,), Point(0, -100), 4, 1.0, PROD.day(TeamKind.MANUAL)
-        )
-        for t in range(teams)
-    ]
-    problem = build_problem(sectors, crew, PROD, {})
-    return problem, greedy_schedule(problem)
+    return forecast_town(PROD, items=2.0, n=n, teams=teams, per_hazard=8)
 
 
 @pytest.mark.parametrize("runs", [777, 1203])

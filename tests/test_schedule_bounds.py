@@ -10,7 +10,7 @@ from shapely.geometry import Point, box
 
 from sapper.model.enums import Contamination, ItemCategory, LandUse, Method, TeamKind
 from sapper.model.records import Hazard
-from sapper.plan.problem import TICKS_PER_DAY, WorkSector, WorkTeam, build_problem
+from sapper.plan.problem import TICKS_PER_DAY, Problem, WorkSector, WorkTeam, build_problem
 from sapper.plan.rules.methods import decide, load_rules
 from sapper.plan.rules.productivity import load_productivity
 from sapper.plan.scheduling.bounds import cliques, fluid_bound, lower_bound, makespan_bound, refined_bound
@@ -33,6 +33,16 @@ def two_teams() -> list[WorkTeam]:
     return [
         WorkTeam(i, i + 1, f"m{i}", TeamKind.MANUAL, (Method.MANUAL,), Point(0, -50), 2, 1.0, day) for i in range(2)
     ]
+
+
+def ring_of_five() -> Problem:
+    """Five small sectors on a pentagon, each within the safety distance of its two neighbours only
+    (a 5-cycle of conflicts), and three manual teams: at most two sectors are worked at once."""
+    corners = [(46 * math.cos(2 * math.pi * k / 5), 46 * math.sin(2 * math.pi * k / 5)) for k in range(5)]
+    ring = [sector(i, box(x - 5, y - 5, x + 5, y + 5), items=0.0) for i, (x, y) in enumerate(corners)]
+    day = PROD.day(TeamKind.MANUAL)
+    teams = [WorkTeam(i, i + 1, f"m{i}", TeamKind.MANUAL, (Method.MANUAL,), Point(0, 0), 2, 1.0, day) for i in range(3)]
+    return build_problem(ring, teams, PROD, {})
 
 
 def test_sectors_that_exclude_each_other_are_bounded_as_one_machine() -> None:
@@ -58,11 +68,7 @@ def test_a_sector_between_two_groups_of_neighbours_is_held_back_by_both() -> Non
     # only (a 5-cycle of conflicts), three teams: at most two are worked at once, so the
     # optimum is w p (1 + 1 + 2 + 2 + 3). The partition into cliques {0, 1}, {2, 3}, {4} lets
     # the LP work 0, 2 and 4 together (7 w p); the maximal cliques grown from 1 and 4 do not
-    corners = [(46 * math.cos(2 * math.pi * k / 5), 46 * math.sin(2 * math.pi * k / 5)) for k in range(5)]
-    ring = [sector(i, box(x - 5, y - 5, x + 5, y + 5), items=0.0) for i, (x, y) in enumerate(corners)]
-    day = PROD.day(TeamKind.MANUAL)
-    teams = [WorkTeam(i, i + 1, f"m{i}", TeamKind.MANUAL, (Method.MANUAL,), Point(0, 0), 2, 1.0, day) for i in range(3)]
-    problem = build_problem(ring, teams, PROD, {})
+    problem = ring_of_five()
     assert problem.conflicts == [(0, 1), (0, 4), (1, 2), (2, 3), (3, 4)]
     assert cliques(problem) == [[0, 1], [2, 3], [4]]
     assert sorted(maximal_cliques(problem, [dict.fromkeys(range(5), 1.0)])) == [[0, 1], [0, 4], [1, 2], [2, 3]]

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
-from shapely.geometry import Point, box
-from test_schedule_bounds import PROD, RULES, mixed_teams, mixed_town, sector, two_teams
+from shapely.geometry import box
+from test_schedule_bounds import PROD, RULES, mixed_teams, mixed_town, ring_of_five, sector, two_teams
 
-from sapper.model.enums import Contamination, ItemCategory, LandUse, Method, TeamKind
+from sapper.model.enums import Contamination, ItemCategory, LandUse
 from sapper.model.records import Hazard
-from sapper.plan.problem import TICKS_PER_DAY, WorkSector, WorkTeam, build_problem
+from sapper.plan.problem import TICKS_PER_DAY, WorkSector, build_problem
 from sapper.plan.rules.methods import decide
 from sapper.plan.scheduling.bounds import fluid_bound, lower_bound, refined_bound
 from sapper.plan.scheduling.clique_cuts import clique_bound
@@ -72,11 +70,7 @@ def test_a_ring_of_five_neighbours_is_held_back_by_every_pair() -> None:
     # three teams: at most two are worked at once, the optimum is 9 w p. One partition into cliques
     # lets the bucketed LP work three at once (at most 7 w p); Queyranne's inequality on every
     # conflicting pair (p M_i + p M_j >= 2 p^2) adds up to 7.5 w p
-    corners = [(46 * math.cos(2 * math.pi * k / 5), 46 * math.sin(2 * math.pi * k / 5)) for k in range(5)]
-    ring = [sector(i, box(x - 5, y - 5, x + 5, y + 5), items=0.0) for i, (x, y) in enumerate(corners)]
-    day = PROD.day(TeamKind.MANUAL)
-    teams = [WorkTeam(i, i + 1, f"m{i}", TeamKind.MANUAL, (Method.MANUAL,), Point(0, 0), 2, 1.0, day) for i in range(3)]
-    problem = build_problem(ring, teams, PROD, {})
+    problem = ring_of_five()
     assert len(problem.conflicts) == 5
     ticks = {o.ticks for s in problem.workable for o in problem.options[s]}
     wp = problem.weight(0) * ticks.pop() / TICKS_PER_DAY

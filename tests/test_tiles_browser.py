@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 
 import mapbox_vector_tile
 from playwright.sync_api import Page
-from shapely.geometry import shape
+from shapely.geometry import Point, shape
 
 from sapper.store.tiles import TileId
 from sapper.testing.browser import Site, login, map_settled, move_map
@@ -53,14 +53,19 @@ def tiles_settled(page: Page) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def map_over_hazard(palmyra: Site, page: Page) -> tuple[Any, Point]:
+    """The hazard the tests look at (as the API gives it) and a point inside it, with the map open as a viewer."""
+    with palmyra.api("viewer") as client:
+        hazard: Any = client.get(f"/ogc/collections/hazards/items/{HAZARD}").json()
+    login(page, palmyra.url, "viewer")
+    map_settled(page)
+    return hazard, shape(hazard["geometry"]).representative_point()
+
+
 def test_the_map_draws_hazards_items_and_releases_from_tiles(palmyra: Site, page: Page) -> None:
     urls: list[str] = []
     page.on("request", lambda r: urls.append(r.url))
-    with palmyra.api("viewer") as client:
-        hazard: Any = client.get(f"/ogc/collections/hazards/items/{HAZARD}").json()
-    inside = shape(hazard["geometry"]).representative_point()
-    login(page, palmyra.url, "viewer")
-    map_settled(page)
+    _, inside = map_over_hazard(palmyra, page)
     move_map(page, inside.y, inside.x, 16)
     tiles_settled(page)
     for collection, pane in TILED.items():
@@ -81,11 +86,7 @@ def test_the_map_draws_hazards_items_and_releases_from_tiles(palmyra: Site, page
 
 
 def test_a_click_on_a_hazard_drawn_from_a_tile_opens_its_details(palmyra: Site, page: Page) -> None:
-    with palmyra.api("viewer") as client:
-        hazard: Any = client.get(f"/ogc/collections/hazards/items/{HAZARD}").json()
-    inside = shape(hazard["geometry"]).representative_point()
-    login(page, palmyra.url, "viewer")
-    map_settled(page)
+    hazard, inside = map_over_hazard(palmyra, page)
     for layer in ("items", "progress", "releases"):  # what lies over the hazard
         page.uncheck(f"[data-layer='{layer}'] input")
     move_map(page, inside.y, inside.x, 17)
@@ -108,11 +109,7 @@ def test_a_click_on_a_hazard_drawn_from_a_tile_opens_its_details(palmyra: Site, 
 def test_from_afar_items_are_counted_and_at_town_zoom_they_wait(palmyra: Site, page: Page) -> None:
     urls: list[str] = []
     page.on("request", lambda r: urls.append(r.url))
-    with palmyra.api("viewer") as client:
-        hazard: Any = client.get(f"/ogc/collections/hazards/items/{HAZARD}").json()
-    inside = shape(hazard["geometry"]).representative_point()
-    login(page, palmyra.url, "viewer")
-    map_settled(page)
+    _, inside = map_over_hazard(palmyra, page)
     move_map(page, inside.y, inside.x, 10)
     tiles_settled(page)
     drawn = page.eval_on_selector_all(".leaflet-items-pane path[data-count]", "ps => ps.map(p => +p.dataset.count)")
