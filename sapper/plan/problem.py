@@ -238,3 +238,13 @@ def build_problem(
     return Problem(
         sectors, teams, options, conflicts, sorted(precedence), unworkable, doubling_points, danger, ordered, survey
     )
+
+
+def neighbours(problem: Problem) -> dict[int, list[int]]:
+    """Sectors never worked at the same time as each sector (safety distance or danger area), in the
+    order of ``problem.conflicts``; a sector with none has no entry."""
+    out: dict[int, list[int]] = {}
+    for i, j in problem.conflicts:
+        out.setdefault(i, []).append(j)
+        out.setdefault(j, []).append(i)
+    return out

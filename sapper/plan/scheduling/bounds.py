@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sapper.plan.problem import TICKS_PER_DAY, Problem
+from sapper.plan.problem import TICKS_PER_DAY, Problem, neighbours
 
 
 def lower_bound(problem: Problem) -> float:
@@ -49,10 +49,7 @@ def cliques(problem: Problem, order: list[int] | None = None) -> list[list[int]]
     ``order`` (default: index order, hazard by hazard, sectors in grid order); each set
     grows by the earliest sector in that order that conflicts with all its members.
     """
-    near: dict[int, set[int]] = defaultdict(set)
-    for i, j in problem.conflicts:
-        near[i].add(j)
-        near[j].add(i)
+    near = neighbours(problem)
     order = list(problem.workable) if order is None else order
     rank = {s: r for r, s in enumerate(order)}
     left = set(order)
@@ -61,12 +58,12 @@ def cliques(problem: Problem, order: list[int] | None = None) -> list[list[int]]
         if s not in left:
             continue
         left.discard(s)
-        group, candidates = [s], near[s] & left
+        group, candidates = [s], left.intersection(near.get(s, ()))
         while candidates:
             c = min(candidates, key=rank.__getitem__)
             group.append(c)
             left.discard(c)
-            candidates &= near[c]
+            candidates.intersection_update(near.get(c, ()))
             candidates.discard(c)
         out.append(group)
     return out

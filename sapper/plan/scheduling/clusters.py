@@ -19,7 +19,7 @@ import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sapper.plan.problem import Problem
+from sapper.plan.problem import Problem, neighbours
 from sapper.plan.scheduling.greedy import lookups, wspt_schedule
 from sapper.plan.scheduling.schedule import Schedule
 
@@ -42,10 +42,7 @@ def long_clusters(problem: Problem) -> list[Cluster]:
     fastest = {s: problem.options[s][0].ticks for s in sectors}
     cut = LONG_FACTOR * statistics.median(fastest.values())
     long = {s for s in sectors if fastest[s] > cut}
-    near: dict[int, set[int]] = {}
-    for i, j in problem.conflicts:
-        near.setdefault(i, set()).add(j)
-        near.setdefault(j, set()).add(i)
+    near = neighbours(problem)
     out, seen = [], set()
     for first in sorted(long):
         if first in seen:

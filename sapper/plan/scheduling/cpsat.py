@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from sapper.plan.problem import TICKS_PER_DAY, Option, Problem
+from sapper.plan.problem import TICKS_PER_DAY, Option, Problem, neighbours
 from sapper.plan.scheduling.bounds import lower_bound, refined_bound
 from sapper.plan.scheduling.clique_cuts import clique_bound, worth_solving
 from sapper.plan.scheduling.clusters import cluster_search, evaluations_for
@@ -274,15 +274,6 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             out.append((a, b))
     return out
-
-
-def neighbours(problem: Problem) -> dict[int, list[int]]:
-    """Sectors never worked at the same time as each sector (safety distance or danger area)."""
-    out: dict[int, list[int]] = defaultdict(list)
-    for i, j in problem.conflicts:
-        out[i].append(j)
-        out[j].append(i)
-    return dict(out)
 
 
 def _precedence(model, problem: Problem, free: set[int], current: dict[int, Slot], start, end, horizon) -> None:

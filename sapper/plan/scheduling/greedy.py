@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sapper.plan.problem import TICKS_PER_DAY, Option, Problem
+from sapper.plan.problem import TICKS_PER_DAY, Option, Problem, neighbours
 from sapper.plan.scheduling.schedule import Schedule, Slot, objective_of
 
 PickKey = Callable[[Option, int], tuple]
@@ -92,10 +92,7 @@ class Lookups:
 
 
 def lookups(problem: Problem) -> Lookups:
-    out = Lookups(*(defaultdict(list) for _ in range(6)), {})
-    for i, j in problem.conflicts:
-        out.neighbours[i].append(j)
-        out.neighbours[j].append(i)
+    out = Lookups(defaultdict(list, neighbours(problem)), *(defaultdict(list) for _ in range(5)), {})
     for first, then in problem.precedence:
         out.preds[then].append(first)
         out.after[first].append(then)
