@@ -7,7 +7,8 @@ items lie in and around hazards; teams are based in the towns, in proportion to 
 hazards there. Towns and their weights are in TOWNS. It goes through sapper's own file
 importer (``sapper.formats.import_file``: checks, metric areas, an audit entry per
 record, all or nothing), into a GeoPackage and/or a PostGIS database, and times each
-layer. ``--tiles`` then times vector tiles at national zooms (z5-z7) over real HTTP.
+layer. ``--tiles`` then times vector tiles at national zooms (z5-z7) over real HTTP: built, cached, and
+asked again after an item is added elsewhere in the country or in the tile (the field teams' writes).
 
     python bench/national.py --scale 0.01                     # 2,000 hazards, 50,000 items, 20 teams
     python bench/national.py --scale 0.01 --tiles --backends gpkg,postgis
@@ -22,6 +23,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -31,9 +33,12 @@ import numpy as np
 import register_imports as imports
 import shapely
 import tile_timing
+from shapely.geometry import Point
 from tiles_bench import tile_of
 
+from sapper.model.records import Item
 from sapper.server import create_app
+from sapper.store import open_register
 from sapper.testing.postgis import Cluster
 from sapper.testing.server import serving
 
@@ -129,7 +134,8 @@ def import_all(source: Path, target: str, counts: dict[str, int]) -> None:
 
 def tile_times(target: str, repeat: int) -> None:
     """p50/p95 of tiles at national zooms over the largest town, as an anonymous visitor: built (cold),
-    from the tile cache (warm), and the peer (a plain ST_AsMVT of every feature, PostGIS only)."""
+    from the tile cache (warm), and the peer (a plain ST_AsMVT of every feature, PostGIS only); then
+    items tiles asked again after an item is added far away, and after one is added in the tile."""
     lon, lat, _ = max(TOWNS.values(), key=lambda t: t[2])
     postgis = target.startswith("postgresql://")
     print("\n  | tile | cold p50 | cold p95 | warm p50 | warm p95 | size | peer p50 | peer p95 | peer size |")
@@ -147,6 +153,34 @@ def tile_times(target: str, repeat: int) -> None:
                 else:
                     cells += ["", "", ""]
                 print(f"  | {name} z{tile[0]}/{tile[1]}/{tile[2]} | {' | '.join(cells)} |", flush=True)
+        after_writes(client, target, (lon, lat), repeat)
+
+
+def after_writes(client: httpx.Client, target: str, town: tuple[float, float], repeat: int) -> None:
+    """Items tiles over ``town`` asked again after an item is added far away (Deir ez-Zor, 300 km east: in
+    another tile from z6) and after one is added in the tile, as field teams' phones send them all day."""
+    far = TOWNS["Deir ez-Zor"][:2]
+    print("\n  | tile | after a write elsewhere p50 | p95 | after a write in the tile p50 | p95 |")
+    print("  |---|---:|---:|---:|---:|")
+    reg = open_register(target, user="bench")
+    rng = np.random.default_rng(7)
+    try:
+
+        def adding(lon: float, lat: float) -> Callable[[], None]:
+            def add() -> None:
+                dlon, dlat = rng.uniform(-0.05, 0.05, 2)
+                reg.add(Item(category="uxo", geometry=Point(lon + dlon, lat + dlat), organisation="MAC", notes=NOTE))
+
+            return add
+
+        for zoom in ZOOMS:
+            tile = tile_of(*town, zoom)
+            away = tile_timing.after_writes(client, "items", tile, repeat, adding(*far))
+            near = tile_timing.after_writes(client, "items", tile, repeat, adding(*town))
+            cells = [f"{v:,.1f}" for v in (away["p50"], away["p95"], near["p50"], near["p95"])]
+            print(f"  | items z{tile[0]}/{tile[1]}/{tile[2]} | {' | '.join(cells)} |", flush=True)
+    finally:
+        reg.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,7 @@
-"""Timing vector tiles over HTTP cold (the tile cache emptied before each request) and warm (cached),
-and a peer: a plain ``ST_AsMVT`` of every feature in the tile, asked of PostGIS directly (no app, no
-visibility rule, no generalisation: what a bare tile server would send).
+"""Timing vector tiles over HTTP cold (the tile cache emptied before each request), warm (cached), asked
+again after a write (``after_writes``: one elsewhere in the country, or one in the tile), and a peer: a
+plain ``ST_AsMVT`` of every feature in the tile, asked of PostGIS directly (no app, no visibility rule, no
+generalisation: what a bare tile server would send).
 
 Used by ``tiles_bench.py`` and ``national.py``.
 """
@@ -74,6 +75,24 @@ def cold_and_warm(
     warm, _ = _timed(ask, repeat)
     (c50, c95), (w50, w95) = percentiles(cold), percentiles(warm)
     return {"cold p50": c50, "cold p95": c95, "warm p50": w50, "warm p95": w95, "size": size}
+
+
+def after_writes(
+    client: httpx.Client, name: str, tile: tuple[int, int, int], repeat: int, write: Callable[[], None]
+) -> dict[str, float]:
+    """p50/p95 ms of a tile asked again after ``write`` (not timed) each time, from a warm cache."""
+    z, row, col = tile
+    url = TILE_URL.format(name=name, z=z, row=row, col=col)
+
+    def ask() -> int:
+        answer = client.get(url)
+        assert answer.status_code in (200, 204), answer.text
+        return len(answer.content)
+
+    ask()  # kept, as a reader left it
+    times, _ = _timed(ask, repeat, write)
+    p50, p95 = percentiles(times)
+    return {"p50": p50, "p95": p95}
 
 
 def peer(target: str, name: str, tile: tuple[int, int, int], repeat: int) -> dict[str, float]:

@@ -9,22 +9,24 @@ served to another. Only plain tiles are kept (no field filter) and only to ``CAC
 
 A stored tile carries the audit log's latest id when it was built; every write through sapper adds an
 audit entry in its own transaction. A tile is served as it is while that id is still the latest; after
-other writes, only if none of the entries since names its layer or one whose records can hide its rows
-(``watched``: hazards for items), else it is built again. On PostgreSQL audit ids can commit out of
-order, so a tile is stored, or found unchanged, only when no write transaction is in flight: the id
-then names every change before it. Storing is best effort: a busy or read-only register serves the
-tile uncached. Edits made around sapper (SQL, QGIS on the file) write no audit entry: empty the
-table after them.
+other writes, only if none of them changed what lies in it (``tile_changes``: by place, the records
+written since that lay or lie in the tile, and the parent records, such as a hazard for its items, whose
+visibility changed anywhere), else it is built again. A write far away leaves a national tile kept. On
+PostgreSQL audit ids can commit out of order, so a tile is stored, or marked current, only when no
+write transaction is in flight: the id then names every change before it. Storing is best effort: a
+busy or read-only register serves the tile uncached. Edits made around sapper (SQL, QGIS on the file)
+write no audit entry: empty the table after them.
 """
 
 from __future__ import annotations
 
 import contextlib
 
+from sapper.store import tile_changes
 from sapper.store.query import PARENTS, Filter, table
 from sapper.store.schema import AUDIT_TABLE, Layer, layer
 from sapper.store.sql import SqlBackend, q
-from sapper.store.tiles import TileId
+from sapper.store.tiles import BUFFER, EXTENT, TileId
 from sapper.store.tiles_generalised import built_tile
 
 CACHE = "sapper_tile_cache"
@@ -55,7 +57,12 @@ def settled_version(backend: SqlBackend) -> int | None:
     version = register_version(backend)
     if _is_sqlite(backend):
         return version  # one writer at a time, and ids commit in order
-    busy = backend.execute("SELECT count(*) FROM pg_snapshot_xip(pg_current_snapshot())").fetchone()
+    # A snapshot lists the transactions in flight below its xmax only (the last to end, plus one); one
+    # begun since holds the lock on its own id, which pg_locks shows (on a replica: only the replica's).
+    busy = backend.execute(
+        "SELECT (SELECT count(*) FROM pg_snapshot_xip(pg_current_snapshot())) + (SELECT count(*) FROM pg_locks "
+        "WHERE locktype = 'transactionid' AND pid IS DISTINCT FROM pg_backend_pid())"
+    ).fetchone()
     return version if busy and int(busy[0]) == 0 else None
 
 
@@ -68,9 +75,9 @@ def _is_sqlite(backend: SqlBackend) -> bool:
 def cached(reader: SqlBackend, writer: SqlBackend, lay: Layer, tile_id: TileId, scope: str) -> bytes | None:
     """The stored tile, if there is one and nothing it shows has changed since it was built.
 
-    A tile older than the register is checked against the audit log: when no entry since names its
-    layer or a layer whose records can hide its own (a hazard for its items), it is still right, and
-    is marked current so the next reader need not check again.
+    A tile older than the register is checked against the audit log: when no write since changed a
+    record in it, nor the visibility of a record that can hide its own (a hazard for its items), it is
+    still right, and is marked current so the next reader need not check again.
     """
     if not reader.existing_columns(CACHE):
         return None
@@ -87,8 +94,14 @@ def cached(reader: SqlBackend, writer: SqlBackend, lay: Layer, tile_id: TileId, 
     if built == register_version(reader):
         return data
     now = settled_version(reader)
-    if now is None or now - built > RECHECK or _touched(reader, lay, built, now):
+    # With writes in flight (PostgreSQL) the tile is checked against what is committed and served if
+    # untouched, but not marked current: an entry below the latest id may commit later, and the next
+    # reader checks from the same id again.
+    latest = register_version(reader) if now is None else now
+    if latest - built > RECHECK or _touched(reader, lay, tile_id, built, latest):
         return None
+    if now is None:
+        return data
     with contextlib.suppress(Exception):  # busy or read-only: the next reader checks again
         update = f"UPDATE {q(CACHE)} SET version = {ph} WHERE layer = {ph} AND zoom = {ph} AND tile_row = {ph} "
         writer.execute(update + f"AND tile_col = {ph} AND scope = {ph} AND version = {ph}", [now, *key, built])
@@ -106,15 +119,11 @@ def watched(lay: Layer) -> list[str]:
     return names
 
 
-def _touched(backend: SqlBackend, lay: Layer, after: int, upto: int) -> bool:
-    """Whether an audit entry after ``after`` (up to ``upto``) names a table the tile shows."""
-    names = watched(lay)
-    ph = backend.ph
-    sql = (
-        f"SELECT 1 FROM {q(AUDIT_TABLE)} WHERE id > {ph} AND id <= {ph} "
-        f"AND layer IN ({', '.join([ph] * len(names))}) LIMIT 1"
-    )
-    return backend.execute(sql, [after, upto, *names]).fetchone() is not None
+def _touched(backend: SqlBackend, lay: Layer, tile_id: TileId, after: int, upto: int) -> bool:
+    """Whether a write with an audit id in (``after``, ``upto``] may have changed what the tile shows."""
+    _own, *parents = watched(lay)  # the first is table(lay) itself
+    box = tile_id.lonlat_box(pad=BUFFER / EXTENT)  # the tile and the buffer its features are read over
+    return tile_changes.touched(backend, table(lay), parents, after, upto, box)
 
 
 def store(backend: SqlBackend, lay: Layer, tile_id: TileId, scope: str, version: int, data: bytes) -> None:

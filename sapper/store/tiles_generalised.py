@@ -82,19 +82,23 @@ def _frame(tile_id: TileId) -> tuple[float, float, float]:
 
 def _postgis_tile(backend: SqlBackend, lay: Layer, flt: Filter, tile_id: TileId) -> bytes:
     ph = backend.ph
-    clause, params = where_sql(backend, lay, flt)
+    clause, params = _boxed_where(backend, lay, flt)
     colour = colour_field(lay)
     pick = f"{q(colour)}::text" if colour else "NULL::text"
     points = lay.geometry_type == "POINT"  # every point is counted: no geometry to draw
     lon_px, lat_px = pixel_degrees(tile_id)
     scale, x0, y0 = _frame(tile_id)
     box = f"{q(GEOM)}::box2d"  # the box stored with the geometry: no coordinate is walked
-    lat = f"least(greatest((ST_YMin(b) + ST_YMax(b)) / 2, {-MAX_LATITUDE}), {MAX_LATITUDE})"
+    # a point's own coordinates are its box's centre, read without making the box
+    lon, lat = (
+        ("ST_X(geom)", "ST_Y(geom)") if points else ("(ST_XMin(b) + ST_XMax(b)) / 2", "(ST_YMin(b) + ST_YMax(b)) / 2")
+    )
+    lat = f"least(greatest({lat}, {-MAX_LATITUDE}), {MAX_LATITUDE})"
     tiny = "true" if points else f"(ST_XMax(b) - ST_XMin(b) < {ph} AND ST_YMax(b) - ST_YMin(b) < {ph})"
     rows = (
-        f"SELECT id, colour, geom, ((ST_XMin(b) + ST_XMax(b)) / 2 / 360.0 + 0.5) * {ph} - {ph} AS x, "
+        f"SELECT id, colour, geom, ({lon} / 360.0 + 0.5) * {ph} - {ph} AS x, "
         f"(0.5 - ln(tan(pi() / 4 + radians({lat}) / 2)) / (2 * pi())) * {ph} - {ph} AS y, {tiny} AS tiny "
-        f"FROM (SELECT {q('id')} AS id, {pick} AS colour, {q(GEOM)} AS geom, {box} AS b "
+        f"FROM (SELECT {q('id')} AS id, {pick} AS colour, {q(GEOM)} AS geom, {'NULL' if points else box} AS b "
         f"FROM {q(table(lay).name)}{clause}) AS boxed"
     )
     # Counted per (cell, colour) by hashing, then the most common colour of each cell (ties: the first in
@@ -134,6 +138,15 @@ def _postgis_tile(backend: SqlBackend, lay: Layer, flt: Filter, tile_id: TileId)
         backend.execute("SET LOCAL jit = off")
         row = backend.execute(sql, [*values, layer_name(lay)]).fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""
+
+
+def _boxed_where(backend: SqlBackend, lay: Layer, flt: Filter) -> tuple[str, list]:
+    """The filter's condition with its box as a test of stored boxes (``&&``, through the index) rather than
+    of geometries: what meets the box but not the tile proper is neither counted nor, once clipped, drawn."""
+    clause, params = where_sql(backend, lay, replace(flt, bbox=None))
+    assert flt.bbox is not None
+    near = f"{q(GEOM)} && ST_MakeEnvelope({', '.join([backend.ph] * 4)}, 4326)"
+    return f" WHERE {near}" + (f" AND {clause[len(' WHERE ') :]}" if clause else ""), [*flt.bbox, *params]
 
 
 def _gpkg_tile(backend: SqlBackend, lay: Layer, flt: Filter, tile_id: TileId) -> bytes:
