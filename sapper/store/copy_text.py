@@ -8,20 +8,36 @@ distinct value once; geometries become hex EWKB (with the SRID) in one shapely c
 from __future__ import annotations
 
 import binascii
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import shapely
 
-from sapper.store.batch import map_distinct
-from sapper.store.schema import BOOLEAN, DATE, DATETIME, INTEGER, REAL
+from sapper.store.batch import map_distinct, storage_column
+from sapper.store.schema import BOOLEAN, DATE, DATETIME, INTEGER, REAL, Layer
 
 NULL = "\\N"
-COPY_CHUNK = 50_000  # rows per write into the COPY stream: bounds the text held at once
+# Rows per write into the COPY stream: the server starts on the first rows while the next are
+# made, and the text held at once stays small.
+COPY_CHUNK = 5_000
 _SPECIAL = ("\\", "\t", "\n", "\r")
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_chunks(
+    lay: Layer, ids: Sequence[int], columns: dict[str, Sequence[Any]], geoms: np.ndarray | None, chunk: int = COPY_CHUNK
+) -> Iterator[str]:
+    """New rows of ``lay`` (their ids, their fields' columns as ``batch.Batch`` holds them, then
+    the geometries) as COPY text, ``chunk`` rows at a time, each column converted at once."""
+    for start in range(0, len(ids), chunk):
+        part = slice(start, start + chunk)
+        texts = [copy_texts(INTEGER, ids[part])]
+        texts += [copy_texts(col.kind, storage_column(col, columns[col.name][part])) for col in lay.attribute_columns]
+        if geoms is not None:
+            texts.append(ewkb_texts(geoms[part]))
+        yield "\n".join(map("\t".join, zip(*texts))) + "\n"
 
 
 def copy_texts(kind: str, values: Sequence[Any]) -> list[str]:

@@ -136,7 +136,7 @@ class SqlBackend(ABC):
         if depth == 0:
             self.begin()
         else:
-            self.execute(f"SAVEPOINT sp{depth}")
+            self.send(f"SAVEPOINT sp{depth}")
             self.on_savepoint(depth)
         self._depth += 1
         try:
@@ -160,10 +160,15 @@ class SqlBackend(ABC):
             self.before_commit()
             self.execute("COMMIT")
         else:
-            self.execute(f"RELEASE SAVEPOINT sp{depth}")
+            self.send(f"RELEASE SAVEPOINT sp{depth}")
 
     def rollback(self) -> None:
         self.execute("ROLLBACK")
+
+    def send(self, sql: str) -> None:
+        """A statement whose answer nobody reads (a savepoint): a backend that writes in the
+        background may queue it behind those writes."""
+        self.execute(sql)
 
     @property
     def in_transaction(self) -> bool:
@@ -281,6 +286,10 @@ class SqlBackend(ABC):
                 row["geometry"] = geom
             out.append((int(r[0]), row))
         return out
+
+    def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]:
+        """Every row of a read of many rows; a backend may fetch them in a cheaper form."""
+        return self.execute(sql, params).fetchall()
 
     def candidates_clause(self, lay: Layer) -> str | None:
         """SQL cheaper than ``bbox_clause`` that lets through every geometry meeting the box and
