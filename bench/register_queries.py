@@ -4,11 +4,22 @@ All three read the same layer of the same register (a sapper register is a valid
 GeoPackage and its PostGIS tables are plain PostGIS tables), through the same spatial
 index, so the difference is the reader: sapper builds checked records, GDAL fills
 arrays, plain SQL only fetches rows.
+
+Run on its own, it times the windows of a register already made (by register_bench.py, say),
+sapper against plain SQL, so that two versions of sapper can take turns on the same data:
+
+    python bench/register_queries.py REGISTER --windows 50 --repeat 5
+    PYTHONPATH=/path/to/other/checkout python bench/register_queries.py REGISTER ...
+    python bench/register_queries.py REGISTER --profile    # where sapper's window reads spend their time
 """
 
 from __future__ import annotations
 
+import argparse
+import cProfile
+import io
 import math
+import pstats
 import sqlite3
 import statistics
 import subprocess
@@ -25,7 +36,8 @@ import numpy as np
 import psycopg
 import pyogrio.raw
 
-from sapper.store import Register, is_postgres, layer
+import sapper
+from sapper.store import Register, is_postgres, layer, open_register, query
 
 BBox = tuple[float, float, float, float]
 METRES_PER_DEGREE_LAT = 111_320.0  # WGS 84 mean
@@ -188,3 +200,42 @@ def measure(
             fixed.append(time.perf_counter() - start)
         stats.append(QueryStats(name, seconds[name], counts[name], statistics.median(fixed)))
     return stats
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="1 km² windows of an existing register: sapper against plain SQL")
+    parser.add_argument("register", help="a register: a .gpkg path or a postgresql:// URL")
+    parser.add_argument("--layers", default="hazards,items", help="comma-separated: hazards, items")
+    parser.add_argument("--windows", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=1, help="reads of each window per reader; the best counts")
+    parser.add_argument("--seed", type=int, default=2016)
+    parser.add_argument("--profile", action="store_true", help="cProfile sapper's reads of the windows instead")
+    args = parser.parse_args(argv)
+    print(f"sapper from {Path(sapper.__file__).parent}", flush=True)
+    with open_register(args.register, user="bench") as reg, ExitStack() as stack:
+        extent = query.extent(reg.backend, layer("hazard"))
+        assert extent is not None, "no hazards in the register"
+        boxes = windows(extent, args.windows, args.seed)
+        for table in args.layers.split(","):
+            kind = layer(table).kind
+            if args.profile:
+                profile = cProfile.Profile()
+                profile.runcall(lambda k=kind: [reg.list(k, bbox=bbox) for bbox in boxes])
+                out = io.StringIO()
+                pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(15)
+                print(f"\n--- profile: Register.list of {table} ---\n" + out.getvalue().split("\n\n", 1)[-1])
+                continue
+            readers = {"sapper": lambda bbox, k=kind: len(reg.list(k, bbox=bbox))}
+            readers["plain SQL"] = _plain_sql(args.register, table, stack)
+            mine, plain = measure(readers, boxes, (0.0, 0.0, 0.009, 0.009), args.repeat)
+            print(
+                f"{table}: {mine.median_count:.0f} features (median); sapper {mine.median_ms:.2f} ms, "
+                f"plain SQL {plain.median_ms:.2f} ms (medians): {mine.median_ms / plain.median_ms:.2f}x; "
+                f"all windows {sum(mine.seconds) / sum(plain.seconds):.2f}x",
+                flush=True,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -9,11 +9,8 @@ code as a batch of one.
 from __future__ import annotations
 
 import dataclasses
-import gc
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from operator import attrgetter
 from typing import Any
 
@@ -23,6 +20,7 @@ from shapely.geometry import MultiPolygon
 
 from sapper.model.errors import InvalidRecord
 from sapper.model.records import Record
+from sapper.store.record_maker import collector_paused, records_from_columns
 from sapper.store.schema import GEOMETRY, Column, Layer
 
 POLYGON_TYPE_ID = 3  # shapely.get_type_id of a Polygon
@@ -141,33 +139,7 @@ def as_records(ready: Batch, ids: Sequence[int | None], *, version: int | None =
     if ready.geometries is not None:
         names.append("geometry")
         values.append(ready.geometries.tolist())
-    return records_of(ready.lay.record, names, values)
-
-
-def records_of(cls: type[Record], names: Sequence[str], values: Sequence[Sequence[Any]]) -> list[Record]:
-    """Records of ``cls`` made a row at a time from columns named ``names``: without each record's
-    ``__init__`` (a tenth of the cost) when every field is given and ``__init__`` only sets them."""
-    if not _sets_fields_only(cls) or not set(names) >= _field_names(cls):
-        return [cls(**dict(zip(names, row))) for row in zip(*values)]
-    out = []
-    new = object.__new__
-    with collector_paused():
-        for row in zip(*values):
-            record = new(cls)
-            record.__dict__.update(zip(names, row))
-            out.append(record)
-    return out
-
-
-@cache
-def _sets_fields_only(cls: type[Record]) -> bool:
-    """True when ``cls(**fields)`` does nothing but set the fields (so they may be set directly)."""
-    return not hasattr(cls, "__post_init__") and all(f.init for f in dataclasses.fields(cls))
-
-
-@cache
-def _field_names(cls: type[Record]) -> frozenset[str]:
-    return frozenset(f.name for f in dataclasses.fields(cls))
+    return records_from_columns(ready.lay.record, names, values)
 
 
 def as_multipolygons(geoms: np.ndarray) -> np.ndarray:
@@ -205,18 +177,3 @@ def storage_column(col: Column, values: Sequence[Any]) -> list[Any]:
     if col.vocabulary is not None:
         return map_distinct(lambda member: member.value, values)
     return list(values)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while a batch's objects are made (records, rows): the new
-    objects would set it off every few hundred allocations and it would walk them again and
-    again, yet they hold no cycles. It stays off if something else had turned it off."""
-    was_on = gc.isenabled()
-    if was_on:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()

@@ -7,6 +7,7 @@ once, the geometries in one call), it costs a fraction of decoding them value by
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -34,12 +35,19 @@ def select_columns(
 
     A whole window (no limit) takes the spatial index's candidates where the backend has a
     cheaper clause for them (``candidates_clause``) and tests them against the box itself, in
-    one call, on the geometries it decodes anyway.
+    one call, on the geometries it decodes anyway. Its rows are put in id order here: PostgreSQL
+    sorting them first copies every row, geometry and all (5-9 % of an items window's time in the
+    database and on the wire, measured), where Python sorts a thousand ids in a few microseconds.
     """
     whole = bbox is not None and lay.geometry_type and limit is None and not offset
     loose = backend.candidates_clause(lay) if whole else None
-    sql, params = backend._select_sql(lay, ids, bbox, where, order_by, limit, offset, candidates=loose)
-    raw = backend.execute(sql, params).fetchall()
+    sort_here = whole and order_by == "id"
+    sql, params = backend._select_sql(
+        lay, ids, bbox, where, None if sort_here else order_by, limit, offset, candidates=loose
+    )
+    raw = backend.fetch_all(sql, params)
+    if sort_here:
+        raw.sort(key=itemgetter(0))
     geoms = backend.decode_geometries([r[-1] for r in raw]) if lay.geometry_type else []
     if loose is not None and bbox is not None and raw:
         hits = shapely.intersects(np.asarray(geoms, dtype=object), shapely.box(*bbox))

@@ -26,6 +26,7 @@ from sapper.model.release import Balance
 from sapper.store import audit, batch, landrelease, rules
 from sapper.store.access import Kind, R
 from sapper.store.column_reads import select_columns
+from sapper.store.record_maker import collector_paused
 from sapper.store.rows import from_row, records, to_row
 from sapper.store.schema import ATTACHMENTS_TABLE, Layer, layer
 from sapper.store.sql import AuditEntry, BBox, SqlBackend, q
@@ -87,7 +88,7 @@ class Register:
         offset: int = 0,
     ) -> list[Any]:
         lay = layer(kind)
-        with batch.collector_paused():  # a window's thousands of new objects hold no cycles
+        with collector_paused():  # a window's thousands of new objects hold no cycles
             ids, columns = select_columns(
                 self.backend, lay, bbox=bbox, where=where, order_by=order_by, limit=limit, offset=offset
             )
@@ -148,7 +149,7 @@ class Register:
         A bad record stops it all with an InvalidRecord naming it; with ``keep_going`` the good
         records go in and the bad ones are returned, each with its error."""
         lay = new.lay
-        with batch.collector_paused():
+        with collector_paused():
             ready, refused = rules.prepare_new(self, lay, new, restore=restore)
             if not keep_going:
                 rules.first_problem(refused)

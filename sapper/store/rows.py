@@ -17,7 +17,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from sapper.model.records import Record
-from sapper.store.batch import records_of
+from sapper.store.record_maker import records_from_columns
 from sapper.store.schema import (
     BOOLEAN,
     DATE,
@@ -78,7 +78,7 @@ def records(lay: Layer, ids: Sequence[int], columns: dict[str, Sequence[Any]]) -
     readers = dict(_readers(lay))
     names = ["id", *(name for name in readers if name in columns)]
     values = [ids, *(_read_column(lay.column(name), readers[name], columns[name]) for name in names[1:])]
-    return records_of(lay.record, names, values)
+    return records_from_columns(lay.record, names, values)
 
 
 def _read_column(col: Column, read: Callable[[Any], Any], stored: Sequence[Any]) -> Sequence[Any]:
@@ -92,6 +92,11 @@ def _read_column(col: Column, read: Callable[[Any], Any], stored: Sequence[Any])
     elif col.vocabulary is not None:  # words from a short list: each distinct one is read once
         memo = {value: read(value) for value in set(stored)}
         return list(map(memo.__getitem__, stored))
+    elif col.kind == GEOMETRY:  # decoded by the backend already: shapely geometries, or None
+        kinds = set(map(type, stored))
+        kinds.discard(type(None))
+        if all(issubclass(kind, BaseGeometry) for kind in kinds) and read(None) is None:
+            return stored
     return list(map(read, stored))
 
 

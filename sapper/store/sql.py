@@ -302,13 +302,14 @@ class SqlBackend(ABC):
         ids: Sequence[int] | None,
         bbox: BBox | None,
         where: dict[str, Any] | None,
-        order_by: str = "id",
+        order_by: str | None = "id",
         limit: int | None = None,
         offset: int = 0,
         *,
         candidates: str | None = None,
     ) -> tuple[str, list[Any]]:
-        """The select; with ``candidates`` (see ``candidates_clause``) that clause stands for the bbox's."""
+        """The select; with ``candidates`` (see ``candidates_clause``) that clause stands for the bbox's.
+        ``order_by`` None leaves the rows in the order the database finds them."""
         cols = [q("id"), *map(q, self._names(lay))]
         if lay.geometry_type:
             cols.append(self.geometry_select())
@@ -316,9 +317,11 @@ class SqlBackend(ABC):
         if candidates and bbox is not None:
             clause += f"{' AND' if clause else ' WHERE'} {candidates}"
             params.extend(bbox)
-        if order_by != "id":
+        if order_by not in ("id", None):
             lay.column(order_by)
-        sql = f"SELECT {', '.join(cols)} FROM {q(lay.name)}{clause} ORDER BY {q(order_by)}, {q('id')}"
+        sql = f"SELECT {', '.join(cols)} FROM {q(lay.name)}{clause}"
+        if order_by is not None:
+            sql += f" ORDER BY {q(order_by)}, {q('id')}"
         if limit is not None:
             sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
         return sql, params
