@@ -293,9 +293,10 @@ def test_a_whole_register_whose_links_disagree_with_its_own_layers_is_refused(
 
 @pytest.fixture(scope="module")
 def palmyra(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("palmyra") / "a.gpkg"
-    subprocess.run([sys.executable, "-m", "sapper", "scenario", "palmyra", str(path), "-q"], check=True)
-    return str(path)
+    """A copy of what `sapper scenario palmyra` writes (the command itself: tests/test_scenario.py)."""
+    from sapper.testing.palmyra import palmyra as built
+
+    return built(str(tmp_path_factory.mktemp("palmyra") / "a.gpkg"))
 
 
 def test_palmyra_hazards_and_items_exported_and_imported_keep_every_item_on_its_hazard(

@@ -182,3 +182,26 @@ def test_every_plan_keeps_every_rule(cells, n_teams, roads) -> None:
         assert plan.objective == pytest.approx(objective_of(problem, plan.slots))
     assert best.objective <= greedy.objective + 1e-9
     assert best.bound is not None and best.bound <= best.objective + 1e-6
+
+
+def test_a_problem_solved_whole_keeps_its_deterministic_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CP-SAT checks its budget only between batches of tasks, each task may spend what was left: solved
+    whole, one task a batch, it stops within twice the budget (batches of three tasks per worker spent
+    over six times it here, 1.27 for 0.2, seconds of wall time a short --time-limit did not ask for)."""
+    from sapper.plan.scheduling import cpsat
+    from sapper.plan.scheduling.synthetic import synthetic_problem
+
+    solved: list[tuple[float, float]] = []  # (budget, deterministic time used), from the real solver
+
+    def solve(*args, **kwargs):
+        answer = real(*args, **kwargs)
+        solved.append((args[6], answer[3]))
+        return answer
+
+    real = cpsat._solve
+    monkeypatch.setattr(cpsat, "_solve", solve)
+    problem = synthetic_problem(3, 42, 1, True)  # bench/schedule_bench.py's town, small enough to solve whole
+    plan = cpsat_schedule(problem, greedy_schedule(problem), time_limit_s=1)
+    assert check(problem, plan) == []
+    ((budget, used),) = solved
+    assert used <= 2 * budget, (budget, used)

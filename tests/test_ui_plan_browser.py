@@ -22,7 +22,9 @@ from sapper.testing.server import LAT, LON, served_demo
 def make_a_plan(page: Page, seconds: int = 1) -> None:
     page.fill("#time_limit", str(seconds))
     page.click("#make button[type=submit]")
-    page.wait_for_selector("body[data-plan][data-loading='0']", timeout=180_000)
+    # the plan shown, or the run's error: a plan that fails says so at once, not after the timeout
+    page.wait_for_selector("body[data-plan][data-loading='0'], #make-status [role=alert]", timeout=180_000)
+    assert page.locator("#make-status [role=alert]").count() == 0, page.inner_text("#make-status")
 
 
 def plan_drawn(page: Page, view: dict[str, Any]) -> None:
