@@ -10,9 +10,9 @@ from shapely.geometry import Point, box
 
 from sapper import Register
 from sapper.model import Hazard, Item
+from sapper.store.audit_rows import AuditEntry
 from sapper.store.register import audit_state
 from sapper.store.schema import AUDIT_TABLE, layer
-from sapper.store.sql import AuditEntry
 
 LON, LAT = 38.27, 34.55
 HAZARDS = layer("hazard")

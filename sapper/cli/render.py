@@ -16,8 +16,8 @@ from sapper.i18n import N_, _, translate, vocabulary
 from sapper.model.enums import ItemState
 from sapper.model.geometry import area_m2
 from sapper.model.records import Record
+from sapper.store.audit_rows import AuditEntry
 from sapper.store.schema import Layer
-from sapper.store.sql import AuditEntry
 from sapper.store.summary import Summary
 
 WIDE = 100  # a terminal at least this wide gets the optional columns of the summary tables

@@ -14,7 +14,7 @@ from sapper.i18n import _, parse_language
 from sapper.model.accounts import Role, User
 from sapper.model.errors import SapperError
 from sapper.store.accounts import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, PASSWORD_SET, Accounts, check_token_days
-from sapper.store.sql import AuditEntry
+from sapper.store.audit_rows import AuditEntry
 
 LANGUAGE_HELP = "The user's language for the web UI, API errors and documents: en, ar or ru (default: the browser's)."
 users = typer.Typer(help="Accounts of the operations server: users, roles, passwords and tokens.")

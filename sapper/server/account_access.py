@@ -14,7 +14,7 @@ from sapper.model.accounts import Role, User
 from sapper.model.errors import NotFound
 from sapper.server.errors import ApiError
 from sapper.store.accounts import Accounts
-from sapper.store.sql import AuditEntry
+from sapper.store.audit_rows import AuditEntry
 
 CLI_ONLY = N_(
     "the register_admin role is given only on the command line of the server's machine "

@@ -24,10 +24,11 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sapper.i18n import N_
 from sapper.model.accounts import NAME_PATTERN, Role, User, check_password, check_user
 from sapper.model.errors import InvalidRecord, NotFound, Problem
+from sapper.store.audit_rows import AuditEntry
 from sapper.store.login_failures import LoginFailures
 from sapper.store.register import default_user
 from sapper.store.schema import AUDIT_TABLE, layer
-from sapper.store.sql import AuditEntry, SqlBackend, q
+from sapper.store.sql import SqlBackend, q
 
 USERS = "sapper_users"
 TOKENS = "sapper_tokens"

@@ -17,9 +17,10 @@ from typing import Any
 from sapper.i18n import N_
 from sapper.model.attachments import ATTACHABLE, clean_name, content_type
 from sapper.model.errors import InvalidRecord, NotFound, Problem
+from sapper.store.audit_rows import AuditEntry
 from sapper.store.register import Register
 from sapper.store.schema import ATTACHMENTS_TABLE, layer
-from sapper.store.sql import AuditEntry, q
+from sapper.store.sql import q
 
 TABLE = ATTACHMENTS_TABLE
 META = ("id", "record_kind", "record_id", "name", "content_type", "size", "sha256", "added_by", "added_at")

@@ -21,8 +21,9 @@ from datetime import datetime
 from typing import Any
 
 from sapper.model.wkt import to_wkt_many
+from sapper.store.audit_rows import AuditEntry
 from sapper.store.schema import AUDIT_TABLE, DATE, DATETIME, Layer
-from sapper.store.sql import AuditEntry, SqlBackend, q
+from sapper.store.sql import SqlBackend, q
 
 State = dict[str, Any]
 BULK_INSERT = "bulk insert"

@@ -18,9 +18,10 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from sapper.store import audit, wkb_points
+from sapper.store.audit_rows import AuditEntry
 from sapper.store.copy_text import copy_chunks
 from sapper.store.schema import AUDIT_TABLE, BOOLEAN, DATE, DATETIME, INTEGER, REAL, Column, Layer
-from sapper.store.sql import GEOM, AuditEntry, SqlBackend, q
+from sapper.store.sql import GEOM, SqlBackend, q
 from sapper.store.writer import QueuedWrites
 
 SQL_TYPES = {

@@ -25,11 +25,12 @@ from sapper.model.records import Record, Release
 from sapper.model.release import Balance
 from sapper.store import audit, batch, landrelease, rules
 from sapper.store.access import Kind, R
+from sapper.store.audit_rows import AuditEntry
 from sapper.store.column_reads import select_columns
 from sapper.store.record_maker import collector_paused
 from sapper.store.rows import from_row, records, to_row
 from sapper.store.schema import ATTACHMENTS_TABLE, Layer, layer
-from sapper.store.sql import AuditEntry, BBox, SqlBackend, q
+from sapper.store.sql import BBox, SqlBackend, q
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""What both SQL backends share: CRUD, bbox queries, transactions, audit rows.
+"""What both SQL backends share: CRUD, bbox queries, transactions (audit rows: ``audit_rows``).
 
 A backend only supplies its dialect (types, placeholders, geometry encoding and the
 spatial-index clause); the SQL itself is written once here.
@@ -7,43 +7,25 @@ spatial-index clause); the SQL itself is written once here.
 from __future__ import annotations
 
 import contextlib
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
+from sapper.store.audit_rows import AuditRows
 from sapper.store.batch import map_distinct, storage_column
+from sapper.store.identifiers import q
 from sapper.store.schema import AUDIT_TABLE, Column, Layer
 
 GEOM = "geom"
 BBox = tuple[float, float, float, float]  # minx, miny, maxx, maxy (lon/lat)
 
 
-@dataclass(frozen=True)
-class AuditEntry:
-    at: datetime
-    user: str
-    action: str  # insert, update, delete
-    layer: str
-    record_id: int
-    version: int
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    id: int | None = None
-
-
-def q(name: str) -> str:
-    """Quote an identifier (names come from the schema, never from users)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-class SqlBackend(ABC):
+class SqlBackend(AuditRows, ABC):
     ph = "?"
     serial_key = ""  # DDL of an "id" primary key the database numbers, for tables that are not layers
 
@@ -402,60 +384,6 @@ class SqlBackend(ABC):
         sql = f"SELECT {q('version')} FROM {q(lay.name)} WHERE {q('id')} = {self.ph}"
         row = self.execute(sql, [record_id]).fetchone()
         return None if row is None else int(row[0])
-
-    # --- audit log -----------------------------------------------------------------
-    AUDIT_COLUMNS = ("at", "username", "action", "layer", "record_id", "version", "before", "after")
-
-    def write_audit(self, entries: Sequence[AuditEntry]) -> None:
-        if not entries:
-            return
-        cols = ", ".join(map(q, self.AUDIT_COLUMNS))
-        sql = f"INSERT INTO {q(AUDIT_TABLE)} ({cols}) VALUES ({', '.join([self.ph] * 8)})"
-        self.executemany(sql, self.audit_values(entries))
-
-    def audit_values(self, entries: Sequence[AuditEntry]) -> list[tuple[Any, ...]]:
-        """Audit entries as the values of AUDIT_COLUMNS (before/after as JSON text)."""
-        stamps: dict[datetime, Any] = {}
-        return [
-            (
-                stamps[e.at] if e.at in stamps else stamps.setdefault(e.at, self.encode_timestamp(e.at)),
-                e.user,
-                e.action,
-                e.layer,
-                e.record_id,
-                e.version,
-                None if e.before is None else json.dumps(e.before, default=str),
-                None if e.after is None else json.dumps(e.after, default=str),
-            )
-            for e in entries
-        ]
-
-    def read_audit(self, layer_name: str, record_id: int) -> list[AuditEntry]:
-        cols = ", ".join(map(q, ("id", *self.AUDIT_COLUMNS)))
-        sql = (
-            f"SELECT {cols} FROM {q(AUDIT_TABLE)} WHERE {q('layer')} = {self.ph} "
-            f"AND {q('record_id')} = {self.ph} ORDER BY {q('id')}"
-        )
-        out = []
-        for row in self.execute(sql, [layer_name, record_id]).fetchall():
-            at = row[1] if isinstance(row[1], datetime) else datetime.fromisoformat(row[1].replace("Z", "+00:00"))
-            out.append(
-                AuditEntry(
-                    id=int(row[0]),
-                    at=at,
-                    user=row[2],
-                    action=row[3],
-                    layer=row[4],
-                    record_id=int(row[5]),
-                    version=int(row[6]),
-                    before=None if row[7] is None else json.loads(row[7]),
-                    after=None if row[8] is None else json.loads(row[8]),
-                )
-            )
-        return out
-
-    def encode_timestamp(self, moment: datetime) -> Any:
-        return moment
 
 
 def _plain(value: Any) -> Any:
