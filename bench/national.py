@@ -8,7 +8,8 @@ hazards there. Towns and their weights are in TOWNS. It goes through sapper's ow
 importer (``sapper.formats.import_file``: checks, metric areas, an audit entry per
 record, all or nothing), into a GeoPackage and/or a PostGIS database, and times each
 layer. ``--tiles`` then times vector tiles at national zooms (z5-z7) over real HTTP: built, cached, and
-asked again after an item is added elsewhere in the country or in the tile (the field teams' writes).
+asked again after an item is added elsewhere in the country or in the tile (the field teams' writes; the
+kept tile is then served stale while it is built again, and the time until the new one is served).
 
     python bench/national.py --scale 0.01                     # 2,000 hazards, 50,000 items, 20 teams
     python bench/national.py --scale 0.01 --tiles --backends gpkg,postgis
@@ -132,7 +133,7 @@ def import_all(source: Path, target: str, counts: dict[str, int]) -> None:
         print(f"  import {layer:<8} {counts[layer]:>10,} in {seconds:8.1f} s  ({rate:,.0f} a second)", flush=True)
 
 
-def tile_times(target: str, repeat: int) -> None:
+def tile_times(target: str, repeat: int, stale_s: float) -> None:
     """p50/p95 of tiles at national zooms over the largest town, as an anonymous visitor: built (cold),
     from the tile cache (warm), and the peer (a plain ST_AsMVT of every feature, PostGIS only); then
     items tiles asked again after an item is added far away, and after one is added in the tile."""
@@ -140,7 +141,10 @@ def tile_times(target: str, repeat: int) -> None:
     postgis = target.startswith("postgresql://")
     print("\n  | tile | cold p50 | cold p95 | warm p50 | warm p95 | size | peer p50 | peer p95 | peer size |")
     print("  |---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    with serving(create_app(target, public=True)) as server, httpx.Client(base_url=server.url, timeout=600) as client:
+    with (
+        serving(create_app(target, public=True, tile_stale_s=stale_s)) as server,
+        httpx.Client(base_url=server.url, timeout=600) as client,
+    ):
         for name in ("hazards", "items"):
             for zoom in ZOOMS:
                 tile = tile_of(lon, lat, zoom)
@@ -158,10 +162,15 @@ def tile_times(target: str, repeat: int) -> None:
 
 def after_writes(client: httpx.Client, target: str, town: tuple[float, float], repeat: int) -> None:
     """Items tiles over ``town`` asked again after an item is added far away (Deir ez-Zor, 300 km east: in
-    another tile from z6) and after one is added in the tile, as field teams' phones send them all day."""
+    another tile from z6) and after one is added in the tile, as field teams' phones send them all day: how
+    many of the latter answers were the kept tile served stale, and how long after a write in the tile
+    until the new tile is served."""
     far = TOWNS["Deir ez-Zor"][:2]
-    print("\n  | tile | after a write elsewhere p50 | p95 | after a write in the tile p50 | p95 |")
-    print("  |---|---:|---:|---:|---:|")
+    columns = (
+        "after a write elsewhere p50 | p95 | after a write in the tile p50 | p95 | stale | current after p50 | p95"
+    )
+    print(f"\n  | tile | {columns} |")
+    print("  |---|---:|---:|---:|---:|---:|---:|---:|")
     reg = open_register(target, user="bench")
     rng = np.random.default_rng(7)
     try:
@@ -177,7 +186,9 @@ def after_writes(client: httpx.Client, target: str, town: tuple[float, float], r
             tile = tile_of(*town, zoom)
             away = tile_timing.after_writes(client, "items", tile, repeat, adding(*far))
             near = tile_timing.after_writes(client, "items", tile, repeat, adding(*town))
+            current = tile_timing.until_current(client, "items", tile, repeat, adding(*town))
             cells = [f"{v:,.1f}" for v in (away["p50"], away["p95"], near["p50"], near["p95"])]
+            cells += [f"{near['stale']:.0f}/{repeat}", f"{current['p50']:,.0f}", f"{current['p95']:,.0f}"]
             print(f"  | items z{tile[0]}/{tile[1]}/{tile[2]} | {' | '.join(cells)} |", flush=True)
     finally:
         reg.close()
@@ -190,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", default="gpkg", help="gpkg, postgis or gpkg,postgis")
     parser.add_argument("--tiles", action="store_true", help="time vector tiles at z5-z7 after the import")
     parser.add_argument("--repeat", type=int, default=20, help="requests per tile figure")
+    parser.add_argument(
+        "--tile-stale-s", type=float, default=60.0, help="the server's bound on serving a tile stale (0: never)"
+    )
     parser.add_argument("--keep", type=Path, default=None, help="write the GeoPackage register here and keep it")
     args = parser.parse_args(argv)
     counts = {
@@ -218,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             import_all(source, target, counts)
             print(f"  register: {imports.size_mb(target):,.0f} MB, {time.perf_counter() - began:.1f} s in all")
             if args.tiles:
-                tile_times(target, args.repeat)
+                tile_times(target, args.repeat, args.tile_stale_s)
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
     return 0
 

@@ -1,5 +1,6 @@
 """Timing vector tiles over HTTP cold (the tile cache emptied before each request), warm (cached), asked
-again after a write (``after_writes``: one elsewhere in the country, or one in the tile), and a peer: a
+again after a write (``after_writes``: one elsewhere in the country, or one in the tile, which a national
+tile answers stale while it is built again; ``until_current``: how long until the new tile is served), and a peer: a
 plain ``ST_AsMVT`` of every feature in the tile, asked of PostGIS directly (no app, no visibility rule, no
 generalisation: what a bare tile server would send).
 
@@ -17,6 +18,7 @@ from collections.abc import Callable
 import httpx
 import psycopg
 
+from sapper.server.tiles import STALE_HEADER
 from sapper.store.tile_cache import CACHE
 
 TILE_URL = "/ogc/collections/{name}/tiles/WebMercatorQuad/{z}/{row}/{col}"
@@ -80,16 +82,45 @@ def cold_and_warm(
 def after_writes(
     client: httpx.Client, name: str, tile: tuple[int, int, int], repeat: int, write: Callable[[], None]
 ) -> dict[str, float]:
-    """p50/p95 ms of a tile asked again after ``write`` (not timed) each time, from a warm cache."""
+    """p50/p95 ms of a tile asked again after ``write`` (not timed) each time, from a warm cache, and how
+    many of the answers were the kept tile served stale (``Sapper-Tile: stale``) while it is built again."""
     z, row, col = tile
     url = TILE_URL.format(name=name, z=z, row=row, col=col)
+    stale = 0
 
     def ask() -> int:
+        nonlocal stale
         answer = client.get(url)
         assert answer.status_code in (200, 204), answer.text
+        stale += answer.headers.get(STALE_HEADER) == "stale"
         return len(answer.content)
 
     ask()  # kept, as a reader left it
+    stale = 0
+    times, _ = _timed(ask, repeat, write)
+    p50, p95 = percentiles(times)
+    return {"p50": p50, "p95": p95, "stale": stale}
+
+
+def until_current(
+    client: httpx.Client, name: str, tile: tuple[int, int, int], repeat: int, write: Callable[[], None]
+) -> dict[str, float]:
+    """p50/p95 ms from a write (not timed) to the first answer that is not the kept tile served stale:
+    how long readers see the tile without the write, asking every 20 ms."""
+    z, row, col = tile
+    url = TILE_URL.format(name=name, z=z, row=row, col=col)
+
+    def stale() -> bool:
+        answer = client.get(url)
+        assert answer.status_code in (200, 204), answer.text
+        return answer.headers.get(STALE_HEADER) == "stale"
+
+    def ask() -> int:
+        while stale():
+            time.sleep(0.02)
+        return 0
+
+    ask()  # current before the first write
     times, _ = _timed(ask, repeat, write)
     p50, p95 = percentiles(times)
     return {"p50": p50, "p95": p95}

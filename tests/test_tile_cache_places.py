@@ -33,8 +33,8 @@ def served(target: str) -> Iterator[Served]:
         yield site
 
 
-def counted(client: Any, lon: float = LON, lat: float = LAT) -> int:
-    found = features(client, "items", tile_of(lon, lat, ZOOM))
+def counted(client: Any, lon: float = LON, lat: float = LAT, zoom: int = ZOOM) -> int:
+    found = features(client, "items", tile_of(lon, lat, zoom))
     return sum(int(f["properties"]["count"]) for f in found)
 
 
@@ -54,13 +54,13 @@ def marked(served: Served) -> None:
     writing(served, lambda reg: reg.backend.execute(f"UPDATE {CACHE} SET data = {reg.backend.ph}", [tile]))
 
 
-def kept_versions(served: Served) -> dict[str, int]:
-    """The audit id each kept items tile of ZOOM over town A was built at (or last found current), by scope."""
-    tile = tile_of(LON, LAT, ZOOM)
+def kept_versions(served: Served, zoom: int = ZOOM) -> dict[str, int]:
+    """The audit id each kept items tile of ``zoom`` over town A was built at (or last found current), by scope."""
+    tile = tile_of(LON, LAT, zoom)
     found: dict[str, int] = {}
 
     def read(reg: Register) -> None:
-        sql = f"SELECT scope, version FROM {CACHE} WHERE layer = 'items' AND zoom = {ZOOM} AND tile_row = {tile.row} "
+        sql = f"SELECT scope, version FROM {CACHE} WHERE layer = 'items' AND zoom = {zoom} AND tile_row = {tile.row} "
         found.update({s: int(v) for s, v in reg.backend.execute(sql + f"AND tile_col = {tile.col}").fetchall()})
 
     writing(served, read)
@@ -88,14 +88,14 @@ def test_a_write_in_another_town_leaves_the_tile_kept(served: Served) -> None:
     versions = kept_versions(served)
     assert list(versions) == ["org:mac"]
     writing(served, lambda reg: None)
-    assert versions["org:mac"] == _audit_id(served), "found current once checked, so the next reader does not check"
+    assert versions["org:mac"] == audit_id(served), "found current once checked, so the next reader does not check"
 
 
 def _far_item(reg: Register) -> int:
     return max(i.id for i in reg.list("item") if i.geometry.x > LON + 2)
 
 
-def _audit_id(served: Served) -> int:
+def audit_id(served: Served) -> int:
     found: list[int] = []
     writing(served, lambda reg: found.append(int(reg.backend.execute("SELECT max(id) FROM audit_log").fetchone()[0])))
     return found[0]
@@ -122,7 +122,7 @@ def test_a_write_in_the_tile_makes_it_built_again(served: Served, write: str) ->
         marked(served)
         writing(served, lambda reg: change(reg, served.demo))
         assert counted(client) == mine + by, f"an item {write} here is counted at once"
-    assert kept_versions(served) == {"org:mac": _audit_id(served)}, "and the tile kept again"
+    assert kept_versions(served) == {"org:mac": audit_id(served)}, "and the tile kept again"
 
 
 def test_an_edit_in_the_tile_that_moves_nothing_makes_it_built_again(served: Served) -> None:
@@ -185,4 +185,4 @@ def test_a_kept_tile_is_served_while_another_write_is_in_flight(served: Served) 
             assert counted(client) == MARKER, "checked against what is committed: a write far away leaves it"
             assert kept_versions(served)["org:mac"] == built, "but not marked current while a write is in flight"
         assert counted(client) == MARKER
-        assert kept_versions(served)["org:mac"] == _audit_id(served), "marked current once none is"
+        assert kept_versions(served)["org:mac"] == audit_id(served), "marked current once none is"

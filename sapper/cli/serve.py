@@ -65,6 +65,12 @@ def serve(
         help="Also make the register's background jobs (plans, reports) here; with --no-worker this server only "
         "queues them for other servers and `sapper worker` processes on the same register.",
     ),
+    tile_stale_s: float = typer.Option(
+        60.0,
+        min=0,
+        help="Seconds a national-zoom map tile may be served out of date by records added, moved or edited while "
+        "it is built again in the background (0: never; a record hidden or deleted there is never served stale).",
+    ),
 ) -> None:
     """Serve the register: OGC API - Features at /ogc, the REST API at /api, the web UI."""
     import uvicorn
@@ -78,6 +84,7 @@ def serve(
         PUBLIC_ENV,
         READ_REPLICA_ENV,
         TARGET_ENV,
+        TILE_STALE_ENV,
         TOKEN_DAYS_ENV,
         WORKER_ENV,
         create_app,
@@ -109,6 +116,7 @@ def serve(
     if workers == 1:
         limits = {"max_body_mb": max_body_mb, "max_vertices": max_vertices, "base_url": base_url}
         options = {"field_auto_approve": field_auto_approve, "read_replica": read_replica, "worker": worker}
+        options["tile_stale_s"] = tile_stale_s
         app_ = create_app(target, public=public, imagery=picture, token_days=token_days, **limits, **options)
         uvicorn.run(app_, host=host, port=port, log_level="info")
         return
@@ -122,6 +130,7 @@ def serve(
     os.environ[FIELD_AUTO_APPROVE_ENV] = "1" if field_auto_approve else "0"
     os.environ[READ_REPLICA_ENV] = read_replica or ""
     os.environ[WORKER_ENV] = "1" if worker else "0"
+    os.environ[TILE_STALE_ENV] = str(tile_stale_s)
     uvicorn.run("sapper.server.app:from_environment", factory=True, host=host, port=port, workers=workers)
 
 

@@ -49,8 +49,10 @@ from sapper.server.html import page, table
 from sapper.server.limits import BodyLimit
 from sapper.server.replica_reads import ReplicaReads
 from sapper.server.web import JSON, OPENAPI, json_response, link, root, wants_html
+from sapper.store import open_register
 from sapper.store.accounts import check_token_days
 from sapper.store.replica import replica_for
+from sapper.store.tile_rebuilds import Later, StaleBounds
 
 STATIC = Path(__file__).parent / "static"
 # Worker threads per process; each holds its own database connection, so 16 keeps a few
@@ -68,6 +70,7 @@ TOKEN_DAYS_ENV = "SAPPER_SERVE_TOKEN_DAYS"
 FIELD_AUTO_APPROVE_ENV = "SAPPER_SERVE_FIELD_AUTO_APPROVE"
 WORKER_ENV = "SAPPER_SERVE_WORKER"
 READ_REPLICA_ENV = "SAPPER_SERVE_READ_REPLICA"
+TILE_STALE_ENV = "SAPPER_SERVE_TILE_STALE_S"
 
 
 @cache
@@ -95,6 +98,7 @@ def create_app(
     field_auto_approve: bool = False,
     read_replica: str | None = None,
     worker: bool = True,
+    tile_stale_s: float = StaleBounds.max_age_s,
 ) -> FastAPI:
     """The server for one register; registers are opened per worker thread on first use.
 
@@ -102,7 +106,9 @@ def create_app(
     login's token lives (at most ``MAX_TOKEN_DAYS``); ``max_body_mb`` and ``max_vertices`` limit what a
     client may send; ``base_url`` is the public address every link starts with; ``read_replica`` is a
     streaming replica of a PostGIS register that answers reads (``sapper.server.replica_reads``);
-    ``worker`` makes the register's background jobs in this process too (else it only queues them).
+    ``worker`` makes the register's background jobs in this process too (else it only queues them);
+    ``tile_stale_s`` is how long a national-zoom tile may be served out of date while it is built again
+    (0: never, ``sapper.store.tile_rebuilds``).
     """
     if max_body_mb <= 0 or max_vertices < 4:
         raise ValueError("the body limit must be above 0 MB and the vertex limit at least 4 (a triangle)")
@@ -120,6 +126,7 @@ def create_app(
         yield
         if working is not None:
             working.stop()
+        rebuilds.close()
         jobs.close()
         registers.close_all()
 
@@ -144,6 +151,8 @@ def create_app(
         field_auto_approve=field_auto_approve,
     )
     app.state.jobs = jobs = JobQueue(str(target))
+    bounds = StaleBounds(max_age_s=tile_stale_s)
+    app.state.tile_rebuilds = rebuilds = Later(lambda: open_register(str(target), user="server"), bounds)
     app.state.planner = plans.Planner(jobs, max_seconds=plan_seconds)
     app.add_middleware(ReplicaReads, registers=registers)  # inside errors' CatchAll: a failed read is asked again
     errors.install(app)
@@ -224,4 +233,5 @@ def from_environment() -> FastAPI:
         field_auto_approve=os.environ.get(FIELD_AUTO_APPROVE_ENV) == "1",
         read_replica=os.environ.get(READ_REPLICA_ENV) or None,
         worker=os.environ.get(WORKER_ENV) != "0",
+        tile_stale_s=float(os.environ.get(TILE_STALE_ENV) or StaleBounds.max_age_s),
     )

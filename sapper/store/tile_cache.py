@@ -16,16 +16,24 @@ PostgreSQL audit ids can commit out of order, so a tile is stored, or marked cur
 write transaction is in flight: the id then names every change before it. Storing is best effort: a
 busy or read-only register serves the tile uncached. Edits made around sapper (SQL, QGIS on the file)
 write no audit entry: empty the table after them.
+
+A kept tile out of date only by records added, moved or edited there (``tile_changes.Effect.STALE``) may be
+served as it is while it is built again in the background (``tile_for`` with ``later``, the server's
+``tile_rebuilds.Later``, within its bounds); one that may show a record someone may no longer see is not.
 """
 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
+from functools import partial
 
 from sapper.store import tile_changes
 from sapper.store.query import PARENTS, Filter, table
 from sapper.store.schema import AUDIT_TABLE, Layer, layer
 from sapper.store.sql import SqlBackend, q
+from sapper.store.tile_changes import Effect, Verdict
+from sapper.store.tile_rebuilds import Later
 from sapper.store.tiles import BUFFER, EXTENT, TileId
 from sapper.store.tiles_generalised import built_tile
 
@@ -72,8 +80,16 @@ def _is_sqlite(backend: SqlBackend) -> bool:
     return isinstance(backend, GeoPackageBackend)
 
 
-def cached(reader: SqlBackend, writer: SqlBackend, lay: Layer, tile_id: TileId, scope: str) -> bytes | None:
-    """The stored tile, if there is one and nothing it shows has changed since it was built.
+@dataclass
+class Kept:
+    """A stored tile and what the writes since it was built did to it."""
+
+    data: bytes
+    verdict: Verdict
+
+
+def _kept(reader: SqlBackend, writer: SqlBackend, lay: Layer, tile_id: TileId, scope: str) -> Kept | None:
+    """The stored tile, checked against the audit log; None if there is none or too much has changed.
 
     A tile older than the register is checked against the audit log: when no write since changed a
     record in it, nor the visibility of a record that can hide its own (a hazard for its items), it is
@@ -92,20 +108,21 @@ def cached(reader: SqlBackend, writer: SqlBackend, lay: Layer, tile_id: TileId, 
         return None
     built, data = int(row[0]), bytes(row[1])
     if built == register_version(reader):
-        return data
+        return Kept(data, Verdict(Effect.UNCHANGED))
     now = settled_version(reader)
     # With writes in flight (PostgreSQL) the tile is checked against what is committed and served if
     # untouched, but not marked current: an entry below the latest id may commit later, and the next
     # reader checks from the same id again.
     latest = register_version(reader) if now is None else now
-    if latest - built > RECHECK or _touched(reader, lay, tile_id, built, latest):
+    if latest - built > RECHECK:
         return None
-    if now is None:
-        return data
+    verdict = _effect(reader, lay, tile_id, built, latest)
+    if verdict.effect is not Effect.UNCHANGED or now is None:
+        return Kept(data, verdict)
     with contextlib.suppress(Exception):  # busy or read-only: the next reader checks again
         update = f"UPDATE {q(CACHE)} SET version = {ph} WHERE layer = {ph} AND zoom = {ph} AND tile_row = {ph} "
         writer.execute(update + f"AND tile_col = {ph} AND scope = {ph} AND version = {ph}", [now, *key, built])
-    return data
+    return Kept(data, verdict)
 
 
 def watched(lay: Layer) -> list[str]:
@@ -119,11 +136,11 @@ def watched(lay: Layer) -> list[str]:
     return names
 
 
-def _touched(backend: SqlBackend, lay: Layer, tile_id: TileId, after: int, upto: int) -> bool:
-    """Whether a write with an audit id in (``after``, ``upto``] may have changed what the tile shows."""
+def _effect(backend: SqlBackend, lay: Layer, tile_id: TileId, after: int, upto: int) -> Verdict:
+    """What the writes with an audit id in (``after``, ``upto``] did to what the tile shows."""
     _own, *parents = watched(lay)  # the first is table(lay) itself
     box = tile_id.lonlat_box(pad=BUFFER / EXTENT)  # the tile and the buffer its features are read over
-    return tile_changes.touched(backend, table(lay), parents, after, upto, box)
+    return tile_changes.effect(backend, table(lay), parents, after, upto, box)
 
 
 def store(backend: SqlBackend, lay: Layer, tile_id: TileId, scope: str, version: int, data: bytes) -> None:
@@ -160,17 +177,51 @@ def ensure(backend: SqlBackend) -> None:
 
 
 def cached_tile(reader: SqlBackend, writer: SqlBackend, lay: Layer, flt: Filter, tile_id: TileId, scope: str) -> bytes:
+    """The tile for a reader of ``scope`` under filter ``flt``: from the cache when it is current."""
+    return tile_for(reader, writer, lay, flt, tile_id, scope).data
+
+
+@dataclass
+class TileAnswer:
+    """A tile as it is answered: ``stale`` when it is the kept one while a newer one is being built."""
+
+    data: bytes
+    stale: bool = False
+
+
+def tile_for(
+    reader: SqlBackend,
+    writer: SqlBackend,
+    lay: Layer,
+    flt: Filter,
+    tile_id: TileId,
+    scope: str,
+    later: Later | None = None,
+) -> TileAnswer:
     """The tile for a reader of ``scope`` under filter ``flt``: from the cache when it is current.
 
     ``reader`` is the register the request reads (perhaps a replica), ``writer`` the one that may
-    be written (the primary). The version is read before the tile is built, so a write that lands
-    in between leaves the stored tile already stale, never wrongly current.
+    be written (the primary). With ``later``, a kept tile that is only out of date (``STALE``: no
+    record left any view since), within ``later.bounds``, is served as it is and built again in the
+    background; anything else is built now.
     """
     if not cacheable(flt, tile_id):
-        return built_tile(reader, lay, flt, tile_id)
-    hit = cached(reader, writer, lay, tile_id, scope)
-    if hit is not None:
-        return hit
+        return TileAnswer(built_tile(reader, lay, flt, tile_id))
+    kept = _kept(reader, writer, lay, tile_id, scope)
+    if kept is not None and kept.verdict.effect is Effect.UNCHANGED:
+        return TileAnswer(kept.data)
+    if kept is not None and later is not None and later.bounds.allow(kept.verdict, tile_id):
+        later.ask((lay.name, tile_id.zoom, tile_id.row, tile_id.col, scope), partial(rebuild, lay, flt, tile_id, scope))
+        return TileAnswer(kept.data, stale=True)
+    return TileAnswer(rebuild(lay, flt, tile_id, scope, reader, writer))
+
+
+def rebuild(lay: Layer, flt: Filter, tile_id: TileId, scope: str, reader: SqlBackend, writer: SqlBackend) -> bytes:
+    """Build the tile and keep it, replacing the one stored.
+
+    The version is read before the tile is built, so a write that lands in between leaves the stored
+    tile already stale, never wrongly current.
+    """
     version = settled_version(reader)
     data = built_tile(reader, lay, flt, tile_id)
     if version is not None:

@@ -15,6 +15,11 @@ Records of another layer can hide the tile's rows (a restricted hazard hides its
 organisations, ``query.PARENTS``), wherever those rows lie: a change to one's ``restricted`` or
 ``organisation`` makes every tile of the layer stale; any other change to it leaves them. So does a
 run of writes too long to check one by one (an import): ``PLACE_LIMIT`` records.
+
+``effect`` also tells how: a change that may have taken a record out of some reader's view (a delete,
+a change of its ``restricted``, ``organisation`` or parent link, a parent's change that hides children)
+makes the tile ``HIDING``, never to be served again; any other (an add, a move, an edit of colour or
+count) makes it ``STALE``: still safe to show while it is built again, for a bounded time.
 """
 
 from __future__ import annotations
@@ -22,11 +27,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
 from typing import Any
 
 import shapely
 
 from sapper.store.audit import BULK_INSERT
+from sapper.store.query import PARENTS
 from sapper.store.schema import AUDIT_TABLE, Layer
 from sapper.store.sql import GEOM, SqlBackend, q
 
@@ -35,29 +43,81 @@ PLACE_LIMIT = 2_000  # records changed since a tile was built beyond which the t
 HIDING_FIELDS = ("restricted", "organisation")  # the fields of a parent record that decide who sees its children
 
 
+class Effect(Enum):
+    """What the writes since a tile was built did to it."""
+
+    UNCHANGED = "unchanged"  # nothing it shows changed: it is right as it is
+    STALE = "stale"  # records added, moved or edited there: out of date, but shows no one what they may not see
+    HIDING = "hiding"  # a record there may have left some view (restricted, handed over, deleted): never serve it
+
+
 @dataclass
 class Changed:
     """What the audit entries of a span name: records of the tile's own table, or a change everywhere."""
 
     ids: set[int] = field(default_factory=set)
+    hiding: set[int] = field(default_factory=set)  # those of ``ids`` that may have left a reader's view
     everywhere: bool = False
+    entries: int = 0  # audit entries read (to PLACE_LIMIT + 1)
+
+
+@dataclass
+class Verdict:
+    """The effect on a tile of the writes since it was built, how many they were and when the first was."""
+
+    effect: Effect
+    entries: int = 0
+    first_at: datetime | None = None
 
 
 def touched(backend: SqlBackend, own: Layer, parents: Sequence[str], after: int, upto: int, box: Box) -> bool:
-    """Whether a write with an audit id in (``after``, ``upto``] may have changed what lies in ``box``.
+    """Whether a write with an audit id in (``after``, ``upto``] may have changed what lies in ``box``."""
+    return effect(backend, own, parents, after, upto, box).effect is not Effect.UNCHANGED
+
+
+def effect(backend: SqlBackend, own: Layer, parents: Sequence[str], after: int, upto: int, box: Box) -> Verdict:
+    """What a write with an audit id in (``after``, ``upto``] did to what lies in ``box``.
 
     ``own`` is the table the tile's rows come from, ``parents`` the tables whose records can hide them.
     """
     changed = changed_records(backend, own.name, parents, after, upto)
     if changed.everywhere:
-        return True
+        return Verdict(Effect.HIDING, changed.entries)
     if not changed.ids:
+        return Verdict(Effect.UNCHANGED, changed.entries)
+    found = Effect.HIDING if changed.hiding else Effect.STALE
+    if own.geometry_type:  # else no place to tell by: every change counts
+        if changed.hiding and _lies_in(backend, own, changed.hiding, after, box):
+            found = Effect.HIDING
+        elif _lies_in(backend, own, changed.ids - changed.hiding, after, box):
+            found = Effect.STALE
+        else:
+            found = Effect.UNCHANGED
+    if found is Effect.STALE:
+        return Verdict(found, changed.entries, first_write(backend, [own.name, *parents], after, upto))
+    return Verdict(found, changed.entries)
+
+
+def _lies_in(backend: SqlBackend, own: Layer, ids: set[int], after: int, box: Box) -> bool:
+    """Whether any of these records lies in ``box`` now or lay there in an entry after ``after``."""
+    if not ids:
         return False
-    if not own.geometry_type:
-        return True  # no place to tell by
-    if any_now_in(backend, own, sorted(changed.ids), box):
+    if any_now_in(backend, own, sorted(ids), box):
         return True
-    return any(_meets(place, box) for place in earlier_places(backend, own.name, changed.ids, after))
+    return any(_meets(place, box) for place in earlier_places(backend, own.name, ids, after))
+
+
+def first_write(backend: SqlBackend, names: Sequence[str], after: int, upto: int) -> datetime | None:
+    """When the first entry in (``after``, ``upto``] on these tables was written: how long a tile is behind."""
+    ph = backend.ph
+    sql = (
+        f"SELECT min(at) FROM {q(AUDIT_TABLE)} WHERE id > {ph} AND id <= {ph} "
+        f"AND layer IN ({', '.join([ph] * len(names))})"
+    )
+    row = backend.execute(sql, [after, upto, *names]).fetchone()
+    if not row or row[0] is None:
+        return None
+    return row[0] if isinstance(row[0], datetime) else datetime.fromisoformat(row[0].replace("Z", "+00:00"))
 
 
 def changed_records(backend: SqlBackend, own: str, parents: Sequence[str], after: int, upto: int) -> Changed:
@@ -69,7 +129,8 @@ def changed_records(backend: SqlBackend, own: str, parents: Sequence[str], after
         f"AND layer IN ({', '.join([ph] * len(names))}) LIMIT {PLACE_LIMIT + 1}"
     )
     rows = backend.execute(sql, [after, upto, *names]).fetchall()
-    changed = Changed(everywhere=len(rows) > PLACE_LIMIT)
+    changed = Changed(everywhere=len(rows) > PLACE_LIMIT, entries=len(rows))
+    links = tuple(PARENTS.get(own, {}))  # a record's links to parents that can hide it (its hazard, its team)
     for name, action, record_id, before, later in rows:
         if changed.everywhere:
             break
@@ -81,10 +142,18 @@ def changed_records(backend: SqlBackend, own: str, parents: Sequence[str], after
             changed.ids.update(range(int(record_id), last + 1) if not changed.everywhere else ())
         elif action in ("insert", "update", "delete"):
             changed.ids.add(int(record_id))
+            if action == "delete" or (action == "update" and _may_hide(_json(before), _json(later), links)):
+                changed.hiding.add(int(record_id))
         else:
             changed.everywhere = True  # an action this check does not know: assume the worst
         changed.everywhere = changed.everywhere or len(changed.ids) > PLACE_LIMIT
     return changed
+
+
+def _may_hide(before: dict[str, Any] | None, after: dict[str, Any] | None, links: Sequence[str]) -> bool:
+    """Whether an update may have taken a record out of some reader's view: a change to who may see it."""
+    old, new = before or {}, after or {}
+    return any(old.get(name) != new.get(name) for name in (*HIDING_FIELDS, *links) if name in old or name in new)
 
 
 def _hides_children(action: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> bool:
