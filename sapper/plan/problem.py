@@ -74,13 +74,14 @@ class Option:
     day_h: float  # hours of work per day once travel is taken off
     distance_m: float  # base to sector
 
-    @property
-    def days(self) -> float:
-        return (self.search_h + self.handling_h) / self.day_h
+    days: float = field(init=False, repr=False, compare=False)
+    ticks: int = field(init=False, repr=False, compare=False)
 
-    @property
-    def ticks(self) -> int:
-        return max(1, math.ceil(self.days * TICKS_PER_DAY - 1e-9))
+    def __post_init__(self) -> None:
+        """Days and ticks computed once: the list schedules read them millions of times."""
+        days = (self.search_h + self.handling_h) / self.day_h
+        object.__setattr__(self, "days", days)
+        object.__setattr__(self, "ticks", max(1, math.ceil(days * TICKS_PER_DAY - 1e-9)))
 
 
 @dataclass
@@ -152,20 +153,32 @@ def why_unworkable(sector: WorkSector, teams: Sequence[WorkTeam]) -> str:
     return f"{text}; {forbidden}" if forbidden else text
 
 
+PAD_M = 1e-3  # boxes grown this much more than the distance: a pair at a hair under it still meets the box
+
+
 def find_conflicts(sectors: Sequence[WorkSector]) -> list[tuple[int, int]]:
-    """Pairs of sectors closer than the larger of their safety distances (IMAS 10.20)."""
+    """Pairs of sectors closer than the larger of their safety distances (IMAS 10.20).
+
+    Each sector's box, grown by its own distance, finds the sectors whose boxes meet it (a
+    spatial index, all at once), so a pair closer than the larger of the two distances is found
+    from that side; each pair's exact distance then decides (strictly closer). Boxes, not a
+    distance predicate: the index answers quicker and the distance is computed once per pair.
+    """
     if len(sectors) < 2:
         return []
     geoms = np.array([s.geometry for s in sectors], dtype=object)
-    reach = max(s.safety_m for s in sectors)
-    tree = STRtree(geoms)
-    left, right = tree.query(geoms, predicate="dwithin", distance=reach)
-    keep = left < right
-    left, right = left[keep], right[keep]
-    dist = shapely.distance(geoms[left], geoms[right])
-    need = np.maximum([sectors[i].safety_m for i in left], [sectors[j].safety_m for j in right])
-    close = dist < need
-    return sorted(zip(left[close].tolist(), right[close].tolist()))
+    safety = np.array([s.safety_m for s in sectors], dtype=float)
+    asks = np.flatnonzero(safety > 0)
+    grow = safety[asks] + PAD_M
+    minx, miny, maxx, maxy = shapely.bounds(geoms[asks]).T
+    found, other = STRtree(geoms).query(shapely.box(minx - grow, miny - grow, maxx + grow, maxy + grow))
+    found = asks[found]
+    n = len(sectors)
+    left, right = np.minimum(found, other), np.maximum(found, other)
+    pair = np.unique(left[left < right] * n + right[left < right])  # each pair once, in order
+    left, right = pair // n, pair % n
+    close = shapely.distance(geoms[left], geoms[right]) < np.maximum(safety[left], safety[right])
+    return list(zip(left[close].tolist(), right[close].tolist(), strict=True))
 
 
 def needs_demolition(sector: WorkSector) -> bool:
@@ -194,7 +207,9 @@ def find_danger_pairs(sectors: Sequence[WorkSector]) -> list[tuple[int, int]]:
         return []
     geoms = np.array([s.geometry for s in sectors], dtype=object)
     radius = np.array([sectors[i].danger_m for i in where])
-    hit, other = STRtree(geoms).query(geoms[where], predicate="dwithin", distance=radius)
+    minx, miny, maxx, maxy = shapely.bounds(geoms[where]).T
+    grow = radius + PAD_M  # boxes, then the exact distance: as in find_conflicts
+    hit, other = STRtree(geoms).query(shapely.box(minx - grow, miny - grow, maxx + grow, maxy + grow))
     source = where[hit]
     keep = source != other
     source, other, reach = source[keep], other[keep], radius[hit][keep]

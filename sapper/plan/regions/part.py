@@ -12,6 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
+from shapely import STRtree
+
 from sapper.model.enums import Contamination, ItemCategory, ItemState, Method
 from sapper.model.records import Hazard, Item, ProtectedSite
 from sapper.plan.forecasting.learning import Learned, apply_learned
@@ -26,7 +29,7 @@ from sapper.plan.rules.safety import Safety
 from sapper.plan.scheduling.cpsat import cpsat_schedule
 from sapper.plan.scheduling.greedy import greedy_schedule, wspt_schedule
 from sapper.plan.scheduling.schedule import Schedule, check
-from sapper.plan.sectors import split_into_sectors
+from sapper.plan.sectors import Sector, split_into_sectors
 from sapper.plan.survey.outlook import Outlook
 from sapper.plan.survey.suspected import SurveyData
 from sapper.plan.tasks import hazard_work, number
@@ -77,6 +80,19 @@ def expected_items(
     return unknown, mix
 
 
+def items_inside(sectors: Sequence[Sector], items: Sequence[Item]) -> list[list[int]]:
+    """For each sector, the items (their positions in ``items``, in order) that lie in it or on its edge:
+    one spatial index query for all sectors, not a test of every item against every sector."""
+    found: list[list[int]] = [[] for _ in sectors]
+    if not sectors or not items:
+        return found
+    tree = STRtree(np.array([i.geometry for i in items], dtype=object))
+    where, which = tree.query(np.array([s.geometry for s in sectors], dtype=object), predicate="intersects")
+    for s, k in sorted(zip(where.tolist(), which.tolist(), strict=True)):
+        found[s].append(k)
+    return found
+
+
 def make_sectors(
     hazards: dict[int, Hazard],
     remaining: dict[int, Remaining],
@@ -108,11 +124,14 @@ def make_sectors(
         danger = data.safety.danger_radius_of(c for c, share in mix.items() if share > 0)
         poly_area = float(rem.geometry.area)
         mine: list[WorkSector] = []
-        for sector in split_into_sectors(rem.geometry, settings.sector_width_m, settings.sector_length_m):
-            if sector.area_m2 < MIN_SECTOR_M2:
-                continue  # a sliver left by the grid: nothing to plan
+        sectors = [
+            s
+            for s in split_into_sectors(rem.geometry, settings.sector_width_m, settings.sector_length_m)
+            if s.area_m2 >= MIN_SECTOR_M2  # smaller: a sliver left by the grid, nothing to plan
+        ]
+        for sector, inside in zip(sectors, items_inside(sectors, waiting), strict=True):
             share = sector.area_m2 / poly_area if poly_area else 0.0
-            found = Counter(i.category for i in waiting if sector.geometry.intersects(i.geometry))
+            found = Counter(waiting[k].category for k in inside)
             expect = {c: unknown * share * m + found.get(c, 0) for c, m in mix.items()}
             for c, n in found.items():
                 expect.setdefault(c, float(n))

@@ -39,12 +39,14 @@ class Spans:
         """``fill``: gaps shorter than this are held too (nothing that long fits in them: fewer hops)."""
         self.starts: list[int] = []
         self.ends: list[int] = []
+        starts, ends, gap = self.starts, self.ends, max(1, fill)
         for a, b in sorted(spans or []):
-            if self.ends and a < self.ends[-1] + max(1, fill):
-                self.ends[-1] = max(self.ends[-1], b)
+            if ends and a < ends[-1] + gap:
+                if b > ends[-1]:
+                    ends[-1] = b
             else:
-                self.starts.append(a)
-                self.ends.append(b)
+                starts.append(a)
+                ends.append(b)
 
     def blocker(self, start: int, length: int) -> int | None:
         """The end of the span that overlaps [start, start + length), if one does."""
@@ -67,15 +69,27 @@ class Spans:
 
 
 def first_gap(held: list[Spans], start: int, length: int) -> int:
-    """First start >= ``start`` free in every one of ``held``."""
-    moved = True
-    while moved:
-        moved = False
+    """First start >= ``start`` free in every one of ``held``.
+
+    Spans.blocker inlined, a blocked start walks on along the same spans (their ends rise, so
+    the next blocker is the next span), and the search ends once every one of ``held`` in a row
+    is free: list schedules spend most of their time here.
+    """
+    if not held:
+        return start
+    free, count = 0, len(held)
+    while True:
         for spans in held:
-            end = spans.blocker(start, length)
-            if end is not None:
-                start, moved = end, True
-    return start
+            starts, ends = spans.starts, spans.ends
+            i, n = bisect.bisect_right(ends, start), len(starts)
+            if i < n and starts[i] < start + length:
+                while i < n and starts[i] < start + length:
+                    start, i = ends[i], i + 1
+                free = 1  # free here now; the others are checked again
+            else:
+                free += 1
+            if free >= count:
+                return start
 
 
 @dataclass
