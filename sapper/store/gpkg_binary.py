@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Sequence
+from operator import itemgetter
 
 import numpy as np
 import shapely
@@ -89,9 +90,33 @@ def decode_many(blobs: Sequence[bytes | None]) -> list[BaseGeometry | None]:
     points = wkb_points.decode(blobs, _HEADER.size, _POINT_MAGIC)
     if points is not None:
         return points
+    wkbs = _same_header_wkbs(blobs)
+    if wkbs is not None:
+        try:
+            return _from_wkbs(wkbs)
+        except TypeError:  # not bytes (a memoryview, say): made bytes below
+            pass
     offsets = _WKB_OFFSETS
-    wkbs = [None if b is None else bytes(b[offsets[b[3]] :]) for b in blobs]
-    return list(shapely.from_wkb(np.asarray(wkbs, dtype=object)))
+    return _from_wkbs([None if b is None else bytes(b[offsets[b[3]] :]) for b in blobs])
+
+
+def _from_wkbs(wkbs: list[bytes | None]) -> list[BaseGeometry | None]:
+    return shapely.from_wkb(np.fromiter(wkbs, dtype=object, count=len(wkbs))).tolist()
+
+
+_FLAGS = itemgetter(3)
+
+
+def _same_header_wkbs(blobs: Sequence[bytes | None]) -> list[bytes | None] | None:
+    """The WKB of every blob cut in one C-level pass when all have the same flags (a layer
+    written by one tool: GDAL and sapper give every polygon an XY envelope); None otherwise."""
+    try:
+        flags = bytes(map(_FLAGS, blobs))  # a None (or a blob too short) raises: cut one by one
+    except (TypeError, IndexError):
+        return None
+    if not flags or flags.count(flags[0]) != len(flags):
+        return None
+    return list(map(itemgetter(slice(_WKB_OFFSETS[flags[0]], None)), blobs))
 
 
 def envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:

@@ -26,9 +26,9 @@ from sapper.model.release import Balance
 from sapper.store import audit, batch, landrelease, rules
 from sapper.store.access import Kind, R
 from sapper.store.audit_rows import AuditEntry
-from sapper.store.column_reads import select_columns
+from sapper.store.column_reads import read_records
 from sapper.store.record_maker import collector_paused
-from sapper.store.rows import from_row, records, to_row
+from sapper.store.rows import from_row, to_row
 from sapper.store.schema import ATTACHMENTS_TABLE, Layer, layer
 from sapper.store.sql import BBox, SqlBackend, q
 
@@ -89,11 +89,7 @@ class Register:
         offset: int = 0,
     ) -> list[Any]:
         lay = layer(kind)
-        with collector_paused():  # a window's thousands of new objects hold no cycles
-            ids, columns = select_columns(
-                self.backend, lay, bbox=bbox, where=where, order_by=order_by, limit=limit, offset=offset
-            )
-            return records(lay, ids, columns)
+        return read_records(self.backend, lay, bbox=bbox, where=where, order_by=order_by, limit=limit, offset=offset)
 
     def count(self, kind: Kind, *, bbox: BBox | None = None, where: dict[str, Any] | None = None) -> int:
         return self.backend.count(layer(kind), bbox=bbox, where=where)

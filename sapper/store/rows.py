@@ -8,7 +8,7 @@ ever see rows.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
@@ -68,36 +68,76 @@ def from_row(lay: Layer, row: dict[str, Any], record_id: int | None) -> Record:
     return lay.record(**values)
 
 
-def records(lay: Layer, ids: Sequence[int], columns: dict[str, Sequence[Any]]) -> list[Record]:
+def records(
+    lay: Layer, ids: Sequence[int], columns: dict[str, Sequence[Any]], typed: Collection[str] = ()
+) -> list[Record]:
     """``from_row`` of many rows given as columns (``column_reads.select_columns``), with the same result.
 
-    Each column is read at once: one that already holds its field's type is taken whole, one of
-    vocabulary words reads each distinct word once. A record whose every field is read is made
-    without its ``__init__`` (dataclasses without ``__post_init__``: it only sets the fields).
+    Each column is read at once: one that already holds its field's type is taken whole (those named
+    in ``typed`` without a look: the reader made them of that type or None), one of vocabulary words
+    reads each distinct word once. A record whose every field is read is made without its
+    ``__init__`` (dataclasses without ``__post_init__``: it only sets the fields).
     """
-    readers = dict(_readers(lay))
-    names = ["id", *(name for name in readers if name in columns)]
-    values = [ids, *(_read_column(lay.column(name), readers[name], columns[name]) for name in names[1:])]
+    names = ["id"]
+    values = [ids]
+    for name, col, read in _column_readers(lay):
+        stored = columns.get(name)
+        if stored is None:
+            continue
+        names.append(name)
+        if name in typed and read(None) is None:
+            values.append(stored)
+        else:
+            values.append(_read_column(col, read, stored))
     return records_from_columns(lay.record, names, values)
+
+
+@cache
+def _column_readers(lay: Layer) -> tuple[tuple[str, Column, Callable[[Any], Any]], ...]:
+    return tuple((name, lay.column(name), read) for name, read in _readers(lay))
 
 
 def _read_column(col: Column, read: Callable[[Any], Any], stored: Sequence[Any]) -> Sequence[Any]:
     """``read`` of every value of one column, doing only the work the column needs."""
     ready = _READY.get(col.kind) if col.vocabulary is None else None
     if ready is not None:
+        if ready is int and _all_ints(stored):
+            return stored
         kinds = set(map(type, stored))
         kinds.discard(ready)
         if not kinds or (kinds == {type(None)} and read(None) is None):
             return stored
     elif col.vocabulary is not None:  # words from a short list: each distinct one is read once
-        memo = {value: read(value) for value in set(stored)}
-        return list(map(memo.__getitem__, stored))
+        known = _known_words(col, read)
+        try:
+            return list(map(known.__getitem__, stored))
+        except (KeyError, TypeError):  # a word not in the list (or an alias), or not a word
+            memo = {value: read(value) for value in set(stored)}
+            return list(map(memo.__getitem__, stored))
     elif col.kind == GEOMETRY:  # decoded by the backend already: shapely geometries, or None
         kinds = set(map(type, stored))
         kinds.discard(type(None))
         if all(issubclass(kind, BaseGeometry) for kind in kinds) and read(None) is None:
             return stored
     return list(map(read, stored))
+
+
+def _all_ints(stored: Sequence[Any]) -> bool:
+    """Whether every value is an int, found in one C-level pass: their sum is an int only if all are
+    (a database driver gives int, never bool, for an integer column; text or None fails the sum)."""
+    try:
+        return type(sum(stored)) is int
+    except TypeError:
+        return False
+
+
+@cache
+def _known_words(col: Column, read: Callable[[Any], Any]) -> dict[Any, Any]:
+    """What ``read`` gives for each word of a single-word vocabulary column and for None (lists and
+    other values are read as they come)."""
+    if col.is_list or col.vocabulary is None:
+        return {}
+    return {None: read(None), **{member.value: read(member.value) for member in col.vocabulary}}
 
 
 # Python types a backend hands back that need no conversion (Register.list of a large
