@@ -20,7 +20,9 @@ from the x axis (east).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +42,8 @@ MIN_AREA_SHARE = 0.1
 # Two pieces count as touching when this close (metres): cell edges are computed in a rotated frame.
 TOUCH_M = 1e-6
 GRID_M = 1e-9  # precision of the union of merged pieces, metres
+# Splits kept while a ``same_splits`` block runs (None outside one): key -> the sectors.
+_CACHE: ContextVar[dict[tuple, tuple[Sector, ...]] | None] = ContextVar("sapper_same_splits", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,35 @@ def split_into_sectors(
         raise SapperError(f"minimum sector area must be 0 m2 or more, not {min_area!r}")
     if angle is not None and not math.isfinite(angle):
         raise SapperError(f"sector angle must be a number of degrees, not {angle!r}")
+    cache = _CACHE.get()
+    if cache is not None:
+        key = (shapely.to_wkb(area), tuple(shapely.to_wkb(o) for o in obstacles), width, length, angle, min_area)
+        if key not in cache:
+            cache[key] = tuple(_split(area, width, length, obstacles, angle, min_area))
+        return list(cache[key])
+    return _split(area, width, length, obstacles, angle, min_area)
+
+
+@contextmanager
+def same_splits() -> Iterator[None]:
+    """Within the block, an area split again with the same parameters (byte for byte the same polygon)
+    gets the sectors of the first split: a backtest plans each past day, and most hazards do not change
+    from one day to the next. The memory lasts only as long as the block."""
+    token = _CACHE.set({})
+    try:
+        yield
+    finally:
+        _CACHE.reset(token)
+
+
+def _split(
+    area: Polygon | MultiPolygon,
+    width: float,
+    length: float,
+    obstacles: Sequence[BaseGeometry],
+    angle: float | None,
+    min_area: float,
+) -> list[Sector]:
     free = free_area(area, obstacles)
     if free.is_empty:
         return []

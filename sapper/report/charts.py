@@ -179,13 +179,17 @@ def gantt_chart(
     values = np.array([b.value for b in bars]) if bars else np.zeros(1)
     norm = Normalize(vmin=float(values.min()), vmax=float(max(values.max(), values.min() + 1e-9)))
     cmap = colormaps["plasma_r"]
+    # dates and colours of all bars at once (the same numbers as one bar at a time)
+    starts = mdates.date2num([b.start for b in bars]) if bars else np.zeros(0)
+    widths = mdates.date2num([b.end for b in bars]) + 1 - starts if bars else np.zeros(0)
+    colours = cmap(norm(values)) if bars else np.zeros((0, 4))
+    bar_rows = np.array([b.row for b in bars], dtype=np.int64)
     for row in range(len(rows)):
-        mine = [b for b in bars if b.row == row]
-        if not mine:
+        mine = np.flatnonzero(bar_rows == row)
+        if not len(mine):
             continue
-        spans = [(mdates.date2num(b.start), mdates.date2num(b.end) + 1 - mdates.date2num(b.start)) for b in mine]
-        colours = [cmap(norm(b.value)) for b in mine]
-        ax.broken_barh(spans, (row - 0.38, 0.76), facecolors=colours, edgecolor="white", linewidth=0.3)
+        spans = list(zip(starts[mine].tolist(), widths[mine].tolist(), strict=True))
+        ax.broken_barh(spans, (row - 0.38, 0.76), facecolors=colours[mine], edgecolor="white", linewidth=0.3)
     for i, (label, day, colour) in enumerate(sorted(marks, key=lambda m: m[1])):
         end = day_end(day)  # where a bar ending that day ends
         ax.axvline(end, color=colour, lw=1.4, ls=(0, (5, 3)))

@@ -28,6 +28,7 @@ from sapper.model.enums import HazardClass, HazardStatus
 from sapper.model.geometry import as_multipolygon
 from sapper.plan.build import Inputs, PlanResult, Settings, _metric, make_plan
 from sapper.plan.progress.worked import remaining_by_hazard
+from sapper.plan.sectors import same_splits
 
 Progress = Callable[[int, int], None]  # (days done, days in all)
 
@@ -203,13 +204,14 @@ def backtest(inputs: Inputs, settings: Settings, progress: Progress | None = Non
     history = history_days(inputs)
     out = Backtest(runs=settings.runs)
     areas: dict[date, dict[int, float]] = {}
-    for k, day in enumerate(history[:-1]):  # the last day has nothing after it to score against
-        if progress:
-            progress(k, len(history) - 1)
-        result = forecast_on(inputs, day, settings)
-        if not areas:  # what really happened, measured in the plans' metric CRS
-            areas = {d: areas_on(inputs, d, result.epsg) for d in history}
-        out.days.append(day_forecast(result, day, areas))
+    with same_splits():  # a hazard that did not change from one day to the next is split once
+        for k, day in enumerate(history[:-1]):  # the last day has nothing after it to score against
+            if progress:
+                progress(k, len(history) - 1)
+            result = forecast_on(inputs, day, settings)
+            if not areas:  # what really happened, measured in the plans' metric CRS
+                areas = {d: areas_on(inputs, d, result.epsg) for d in history}
+            out.days.append(day_forecast(result, day, areas))
     if progress:
         progress(len(history) - 1, len(history) - 1)
     out.scores = score(out.days)

@@ -21,7 +21,7 @@ from sapper.plan.forecasting.learning import Learned, apply_learned
 from sapper.plan.problem import Problem, WorkSector, WorkTeam, build_problem
 from sapper.plan.progress.in_hand import Hand, keep_in_hand
 from sapper.plan.progress.worked import Remaining
-from sapper.plan.rules.methods import Rules, decide
+from sapper.plan.rules.methods import Rules, decide, decide_all
 from sapper.plan.rules.practice import accepted
 from sapper.plan.rules.priority import Priority, Weights
 from sapper.plan.rules.productivity import Productivity
@@ -129,13 +129,13 @@ def make_sectors(
             for s in split_into_sectors(rem.geometry, settings.sector_width_m, settings.sector_length_m)
             if s.area_m2 >= MIN_SECTOR_M2  # smaller: a sliver left by the grid, nothing to plan
         ]
-        for sector, inside in zip(sectors, items_inside(sectors, waiting), strict=True):
+        decisions = decide_all(hazard, [s.geometry for s in sectors], sites, data.rules, danger)
+        for sector, inside, decision in zip(sectors, items_inside(sectors, waiting), decisions, strict=True):
             share = sector.area_m2 / poly_area if poly_area else 0.0
             found = Counter(waiting[k].category for k in inside)
             expect = {c: unknown * share * m + found.get(c, 0) for c, m in mix.items()}
             for c, n in found.items():
                 expect.setdefault(c, float(n))
-            decision = decide(hazard, sector.geometry, sites, data.rules, danger)
             if recorded.get(hid):  # the officer accepts what the reports show for this land
                 plain = decide(hazard, sector.geometry, (), data.rules, danger)
                 decision = accepted(decision, recorded[hid], plain)

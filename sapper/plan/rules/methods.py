@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -120,17 +121,30 @@ def team_methods(team: Team, rules: Rules) -> tuple[Method, ...]:
     return tuple(team.capabilities) or rules.team_kind.get(team.kind, ())
 
 
-def sites_reaching(
-    geometry: BaseGeometry, sites: Sequence[ProtectedSite], extra_m: float = 0.0
-) -> list[tuple[ProtectedSite, float]]:
-    """Sites whose buffer (plus ``extra_m``) reaches the geometry, with their distance."""
-    found = []
-    for site in sites:
-        if site.geometry is None:
-            continue
-        dist = float(shapely.distance(geometry, site.geometry))
-        if dist <= site.buffer_m + extra_m:
-            found.append((site, dist))
+def site_distances(
+    geometries: Sequence[BaseGeometry], sites: Sequence[ProtectedSite], reach_m: float
+) -> list[list[tuple[int, float]]]:
+    """For each geometry, every site (its position in ``sites``, in that order) that may lie within
+    ``reach_m`` of it, with the exact distance; every site within ``reach_m`` is among them.
+
+    One spatial index query for all geometries (boxes grown by ``reach_m``), then one distance per
+    pair found: a sector is measured against the sites near it, not against every site.
+    """
+    found: list[list[tuple[int, float]]] = [[] for _ in geometries]
+    placed = [k for k, site in enumerate(sites) if site.geometry is not None]
+    if not geometries or not placed or not reach_m >= 0:
+        return found
+    site_geoms = np.array([sites[k].geometry for k in placed], dtype=object)
+    geoms = np.array(geometries, dtype=object)
+    bounds = shapely.bounds(geoms)
+    grow = reach_m + 1e-9 * max(1.0, reach_m) + 1e-6  # a box never falls short of the reach by rounding
+    boxes = shapely.box(bounds[:, 0] - grow, bounds[:, 1] - grow, bounds[:, 2] + grow, bounds[:, 3] + grow)
+    where, which = shapely.STRtree(site_geoms).query(boxes)
+    order = np.lexsort((which, where))
+    where, which = where[order], which[order]
+    dist = shapely.distance(geoms[where], site_geoms[which])
+    for g, k, d in zip(where.tolist(), which.tolist(), dist.tolist(), strict=True):
+        found[g].append((placed[k], d))
     return found
 
 
@@ -142,6 +156,25 @@ def decide(
     danger_radius_m: float = 0.0,
 ) -> Decision:
     """The methods for one part of a hazard (a sector), with every rule that applied."""
+    return decide_all(hazard, [geometry], sites, rules, danger_radius_m)[0]
+
+
+def decide_all(
+    hazard: Hazard,
+    geometries: Sequence[BaseGeometry],
+    sites: Sequence[ProtectedSite],
+    rules: Rules,
+    danger_radius_m: float = 0.0,
+) -> list[Decision]:
+    """:func:`decide` for each of a hazard's sectors, the sites near them found in one query."""
+    danger = danger_radius_m if danger_radius_m > 0 else 0.0
+    reach = max([danger, *(s.buffer_m for s in sites if s.geometry is not None)])
+    near = site_distances(geometries, sites, reach) if sites else [[] for _ in geometries]
+    return [_decide(hazard, [(sites[k], d) for k, d in pairs], rules, danger_radius_m) for pairs in near]
+
+
+def _decide(hazard: Hazard, near: list[tuple[ProtectedSite, float]], rules: Rules, danger_radius_m: float) -> Decision:
+    """The methods for one sector, given the sites that may reach it (in register order) and their distances."""
     terrain = rules.terrain_for(hazard.land_use)
     forbidden: dict[Method, str] = {}
     reasons = [f"{hazard.land_use.value}: {terrain.reason}"]
@@ -149,7 +182,9 @@ def decide(
         if hazard.contamination in rule.contamination:
             for method in rule.forbid:
                 forbidden.setdefault(method, f"{hazard.contamination.value}: {rule.reason}")
-    for site, dist in sites_reaching(geometry, sites):
+    for site, dist in near:
+        if not dist <= site.buffer_m:
+            continue
         where = f"{dist:.0f} m from {site.kind.value} {site.name!r} (buffer {site.buffer_m:g} m)"
         for rule in rules.site:
             if site.kind in rule.kinds:
@@ -159,15 +194,13 @@ def decide(
             forbidden.setdefault(method, f"{where}: the register says this site forbids it")
     disposal = rules.disposal_preferred
     if rules.heritage_in_danger_area and danger_radius_m > 0 and disposal not in forbidden:
-        for site in sites:
-            if site.geometry is not None and site.kind.is_heritage:
-                dist = float(shapely.distance(geometry, site.geometry))
-                if dist <= danger_radius_m:
-                    forbidden[disposal] = (
-                        f"{site.kind.value} {site.name!r} at {dist:.0f} m is inside the {danger_radius_m:.0f} m "
-                        "demolition danger area (UN SaferGuard)"
-                    )
-                    break
+        for site, dist in near:
+            if site.kind.is_heritage and dist <= danger_radius_m:
+                forbidden[disposal] = (
+                    f"{site.kind.value} {site.name!r} at {dist:.0f} m is inside the {danger_radius_m:.0f} m "
+                    "demolition danger area (UN SaferGuard)"
+                )
+                break
     if disposal in forbidden:
         disposal = rules.disposal_fallback
     reasons.append(f"disposal {disposal.value}: {rules.disposal_reason}")
