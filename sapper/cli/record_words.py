@@ -77,3 +77,13 @@ def kind_word(lay: Layer) -> str:
 
 def field_word(name: str) -> str:
     return translate(FIELDS[name]) if name in FIELDS else name
+
+
+def field_called(lay: Layer, word: str) -> str | None:
+    """The field of ``lay`` shown under ``word`` (in English or the reader's language), if exactly one is."""
+    names = [c.name for c in lay.columns if c.name in FIELDS and word.casefold() in _words(c.name)]
+    return names[0] if len(names) == 1 else None
+
+
+def _words(name: str) -> set[str]:
+    return {FIELDS[name].casefold(), translate(FIELDS[name]).casefold()}

@@ -8,10 +8,11 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from sapper.cli.record_words import field_called
 from sapper.i18n import _
 from sapper.model.errors import SapperError
 from sapper.store.rows import typed
-from sapper.store.schema import GEOMETRY, Layer
+from sapper.store.schema import GEOMETRY, Column, Layer
 
 READ_ONLY = {"version", "original_area_m2"}
 
@@ -28,19 +29,27 @@ def parse_assignments(lay: Layer, words: list[str]) -> dict[str, Any]:
                     fields=field_names(lay),
                 )
             )
-        name, raw = word.split("=", 1)
-        name = name.strip()
+        given, raw = word.split("=", 1)
+        col = _column(lay, given.strip())
+        name = col.name
         if name in READ_ONLY:
             raise SapperError(_("{name} is kept by the register and cannot be set", name=name))
-        try:
-            col = lay.column(name)
-        except KeyError as exc:
-            raise SapperError(exc.args[0]) from None
         try:
             values[name] = read_geometry(raw) if col.kind == GEOMETRY else typed(col, raw)
         except ValueError as exc:
             raise SapperError(f"{name}: {exc}") from None
     return values
+
+
+def _column(lay: Layer, given: str) -> Column:
+    """The column named ``given``, or the one ``show`` and ``list`` head with that word (``date=`` of a report)."""
+    try:
+        return lay.column(given)
+    except KeyError as exc:
+        name = field_called(lay, given)
+        if name is None:
+            raise SapperError(exc.args[0]) from None
+        return lay.column(name)
 
 
 def field_names(lay: Layer) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,16 @@ def _above(low: float) -> Callable[[list[Any]], np.ndarray]:
     return lambda values: numbers(values) > low
 
 
+def _not_ahead(values: list[Any]) -> np.ndarray:
+    """Not after tomorrow (UTC): what happened cannot be dated in the future, wherever the office is."""
+    latest = datetime.now(UTC).date() + timedelta(days=1)
+    return np.fromiter((not isinstance(v, date) or v <= latest for v in values), dtype=bool, count=len(values))
+
+
+def _dated(field: str) -> RangeCheck:
+    return RangeCheck(field, _not_ahead, lambda v: Problem(N_("{field} {day} is in the future"), field=field, day=v))
+
+
 def _says(message: str) -> Callable[[Any], str]:
     return lambda _value: message
 
@@ -65,10 +76,12 @@ CHECKS: dict[type[Record], tuple[RangeCheck, ...]] = {
         ),
         RangeCheck("estimated_items", _between(0), _says(N_("estimated_items cannot be negative"))),
         RangeCheck("clearance_depth_cm", _between(0, empty_ok=True), _says(N_("clearance depth cannot be negative"))),
+        _dated("reported_on"),
     ),
     Item: (
         RangeCheck("depth_cm", _between(0, empty_ok=True), _says(N_("depth cannot be negative"))),
         RangeCheck("weight_kg", _between(0, empty_ok=True), _says(N_("weight cannot be negative"))),
+        _dated("found_on"),
     ),
     ProtectedSite: (
         NAMED,
@@ -84,8 +97,15 @@ CHECKS: dict[type[Record], tuple[RangeCheck, ...]] = {
         RangeCheck("personnel", _between(1), _says(N_("a team has at least one person"))),
         RangeCheck("lane_width_m", _above(0), _says(N_("lane width must be positive"))),
     ),
-    Report: (RangeCheck("items_found", _between(0), _says("items found cannot be negative")),),
-    Release: (RangeCheck("area_m2", _between(0), _says("released area cannot be negative")),),
+    Report: (
+        RangeCheck("items_found", _between(0), _says(N_("items found cannot be negative"))),
+        RangeCheck("area_m2", _between(0), _says(N_("the area worked cannot be negative"))),
+        _dated("report_date"),
+    ),
+    Release: (
+        RangeCheck("area_m2", _between(0), _says(N_("released area cannot be negative"))),
+        _dated("released_on"),
+    ),
 }
 
 

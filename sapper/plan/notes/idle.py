@@ -142,6 +142,8 @@ def _why_after(problem: Problem, schedule: Schedule, team: int, since: int) -> s
     later = [s for s, slot in schedule.slots.items() if slot.end > since and problem.option(s, team) is not None]
     if not later:
         return _("nothing left its methods allow") + _forbidden_after(problem, schedule, team, since)
+    if len(later) == 1:
+        return _("a task it could do went to a team that finishes it sooner")
     return _("{n} tasks it could do went to teams that finish them sooner", n=format(len(later), ","))
 
 
