@@ -6,8 +6,10 @@ M_j being job j's mean busy time (its start plus half its duration), and on m ma
 the right-hand side is divided by m (Schulz 1996). Here:
 - every maximal clique of the conflict graph (sectors in pairwise conflict, grown from
   every sector, ``clique_cuts.maximal_cliques``) is one machine;
-- the sectors only a set T of teams may work are |T| machines (the teams that may work
-  them; all teams for all sectors);
+- the sectors only a set T of teams may work share the teams of T, each counted at its
+  speed on them (energy cuts, ``energy_cuts``: a team 30 times slower is a thirtieth of a
+  machine), or as |T| machines as fast as the fastest where that proves more; all teams
+  for all sectors;
 - a road's hazard and a survey are finished before what waits for them starts: rows for
   the roads, and each sector's earliest start along them, which also shifts a set whose
   members all start after r to p(S) r + p(S)^2 / 2m.
@@ -32,11 +34,11 @@ from ortools.linear_solver import pywraplp
 
 from sapper.plan.problem import TICKS_PER_DAY, Problem
 from sapper.plan.scheduling.clique_cuts import maximal_cliques
+from sapper.plan.scheduling.energy_cuts import EnergySet, energy_pools
 
 MAX_SECTORS = 5_000  # the maximal cliques hold an n x n table of conflicts (25 MB at 5,000 sectors)
 MAX_PREFIX_ROWS = 60_000  # above this many members of cliques, a prefix every few members (the LP stays seconds)
 CUTS_PER_SET = 5  # most violated prefixes added per set and round
-MAX_POOLS = 60  # sets of teams whose sectors are bounded as parallel machines
 FIRST_SHARE = 0.6  # of the time, for the first solve; the rounds of cuts share the rest
 
 
@@ -74,9 +76,10 @@ class _MeanBusyLP:
         self.p = np.array([min(o.ticks for o in problem.options[s]) for s in sectors], dtype=float) / TICKS_PER_DAY
         self.w = np.array([problem.weight(s) for s in sectors])
         index = {s: k for k, s in enumerate(sectors)}
-        self.sets = [(np.array([index[s] for s in c]), 1) for c in _cliques(problem, sectors, self.p, self.w)]
-        self.sets += _pools(problem, sectors)
-        self.stride = max(1, -(-sum(len(m) for m, _ in self.sets) // MAX_PREFIX_ROWS))
+        cliques = [np.array([index[s] for s in c]) for c in _cliques(problem, sectors, self.p, self.w)]
+        self.sets: list[EnergySet] = [(c, self.p[c], 1.0) for c in cliques]
+        self.sets += energy_pools(problem, sectors, self.p, self.w)
+        self.stride = max(1, -(-sum(len(m) for m, _, _ in self.sets) // MAX_PREFIX_ROWS))
         solver = pywraplp.Solver.CreateSolver("GLOP")
         self.solver = solver
         self.mean = [solver.NumVar(float(p) / 2.0, solver.infinity(), "") for p in self.p]  # starts >= 0
@@ -85,10 +88,9 @@ class _MeanBusyLP:
             self.objective.SetCoefficient(var, float(self.w[k]))
         self.objective.SetMinimization()
         self.head = _ordered(problem, sectors, index, self.p, self.mean, solver)  # earliest starts
-        smith = -self.w / self.p
-        for members, machines in self.sets:
-            order = members[np.argsort(smith[members], kind="stable")]
-            self._prefixes(order, machines)
+        for members, energy, capacity in self.sets:
+            order = np.argsort(-self.w[members] / energy, kind="stable")
+            self._prefixes(members[order], energy[order], capacity)
 
     def value(self) -> float:
         return self.objective.Value() + float(np.sum(self.w * self.p)) / 2.0
@@ -97,23 +99,24 @@ class _MeanBusyLP:
         """Add the prefixes (in order of the LP's mean busy times) that its solution breaks."""
         mean = np.array([v.solution_value() for v in self.mean])
         added = 0
-        for members, machines in self.sets:
-            order = members[np.argsort(mean[members], kind="stable")]
-            work = np.cumsum(self.p[order])
-            held = np.cumsum(self.p[order] * mean[order])
-            need = work * (np.minimum.accumulate(self.head[order]) + work / (2.0 * machines))
+        for members, energy, capacity in self.sets:
+            by_mean = np.argsort(mean[members], kind="stable")
+            order, used = members[by_mean], energy[by_mean]
+            work = np.cumsum(used)
+            held = np.cumsum(used * mean[order])
+            need = work * (np.minimum.accumulate(self.head[order]) + work / (2.0 * capacity))
             broken = np.nonzero(need - held > 1e-7 * np.maximum(1.0, work * work))[0]
             for i in broken[np.argsort(held[broken] - need[broken], kind="stable")][:CUTS_PER_SET]:
                 row = self.solver.Constraint(float(need[i]), self.solver.infinity())
-                for k in order[: i + 1]:
-                    row.SetCoefficient(self.mean[k], float(self.p[k]))
+                for k, e in zip(order[: i + 1], used[: i + 1], strict=True):
+                    row.SetCoefficient(self.mean[k], float(e))
                 added += 1
         return added
 
-    def _prefixes(self, order: np.ndarray, machines: int) -> None:
-        """Prefixes of ``order`` every ``stride`` members and the whole, sparse: a running sum of p_j M_j."""
+    def _prefixes(self, order: np.ndarray, energy: np.ndarray, capacity: float) -> None:
+        """Prefixes of ``order`` every ``stride`` members and the whole, sparse: a running sum of a_j M_j."""
         solver, total, prefix, link, least = self.solver, 0.0, None, None, np.inf
-        for n, k in enumerate(order):
+        for n, (k, e) in enumerate(zip(order, energy, strict=True)):
             least = min(least, float(self.head[k]))
             if link is None:
                 running = solver.NumVar(0.0, solver.infinity(), "")
@@ -121,10 +124,10 @@ class _MeanBusyLP:
                 link.SetCoefficient(running, 1.0)
                 if prefix is not None:
                     link.SetCoefficient(prefix, -1.0)
-            total += float(self.p[k])
-            link.SetCoefficient(self.mean[k], -float(self.p[k]))
+            total += float(e)
+            link.SetCoefficient(self.mean[k], -float(e))
             if (n + 1) % self.stride == 0 or n + 1 == len(order):
-                running.SetLb(total * (least + total / (2.0 * machines)))  # busy from the earliest start
+                running.SetLb(total * (least + total / (2.0 * capacity)))  # busy from the earliest start
                 prefix, link = running, None
 
 
@@ -137,30 +140,6 @@ def _cliques(problem: Problem, sectors: list[int], p: np.ndarray, w: np.ndarray)
     keys = [{s: degree[s] for s in sectors}, {s: float(p[k]) for k, s in enumerate(sectors)}]
     keys.append({s: float(w[k] / p[k]) for k, s in enumerate(sectors)})
     return maximal_cliques(problem, keys)
-
-
-def _pools(problem: Problem, sectors: list[int]) -> list[tuple[np.ndarray, int]]:
-    """Per set T of teams: the sectors only teams of T may work, as |T| parallel machines.
-
-    The sets are those some sector's options name (all teams among them); the largest
-    ``MAX_POOLS`` by sectors held, in a fixed order.
-    """
-    able: dict[frozenset[int], list[int]] = defaultdict(list)
-    for k, s in enumerate(sectors):
-        able[frozenset(o.team for o in problem.options[s])].append(k)
-    every = frozenset(t for teams in able for t in teams)
-    pools = []
-    for teams in [*able, every]:
-        members = sorted(k for other, ks in able.items() if other <= teams for k in ks)
-        pools.append((len(members), sorted(teams), np.array(members), len(teams)))
-    pools.sort(key=lambda x: (-x[0], x[1]))
-    seen: set[tuple[int, ...]] = set()
-    out = []
-    for _, _, members, machines in pools:
-        if tuple(members) not in seen and len(out) < MAX_POOLS:
-            seen.add(tuple(members))
-            out.append((members, machines))
-    return out
 
 
 def _ordered(problem: Problem, sectors: list[int], index: dict[int, int], p: np.ndarray, mean, solver) -> np.ndarray:
