@@ -54,9 +54,9 @@ def select_columns(
     raw = backend.fetch_all(sql, params)
     if sort_here:
         raw.sort(key=itemgetter(0))
-    geoms = backend.decode_geometries([r[-1] for r in raw]) if lay.geometry_type else []
+    geoms = backend.decode_geometries(list(map(itemgetter(-1), raw))) if lay.geometry_type else []
     if loose is not None and bbox is not None and raw:
-        hits = shapely.intersects(np.fromiter(geoms, dtype=object, count=len(geoms)), shapely.box(*bbox))
+        hits = meets_box(geoms, bbox)
         if not hits.all():
             kept = hits.tolist()
             raw = list(compress(raw, kept))
@@ -76,6 +76,19 @@ def select_columns(
     if lay.geometry_type:
         columns[GEOMETRY_FIELD] = geoms
     return stored[0], columns, typed
+
+
+def meets_box(geoms: Sequence[Any], bbox: BBox) -> np.ndarray:
+    """Whether each geometry (or None) intersects the box, as ``shapely.intersects`` answers. One whose
+    bounds lie inside the box does; only the others (across its edge, empty, None) are tested."""
+    shapes = np.fromiter(geoms, dtype=object, count=len(geoms))
+    minx, miny, maxx, maxy = bbox
+    bounds = shapely.bounds(shapes)  # NaN for None and empty shapes: never inside, so tested
+    hits = (bounds[:, 0] >= minx) & (bounds[:, 1] >= miny) & (bounds[:, 2] <= maxx) & (bounds[:, 3] <= maxy)
+    edge = ~hits
+    if edge.any():
+        hits[edge] = shapely.intersects(shapes[edge], shapely.box(minx, miny, maxx, maxy))
+    return hits
 
 
 # Decoded types of flags and days: a register holds few distinct stored values of them, so each is

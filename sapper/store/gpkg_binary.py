@@ -86,10 +86,16 @@ _WKB_OFFSETS = tuple(_HEADER.size + _ENVELOPE_BYTES.get((flags >> 1) & 0x07, 0) 
 _POINT_MAGIC = b"GP\x00\x01"
 
 
+# How long a blob of a 2D point is as sapper and GDAL write it (header without envelope, 21 bytes of WKB).
+_POINT_BLOB_BYTES = _HEADER.size + 21
+
+
 def decode_many(blobs: Sequence[bytes | None]) -> list[BaseGeometry | None]:
-    points = wkb_points.decode(blobs, _HEADER.size, _POINT_MAGIC)
-    if points is not None:
-        return points
+    first = blobs[0] if blobs else None
+    if first is not None and len(first) == _POINT_BLOB_BYTES:  # a column of polygons is not joined to find out
+        points = wkb_points.decode(blobs, _HEADER.size, _POINT_MAGIC)
+        if points is not None:
+            return points
     wkbs = _same_header_wkbs(blobs)
     if wkbs is not None:
         try:

