@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from operator import attrgetter
 from typing import Any
 
@@ -54,6 +55,20 @@ class Batch:
             None if self.ids is None else [self.ids[i] for i in rows],
         )
 
+    def pieces(self, size: int) -> list[Batch]:
+        """The batch cut into consecutive batches of ``size`` rows (the last may be shorter)."""
+        if len(self) <= size:
+            return [self]
+        return [
+            Batch(
+                self.lay,
+                {name: column[start : start + size] for name, column in self.columns.items()},
+                None if self.geometries is None else self.geometries[start : start + size],
+                None if self.ids is None else self.ids[start : start + size],
+            )
+            for start in range(0, len(self), size)
+        ]
+
     def ref(self, i: int) -> str:
         """How errors name row ``i``: as ``rules.ref`` names the record it would be."""
         names = self.columns.get("name")
@@ -65,6 +80,17 @@ class Batch:
         if self.geometries is not None:
             values["geometry"] = self.geometries[i]
         return values
+
+
+def joined(parts: Sequence[Batch]) -> Batch:
+    """Consecutive batches of one layer (``Batch.pieces``) as one."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    columns = {name: list(chain.from_iterable(part.columns[name] for part in parts)) for name in first.columns}
+    geometries = None if first.geometries is None else np.concatenate([part.geometries for part in parts])
+    ids = None if first.ids is None else list(chain.from_iterable(part.ids or () for part in parts))
+    return Batch(first.lay, columns, geometries, ids)
 
 
 def record_ref(lay: Layer, record_id: int | None, name: str | None, source_key: str | None) -> str:

@@ -23,6 +23,7 @@ NULL = "\\N"
 # made, and the text held at once stays small.
 COPY_CHUNK = 5_000
 _SPECIAL = ("\\", "\t", "\n", "\r")
+FEW_SAMPLE = 1_000  # first values of a number column looked at to tell a column of few values
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -85,9 +86,12 @@ def _numbers(values: Sequence[Any]) -> list[str]:
         x = np.array(values, dtype=np.float64)  # None as NaN
         empty = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
         plain = bool(np.isfinite(x[~empty]).all())  # else NaN and infinities are spelt for PostgreSQL
-    if plain:
-        return [NULL if v is None else repr(v) for v in values]
-    return [NULL if v is None else _number(v) for v in values]
+    convert = repr if plain else _number
+    if kinds == {int} and len(set(values[:FEW_SAMPLE])) <= FEW_SAMPLE // 10:
+        # A column of few whole numbers (versions, priorities, depths): each spelt once. Whole
+        # numbers only: 1 and 1.0, or 0.0 and -0.0, are the same key but not the same text.
+        return _nulls(map_distinct(convert, values))
+    return [NULL if v is None else convert(v) for v in values] if None in values else list(map(convert, values))
 
 
 def _number(value: Any) -> str:

@@ -28,6 +28,9 @@ BBox = tuple[float, float, float, float]  # minx, miny, maxx, maxy (lon/lat)
 class SqlBackend(AuditRows, ABC):
     ph = "?"
     serial_key = ""  # DDL of an "id" primary key the database numbers, for tables that are not layers
+    # Rows of a bulk insert of polygons checked and written at a time, for a backend that writes one
+    # part while the next is checked (``Register.add_batch``); None: the whole batch at once.
+    bulk_piece_rows: int | None = None
 
     def __init__(self) -> None:
         self._depth = 0
@@ -67,6 +70,10 @@ class SqlBackend(AuditRows, ABC):
 
     @abstractmethod
     def next_ids(self, lay: Layer, count: int) -> list[int]: ...
+
+    def reserve_ids(self, lay: Layer, count: int) -> None:
+        """``count`` new rows of ``lay`` are coming, a piece at a time: a backend may number them
+        all with the first piece (by default each piece gets its own). 0: the batch is done."""
 
     @abstractmethod
     def existing_columns(self, table: str) -> set[str]: ...
