@@ -62,12 +62,17 @@ def plan(
         1, help="Plan this many regions apart and join them; 0: as many as the work needs (a country: see README)."
     ),
     processes: int = typer.Option(1, help="Processes planning regions, and making lanes, at once."),
+    organisation: str = typer.Option(
+        None, help="Plan for this organisation: its hazards and teams, what it may see, stored as its plan."
+    ),
 ) -> None:
     """Plan the clearance: priorities, methods, sectors, lanes, teams over days, and a forecast.
 
     The plan is stored in the register under a new number, with its sectors and lanes as
     map layers; its files (sectors and lanes for GIS, schedule.csv, priorities.csv,
-    burndown.png, gantt.png) go into the --out folder.
+    burndown.png, gantt.png) go into the --out folder. A plan made from restricted records
+    is restricted too: seen by its organisation only (without --organisation, by those who
+    see every organisation's records).
     """
     if runs < 1:
         raise SapperError(_("--runs must be at least 1"))
@@ -75,13 +80,18 @@ def plan(
         raise SapperError(_("--time-limit must be more than 0 seconds"))
     if regions < 0 or processes < 1:
         raise SapperError(_("--regions must be 0 (as many as the work needs) or more, and --processes at least 1"))
-    from sapper.plan.build import Settings
+    from sapper.plan.build import Inputs, Settings
     from sapper.plan.records import bundle
     from sapper.report.plan_files import write_plan_files
+    from sapper.store.plan_inputs import owned, plan_inputs, uses_restricted
     from sapper.store.plans import save_plan
 
     with open_target(register_target(register)) as reg:
-        inputs = read_inputs(reg)
+        seen = plan_inputs(reg, organisation)
+        if organisation is not None and not seen["hazards"]:
+            raise SapperError(_("organisation {name!r} has no hazards in this register", name=organisation))
+        restricted = uses_restricted(seen)
+        inputs = Inputs(**seen)
         settings = Settings(
             start=parse_date(start) if start else first_plan_day(inputs.worked_on),
             sector_width_m=sector_width,
@@ -101,27 +111,25 @@ def plan(
         )
         result = run_with_progress(inputs, settings)
         with console.status(_("writing the plan into the register")):
-            stored = save_plan(reg, bundle(result))
+            stored = save_plan(reg, owned(bundle(result), organisation or "", restricted))
         folder = out or Path(f"plan-{stored.number}")
         with console.status(_("writing files into {folder}", folder=folder)):
             files = write_plan_files(reg, int(stored.id), result, folder)  # type: ignore[arg-type]
     for table in summary_tables(result):
         console.print(table)
     console.print("\n" + _("plan {n} stored in the register (plan id {id})", n=stored.number, id=stored.id))
+    if restricted:
+        seen_by = organisation or _("those who see every organisation's records")
+        console.print(_("made from restricted records, so restricted: seen by {who} only", who=seen_by))
     console.print(_("files in {folder}: {files}", folder=folder, files=", ".join(files)))
 
 
 def read_inputs(reg: Register) -> Inputs:
+    """Everything the planner takes from the whole register."""
     from sapper.plan.build import Inputs
+    from sapper.store.plan_inputs import plan_inputs
 
-    return Inputs(
-        hazards=reg.list("hazard"),
-        items=reg.list("item"),
-        sites=reg.list("site"),
-        teams=reg.list("team"),
-        reports=reg.list("report"),
-        releases=reg.list("release"),
-    )
+    return Inputs(**plan_inputs(reg, None))
 
 
 def parse_weekday(text: str) -> int:

@@ -14,7 +14,6 @@ requester may see; it belongs to their organisation and is restricted if any rec
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -36,6 +35,7 @@ from sapper.server.models import Strict
 from sapper.server.permissions import seen_by
 from sapper.server.web import json_response
 from sapper.store import query
+from sapper.store.plan_inputs import owned, plan_inputs, uses_restricted
 from sapper.store.plans import PLAN_JOB, PlanRun, PlanRuns, save_plan
 from sapper.store.query import Filter
 from sapper.store.register import Register
@@ -43,39 +43,6 @@ from sapper.store.schema import layer
 
 router = APIRouter(prefix="/api", tags=["Plans"])
 MAX_WAITING = 4
-KINDS = {"hazards": "hazard", "items": "item", "sites": "site", "teams": "team", "reports": "report"}
-OWNED = {"hazards", "teams"}  # what a plan's rows name: the planner's own organisation's only
-
-
-def plan_inputs(reg: Register, organisation: str | None) -> dict[str, list[Any]]:
-    """What a plan for ``organisation`` (None: every organisation) is made from: its own hazards and
-    teams, and all it may see of what bears on them (items, reports, releases, protected sites)."""
-    out = {}
-    for name, kind in (*KINDS.items(), ("releases", "release")):
-        records = reg.list(kind)
-        if organisation is not None:
-            seen = query.ids(reg.backend, layer(kind), Filter(organisation=organisation))
-            records = [r for r in records if r.id in seen and (name not in OWNED or r.organisation == organisation)]
-        out[name] = records
-    return out
-
-
-def owned(plan_rows: Any, organisation: str, restricted: bool) -> Any:
-    """A plan's rows belong to the organisation that asked for it, restricted if any record it
-    was made from is: its sectors would otherwise show restricted hazards to everyone."""
-
-    def own(record: Any) -> Any:
-        return dataclasses.replace(record, organisation=organisation, restricted=restricted)
-
-    return dataclasses.replace(
-        plan_rows,
-        plan=own(plan_rows.plan),
-        sectors=[own(s) for s in plan_rows.sectors],
-        lanes=[(i, own(lane)) for i, lane in plan_rows.lanes],
-        assignments=[(i, own(a)) for i, a in plan_rows.assignments],
-        priorities=[own(p) for p in plan_rows.priorities],
-        days=[own(d) for d in plan_rows.days],
-    )
 
 
 class PlanRequest(Strict):
@@ -145,7 +112,7 @@ def plan_job(ctx: JobContext) -> tuple[dict[str, Any], None]:
     job, reg = ctx.job, ctx.reg
     req = PlanRequest.model_validate(job.args["request"])
     seen = plan_inputs(reg, None if job.args.get("everyone") else job.organisation)
-    secret = any(r.restricted for records in seen.values() for r in records)
+    secret = uses_restricted(seen)
     inputs = Inputs(**seen)
     settings = Settings(
         start=req.start or first_plan_day(inputs.worked_on),
