@@ -264,7 +264,7 @@ def test_unknown_category_in_a_csv_names_the_row_and_the_allowed_values(reg: Reg
     assert str(caught.value).startswith(
         "row 3: category: unknown item category 'banana' (allowed: ap_mine, at_mine, ied_victim_operated"
     )
-    assert "(and 1 more bad row)" in str(caught.value)
+    assert "(and at least 1 more bad row)" in str(caught.value)
     assert caught.value.problems[1] == ("row 4", "found_on: 'yesterday' is not a date (expected YYYY-MM-DD)")
     assert reg.count("item") == 0
 

@@ -58,8 +58,12 @@ class BadRows(SapperError):
         message = f"{label}: {first}"
         if len(problems) > 1:
             more = len(problems) - 1
-            message += f" (and {more} more bad row{'s' if more > 1 else ''})"
-        message += "; nothing was imported (--skip-invalid imports the good rows and lists the bad ones in a file)"
+            # at least: the checks stop at the first stage that finds bad rows (words and dates before ranges)
+            message += f" (and at least {more} more bad row{'s' if more > 1 else ''})"
+        message += (
+            "; nothing was imported (--skip-invalid imports the good rows and lists the bad ones in a file;"
+            " with --dry-run it lists every bad row and writes nothing)"
+        )
         super().__init__(message)
         self.problems = problems
 
