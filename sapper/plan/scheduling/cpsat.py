@@ -125,7 +125,7 @@ def cpsat_schedule(
         improved += gained
         if not gained:
             break
-    status = f"{passes} passes of windows, {improved} improved"
+    status = f"{passes} pass{'' if passes == 1 else 'es'} of windows, {improved} improved"
     schedule = _result(problem, current, first, status, relaxed, began, searched.notes)
     schedule.notes.append(f"CP-SAT in rolling windows of {window} sectors; bound from relaxations")
     return schedule
