@@ -10,7 +10,6 @@ exactly as it was, and that readers see nothing before the commit.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ from sapper.formats.importer import BATCH_ROWS, BadRows, import_file
 from sapper.model import Item, ProtectedSite
 from sapper.store import is_postgres
 from sapper.store.dberrors import explain
-from sapper.store.schema import AUDIT_TABLE
+from sapper.testing.peek import table_state
 
 LON, LAT = 38.27, 34.55
 ROWS = 75_000  # two batches of the importer
@@ -63,16 +62,7 @@ def items(keys: list[str]) -> list[Item]:
 
 
 def state(target: str) -> tuple[int, int, int]:
-    """Items, audit entries and the highest item id, as another connection sees them."""
-    sql = f'SELECT (SELECT count(*) FROM items), (SELECT count(*) FROM "{AUDIT_TABLE}"), (SELECT max(id) FROM items)'
-    if is_postgres(target):
-        with psycopg.connect(target) as conn:
-            row = conn.execute(sql).fetchone()
-    else:
-        with sqlite3.connect(target) as conn:
-            row = conn.execute(sql).fetchone()
-    assert row is not None
-    return int(row[0]), int(row[1]), int(row[2] or 0)
+    return table_state(target, "items")
 
 
 def with_temple(target: str) -> Register:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import sqlite3
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -33,7 +32,8 @@ from sapper.model.geometry import area_m2, areas_m2
 from sapper.store import is_postgres, rules
 from sapper.store.batch import Batch, Problems, as_multipolygons
 from sapper.store.postgis import PostGISBackend
-from sapper.store.schema import AUDIT_TABLE, Layer
+from sapper.store.schema import Layer
+from sapper.testing.peek import table_state
 
 LON, LAT = 38.27, 34.55
 PIECE = PostGISBackend.bulk_piece_rows or 10_000
@@ -63,18 +63,7 @@ BAD = {
 
 
 def state(target: str) -> tuple[int, int, int]:
-    """Hazards, audit entries and the highest hazard id, as another connection sees them."""
-    sql = (
-        f'SELECT (SELECT count(*) FROM hazards), (SELECT count(*) FROM "{AUDIT_TABLE}"), (SELECT max(id) FROM hazards)'
-    )
-    if is_postgres(target):
-        with psycopg.connect(target) as conn:
-            row = conn.execute(sql).fetchone()
-    else:
-        with sqlite3.connect(target) as conn:
-            row = conn.execute(sql).fetchone()
-    assert row is not None
-    return int(row[0]), int(row[1]), int(row[2] or 0)
+    return table_state(target, "hazards")
 
 
 @pytest.mark.parametrize("bad", BAD)
