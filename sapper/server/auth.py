@@ -165,5 +165,9 @@ def admin(request: Request) -> User:
 
 
 def visible_to(user: User) -> str:
-    """The organisation whose restricted records the user may see (none, for anonymous visitors)."""
-    return "(anonymous)" if user is ANONYMOUS else user.organisation
+    """The organisation whose restricted records the user may see (none, for anonymous visitors), and
+    whose jobs they share. A user who sees every organisation has the whole register's (""): a plan they
+    run is made from every record, so it and its stored plan must not go to their own organisation."""
+    if user is ANONYMOUS:
+        return "(anonymous)"
+    return "" if user.all_organisations else user.organisation
