@@ -90,7 +90,13 @@ def test_a_model_problem_reads_as_english_and_is_translated_where_it_is_shown() 
     from sapper.model.records import Hazard
     from sapper.store.ranges import range_problems
 
-    columns = {"name": ["H"], "priority": [7], "estimated_items": [0], "clearance_depth_cm": [None]}
+    columns = {
+        "name": ["H"],
+        "priority": [7],
+        "estimated_items": [0],
+        "clearance_depth_cm": [None],
+        "reported_on": [None],
+    }
     [(row, [problem])] = range_problems(Hazard, columns)
     assert row == 0
     assert problem == "priority 7 is outside 1 (highest) to 5"  # logs, the CLI in English and old callers see text
