@@ -45,9 +45,12 @@ class AuditRows:
     def write_audit(self, entries: Sequence[AuditEntry]) -> None:
         if not entries:
             return
+        self.executemany(self.audit_insert_sql(), self.audit_values(entries))
+
+    def audit_insert_sql(self) -> str:
+        """The INSERT of one audit row, its values in the order of AUDIT_COLUMNS."""
         cols = ", ".join(map(q, self.AUDIT_COLUMNS))
-        sql = f"INSERT INTO {q(AUDIT_TABLE)} ({cols}) VALUES ({', '.join([self.ph] * 8)})"
-        self.executemany(sql, self.audit_values(entries))
+        return f"INSERT INTO {q(AUDIT_TABLE)} ({cols}) VALUES ({', '.join([self.ph] * len(self.AUDIT_COLUMNS))})"
 
     def audit_values(self, entries: Sequence[AuditEntry]) -> list[tuple[Any, ...]]:
         """Audit entries as the values of AUDIT_COLUMNS (before/after as JSON text)."""

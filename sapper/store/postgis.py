@@ -224,13 +224,11 @@ class PostGISBackend(SqlBackend):
         if not entries:
             return
         values = self.audit_values(entries)
-        cols = ", ".join(map(q, self.AUDIT_COLUMNS))
         if len(entries) >= COPY_ROWS:  # many entries at once: COPY, as for the records themselves
+            cols = ", ".join(map(q, self.AUDIT_COLUMNS))
             job = partial(self._copy_rows, f"COPY {q(AUDIT_TABLE)} ({cols}) FROM STDIN", values)
         else:
-            job = partial(
-                self._executemany, f"INSERT INTO {q(AUDIT_TABLE)} ({cols}) VALUES ({', '.join(['%s'] * 8)})", values
-            )
+            job = partial(self._executemany, self.audit_insert_sql(), values)
         if self.writes.pending:  # behind the rows it is about, without waiting for them
             self.writes.submit(job)
         else:
