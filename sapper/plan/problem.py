@@ -169,9 +169,7 @@ def find_conflicts(sectors: Sequence[WorkSector]) -> list[tuple[int, int]]:
     geoms = np.array([s.geometry for s in sectors], dtype=object)
     safety = np.array([s.safety_m for s in sectors], dtype=float)
     asks = np.flatnonzero(safety > 0)
-    grow = safety[asks] + PAD_M
-    minx, miny, maxx, maxy = shapely.bounds(geoms[asks]).T
-    found, other = STRtree(geoms).query(shapely.box(minx - grow, miny - grow, maxx + grow, maxy + grow))
+    found, other = STRtree(geoms).query(_grown_boxes(geoms[asks], safety[asks]))
     found = asks[found]
     n = len(sectors)
     left, right = np.minimum(found, other), np.maximum(found, other)
@@ -179,6 +177,13 @@ def find_conflicts(sectors: Sequence[WorkSector]) -> list[tuple[int, int]]:
     left, right = pair // n, pair % n
     close = shapely.distance(geoms[left], geoms[right]) < np.maximum(safety[left], safety[right])
     return list(zip(left[close].tolist(), right[close].tolist(), strict=True))
+
+
+def _grown_boxes(geoms: np.ndarray, distance: np.ndarray) -> np.ndarray:
+    """Each geometry's box grown by its distance (and ``PAD_M``): what may lie closer than that to it."""
+    minx, miny, maxx, maxy = shapely.bounds(geoms).T
+    grow = distance + PAD_M
+    return shapely.box(minx - grow, miny - grow, maxx + grow, maxy + grow)
 
 
 def needs_demolition(sector: WorkSector) -> bool:
@@ -207,9 +212,7 @@ def find_danger_pairs(sectors: Sequence[WorkSector]) -> list[tuple[int, int]]:
         return []
     geoms = np.array([s.geometry for s in sectors], dtype=object)
     radius = np.array([sectors[i].danger_m for i in where])
-    minx, miny, maxx, maxy = shapely.bounds(geoms[where]).T
-    grow = radius + PAD_M  # boxes, then the exact distance: as in find_conflicts
-    hit, other = STRtree(geoms).query(shapely.box(minx - grow, miny - grow, maxx + grow, maxy + grow))
+    hit, other = STRtree(geoms).query(_grown_boxes(geoms[where], radius))  # boxes, then the exact distance
     source = where[hit]
     keep = source != other
     source, other, reach = source[keep], other[keep], radius[hit][keep]
