@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import chain
-from operator import attrgetter
+from itertools import chain, repeat
+from operator import attrgetter, is_
 from typing import Any
 
 import numpy as np
@@ -149,7 +149,7 @@ def defaults(lay: Layer) -> dict[str, Any]:
 
 def fill_missing(column: list[Any], missing: object, default: Any) -> list[Any]:
     """The column with every ``missing`` cell given the field's default (the same list if none is)."""
-    if not any(v is missing for v in column):
+    if not any(map(is_, column, repeat(missing))):  # a C loop: twice a generator's speed
         return column
     return [(default() if callable(default) else default) if v is missing else v for v in column]
 

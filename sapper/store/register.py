@@ -159,6 +159,7 @@ class Register:
             try:
                 first = self._checked(pieces[0], restore=restore, keep_going=keep_going)  # before the write lock
                 with self.transaction():
+                    self.backend.bulk_load(lay, len(new))
                     if len(pieces) > 1:
                         self.backend.reserve_ids(lay, len(new))
                     try:

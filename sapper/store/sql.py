@@ -75,6 +75,10 @@ class SqlBackend(AuditRows, ABC):
         """``count`` new rows of ``lay`` are coming, a piece at a time: a backend may number them
         all with the first piece (by default each piece gets its own). 0: the batch is done."""
 
+    def bulk_load(self, lay: Layer, count: int) -> None:
+        """``count`` new rows of ``lay`` are about to be written in this transaction: a backend may
+        put off work per row until its commit (by default nothing is put off)."""
+
     @abstractmethod
     def existing_columns(self, table: str) -> set[str]: ...
 
