@@ -19,8 +19,8 @@ from sapper.formats import BadRows, import_file
 from sapper.model import Hazard, InvalidRecord, Item
 from sapper.model.geometry import area_m2, areas_m2, as_multipolygon, metric_epsg_for, utm_epsgs
 from sapper.store import batch, rules
-from sapper.store.copy_text import copy_texts, ewkb_texts
-from sapper.store.schema import TEXT, layer
+from sapper.store.copy_binary import ewkb
+from sapper.store.schema import layer
 
 LON, LAT = 38.27, 34.55
 LARGE = 6_000  # above both bulk paths' thresholds (GeoPackage index fill, PostGIS COPY)
@@ -139,11 +139,10 @@ def test_text_with_tabs_newlines_and_backslashes_comes_back_as_written(reg: Regi
     assert stored["K-1"].model == "\\N" and stored["K-2"].model == ""
 
 
-def test_copy_text_of_geometries_is_postgis_ewkb_with_the_srid() -> None:
+def test_geometries_go_to_copy_as_postgis_ewkb_with_the_srid() -> None:
     geoms = np.array([Point(1, 2), None, box(0, 0, 1, 1), MultiPolygon([box(2, 2, 3, 4)]), Point()], dtype=object)
-    expected = shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True, include_srid=True, output_dimension=2)
-    assert [t.upper() for t in ewkb_texts(geoms)] == [r"\N" if e is None else e for e in expected]
-    assert copy_texts(TEXT, ["a\tb", None, "c"]) == ["a\\tb", r"\N", "c"]
+    expected = shapely.to_wkb(shapely.set_srid(geoms, 4326), include_srid=True, output_dimension=2, byte_order=1)
+    assert ewkb(geoms) == list(expected)
 
 
 _polygons = st.builds(

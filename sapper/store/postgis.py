@@ -19,7 +19,7 @@ from shapely.geometry.base import BaseGeometry
 
 from sapper.store import audit, wkb_points
 from sapper.store.audit_rows import AuditEntry
-from sapper.store.copy_text import copy_chunks
+from sapper.store.copy_binary import copy_rows, copy_types
 from sapper.store.schema import AUDIT_TABLE, BOOLEAN, DATE, DATETIME, INTEGER, REAL, Column, Layer
 from sapper.store.sql import GEOM, SqlBackend, q
 from sapper.store.writer import QueuedWrites
@@ -235,7 +235,7 @@ class PostGISBackend(SqlBackend):
         self.execute(audit.BULK_INDEX)
 
     def insert_columns(self, lay: Layer, columns: dict[str, Sequence[Any]], geoms: np.ndarray | None) -> list[int]:
-        """Many rows go by COPY, queued for the writer's thread, which makes their text a chunk at
+        """Many rows go by binary COPY, queued for the writer's thread, which makes them a chunk at
         a time as the server takes them; the caller goes on with its next batch meanwhile (the
         columns are read then, and must not change: a batch's columns are never changed in place)."""
         count = len(geoms) if geoms is not None else len(next(iter(columns.values())))
@@ -245,15 +245,18 @@ class PostGISBackend(SqlBackend):
         self._copied[lay.name] = self._copied.get(lay.name, 0) + count
         self._analyzed[lay.name] = analyzed_columns(lay)
         cols = ["id", *self._names(lay), *([GEOM] if geoms is not None else [])]
-        sql = f"COPY {q(lay.name)} ({', '.join(map(q, cols))}) FROM STDIN"
-        self.writes.submit(partial(self._copy, sql, copy_chunks(lay, ids, dict(columns), geoms)))
+        sql = f"COPY {q(lay.name)} ({', '.join(map(q, cols))}) FROM STDIN (FORMAT BINARY)"
+        rows = copy_rows(lay, ids, dict(columns), geoms)
+        self.writes.submit(partial(self._copy, sql, copy_types(lay, geoms is not None), rows))
         return ids
 
-    def _copy(self, sql: str, chunks: Iterator[str]) -> None:
-        """COPY rows given as chunks of COPY text (in the writer's thread)."""
+    def _copy(self, sql: str, types: list[str], parts: Iterator[Iterator[tuple[Any, ...]]]) -> None:
+        """COPY rows given a chunk at a time, in binary (in the writer's thread)."""
         with self.conn.cursor() as cur, cur.copy(sql) as copy:
-            for chunk in chunks:
-                copy.write(chunk)
+            copy.set_types(types)
+            for rows in parts:
+                for row in rows:
+                    copy.write_row(row)
 
     def write_audit(self, entries: Sequence[AuditEntry]) -> None:
         if not entries:
