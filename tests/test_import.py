@@ -16,7 +16,7 @@ from shapely.geometry import Point, Polygon, box
 
 from sapper import Register
 from sapper.formats import BadRows, import_file
-from sapper.model import ProtectedSite
+from sapper.model import Hazard, InvalidRecord, ProtectedSite
 from sapper.model.enums import HazardStatus, ItemCategory, ItemState
 from sapper.model.errors import SapperError
 
@@ -399,3 +399,29 @@ def test_a_file_with_several_layers_needs_the_one_to_read(reg: Register, tmp_pat
     with pytest.raises(SapperError, match=r"has several layers \(finds, more\); say which with --source-layer"):
         import_file(reg, path, "items")
     assert import_file(reg, path, "items", source_layer="more").added == 1
+
+
+def test_an_import_checks_each_geometry_once_and_a_batch_of_records_still_checks_its_own(
+    reg: Register, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file's rows are checked before anything is written (so that every bad row is named);
+    the register does not check those geometries again, while records added directly are checked."""
+    from sapper.formats import geoms
+    from sapper.model.geometry import geometry_problems
+    from sapper.store import rules
+
+    checked: list[int] = []
+
+    def counted(shapes: Any, allowed: tuple[str, ...]) -> list[str | None]:
+        checked.append(len(shapes))
+        return geometry_problems(shapes, allowed)
+
+    monkeypatch.setattr(geoms, "geometry_problems", counted)
+    monkeypatch.setattr(rules, "geometry_problems", counted)
+    path = geojson(tmp_path / "h.geojson", [({"name": f"H{i}"}, square(i)) for i in range(5)])
+    assert import_file(reg, path, "hazards").added == 5
+    assert sum(checked) == 5
+    checked.clear()
+    with pytest.raises(InvalidRecord, match="invalid geometry"):
+        reg.add_many([Hazard(name="Bow", geometry=BOWTIE)])
+    assert sum(checked) == 1

@@ -78,7 +78,9 @@ class Prepared:
         values.update({name: [value] * len(rows) for name, value in self.plan.constants.items()})
         values["source_key"] = self.keys if whole else [self.keys[i] for i in rows]
         geoms = None if self.geometries is None else self.geometries[rows]
-        return of_values(self.lay, values, len(rows), geoms)
+        made = of_values(self.lay, values, len(rows), geoms)
+        made.geometries_checked = True  # rows with a geometry problem (``prepare``) are never asked for
+        return made
 
 
 def prepare(source: Source, plan: FieldPlan, mapping: Mapping, lay: Layer, crs: str | None) -> Prepared:

@@ -37,6 +37,9 @@ class Batch:
     columns: dict[str, list[Any]]
     geometries: np.ndarray | None
     ids: list[int | None] | None = None
+    # Every geometry already passed ``geometry_problems`` for this layer, as the register checks
+    # them (an import checks its file's rows before writing): not checked a second time.
+    geometries_checked: bool = False
 
     def __len__(self) -> int:
         return len(next(iter(self.columns.values()))) if self.columns else 0
@@ -53,6 +56,7 @@ class Batch:
             {name: [column[i] for i in rows] for name, column in self.columns.items()},
             None if self.geometries is None else self.geometries[index],
             None if self.ids is None else [self.ids[i] for i in rows],
+            self.geometries_checked,
         )
 
     def pieces(self, size: int) -> list[Batch]:
@@ -65,6 +69,7 @@ class Batch:
                 {name: column[start : start + size] for name, column in self.columns.items()},
                 None if self.geometries is None else self.geometries[start : start + size],
                 None if self.ids is None else self.ids[start : start + size],
+                self.geometries_checked,
             )
             for start in range(0, len(self), size)
         ]
@@ -90,7 +95,7 @@ def joined(parts: Sequence[Batch]) -> Batch:
     columns = {name: list(chain.from_iterable(part.columns[name] for part in parts)) for name in first.columns}
     geometries = None if first.geometries is None else np.concatenate([part.geometries for part in parts])
     ids = None if first.ids is None else list(chain.from_iterable(part.ids or () for part in parts))
-    return Batch(first.lay, columns, geometries, ids)
+    return Batch(first.lay, columns, geometries, ids, all(part.geometries_checked for part in parts))
 
 
 def record_ref(lay: Layer, record_id: int | None, name: str | None, source_key: str | None) -> str:

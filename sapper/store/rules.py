@@ -201,7 +201,7 @@ def record_problems(lay: Layer, batch: Batch, released: np.ndarray, *, may_lack_
     A layer that needs a geometry refuses a row without one, unless the row is a released hazard
     and ``may_lack_polygon`` (its land is in its releases)."""
     found: dict[int, str] = {}
-    if lay.geometry_type:
+    if lay.geometry_type and not batch.geometries_checked:
         geoms = batch.geometries
         needed = lay.name in GEOMETRY_REQUIRED
         for i, problem in enumerate(geometry_problems(geoms, ACCEPTS[lay.geometry_type])):
