@@ -34,6 +34,13 @@ def search_box(bounds: tuple[float, float, float, float], metres: float) -> tupl
     return (minx - pad_lon, miny - pad_lat, maxx + pad_lon, maxy + pad_lat)
 
 
+def grown_boxes(geoms: np.ndarray, by: float | np.ndarray) -> np.ndarray:
+    """Each geometry's bounding box grown by ``by`` (in the geometries' units) on every side: a box
+    that holds everything within ``by`` of the geometry, for a spatial index to query."""
+    minx, miny, maxx, maxy = shapely.bounds(geoms).T
+    return shapely.box(minx - by, miny - by, maxx + by, maxy + by)
+
+
 @lru_cache(maxsize=64)
 def utm_epsg(lon: float, lat: float) -> int:
     """EPSG code of the WGS 84 UTM zone holding the point."""

@@ -20,6 +20,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from sapper.model.enums import ItemCategory, LandUse, Method, TeamKind
+from sapper.model.geometry import grown_boxes
 from sapper.plan.rules.methods import Decision, method_for
 from sapper.plan.rules.productivity import Productivity, WorkDay
 
@@ -169,7 +170,7 @@ def find_conflicts(sectors: Sequence[WorkSector]) -> list[tuple[int, int]]:
     geoms = np.array([s.geometry for s in sectors], dtype=object)
     safety = np.array([s.safety_m for s in sectors], dtype=float)
     asks = np.flatnonzero(safety > 0)
-    found, other = STRtree(geoms).query(_grown_boxes(geoms[asks], safety[asks]))
+    found, other = STRtree(geoms).query(grown_boxes(geoms[asks], safety[asks] + PAD_M))
     found = asks[found]
     n = len(sectors)
     left, right = np.minimum(found, other), np.maximum(found, other)
@@ -177,13 +178,6 @@ def find_conflicts(sectors: Sequence[WorkSector]) -> list[tuple[int, int]]:
     left, right = pair // n, pair % n
     close = shapely.distance(geoms[left], geoms[right]) < np.maximum(safety[left], safety[right])
     return list(zip(left[close].tolist(), right[close].tolist(), strict=True))
-
-
-def _grown_boxes(geoms: np.ndarray, distance: np.ndarray) -> np.ndarray:
-    """Each geometry's box grown by its distance (and ``PAD_M``): what may lie closer than that to it."""
-    minx, miny, maxx, maxy = shapely.bounds(geoms).T
-    grow = distance + PAD_M
-    return shapely.box(minx - grow, miny - grow, maxx + grow, maxy + grow)
 
 
 def needs_demolition(sector: WorkSector) -> bool:
@@ -212,7 +206,7 @@ def find_danger_pairs(sectors: Sequence[WorkSector]) -> list[tuple[int, int]]:
         return []
     geoms = np.array([s.geometry for s in sectors], dtype=object)
     radius = np.array([sectors[i].danger_m for i in where])
-    hit, other = STRtree(geoms).query(_grown_boxes(geoms[where], radius))  # boxes, then the exact distance
+    hit, other = STRtree(geoms).query(grown_boxes(geoms[where], radius + PAD_M))  # boxes, then the exact distance
     source = where[hit]
     keep = source != other
     source, other, reach = source[keep], other[keep], radius[hit][keep]

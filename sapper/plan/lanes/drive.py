@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 
 from sapper.plan.lanes.cells import cells, drive_order
 from sapper.plan.lanes.laps import pivots, start_at
-from sapper.plan.lanes.route import Router
+from sapper.plan.lanes.route import Router, room_around
 from sapper.plan.lanes.scan import Segments, from_frame, to_frame
 
 
@@ -186,9 +186,7 @@ def _convex(area: BaseGeometry) -> bool:
 def _ground_between(area: BaseGeometry, obstacles) -> BaseGeometry:
     """Everywhere around the sector except the obstacles."""
     blocked = shapely.union_all(list(obstacles))
-    minx, miny, maxx, maxy = shapely.union_all([area, blocked]).bounds
-    pad = 1.0 + 0.01 * max(maxx - minx, maxy - miny)
-    return shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad).difference(blocked)
+    return room_around(shapely.union_all([area, blocked])).difference(blocked)
 
 
 def moves_length(a: np.ndarray, b: np.ndarray, bends: dict[int, np.ndarray]) -> float:

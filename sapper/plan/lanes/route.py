@@ -27,11 +27,9 @@ class Router:
     """Routes between points of a polygonal free area (metric coordinates)."""
 
     def __init__(self, free: BaseGeometry) -> None:
-        minx, miny, maxx, maxy = free.bounds
-        pad = 1.0 + 0.01 * max(maxx - minx, maxy - miny)
         # Blocked ground: outside the outline, and each hole less any part of the area inside
         # it (a walled-in yard); each blocker brings its reflex corners.
-        blockers = shapely.get_parts(shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad).difference(free))
+        blockers = shapely.get_parts(room_around(free).difference(free))
         self.blockers = shapely.buffer(blockers, -TOLERANCE_M, quad_segs=1, join_style="mitre")
         self.tree = shapely.STRtree(self.blockers)
         corners = reflex_corners(free)
@@ -114,3 +112,11 @@ def _shortest(nodes: np.ndarray, i: np.ndarray, j: np.ndarray) -> list[int] | No
                 prev[v] = u
                 heapq.heappush(heap, (d + dv, v))
     return None
+
+
+def room_around(ground: BaseGeometry) -> BaseGeometry:
+    """A box a little larger than the ground's (1 m and 1 % more on every side): the ground and the
+    way around its edges, for what lies outside it to be cut from."""
+    minx, miny, maxx, maxy = ground.bounds
+    pad = 1.0 + 0.01 * max(maxx - minx, maxy - miny)
+    return shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad)

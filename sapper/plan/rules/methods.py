@@ -17,6 +17,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from sapper.model.enums import ActivityType, Contamination, LandUse, Method, SiteKind, TeamKind
+from sapper.model.geometry import grown_boxes
 from sapper.model.records import Hazard, ProtectedSite, Team
 from sapper.plan.rules.datafiles import DataFileError, Section, load
 from sapper.plan.rules.productivity import SEARCH_METHODS
@@ -136,10 +137,8 @@ def site_distances(
         return found
     site_geoms = np.array([sites[k].geometry for k in placed], dtype=object)
     geoms = np.array(geometries, dtype=object)
-    bounds = shapely.bounds(geoms)
     grow = reach_m + 1e-9 * max(1.0, reach_m) + 1e-6  # a box never falls short of the reach by rounding
-    boxes = shapely.box(bounds[:, 0] - grow, bounds[:, 1] - grow, bounds[:, 2] + grow, bounds[:, 3] + grow)
-    where, which = shapely.STRtree(site_geoms).query(boxes)
+    where, which = shapely.STRtree(site_geoms).query(grown_boxes(geoms, grow))
     order = np.lexsort((which, where))
     where, which = where[order], which[order]
     dist = shapely.distance(geoms[where], site_geoms[which])
