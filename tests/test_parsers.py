@@ -7,6 +7,7 @@ import json
 import string
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,7 +19,7 @@ from shapely.geometry import Point, box
 from sapper.formats.csvfile import DELIMITERS, guess_delimiter, parse_lonlat, parse_wkt, read_csv, write_csv
 from sapper.formats.keys import content_keys
 from sapper.formats.mapping import Mapping, check_mapping, load_mapping, writable_fields
-from sapper.formats.values import MISSING, convert_value
+from sapper.formats.values import MISSING, convert_column, convert_value
 from sapper.model.enums import Contamination, ItemCategory
 from sapper.model.errors import SapperError
 from sapper.model.wkt import to_wkt, to_wkt_many
@@ -318,3 +319,28 @@ def test_content_keys_do_not_depend_on_row_order_or_ring_direction(rows: list, d
     cm = [shapely.transform(shapely.normalize(g), lambda xy: np.round(xy, 7) + 0.0) for _, _, g in rows]  # 1e-7 degree
     distinct = {(n, p, g.wkb) for (n, p, _), g in zip(rows, cm)}
     assert len({k.split("#")[0] for k in first}) == len(distinct)
+
+
+CELLS = st.one_of(
+    st.none(),
+    st.sampled_from(["", "  ", "uxo", "UXO", " ap-mine ", "banana", "1", "2.0"]),
+    st.integers(-3, 3),
+    st.floats(allow_nan=True, allow_infinity=False, width=32).map(lambda f: f + 0.0),  # 0.0 and -0.0: one key
+    st.booleans(),
+)
+
+
+@SETTINGS
+@given(
+    cells=st.lists(CELLS, max_size=40),
+    field=st.sampled_from([("item", "category"), ("hazard", "priority"), ("hazard", "name"), ("item", "depth_cm")]),
+)
+def test_a_column_converts_as_its_cells_do_one_by_one(cells: list[Any], field: tuple[str, str]) -> None:
+    """Each distinct value is converted once: the column's values and problems are the cells' own."""
+    column = layer(field[0]).column(field[1])
+    values = np.empty(len(cells), dtype=object)
+    values[:] = cells
+    out, problems = convert_column(column, values, required=True)
+    alone = [convert_value(column, cell, None, None, True) for cell in cells]
+    assert out == [value for value, _ in alone]
+    assert problems == {i: f"{column.name}: {p}" for i, (_, p) in enumerate(alone) if p is not None}

@@ -76,20 +76,25 @@ def convert_column(
     fast = _fast(col, values) if not value_map else None
     if fast is not None:
         return fast, {}
-    cells = plain(values)
-    if col.kind == TEXT and col.vocabulary is None and not value_map and set(map(type, cells)) <= _TEXT_OR_NONE:
+    text_field = col.kind == TEXT and col.vocabulary is None
+    # Cells as read: a blank one is converted as empty below, once per distinct value, not cleared cell by cell.
+    cells = values.tolist() if values.dtype.kind == "O" and not text_field and not value_map else plain(values)
+    if text_field and not value_map and set(map(type, cells)) <= _TEXT_OR_NONE:
         empty, _ = _empty(col, required)  # a text field is never missing: "" or None
         return [empty if v is None else v for v in cells], {}
     kinds = set(map(type, cells)) - {type(None)}
     keys: list[Any] = cells if len(kinds) <= 1 else list(zip(map(type, cells), cells))  # 1, 1.0 and True apart
     try:
         distinct = dict(zip(keys, cells))
-        memo = {key: convert_value(col, raw, value_map, date_format, required) for key, raw in distinct.items()}
-        outcomes = list(map(memo.__getitem__, keys))
     except TypeError:  # unhashable cells: one by one
         outcomes = [convert_value(col, raw, value_map, date_format, required) for raw in cells]
-    out = [value for value, _ in outcomes]
-    problems = {i: f"{col.name}: {problem}" for i, (_, problem) in enumerate(outcomes) if problem is not None}
+        problems = {i: f"{col.name}: {problem}" for i, (_, problem) in enumerate(outcomes) if problem is not None}
+        return [value for value, _ in outcomes], problems
+    # Per distinct value, then a lookup per cell: no pass over the cells' outcomes.
+    memo = {key: convert_value(col, raw, value_map, date_format, required) for key, raw in distinct.items()}
+    out = list(map({key: value for key, (value, _) in memo.items()}.__getitem__, keys))
+    bad = {key: problem for key, (_, problem) in memo.items() if problem is not None}
+    problems = {i: f"{col.name}: {bad[key]}" for i, key in enumerate(keys) if key in bad} if bad else {}
     return out, problems
 
 
