@@ -15,40 +15,40 @@ import numpy as np
 import shapely
 
 from sapper.store.batch import storage_column
-from sapper.store.schema import BOOLEAN, DATE, DATETIME, INTEGER, REAL, Column, Layer
+from sapper.store.schema import Column, Layer
 
 # Rows made at once: the server starts on the first rows while the next are made, and the values
 # held at once stay few.
 COPY_CHUNK = 5_000
-BINARY_TYPES = {INTEGER: "int8", REAL: "float8", BOOLEAN: "bool", DATE: "date", DATETIME: "timestamptz"}
 _TEXT_OR_NONE = {str, type(None)}
 
 
-def copy_types(lay: Layer, with_geometry: bool) -> list[str]:
-    """The PostgreSQL types the values of ``copy_rows`` are sent as: the id, the fields, the geometry."""
-    fields = [BINARY_TYPES.get(c.kind, "text") for c in lay.attribute_columns]
-    return ["int8", *fields, *(["bytea"] if with_geometry else [])]
-
-
 def copy_rows(
-    lay: Layer, ids: Sequence[int], columns: dict[str, Sequence[Any]], geoms: np.ndarray | None, chunk: int = COPY_CHUNK
+    lay: Layer,
+    ids: Sequence[int],
+    columns: dict[str, Sequence[Any]],
+    geoms: np.ndarray | None,
+    sql_types: Sequence[str],
+    chunk: int = COPY_CHUNK,
 ) -> Iterator[Iterator[tuple[Any, ...]]]:
     """New rows of ``lay`` (their ids, their fields' columns as ``batch.Batch`` holds them, then the
-    geometries), ``chunk`` rows at a time, each column made at once."""
+    geometries), ``chunk`` rows at a time, each column made at once; ``sql_types`` are the fields'
+    column types (a value for a text column given as another type goes as its text)."""
+    fields = list(zip(lay.attribute_columns, sql_types, strict=True))
     for start in range(0, len(ids), chunk):
         part = slice(start, start + chunk)
         values: list[Sequence[Any]] = [ids[part]]
-        values += [_stored(col, columns[col.name][part]) for col in lay.attribute_columns]
+        values += [_stored(col, columns[col.name][part], sql_type == "text") for col, sql_type in fields]
         if geoms is not None:
             values.append(ewkb(geoms[part]))
         yield zip(*values)
 
 
-def _stored(col: Column, values: Sequence[Any]) -> list[Any]:
+def _stored(col: Column, values: Sequence[Any], as_text: bool) -> list[Any]:
     stored = storage_column(col, values)
-    if col.kind in BINARY_TYPES or set(map(type, stored)) <= _TEXT_OR_NONE:
+    if not as_text or set(map(type, stored)) <= _TEXT_OR_NONE:
         return stored
-    return [v if v is None else str(v) for v in stored]  # text of a value given as another type
+    return [v if v is None else str(v) for v in stored]
 
 
 def ewkb(geoms: np.ndarray, srid: int = 4326) -> list[bytes | None]:

@@ -19,7 +19,7 @@ from shapely.geometry.base import BaseGeometry
 
 from sapper.store import audit, wkb_points
 from sapper.store.audit_rows import AuditEntry
-from sapper.store.copy_binary import copy_rows, copy_types
+from sapper.store.copy_binary import copy_rows
 from sapper.store.schema import AUDIT_TABLE, BOOLEAN, DATE, DATETIME, INTEGER, REAL, Column, Layer
 from sapper.store.sql import GEOM, SqlBackend, q
 from sapper.store.writer import QueuedWrites
@@ -246,12 +246,14 @@ class PostGISBackend(SqlBackend):
         self._analyzed[lay.name] = analyzed_columns(lay)
         cols = ["id", *self._names(lay), *([GEOM] if geoms is not None else [])]
         sql = f"COPY {q(lay.name)} ({', '.join(map(q, cols))}) FROM STDIN (FORMAT BINARY)"
-        rows = copy_rows(lay, ids, dict(columns), geoms)
-        self.writes.submit(partial(self._copy, sql, copy_types(lay, geoms is not None), rows))
+        fields = [self.sql_type(col) for col in lay.attribute_columns]
+        types = ["bigint", *fields, *(["bytea"] if geoms is not None else [])]
+        self.writes.submit(partial(self._copy, sql, types, copy_rows(lay, ids, dict(columns), geoms, fields)))
         return ids
 
     def _copy(self, sql: str, types: list[str], parts: Iterator[Iterator[tuple[Any, ...]]]) -> None:
-        """COPY rows given a chunk at a time, in binary (in the writer's thread)."""
+        """COPY rows given a chunk at a time, in binary, each value sent as its column's type (in the
+        writer's thread; a geometry's EWKB as bytes, which PostGIS reads as a geometry)."""
         with self.conn.cursor() as cur, cur.copy(sql) as copy:
             copy.set_types(types)
             for rows in parts:
