@@ -55,8 +55,10 @@ async function loadMap() {
 }
 
 function zoomToHazard() {
+  // At once, not animated: a tap while the map still zoomed would land on another place (and a
+  // polygon drawn then could cross itself).
   const layer = hazards.get(form.hazard_id.value);
-  if (layer) map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 18 });
+  if (layer) map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 18, animate: false });
 }
 
 function reportBody() {
