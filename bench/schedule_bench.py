@@ -67,10 +67,15 @@ def main() -> None:
     print(f"bound {best.bound or 0:,.0f}, gap {gap}; status: {best.status}; {'; '.join(best.notes)}")
     # like with like: the makespan against floors proven for the makespan itself
     floor = makespan_bound(problem)
+    only = (
+        f"work only {floor.kind} teams may do per team {floor.kind_days:,.1f} d"
+        if floor.kind
+        else "no work that only one kind of team may do"
+    )
     print(
         f"makespan {best.makespan_days:,.1f} d against its bound {floor.days:,.1f} d "
         f"(gap {1 - floor.days / best.makespan_days:.1%}): heaviest set of sectors never worked at once "
-        f"{floor.serial_days:,.1f} d, work only {floor.kind or '-'} teams may do per team {floor.kind_days:,.1f} d"
+        f"{floor.serial_days:,.1f} d, {only}"
     )
     print(
         f"gain over greedy {gain:.1%}; wall time {best.seconds:.1f} s for {len(problem.teams)} teams x "
