@@ -201,8 +201,7 @@ class Register:
 
     def _raise_first_problem(self, new: batch.Batch, *, restore: bool) -> None:
         """Raise the problem a whole batch meets first (its checks only: nothing is written)."""
-        ready, refused = rules.prepare_new(self, new.lay, new, restore=restore)
-        rules.first_problem(refused)
+        ready, refused = self._checked(new, restore=restore, keep_going=False)
         rules.first_problem(rules.register_problems(self, new.lay, ready, restore=restore, skip=refused))
 
     def _audit_inserts(self, lay: Layer, ids: list[int]) -> None:
