@@ -20,7 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from sapper.store import audit, wkb_points
 from sapper.store.audit_rows import AuditEntry
 from sapper.store.copy_binary import copy_rows
-from sapper.store.schema import AUDIT_TABLE, BOOLEAN, DATE, DATETIME, INTEGER, REAL, Column, Layer
+from sapper.store.schema import AUDIT_TABLE, BOOLEAN, DATE, DATETIME, INTEGER, REAL, Column, Layer, layer
 from sapper.store.sql import GEOM, SqlBackend, q
 from sapper.store.writer import QueuedWrites
 
@@ -37,10 +37,10 @@ COPY_ROWS = 1000
 # commit. Autovacuum would, in a minute or more; until then the planner costs a window of a
 # freshly loaded table as a handful of rows and may pick a plan hundreds of times slower.
 ANALYZE_AFTER_ROWS = 20_000
-# What a layer's reads filter and join on: the statistics ANALYZE gathers before the commit (the
-# rest of the table's, autovacuum's next analyze). All 19 columns of 100,000 hazards took 0.25-0.29 s,
-# these 0.10-0.12 s: ANALYZE's time goes mostly to the text columns.
-ANALYZED_COLUMNS = ("id", GEOM, "organisation", "restricted")
+# What a layer's reads filter on besides its id, geometry and links: with those, the statistics ANALYZE
+# gathers before the commit (the rest of the table's, autovacuum's next analyze). All 19 columns of
+# 100,000 hazards took 0.25-0.29 s, these 0.10-0.12 s: ANALYZE's time goes mostly to the text columns.
+ANALYZED_COLUMNS = ("organisation", "restricted")
 # Rows of a first load into an empty table from which its spatial index is built after them, as
 # ogr2ogr and pg_restore do. Measured, not a published figure: 100,000 polygons took 0.86-0.90 s
 # to COPY into a table with its GiST index, 0.51 s without it, and the index 0.14 s to build after.
@@ -65,7 +65,6 @@ class PostGISBackend(SqlBackend):
         self.writes = QueuedWrites()
         self._sequences: dict[str, str] = {}  # layer -> its id sequence
         self._copied: dict[str, int] = {}  # table -> rows the open transaction copied into it
-        self._analyzed: dict[str, str] = {}  # table -> the columns ANALYZE takes after a bulk load
         self._coming: dict[str, int] = {}  # layer -> rows announced by ``reserve_ids``, not yet numbered
         self._spare_ids: dict[str, list[int]] = {}  # layer -> ids fetched for those rows, not yet used
         self._unindexed: dict[str, list[str]] = {}  # layer -> its spatial indexes to build before the commit
@@ -118,7 +117,7 @@ class PostGISBackend(SqlBackend):
             for definition in [d for defs in self._unindexed.values() for d in defs]:
                 self.conn.execute(definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
             for name in [name for name, rows in self._copied.items() if rows >= ANALYZE_AFTER_ROWS]:
-                self.conn.execute(f"ANALYZE {q(name)}{self._analyzed.get(name, '')}")
+                self.conn.execute(f"ANALYZE {q(name)}{analyzed_columns(layer(name))}")
         except BaseException:
             self.rollback()
             raise
@@ -133,7 +132,6 @@ class PostGISBackend(SqlBackend):
     def _forget_batch(self) -> None:
         """What the transaction's bulk inserts counted and reserved (ids left over are never used)."""
         self._copied.clear()
-        self._analyzed.clear()
         self._unindexed.clear()
         self._coming.clear()
         self._spare_ids.clear()
@@ -243,7 +241,6 @@ class PostGISBackend(SqlBackend):
             return super().insert_columns(lay, columns, geoms)
         ids = self.next_ids(lay, count)  # a query waits for the writes before (and raises their error)
         self._copied[lay.name] = self._copied.get(lay.name, 0) + count
-        self._analyzed[lay.name] = analyzed_columns(lay)
         cols = ["id", *self._names(lay), *([GEOM] if geoms is not None else [])]
         sql = f"COPY {q(lay.name)} ({', '.join(map(q, cols))}) FROM STDIN (FORMAT BINARY)"
         fields = [self.sql_type(col) for col in lay.attribute_columns]
