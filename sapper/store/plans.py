@@ -23,6 +23,9 @@ from sapper.store.sql import SqlBackend
 
 
 def next_number(reg: Register) -> int:
+    """The next plan's number; inside a transaction, which holds it until it ends (another server
+    storing a plan at the same time waits, then takes the number after)."""
+    reg.backend.hold("plan number")
     return int(reg.backend.maximum(layer("plan"), "number") or 0) + 1
 
 
