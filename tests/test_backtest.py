@@ -115,12 +115,12 @@ def test_a_backtest_replays_every_day_and_the_same_seed_gives_the_same_result() 
 
 
 @pytest.fixture(scope="module")
-def palmyra_backtest(tmp_path_factory: pytest.TempPathFactory) -> Backtest:
+def palmyra_inputs(tmp_path_factory: pytest.TempPathFactory) -> Inputs:
     from sapper.testing.palmyra import palmyra
 
     path = palmyra(str(tmp_path_factory.mktemp("palmyra") / "palmyra.gpkg"))
     with open_register(path, read_only=True) as reg:
-        inputs = Inputs(
+        return Inputs(
             hazards=reg.list("hazard"),
             items=reg.list("item"),
             sites=reg.list("site"),
@@ -128,9 +128,16 @@ def palmyra_backtest(tmp_path_factory: pytest.TempPathFactory) -> Backtest:
             reports=reg.list("report"),
             releases=reg.list("release"),
         )
-    # the settings `sapper backtest` runs with by default (500 runs, seed 0, the recorded practice replayed)
-    settings = Settings(start=FIRST, runs=500, seed=0, lanes=False, optimise=False, accept_recorded_practice=True)
-    return backtest(inputs, settings)
+
+
+def palmyra_settings(seed: int) -> Settings:
+    """The settings `sapper backtest` runs with by default (500 runs, seed 0, the recorded practice replayed)."""
+    return Settings(start=FIRST, runs=500, seed=seed, lanes=False, optimise=False, accept_recorded_practice=True)
+
+
+@pytest.fixture(scope="module")
+def palmyra_backtest(palmyra_inputs: Inputs) -> Backtest:
+    return backtest(palmyra_inputs, palmyra_settings(seed=0))
 
 
 @pytest.mark.slow
@@ -143,11 +150,19 @@ def test_on_the_palmyra_scenario_the_p50_follows_the_register(palmyra_backtest: 
 
 @pytest.mark.slow
 def test_on_the_palmyra_scenario_the_band_holds_the_register(palmyra_backtest: Backtest) -> None:
-    # 29 of 36 pairs (81 %); 61 % with no day effect, 78 % before confirmed land got technical survey. With 500
-    # runs seeds 1-3 give 81 %, seed 4 64 %; with 2,000 runs 72-75 % (README, "Reading a backtest"): the bands are
-    # narrow and the forecasts of the first two days end just outside them (no robot report yet, and the cited robot
-    # range tops out below the 14.5k m2 a day the scenario's robots clear). This holds the default run to what it gave.
-    assert palmyra_backtest.coverage >= 0.80
+    # 32 of 36 pairs (89 %); with 500 runs seeds 0-7 give 89-92 %, with 2,000 runs seeds 0 and 1 92 % (README,
+    # "Reading a backtest"). Before a machine's crew stopped for the items it meets instead of digging each out,
+    # and before the robots' range took Palmyra's published pace as its top, seeds 0-7 gave 61-81 %: the first two
+    # days' forecasts, with no robot report yet, ended just outside their bands.
+    assert palmyra_backtest.coverage >= 0.85
+
+
+@pytest.mark.slow
+def test_on_the_palmyra_scenario_the_band_holds_the_register_whatever_the_monte_carlo_draws(
+    palmyra_inputs: Inputs,
+) -> None:
+    # seed 4 gave the worst figure of seeds 0-7 before (64 %): the band must not hang on the draws' luck
+    assert backtest(palmyra_inputs, palmyra_settings(seed=4)).coverage >= 0.80
 
 
 @pytest.mark.slow

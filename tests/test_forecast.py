@@ -45,8 +45,17 @@ def fixed(prod):
     )
 
 
-def town(prod, items: float = 0.0, n: int = 6, teams: int = 2, safety_m: float = 50.0, per_hazard: int = 3):
-    """Sectors of hazards in a row (``per_hazard`` sectors each), worked by manual teams."""
+def town(
+    prod,
+    items: float = 0.0,
+    n: int = 6,
+    teams: int = 2,
+    safety_m: float = 50.0,
+    per_hazard: int = 3,
+    kind: TeamKind = TeamKind.MANUAL,
+):
+    """Sectors of hazards in a row (``per_hazard`` sectors each), worked by teams of one kind (manual)."""
+    method = {TeamKind.MANUAL: Method.MANUAL, TeamKind.ROBOT: Method.ROBOT}[kind]
     hazard = Hazard(id=1, name="H1", land_use=LandUse.OPEN_GROUND, contamination=Contamination.UXO)
     sectors = []
     for i in range(n):
@@ -66,12 +75,7 @@ def town(prod, items: float = 0.0, n: int = 6, teams: int = 2, safety_m: float =
                 land_use=hazard.land_use,
             )
         )
-    crew = [
-        WorkTeam(
-            t, t + 1, f"T{t}", TeamKind.MANUAL, (Method.MANUAL,), Point(0, -100), 4, 1.0, prod.day(TeamKind.MANUAL)
-        )
-        for t in range(teams)
-    ]
+    crew = [WorkTeam(t, t + 1, f"T{t}", kind, (method,), Point(0, -100), 4, 1.0, prod.day(kind)) for t in range(teams)]
     problem = build_problem(sectors, crew, prod, {})
     return problem, greedy_schedule(problem)
 
@@ -91,14 +95,32 @@ def test_with_nothing_left_to_chance_the_forecast_replays_the_plan() -> None:
     assert np.abs(fc.work[50] - fc.planned_work).max() < 0.25 * len(crew_of(plan)) + 1e-9
 
 
-def test_a_sectors_mean_duration_is_the_plans_expected_duration() -> None:
-    problem, plan = town(PROD, items=6.0, n=1, teams=1)
+@pytest.mark.parametrize("kind", [TeamKind.MANUAL, TeamKind.ROBOT])
+def test_a_sectors_mean_duration_is_the_plans_expected_duration(kind: TeamKind) -> None:
+    problem, plan = town(PROD, items=6.0, n=1, teams=1, kind=kind)
     option = problem.option(0, plan.slots[0].team)
     days = sample_days(problem, plan, PROD, 40_000, np.random.default_rng(7))[0]
     # productivity draws from triangular rates and a lognormal spread, items are Poisson with
     # triangular handling times: on average they take what the plan expects
     assert days.mean() == pytest.approx(option.days, rel=0.02)
     assert days.std() > 0.05 * option.days
+
+
+def test_a_machine_stops_for_the_items_it_meets_where_a_team_on_foot_deals_with_each() -> None:
+    """A flail sets off or breaks up what it hits and goes on (IMAS 09.50): the same items cost a robot's
+    crew a stop each, a team on foot each item's handling time."""
+    on_foot = town(PROD, items=6.0, n=1, teams=1)[0].options[0][0]
+    machine = town(PROD, items=6.0, n=1, teams=1, kind=TeamKind.ROBOT)[0].options[0][0]
+    crews = PROD.item_crews(4)
+    assert on_foot.handling_h == pytest.approx(6.0 * PROD.handling[ItemCategory.UXO].mean / crews)
+    assert PROD.machine_stop is not None
+    assert machine.handling_h == pytest.approx(6.0 * PROD.machine_stop.mean / crews)
+    assert machine.handling_h < on_foot.handling_h / 2
+    # a figures file without [machine_stop] keeps the old reading: a machine's crew handles items as on foot
+    legacy = dataclasses.replace(PROD, machine_stop=None)
+    assert town(legacy, items=6.0, n=1, teams=1, kind=TeamKind.ROBOT)[0].options[0][0].handling_h == pytest.approx(
+        on_foot.handling_h
+    )
 
 
 def test_percentiles_and_burn_down_behave() -> None:

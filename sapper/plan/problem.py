@@ -129,7 +129,6 @@ def team_options(sector: WorkSector, teams: Sequence[WorkTeam], prod: Productivi
     search method works ``search_m2`` (TS samples a share of the land) or the whole area.
     """
     out = []
-    handling = prod.handling_hours(sector.items)
     area = sector.area_m2 if sector.search_m2 is None else sector.search_m2
     for team in teams:
         method = method_for(team.methods, sector.decision)
@@ -140,9 +139,9 @@ def team_options(sector: WorkSector, teams: Sequence[WorkTeam], prod: Productivi
             search = sector.effort_days[method] * team.day.hours
         else:
             search = prod.search_hours(method, area, team.personnel, team.day.hours, sector.land_use)
-        crews = prod.item_crews(team.personnel)
+        handling = prod.handling_moments(sector.items, team.kind)[0] / prod.item_crews(team.personnel)
         day_h = prod.work_hours_per_day(team.kind, distance)
-        out.append(Option(team.index, method, search, handling / crews, day_h, distance))
+        out.append(Option(team.index, method, search, handling, day_h, distance))
     return sorted(out, key=lambda o: (o.days, o.distance_m, o.team))
 
 

@@ -121,7 +121,7 @@ class Sampler:
                 base.append(opt.search_h / opt.day_h / (tri.mean_inverse if tri else 1.0))  # days at a factor of 1
                 half.append(prod.sector_sigma * SQRT3)
                 spread_keys.append(team_days.setdefault(("sector", row), len(team_days)))  # per sector
-                mean, square = _handling_moments(sector.items, prod)
+                mean, square = prod.handling_moments(sector.items, team.kind)
                 if mean > 0:  # one Poisson count x one handling time: the compound's mean and variance
                     crews = prod.item_crews(team.personnel)
                     item_rows.append(row)
@@ -214,18 +214,6 @@ def _columns(keys: dict, width: int) -> list[np.ndarray]:
     """The tuples keying ``keys``, column by column, in the order they were added."""
     table = np.array(list(keys), dtype=float).reshape(len(keys), width)
     return [table[:, i] for i in range(width)]
-
-
-def _handling_moments(items: dict, prod: Productivity) -> tuple[float, float]:
-    """Sum over categories of expected count x E[h] and x E[h^2] (h: one item's handling hours)."""
-    mean = square = 0.0
-    for category, expected in items.items():
-        handling = prod.handling.get(category)
-        if handling is None or expected <= 0:
-            continue
-        mean += expected * handling.mean
-        square += expected * (handling.sd**2 + handling.mean**2)
-    return mean, square
 
 
 def plan_order(schedule: Schedule) -> list[int]:

@@ -15,6 +15,9 @@ from sapper.model.enums import Contamination, ItemCategory, LandUse, Method, Tea
 from sapper.plan.rules.datafiles import DataFileError, Section, Triangular, load
 
 SEARCH_METHODS = (Method.MANUAL, Method.BAC, Method.DOG, Method.ROBOT, Method.MECHANICAL)
+# Teams whose machine meets the items (a flail or tiller sets off or breaks up what it hits): its crew
+# stops for each, it does not dig them out (productivity.toml [machine_stop], IMAS 09.50)
+MACHINE_KINDS = (TeamKind.ROBOT, TeamKind.MECHANICAL)
 UNITS = ("m2_per_person_day", "m2_per_team_day", "m2_per_hour")
 # A team never has less than this share of its day left for work after travel.
 MIN_WORK_SHARE = 0.25
@@ -64,6 +67,7 @@ class Productivity:
     default_items_per_ha: float
     people_per_item: float
     handling: dict[ItemCategory, Triangular]
+    machine_stop: Triangular | None  # hours a machine stops for one item it meets (None: it handles them as on foot)
     mix: dict[Contamination, dict[ItemCategory, float]]
     learning: LearningSettings = LearningSettings()
     # items per hectare learned from the reports, by contamination and terrain (learning.py)
@@ -88,9 +92,18 @@ class Productivity:
         spread = math.exp(self.sector_sigma**2 / 2.0)  # E[1/L] for a lognormal L of median 1
         return area_m2 * spread / rate.per_hour(1.0 / rate.rate.mean_inverse, personnel, day_hours)
 
-    def handling_hours(self, items: dict[ItemCategory, float]) -> float:
-        """Expected hours to deal with the expected items."""
-        return sum(n * self.handling[cat].mean for cat, n in items.items() if cat in self.handling)
+    def handling_moments(self, items: dict[ItemCategory, float], kind: TeamKind) -> tuple[float, float]:
+        """Sum over the expected items of count x E[h] and count x E[h^2] (h: one item's hours for a
+        team of this kind): a machine stops for each item, a team on foot deals with it by its category."""
+        mean = square = 0.0
+        for category, expected in items.items():
+            machine = self.machine_stop if kind in MACHINE_KINDS else None
+            hours = machine or self.handling.get(category)
+            if hours is None or expected <= 0:
+                continue
+            mean += expected * hours.mean
+            square += expected * (hours.sd**2 + hours.mean**2)
+        return mean, square
 
     def item_crews(self, personnel: int) -> int:
         """How many items a team deals with at once."""
@@ -164,6 +177,7 @@ def load_productivity(path: str | Path | None = None) -> Productivity:
         default_items_per_ha=data.section("items").number("default_per_ha"),
         people_per_item=max(1.0, data.section("items").number("people_per_item", 2.0)),
         handling=data.mapping("handling", ItemCategory, lambda s, k: s.triangular(k)),
+        machine_stop=data.triangular("machine_stop") if data.has("machine_stop") else None,
         mix=data.mapping("mix", Contamination, _mix),
         learning=_learning(data.section("learning")),
     )
