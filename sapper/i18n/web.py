@@ -1,24 +1,15 @@
-"""The language of a request, and the web UI's messages in it.
+"""The language of a request.
 
 A request's language is, in order: ``?lang=`` in the address, the language kept with the user's
-account, the browser's ``Accept-Language``, English. The pages fetch ``/ui/i18n/messages`` once
-(i18n.js) and translate their labels in the browser, which shapes Arabic itself. The path is
-outside ``/ui/api``: the offline worker keeps nothing of it (it is no user data), the page keeps the last copy.
+account, the browser's ``Accept-Language``, English (the web UI's messages in it: server/ui_messages.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sapper import i18n
-from sapper.i18n import vocabulary
-from sapper.i18n.catalogues import messages
-
-router = APIRouter(prefix="/ui/i18n", tags=["Web UI"])
 
 
 def request_language(request: Request) -> str:
@@ -59,29 +50,3 @@ def speak_to(request: Request) -> str:
     language = request_language(request)
     i18n.use(language)  # an endpoint runs in a copy of the request's context: this ends with it
     return language
-
-
-def _account_language(request: Request) -> None:
-    """Look up who is asking so their account's language counts; bad credentials just do not count here."""
-    from sapper.server.auth import authenticated
-
-    try:
-        authenticated(request)
-    except Exception:  # the page itself answers 401; the messages stay in the browser's language
-        request.state.user = None
-
-
-@router.get("/messages", include_in_schema=False)
-def ui_messages(request: Request) -> JSONResponse:
-    """The translations the pages need, in the request's language: {lang, dir, messages}."""
-    _account_language(request)
-    language = request_language(request)
-    body: dict[str, Any] = {
-        "lang": language,
-        "dir": i18n.direction(language),
-        "languages": i18n.LANGUAGES,
-        "messages": messages(language) if language != i18n.DEFAULT else {},
-        "labels": {code: vocabulary.label(code, language) for code in vocabulary.LABELS},
-    }
-    headers = {"Content-Language": language, "Vary": "Accept-Language, Cookie, Authorization"}
-    return JSONResponse(body, headers=headers)

@@ -20,12 +20,11 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from sapper.i18n import N_
-from sapper.i18n import web as i18n_web
 from sapper.model.enums import ActivityType, HazardStatus, ItemCategory, ItemState, ReleaseRoute
 from sapper.model.geometry import metric_epsg_for, search_box, to_metric, to_wgs84
 from sapper.model.plan import PlanDay, first_plan_day
 from sapper.model.records import Record
-from sapper.server import imagery, offline
+from sapper.server import imagery, offline, ui_messages
 from sapper.server.auth import reader
 from sapper.server.collections import parse_bbox
 from sapper.server.context import registers
@@ -53,7 +52,7 @@ router = APIRouter(prefix="/ui", tags=["Web UI"])
 def install(app: FastAPI) -> None:
     """Called by the app factory: add the pages and their JSON views; check the imagery file now."""
     imagery.install(app)  # a wrong file stops the server at start, with the reason
-    app.include_router(i18n_web.router)  # the pages' words in the reader's language
+    app.include_router(ui_messages.router)  # the pages' words in the reader's language
     app.include_router(router)
 
 

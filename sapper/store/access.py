@@ -1,9 +1,10 @@
-"""What the register's own rules (rules.py, landrelease.py) need of the register that calls them:
+"""What the register's own rules (rules.py, landrelease.py, qc.py) need of the register that calls them:
 read, count, find nearby, write, all in one transaction. A Protocol, so those modules do not
 import the Register that imports them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
@@ -41,4 +42,8 @@ class RegisterAccess(Protocol):
 
     def add(self, record: R) -> R: ...
 
+    def add_many(self, records: Sequence[R], *, restore: bool = False) -> list[R]: ...
+
     def update(self, record: R, *, by_release: bool = False) -> R: ...
+
+    def delete(self, kind: Kind, record_id: int) -> None: ...

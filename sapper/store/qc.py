@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from datetime import date
-from typing import TYPE_CHECKING
 
 import shapely
 
@@ -23,13 +22,11 @@ from sapper.model.geometry import area_m2, as_multipolygon
 from sapper.model.qc import QcPlan, QcResult, QcSample
 from sapper.model.qc_sampling import DEFAULT_CELL_M, DEFAULT_CONFIDENCE, DEFAULT_DEFECT_RATE, draw_samples
 from sapper.model.records import Hazard, Release
+from sapper.store.access import RegisterAccess
 from sapper.store.schema import layer
 
-if TYPE_CHECKING:
-    from sapper.store.register import Register
 
-
-def lot_releases(reg: Register, hazard_id: int, team_id: int | None = None) -> list[Release]:
+def lot_releases(reg: RegisterAccess, hazard_id: int, team_id: int | None = None) -> list[Release]:
     """The cleared releases of a hazard (of one team, if given) that no earlier plan samples."""
     where: dict[str, object] = {"hazard_id": hazard_id, "route": ReleaseRoute.CLEARED}
     if team_id is not None:
@@ -43,7 +40,7 @@ def release_ids(plan: QcPlan) -> list[int]:
 
 
 def make_plan(
-    reg: Register,
+    reg: RegisterAccess,
     hazard_id: int,
     *,
     confidence: float = DEFAULT_CONFIDENCE,
@@ -108,7 +105,7 @@ def make_plan(
 
 
 def record_result(
-    reg: Register,
+    reg: RegisterAccess,
     sample_id: int,
     result: QcResult | str,
     *,
@@ -137,7 +134,7 @@ def record_result(
     return sample, plan
 
 
-def settle_result(reg: Register, before: QcSample, after: QcSample) -> None:
+def settle_result(reg: RegisterAccess, before: QcSample, after: QcSample) -> None:
     """What a sample's new result does to its plan, however it is recorded (command line or API):
     one failure fails the plan and reopens the lot; the last pass passes it. Called by the register
     before the sample is written, in the same transaction."""
@@ -165,7 +162,7 @@ def settle_result(reg: Register, before: QcSample, after: QcSample) -> None:
             reg.update(dataclasses.replace(plan, status=QcResult.PASSED))
 
 
-def reopen(reg: Register, plan: QcPlan, reason: str) -> QcPlan:
+def reopen(reg: RegisterAccess, plan: QcPlan, reason: str) -> QcPlan:
     """Put the lot's cleared land back into its hazard, in clearance again, and fail the plan."""
     with reg.transaction():
         hazard: Hazard = reg.get("hazard", plan.hazard_id)
