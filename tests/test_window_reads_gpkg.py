@@ -19,7 +19,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon, box
 from sapper import init_register
 from sapper.model import Hazard, Item
 from sapper.model.enums import ItemCategory
-from sapper.store import gpkg_binary
+from sapper.store import gpkg_binary, open_register
 from sapper.store.rows import from_row
 from sapper.store.schema import layer
 
@@ -135,3 +135,37 @@ def test_the_collector_finds_only_the_records_when_a_window_read_ends(tmp_path: 
         assert seen and len(seen[0]) == 1 and seen[0][0] is found
     finally:
         reg.close()
+
+
+def test_reads_through_the_mapped_file_see_what_another_connection_wrote_as_the_file_grew_and_shrank(
+    tmp_path: Path,
+) -> None:
+    """A register maps its file for reads (mmap): another writer's rows must show in the next window,
+    after the file grew past what was mapped and after a VACUUM cut it down."""
+    path = tmp_path / "r.gpkg"
+    reader = init_register(path, user="reader")
+    writer = open_register(path, user="writer")
+    try:
+        assert reader.backend.conn.execute("PRAGMA mmap_size").fetchone()[0] > 0
+        window = (LON - 1, LAT - 1, LON + 1, LAT + 1)
+        assert reader.list("item", bbox=window) == []
+        size = path.stat().st_size
+        made = writer.add_many(
+            [Item(category=ItemCategory.UXO, geometry=Point(LON + i * 1e-6, LAT)) for i in range(3000)]
+        )
+        writer.backend.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the rows into the file itself, past its old end
+        assert path.stat().st_size > 2 * size
+        assert [r.id for r in reader.list("item", bbox=window)] == [r.id for r in made]
+        grown = path.stat().st_size
+        plain = sqlite3.connect(path)  # no mapping: another tool deleting rows and shrinking the file under the reader
+        try:
+            with plain:
+                plain.execute("DELETE FROM items WHERE id > ?", (made[9].id,))
+            plain.execute("VACUUM")
+        finally:
+            plain.close()
+        assert path.stat().st_size < grown / 2
+        assert [r.geometry for r in reader.list("item", bbox=window)] == [r.geometry for r in made[:10]]
+    finally:
+        writer.close()
+        reader.close()

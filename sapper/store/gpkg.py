@@ -90,6 +90,11 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+# Reads map the file instead of copying its pages through read() calls: a 1 km² window of hazards
+# 13 % less time in SQLite (measured, bench/README.md). Writes still go through the journal as
+# before (SQLite maps read-only unless built otherwise), so a crash loses nothing more.
+MMAP_BYTES = 1 << 30
+
 class NotARegister(SapperError, ValueError):
     """The path is not a sapper register (a folder, another file, another application's data)."""
 
@@ -127,6 +132,7 @@ class GeoPackageBackend(SqlBackend):
                 raise NotARegister(f"cannot create {self.path}: the folder {self.path.parent} does not exist")
         self.conn = _connect(self.path, read_only and not create)
         self.conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
+        self.conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         register_functions(self.conn)
         self._extents: dict[str, list[float]] = {}
         self._index = gpkg_rtree.DeferredIndex()  # entries of bulk inserts, written before reads and commit
