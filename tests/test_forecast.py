@@ -107,15 +107,16 @@ def test_a_sectors_mean_duration_is_the_plans_expected_duration(kind: TeamKind) 
 
 
 def test_a_machine_stops_for_the_items_it_meets_where_a_team_on_foot_deals_with_each() -> None:
-    """A flail sets off or breaks up what it hits and goes on (IMAS 09.50): the same items cost a robot's
-    crew a stop each, a team on foot each item's handling time."""
+    """A flail sets off or breaks up what it hits and goes on (IMAS 09.50): the same items cost a machine
+    a stop each, one at a time whatever its crew, and a team on foot each item's handling time, its crews
+    in parallel."""
     on_foot = town(PROD, items=6.0, n=1, teams=1)[0].options[0][0]
     machine = town(PROD, items=6.0, n=1, teams=1, kind=TeamKind.ROBOT)[0].options[0][0]
-    crews = PROD.item_crews(4)
-    assert on_foot.handling_h == pytest.approx(6.0 * PROD.handling[ItemCategory.UXO].mean / crews)
+    assert PROD.item_crews(4, TeamKind.MANUAL) == 2 and PROD.item_crews(4, TeamKind.ROBOT) == 1
+    assert on_foot.handling_h == pytest.approx(6.0 * PROD.handling[ItemCategory.UXO].mean / 2)
     assert PROD.machine_stop is not None
-    assert machine.handling_h == pytest.approx(6.0 * PROD.machine_stop.mean / crews)
-    assert machine.handling_h < on_foot.handling_h / 2
+    assert machine.handling_h == pytest.approx(6.0 * PROD.machine_stop.mean)
+    assert machine.handling_h < on_foot.handling_h
     # a figures file without [machine_stop] keeps the old reading: a machine's crew handles items as on foot
     legacy = dataclasses.replace(PROD, machine_stop=None)
     assert town(legacy, items=6.0, n=1, teams=1, kind=TeamKind.ROBOT)[0].options[0][0].handling_h == pytest.approx(

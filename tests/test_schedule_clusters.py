@@ -18,7 +18,7 @@ from sapper.plan.scheduling.synthetic import synthetic_problem
 def town() -> Problem:
     # a town of the benchmark's kind at 10 teams x 200 sectors: weeks-long manual sectors with demolitions
     # whose danger areas hold hundreds of sectors robots and dogs clear in hours. Seed 6: since a machine
-    # stops for its items instead of digging each out, the benchmark's seed 1 gains only 0.3 % (743 to 740)
+    # stops for its items instead of digging each out, the benchmark's seed 1 gains only 0.4 % (837 to 834)
     return synthetic_problem(10, 200, seed=6)
 
 
@@ -39,7 +39,7 @@ def test_long_sectors_connected_by_conflicts_form_a_cluster_with_the_work_around
 def test_deciding_per_cluster_what_goes_first_beats_smiths_rule_soundly_and_repeatably(town: Problem) -> None:
     plain = wspt_schedule(town)
     searched = cluster_search(town, 60)
-    assert searched.objective < 0.98 * plain.objective  # 804 against 841
+    assert searched.objective < 0.98 * plain.objective  # 872 against 909
     assert check(town, searched) == []
     assert cluster_search(town, 60).slots == searched.slots
     assert cluster_search(town, 1).slots == plain.slots  # no budget: Smith's rule's plan
@@ -49,6 +49,6 @@ def test_the_optimised_plan_starts_from_the_searched_list_schedule(town: Problem
     plain = wspt_schedule(town)
     plan = cpsat_schedule(town, greedy_schedule(town), time_limit_s=2)
     assert check(town, plan) == []
-    assert plan.objective < 0.98 * plain.objective  # the windows alone kept Smith's rule's plan (841)
+    assert plan.objective < 0.98 * plain.objective  # the windows alone kept Smith's rule's plan (909)
     assert plan.bound is not None and plan.bound <= plan.objective
     assert any("clusters of long sectors" in note for note in plan.notes)

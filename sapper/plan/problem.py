@@ -139,7 +139,7 @@ def team_options(sector: WorkSector, teams: Sequence[WorkTeam], prod: Productivi
             search = sector.effort_days[method] * team.day.hours
         else:
             search = prod.search_hours(method, area, team.personnel, team.day.hours, sector.land_use)
-        handling = prod.handling_moments(sector.items, team.kind)[0] / prod.item_crews(team.personnel)
+        handling = prod.handling_moments(sector.items, team.kind)[0] / prod.item_crews(team.personnel, team.kind)
         day_h = prod.work_hours_per_day(team.kind, distance)
         out.append(Option(team.index, method, search, handling, day_h, distance))
     return sorted(out, key=lambda o: (o.days, o.distance_m, o.team))

@@ -95,6 +95,7 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
 # before (SQLite maps read-only unless built otherwise), so a crash loses nothing more.
 MMAP_BYTES = 1 << 30
 
+
 class NotARegister(SapperError, ValueError):
     """The path is not a sapper register (a folder, another file, another application's data)."""
 

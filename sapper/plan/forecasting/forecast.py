@@ -123,7 +123,7 @@ class Sampler:
                 spread_keys.append(team_days.setdefault(("sector", row), len(team_days)))  # per sector
                 mean, square = prod.handling_moments(sector.items, team.kind)
                 if mean > 0:  # one Poisson count x one handling time: the compound's mean and variance
-                    crews = prod.item_crews(team.personnel)
+                    crews = prod.item_crews(team.personnel, team.kind)
                     item_rows.append(row)
                     item_lam.append(mean * mean / square)
                     item_days.append(square / mean / crews / opt.day_h)

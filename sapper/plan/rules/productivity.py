@@ -105,8 +105,10 @@ class Productivity:
             square += expected * (hours.sd**2 + hours.mean**2)
         return mean, square
 
-    def item_crews(self, personnel: int) -> int:
-        """How many items a team deals with at once."""
+    def item_crews(self, personnel: int, kind: TeamKind) -> int:
+        """How many items a team deals with at once: a machine stops for one at a time, whatever its crew."""
+        if kind in MACHINE_KINDS and self.machine_stop is not None:
+            return 1
         return max(1, int(personnel // self.people_per_item))
 
     def travel_hours(self, distance_m: float) -> float:
