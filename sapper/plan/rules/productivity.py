@@ -96,8 +96,8 @@ class Productivity:
         """Sum over the expected items of count x E[h] and count x E[h^2] (h: one item's hours for a
         team of this kind): a machine stops for each item, a team on foot deals with it by its category."""
         mean = square = 0.0
+        machine = self.machine_stop if kind in MACHINE_KINDS else None
         for category, expected in items.items():
-            machine = self.machine_stop if kind in MACHINE_KINDS else None
             hours = machine or self.handling.get(category)
             if hours is None or expected <= 0:
                 continue
