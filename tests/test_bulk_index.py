@@ -19,7 +19,7 @@ from sapper import Register, init_register
 from sapper.model import InvalidRecord
 from sapper.store import rules
 from sapper.store.batch import Batch, Problems
-from sapper.store.postgis import INDEX_AFTER_ROWS
+from sapper.store.postgis import BULK_STATISTICS_TARGET, INDEX_AFTER_ROWS
 from sapper.store.schema import Layer
 from tests.test_bulk_polygons import BAD, hazards
 
@@ -90,6 +90,9 @@ def test_a_first_load_ends_with_the_same_index_used_by_windows_and_fresh_statist
         assert "hazards_geom_idx" in plan
         stats = {r[0] for r in conn.execute("SELECT attname FROM pg_stats WHERE tablename = 'hazards'")}
         assert {"id", "geom", "organisation", "restricted"} <= stats
+        # a quick sample (autovacuum takes the full one later): the histogram of ids has the small target's bounds
+        bounds = "SELECT histogram_bounds::text FROM pg_stats WHERE tablename = 'hazards' AND attname = 'id'"
+        assert conn.execute(bounds).fetchone()[0].count(",") + 1 == BULK_STATISTICS_TARGET + 1
         assert conn.execute("SELECT reltuples FROM pg_class WHERE relname = 'hazards'").fetchone()[0] == N
     assert len(reg.list("hazard", bbox=(38.27, 34.55, 38.28, 34.56))) > 0
 

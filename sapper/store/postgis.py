@@ -37,6 +37,11 @@ COPY_ROWS = 1000
 # commit. Autovacuum would, in a minute or more; until then the planner costs a window of a
 # freshly loaded table as a handful of rows and may pick a plan hundreds of times slower.
 ANALYZE_AFTER_ROWS = 20_000
+# That ANALYZE samples 3,000 rows (a statistics target of 10), not the 30,000 of PostgreSQL's default
+# 100: the table's size and a coarse picture of its columns are what the planner needs to cost a window
+# at once, and autovacuum analyses the table again with the full target soon after the commit (the load
+# changed more than a tenth of it). 100,000 hazards: 0.11 s with the default target, 0.012 s with 10.
+BULK_STATISTICS_TARGET = 10
 # What a layer's reads filter on besides its id, geometry and links: with those, the statistics ANALYZE
 # gathers before the commit (the rest of the table's, autovacuum's next analyze). All 19 columns of
 # 100,000 hazards took 0.25-0.29 s, these 0.10-0.12 s: ANALYZE's time goes mostly to the text columns.
@@ -116,7 +121,10 @@ class PostGISBackend(SqlBackend):
             self.writes.wait()
             for definition in [d for defs in self._unindexed.values() for d in defs]:
                 self.conn.execute(definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
-            for name in [name for name, rows in self._copied.items() if rows >= ANALYZE_AFTER_ROWS]:
+            analysed = [name for name, rows in self._copied.items() if rows >= ANALYZE_AFTER_ROWS]
+            if analysed:
+                self.conn.execute(f"SET LOCAL default_statistics_target = {BULK_STATISTICS_TARGET}")
+            for name in analysed:
                 self.conn.execute(f"ANALYZE {q(name)}{analyzed_columns(layer(name))}")
         except BaseException:
             self.rollback()
