@@ -130,6 +130,7 @@ def team_options(sector: WorkSector, teams: Sequence[WorkTeam], prod: Productivi
     """
     out = []
     area = sector.area_m2 if sector.search_m2 is None else sector.search_m2
+    item_hours: dict[TeamKind, float] = {}  # the sector's items, for a team of each kind (on foot or a machine)
     for team in teams:
         method = method_for(team.methods, sector.decision)
         if method is None or (method not in prod.search and method not in sector.effort_days):
@@ -139,7 +140,9 @@ def team_options(sector: WorkSector, teams: Sequence[WorkTeam], prod: Productivi
             search = sector.effort_days[method] * team.day.hours
         else:
             search = prod.search_hours(method, area, team.personnel, team.day.hours, sector.land_use)
-        handling = prod.handling_moments(sector.items, team.kind)[0] / prod.item_crews(team.personnel, team.kind)
+        if team.kind not in item_hours:
+            item_hours[team.kind] = prod.handling_moments(sector.items, team.kind)[0]
+        handling = item_hours[team.kind] / prod.item_crews(team.personnel, team.kind)
         day_h = prod.work_hours_per_day(team.kind, distance)
         out.append(Option(team.index, method, search, handling, day_h, distance))
     return sorted(out, key=lambda o: (o.days, o.distance_m, o.team))
