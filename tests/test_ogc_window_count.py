@@ -16,7 +16,8 @@ from shapely.geometry import Point
 from sapper.model.records import Item
 from sapper.server import create_app
 from sapper.store import open_register
-from sapper.store.postgis import PostGISBackend
+from sapper.store.async_reads import AsyncReads
+from sapper.store.reads import Read
 from sapper.testing.server import LAT, LON, Served, seed, serving
 
 ITEMS = "/ogc/collections/items/items"
@@ -81,14 +82,14 @@ def test_a_window_page_on_postgis_is_read_and_counted_in_one_query(
     if not api.target.startswith("postgresql"):
         pytest.skip("a GeoPackage counts in a query of its own (quicker there)")
     asked: list[str] = []
-    execute = PostGISBackend.execute
+    run = AsyncReads.run  # on PostGIS a page's reads go from the event loop, through the async pool
 
-    def noted(self: PostGISBackend, sql: str, params: Any = ()) -> Any:
-        if 'FROM "items"' in sql:
-            asked.append(sql)
-        return execute(self, sql, params)
+    async def noted(self: AsyncReads, read: Read[Any]) -> Any:
+        if 'FROM "items"' in read.sql:
+            asked.append(read.sql)
+        return await run(self, read)
 
-    monkeypatch.setattr(PostGISBackend, "execute", noted)
+    monkeypatch.setattr(AsyncReads, "run", noted)
     with api.client("viewer") as mac:
         page = mac.get(ITEMS, params={"bbox": WINDOW, "limit": PAGE}).json()
     assert page["numberMatched"] == 45 and len(page["features"]) == PAGE

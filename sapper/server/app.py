@@ -128,6 +128,7 @@ def create_app(
             working.stop()
         rebuilds.close()
         jobs.close()
+        await registers.close_reads()
         registers.close_all()
 
     app = FastAPI(

@@ -17,6 +17,7 @@ import threading
 import time
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from sapper.i18n import N_, translate
 from sapper.model.accounts import Role, User
@@ -99,8 +100,21 @@ def _credentials(request: Request) -> tuple[str, str] | None:
     return None
 
 
+async def reader_on_loop(request: Request) -> User:
+    """``reader`` for an endpoint on the event loop: credentials not checked recently are checked
+    in a worker thread (they are looked up in the accounts, and a password takes a slow hash)."""
+    creds = _credentials(request)
+    if creds is not None and not hasattr(request.state, "user") and not cache(request).get(_key(*creds))[0]:
+        await run_in_threadpool(authenticated, request)
+    return reader(request)
+
+
+def _key(kind: str, secret: str) -> str:
+    return hashlib.sha256(f"{kind}\0{secret}".encode()).hexdigest()
+
+
 def _check(request: Request, kind: str, secret: str) -> User | None:
-    key = hashlib.sha256(f"{kind}\0{secret}".encode()).hexdigest()
+    key = _key(kind, secret)
     known, user = cache(request).get(key)
     if known:
         return user

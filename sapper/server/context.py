@@ -5,6 +5,9 @@ FastAPI runs each request's endpoint in a pooled worker thread, so every thread 
 register once and keeps it. A thread handles one request at a time, so setting the
 register's user for the audit log before a write is safe.
 
+Pages written as the reads they need (``sapper.store.reads``) are made on the event loop on
+PostGIS, their reads sent through ``page_reads()``, a pool of async connections.
+
 With a read replica, ``get()`` answers the reads a request may take from it (``read_route``,
 set by ``sapper.server.replica_reads``) on the replica; writes, accounts and the rest use ``primary()``.
 """
@@ -16,8 +19,9 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from sapper.store import Register, open_register
+from sapper.store import Register, is_postgres, open_register
 from sapper.store.accounts import Accounts
+from sapper.store.async_reads import AsyncReads
 from sapper.store.plans import PlanRuns
 from sapper.store.replica import Replica
 from sapper.store.thread_registers import ThreadRegisters
@@ -59,6 +63,7 @@ class Registers:
         self.target = target
         self.replica = replica
         self._registers = ThreadRegisters(self._open_primary)
+        self._reads: AsyncReads | None = None  # the event loop's reads of the primary, made on first use
 
     def get(self) -> Register:
         """The register this request works on: the replica for reads routed there, if it may answer."""
@@ -69,6 +74,21 @@ class Registers:
                 route.used_replica = True
                 return reg
         return self.primary()
+
+    async def page_reads(self) -> AsyncReads | None:
+        """Where a page made on the event loop reads, as ``get`` chooses: the replica's or the
+        primary's async reads; None on a GeoPackage, whose reads block (pages made in a thread)."""
+        if not is_postgres(self.target):
+            return None
+        route = read_route.get()
+        if route is not None and self.replica is not None:
+            reads = await self.replica.reads(route.needed_lsn)
+            if reads is not None:
+                route.used_replica = True
+                return reads
+        if self._reads is None:
+            self._reads = AsyncReads(self.target)
+        return self._reads
 
     def primary(self) -> Register:
         return self._registers.get()
@@ -86,6 +106,12 @@ class Registers:
         self._registers.close_all()
         if self.replica is not None:
             self.replica.close_all()
+
+    async def close_reads(self) -> None:
+        if self._reads is not None:
+            await self._reads.close()
+        if self.replica is not None:
+            await self.replica.close_reads()
 
 
 def registers(request: Request) -> Registers:

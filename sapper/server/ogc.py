@@ -14,11 +14,12 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from sapper.i18n import N_
 from sapper.model.errors import NotFound
 from sapper.server import html
-from sapper.server.auth import reader
+from sapper.server.auth import reader, reader_on_loop
 from sapper.server.collections import (
     CRS84,
     PageRequest,
@@ -47,6 +48,7 @@ from sapper.server.web import (
     with_query,
 )
 from sapper.store import query
+from sapper.store.reads import Steps, drive
 from sapper.store.schema import Layer
 from sapper.store.sql import SqlBackend
 
@@ -91,8 +93,12 @@ def _collection_routes(api: APIRouter, lay: Layer) -> None:
     def collection(request: Request) -> Response:
         return one_collection(request, lay)
 
-    def items(request: Request) -> Response:
-        return items_page(request, lay)
+    async def items(request: Request) -> Response:
+        await reader_on_loop(request)
+        reads = await registers(request).page_reads()
+        if reads is None:  # a GeoPackage: sqlite3 reads block, so the page is made in a worker thread
+            return await run_in_threadpool(_items_in_thread, request, lay)
+        return await reads.drive(items_steps(request, lay, reads.dialect))
 
     def item(request: Request, featureId: str) -> Response:
         return one_feature(request, lay, featureId)
@@ -197,21 +203,28 @@ def one_collection(request: Request, lay: Layer) -> Response:
     return json_response(dumps(doc))
 
 
-def items_page(request: Request, lay: Layer) -> Response:
+def _items_in_thread(request: Request, lay: Layer) -> Response:
+    backend = registers(request).get().backend
+    return drive(items_steps(request, lay, backend), backend)
+
+
+def items_steps(request: Request, lay: Layer, backend: SqlBackend) -> Steps[Response]:
+    """The items page, as the reads it needs (``backend`` writes their SQL and decodes their
+    geometries): driven in a worker thread on a GeoPackage, on the event loop on PostGIS."""
     user = reader(request)
     page_html = wants_html(request)
     asked = parse_items_query(lay, request.query_params, seen_by(user))
-    backend = registers(request).get().backend
     # One row past the page says whether a next page exists. A page reached by cursor is not
     # counted (see _matched); any other counts its matches in the query that reads it, if it can.
-    counted = None
+    flt, limit, offset = asked.filter, asked.limit + 1, asked.offset
     if asked.cursor is None:
-        rows, counted = query.select_counted(backend, lay, asked.filter, limit=asked.limit + 1, offset=asked.offset)
+        read = query.select_counted_read(backend, lay, flt, limit=limit, offset=offset)
     else:
-        rows = query.select(backend, lay, asked.filter, limit=asked.limit + 1, offset=asked.offset, after=asked.cursor)
+        read = query.select_read(backend, lay, flt, limit=limit, offset=offset, after=asked.cursor)
+    rows, counted = yield read
     more = len(rows) > asked.limit
     rows = rows[: asked.limit]
-    matched = _matched(backend, lay, asked, rows, more, counted)
+    matched = yield from _matched(backend, lay, asked, rows, more, counted)
     path = f"{PREFIX}/collections/{lay.name}/items"
     links = self_links(request, path, GEOJSON, title=lay.title)
     url = f"{root(request)}{path}"
@@ -226,7 +239,7 @@ def items_page(request: Request, lay: Layer) -> Response:
         links.append(link(with_query(url, prev_params), "prev", ftype, "Previous page"))
     elif asked.cursor is not None:
         first = rows[0][0] if rows else min(asked.cursor + 1, INT64)
-        before = query.cursor_before(backend, lay, asked.filter, first, asked.limit)
+        before = yield query.cursor_before_read(backend, lay, asked.filter, first, asked.limit)
         prev_params = {**params, "f": fmt, "limit": asked.limit, **({} if before is None else {"cursor": before})}
         links.append(link(with_query(url, prev_params), "prev", ftype, "Previous page"))
     links.append(link(f"{root(request)}{PREFIX}/collections/{lay.name}?f=json", "collection", JSON, lay.title))
@@ -242,7 +255,7 @@ def items_page(request: Request, lay: Layer) -> Response:
 
 def _matched(
     backend: SqlBackend, lay: Layer, asked: PageRequest, rows: list[Any], more: bool, counted: int | None
-) -> int | None:
+) -> Steps[int | None]:
     """numberMatched: known without counting on a last page reached by offset, counted on other
     offset pages (by the page's own query where it could), left out on the pages a cursor reaches
     (counting a large layer is what keyset paging saves; the first page gave the count)."""
@@ -250,7 +263,9 @@ def _matched(
         return None
     if not more and (rows or asked.offset == 0):
         return asked.offset + len(rows)
-    return counted if counted is not None else query.count(backend, lay, asked.filter)
+    if counted is not None:
+        return counted
+    return (yield query.count_read(backend, lay, asked.filter))
 
 
 def _items_html(lay: Layer, rows: list[Any], matched: int | None, offset: int, links: list[dict[str, Any]]) -> Response:

@@ -87,6 +87,16 @@ class PostGISBackend(SqlBackend):
         # compiling took longer than the read (30 windows of 1,000,000 items: a quarter more time).
         self.execute("SET jit = off")
 
+    @classmethod
+    def unconnected(cls) -> PostGISBackend:
+        """A backend with no connection, that writes SQL and decodes values only: the dialect of
+        reads sent through another connection (``async_reads``). Anything that executes fails."""
+        backend = cls.__new__(cls)
+        SqlBackend.__init__(backend)
+        backend.url = ""
+        backend.conn = None  # type: ignore[assignment]
+        return backend
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor:
         self.writes.wait()
         return self.conn.execute(sql, params or None)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sapper.store.reads import Read, run
 from sapper.store.rules import LINKS
 from sapper.store.schema import BOOLEAN, DATE, DATETIME, Column, Layer, layer
 from sapper.store.sql import GEOM, BBox, SqlBackend, q
@@ -31,6 +32,9 @@ PARENTS: dict[str, dict[str, str]] = {
     "plan_priorities": {"plan_id": "plan", "hazard_id": "hazard"},
     "plan_days": {"plan_id": "plan"},
 }
+
+# A row of a page: its id, its attribute values as JSON has them, its stored geometry value.
+Row = tuple[int, dict[str, Any], Any]
 
 # WKB geometry type codes (OGC Simple Features, 2D), as a View names its types.
 WKB_CODES = {"POINT": 1, "LINESTRING": 2, "POLYGON": 3, "MULTIPOINT": 4, "MULTILINESTRING": 5, "MULTIPOLYGON": 6}
@@ -148,7 +152,7 @@ def select(
     limit: int | None = None,
     offset: int = 0,
     after: int | None = None,
-) -> list[tuple[int, dict[str, Any], Any]]:
+) -> list[Row]:
     """Rows as (id, attribute values as JSON has them, stored geometry value), in id order.
 
     Values are ready for JSON (dates as ISO text, booleans as booleans) without a round trip
@@ -157,13 +161,17 @@ def select(
     that id (keyset paging): the primary key's index finds the page, where an offset would
     walk every row before it.
     """
-    return _select(backend, lay, flt, limit, offset, after, counted=False)[0]
+    return run(backend, select_read(backend, lay, flt, limit=limit, offset=offset, after=after))[0]
 
 
-def select_counted(
+def count(backend: SqlBackend, lay: Layer, flt: Filter) -> int:
+    return run(backend, count_read(backend, lay, flt))
+
+
+def select_counted_read(
     backend: SqlBackend, lay: Layer, flt: Filter, *, limit: int, offset: int = 0
-) -> tuple[list[tuple[int, dict[str, Any], Any]], int | None]:
-    """``select``'s page, and how many rows the filter lets through in all; None when the page is
+) -> Read[tuple[list[Row], int | None]]:
+    """A page of ``select``, and how many rows the filter lets through in all; None when the page is
     empty (no row carried the count), has no bbox, or is read from a GeoPackage: ``count`` it then.
 
     A window on PostGIS gives both in one query (``count(*) OVER ()``): the page's sort visits
@@ -175,21 +183,21 @@ def select_counted(
     """
     from sapper.store.gpkg import GeoPackageBackend
 
-    if isinstance(backend, GeoPackageBackend) or flt.bbox is None:
-        return select(backend, lay, flt, limit=limit, offset=offset), None
-    return _select(backend, lay, flt, limit, offset, None, counted=True)
+    counted = not isinstance(backend, GeoPackageBackend) and flt.bbox is not None
+    return select_read(backend, lay, flt, limit=limit, offset=offset, counted=counted)
 
 
-def _select(
+def select_read(
     backend: SqlBackend,
     lay: Layer,
     flt: Filter,
-    limit: int | None,
-    offset: int,
-    after: int | None,
     *,
-    counted: bool,
-) -> tuple[list[tuple[int, dict[str, Any], Any]], int | None]:
+    limit: int | None = None,
+    offset: int = 0,
+    after: int | None = None,
+    counted: bool = False,
+) -> Read[tuple[list[Row], int | None]]:
+    """``select``'s rows, and with ``counted`` the number of rows matched (None on an empty page)."""
     attrs = lay.attribute_columns
     cols = [q("id"), *(q(c.name) for c in attrs)]
     if lay.geometry_type:
@@ -206,27 +214,33 @@ def _select(
     names = [c.name for c in attrs]
     plan = [(i, _JSON_READY[c.kind]) for i, c in enumerate(attrs, start=1) if c.kind in _JSON_READY]
     geometry = len(attrs) + 1 if lay.geometry_type else None
-    out = []
-    matched = None
-    for raw in backend.execute(sql, params).fetchall():
-        values = dict(zip(names, raw[1 : len(attrs) + 1]))
-        for i, convert in plan:
-            if raw[i] is not None:
-                values[names[i - 1]] = convert(raw[i])
-        out.append((int(raw[0]), values, None if geometry is None else raw[geometry]))
-        if counted:
-            matched = int(raw[-1])
-    return out, matched
+
+    def answer(raws: Sequence[Sequence[Any]]) -> tuple[list[Row], int | None]:
+        out = []
+        for raw in raws:
+            values = dict(zip(names, raw[1 : len(attrs) + 1]))
+            for i, convert in plan:
+                if raw[i] is not None:
+                    values[names[i - 1]] = convert(raw[i])
+            out.append((int(raw[0]), values, None if geometry is None else raw[geometry]))
+        matched = int(raws[-1][-1]) if counted and raws else None
+        return out, matched
+
+    return Read(sql, params, answer)
 
 
-def cursor_before(backend: SqlBackend, lay: Layer, flt: Filter, first: int, limit: int) -> int | None:
+def count_read(backend: SqlBackend, lay: Layer, flt: Filter) -> Read[int]:
+    clause, params = where_sql(backend, lay, flt)
+    return Read(f"SELECT count(*) FROM {q(table(lay).name)}{clause}", params, lambda rows: int(rows[0][0]))
+
+
+def cursor_before_read(backend: SqlBackend, lay: Layer, flt: Filter, first: int, limit: int) -> Read[int | None]:
     """The cursor of the page of ``limit`` rows that ends just before id ``first``: the id one row
     further back, or None when that page is the first. Read backwards along the primary key."""
     clause, params = where_sql(backend, lay, flt)
     clause += f"{' AND' if clause else ' WHERE'} {q('id')} < {backend.ph}"
     sql = f"SELECT {q('id')} FROM {q(table(lay).name)}{clause} ORDER BY {q('id')} DESC LIMIT 1 OFFSET {int(limit)}"
-    row = backend.execute(sql, [*params, int(first)]).fetchone()
-    return None if row is None else int(row[0])
+    return Read(sql, [*params, int(first)], lambda rows: int(rows[0][0]) if rows else None)
 
 
 def _iso(value: Any) -> str:
@@ -235,11 +249,6 @@ def _iso(value: Any) -> str:
 
 # What a column's stored value needs to become its JSON value (others go as they are).
 _JSON_READY = {BOOLEAN: bool, DATE: _iso, DATETIME: _iso}
-
-
-def count(backend: SqlBackend, lay: Layer, flt: Filter) -> int:
-    clause, params = where_sql(backend, lay, flt)
-    return int(backend.execute(f"SELECT count(*) FROM {q(table(lay).name)}{clause}", params).fetchone()[0])
 
 
 def sums(

@@ -18,7 +18,9 @@ import psycopg
 
 from sapper.model.errors import SapperError
 from sapper.store import is_postgres
+from sapper.store.async_reads import AsyncReads
 from sapper.store.postgis import PostGISBackend, redact
+from sapper.store.reads import Read
 from sapper.store.register import Register
 from sapper.store.sql import SqlBackend
 from sapper.store.thread_registers import ThreadRegisters
@@ -65,9 +67,13 @@ def written_lsn(primary: SqlBackend | psycopg.Connection) -> int:
     return lsn - header if lsn % page == header else lsn
 
 
+REPLAYED_LSN = Read(
+    "SELECT pg_last_wal_replay_lsn()::text", [], lambda rows: parse_lsn(rows[0][0]) if rows and rows[0][0] else 0
+)
+
+
 def replayed_lsn(replica: SqlBackend | psycopg.Connection) -> int:
-    row = replica.execute("SELECT pg_last_wal_replay_lsn()::text").fetchone()
-    return parse_lsn(row[0]) if row and row[0] else 0
+    return REPLAYED_LSN.answer(replica.execute(REPLAYED_LSN.sql).fetchall())
 
 
 def lost_connection(exc: psycopg.Error) -> bool:
@@ -108,6 +114,7 @@ class Replica:
         self._registers = ThreadRegisters(self._open_one)
         self._down_until = 0.0
         self._replayed = 0
+        self._async: AsyncReads | None = None  # the event loop's reads, made in the loop on first use
 
     def check(self, primary: SqlBackend) -> None:
         """Refuse a URL that is not a standby of this primary's database; warn if it cannot be reached."""
@@ -149,6 +156,20 @@ class Replica:
             self.failed(exc)
             return None
 
+    async def reads(self, needed_lsn: int = 0) -> AsyncReads | None:
+        """``register`` on the event loop: the replica's async reads, if it may answer now."""
+        if time.monotonic() < self._down_until:
+            return None
+        if self._async is None:
+            self._async = AsyncReads(with_connect_timeout(self.url), read_only=True, wait_s=CONNECT_SECONDS)
+        try:
+            if needed_lsn > self._replayed:
+                self._saw(await self._async.run(REPLAYED_LSN))
+        except psycopg.OperationalError as exc:  # the pool's time-out too
+            self.failed(exc)
+            return None
+        return self._async if needed_lsn <= self._replayed else None
+
     def _open_one(self) -> Register:
         return Register(PostGISBackend(with_connect_timeout(self.url), read_only=True), user="server")
 
@@ -176,3 +197,7 @@ class Replica:
 
     def close_all(self) -> None:
         self._registers.close_all()
+
+    async def close_reads(self) -> None:
+        if self._async is not None:
+            await self._async.close()

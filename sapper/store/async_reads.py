@@ -1,0 +1,73 @@
+"""Reads of a PostGIS register on a server's event loop: a page waits for PostgreSQL without a thread.
+
+A server runs each plain (sync) endpoint in a worker thread. Under load the hand-offs to those
+threads and back, and the threads' turns at the interpreter with the event loop, cost more than
+the page: with 50 clients on two servers, the items page made in threads answered 812 requests/s
+with a p99 of 153 ms, and its reads sent from the event loop 1,108 requests/s with a p99 of 64 ms
+(``bench/national_servers_bench.py``, bench/README.md). A page written as ``reads.Steps`` is
+driven here, its reads sent through a small pool of asynchronous connections; a GeoPackage's
+sqlite3 reads cannot wait that way, so its pages stay in the worker threads (``reads.drive``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from sapper.store.postgis import PostGISBackend
+from sapper.store.reads import Read, Steps
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Connections per server process. An assumption, sized by the benchmark above: a page's read takes
+# about a millisecond of PostgreSQL's time, so a few connections keep it busy for one process; more
+# only queue in PostgreSQL instead of here.
+POOL_SIZE = 4
+# How long a read waits for a free connection, or for the first one to open, before it fails.
+WAIT_SECONDS = 30.0
+
+
+class AsyncReads:
+    """A pool of asynchronous connections to one database, opened on first use in the running loop."""
+
+    def __init__(self, url: str, *, read_only: bool = False, wait_s: float = WAIT_SECONDS) -> None:
+        # Writes the reads' SQL and decodes their geometries, as the register's own backend does.
+        self.dialect = PostGISBackend.unconnected()
+        self._read_only = read_only
+        self._wait_s = wait_s
+        self._pool = AsyncConnectionPool(
+            url,
+            min_size=POOL_SIZE,
+            max_size=POOL_SIZE,
+            kwargs={"autocommit": True},
+            configure=self._configure,
+            timeout=wait_s,
+            open=False,
+        )
+
+    async def _configure(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """The settings ``PostGISBackend`` gives its own connection, for the same plans and rights."""
+        await conn.execute("SET jit = off")
+        if self._read_only:
+            await conn.execute("SET default_transaction_read_only = on")
+
+    async def run(self, read: Read[T]) -> T:
+        await self._pool.open()  # once; later calls return at once
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(read.sql, read.params or None)
+            return read.answer(await cursor.fetchall())
+
+    async def drive(self, steps: Steps[R]) -> R:
+        """``reads.drive`` on the event loop: each read waits here, not in a thread."""
+        try:
+            read = next(steps)
+            while True:
+                read = steps.send(await self.run(read))
+        except StopIteration as done:
+            return done.value
+
+    async def close(self) -> None:
+        await self._pool.close()

@@ -1,0 +1,100 @@
+"""Pages made on the event loop (PostGIS) read as the same pages made in a worker thread.
+
+The OGC items page is written once, as the reads it needs (``sapper.store.reads``). On a
+GeoPackage a worker thread runs them on its own connection; on PostGIS the event loop sends
+them through a pool of async connections, so the page does not wait for a thread at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from shapely.geometry import Point
+
+from sapper.model.records import Item
+from sapper.server import ogc
+from sapper.server.app import THREADS
+from sapper.store import init_register
+from sapper.store.async_reads import AsyncReads
+from sapper.store.query import Filter, count_read, cursor_before_read, select_counted_read, select_read
+from sapper.store.reads import Read, drive
+from sapper.store.schema import layer
+from sapper.testing.server import LAT, LON, served_demo
+
+ITEMS = "/ogc/collections/items/items"
+
+
+def _only_postgis(target: str) -> None:
+    if not target.startswith("postgresql"):
+        pytest.skip("a GeoPackage's pages are made in worker threads (sqlite3 reads block)")
+
+
+def _steps(reads: list[Read[Any]]) -> Any:
+    """Steps that ask each read in turn and return every answer."""
+    answers = []
+    for read in reads:
+        answers.append((yield read))
+    return answers
+
+
+def test_each_read_answers_the_same_from_a_thread_and_from_the_event_loop(target: str) -> None:
+    _only_postgis(target)
+    reg = init_register(target, user="seed")
+    try:
+        reg.add_many([Item(category="uxo", geometry=Point(LON + 0.001 * i, LAT)) for i in range(30)])
+        lay = layer("item")
+        window = Filter(bbox=(LON - 0.001, LAT - 0.001, LON + 0.0105, LAT + 0.001))
+        reads_of = [
+            lambda b: select_counted_read(b, lay, window, limit=5, offset=2),
+            lambda b: select_read(b, lay, Filter(), limit=7, after=10),
+            lambda b: count_read(b, lay, window),
+            lambda b: cursor_before_read(b, lay, Filter(), 20, 5),
+        ]
+        in_thread = drive(_steps([make(reg.backend) for make in reads_of]), reg.backend)
+
+        async def on_loop() -> Any:
+            reads = AsyncReads(target)
+            try:
+                return await reads.drive(_steps([make(reads.dialect) for make in reads_of]))
+            finally:
+                await reads.close()
+
+        assert asyncio.run(on_loop()) == in_thread
+    finally:
+        reg.close()
+    rows, matched = in_thread[0]
+    assert matched == 11 and len(rows) == 5  # items 0-10 in the window; the page skips two
+    assert [r[0] for r in in_thread[1][0]] == list(range(11, 18))
+    assert in_thread[2] == 11 and in_thread[3] == 14
+
+
+def test_an_items_page_on_postgis_is_answered_while_every_worker_thread_is_busy(
+    target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server whose worker threads are all taken (slow reports, say) still serves the map's pages."""
+    _only_postgis(target)
+    inside, release = threading.Semaphore(0), threading.Event()
+    one_collection = ogc.one_collection
+
+    def held(request: Any, lay: Any) -> Any:
+        inside.release()
+        release.wait(timeout=60)
+        return one_collection(request, lay)
+
+    monkeypatch.setattr(ogc, "one_collection", held)
+    with served_demo(target) as api, api.client("viewer") as viewer, ThreadPoolExecutor(THREADS) as pool:
+        assert viewer.get(ITEMS, params={"limit": 1}).status_code == 200  # the viewer's token is checked once
+        try:
+            busy = [pool.submit(viewer.get, "/ogc/collections/hazards") for _ in range(THREADS)]
+            for _ in range(THREADS):
+                assert inside.acquire(timeout=30), "the server did not take every request into a worker thread"
+            page = viewer.get(ITEMS, params={"limit": 10}, timeout=10)
+            assert page.status_code == 200 and page.json()["numberReturned"] > 0
+            assert not any(b.done() for b in busy)  # every worker thread was still held
+        finally:
+            release.set()
+        assert all(b.result().status_code == 200 for b in busy)
