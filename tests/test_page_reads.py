@@ -12,6 +12,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import psycopg
 import pytest
 from shapely.geometry import Point
 
@@ -98,3 +99,20 @@ def test_an_items_page_on_postgis_is_answered_while_every_worker_thread_is_busy(
         finally:
             release.set()
         assert all(b.result().status_code == 200 for b in busy)
+
+
+def test_a_page_is_answered_after_the_database_ended_the_servers_connections(target: str) -> None:
+    """As after a restart of PostgreSQL, or an operator's pg_terminate_backend: one slow page, no error."""
+    _only_postgis(target)
+    with served_demo(target) as api, api.client("viewer") as viewer:
+        before = viewer.get(ITEMS, params={"limit": 5})
+        assert before.status_code == 200
+        with psycopg.connect(target, autocommit=True) as admin:
+            sql = (
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            assert admin.execute(sql).fetchone()[0] >= 1
+        after = viewer.get(ITEMS, params={"limit": 5})
+        assert after.status_code == 200, after.text
+        assert [f["id"] for f in after.json()["features"]] == [f["id"] for f in before.json()["features"]]

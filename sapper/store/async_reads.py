@@ -55,10 +55,19 @@ class AsyncReads:
             await conn.execute("SET default_transaction_read_only = on")
 
     async def run(self, read: Read[T]) -> T:
+        """The read's answer. A connection found broken (the database restarted, or ended it) is
+        replaced, with every idle one that broke too, and the read asked once more: a read changes
+        nothing, so asking again is safe, and readers see one slow page, not an error."""
         await self._pool.open()  # once; later calls return at once
         async with self._pool.connection() as conn:
-            cursor = await conn.execute(read.sql, read.params or None)
-            return read.answer(await cursor.fetchall())
+            try:
+                return await _ask(conn, read)
+            except psycopg.OperationalError:
+                if not conn.broken:
+                    raise
+        await self._pool.check()
+        async with self._pool.connection() as conn:
+            return await _ask(conn, read)
 
     async def drive(self, steps: Steps[R]) -> R:
         """``reads.drive`` on the event loop: each read waits here, not in a thread."""
@@ -71,3 +80,8 @@ class AsyncReads:
 
     async def close(self) -> None:
         await self._pool.close()
+
+
+async def _ask(conn: psycopg.AsyncConnection[Any], read: Read[T]) -> T:
+    cursor = await conn.execute(read.sql, read.params or None)
+    return read.answer(await cursor.fetchall())
