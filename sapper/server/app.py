@@ -47,6 +47,7 @@ from sapper.server.headers import AnswerHeaders
 from sapper.server.hosts import TrustedHost, parse_base_url
 from sapper.server.html import page, table
 from sapper.server.limits import BodyLimit
+from sapper.server.lost_connections import LostConnections
 from sapper.server.replica_reads import ReplicaReads
 from sapper.server.web import JSON, OPENAPI, json_response, link, root, wants_html
 from sapper.store import open_register
@@ -156,6 +157,7 @@ def create_app(
     app.state.tile_rebuilds = rebuilds = Later(lambda: open_register(str(target), user="server"), bounds)
     app.state.planner = plans.Planner(jobs, max_seconds=plan_seconds)
     app.add_middleware(ReplicaReads, registers=registers)  # inside errors' CatchAll: a failed read is asked again
+    app.add_middleware(LostConnections, registers=registers)  # outside it: a read on an ended connection, again
     errors.install(app)
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(AnswerHeaders)  # outside the others: their own answers (413) carry the headers too

@@ -93,6 +93,10 @@ class Registers:
     def primary(self) -> Register:
         return self._registers.get()
 
+    def renew(self) -> None:
+        """The primary's connections were ended (``thread_registers.ThreadRegisters.renew``)."""
+        self._registers.renew()
+
     def _open_primary(self) -> Register:
         reg = open_register(self.target, user="server")
         Accounts(reg.backend).ensure()

@@ -90,7 +90,7 @@ class ReplicaReads:
             )
         finally:
             read_route.reset(token)
-        await self.app(scope, _empty_body_then(receive), send)
+        await self.app(scope, empty_body_then(receive), send)
 
     def _marking_writes(self, send: Send) -> Send:
         async def mark(message: Message) -> None:
@@ -112,7 +112,7 @@ class ReplicaReads:
         return written_lsn(self.registers.primary().backend)
 
 
-def _empty_body_then(receive: Receive) -> Receive:
+def empty_body_then(receive: Receive) -> Receive:
     """A read asked again: its (empty) body once more, then the client's own messages (a disconnect)."""
     sent = False
 

@@ -28,18 +28,27 @@ class ThreadRegisters:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: list[Register] = []
+        self._generation = 0  # bumped by ``renew``: registers opened before it are opened again
 
     def get(self) -> Register:
         reg: Register | None = getattr(self._local, "register", None)
-        if reg is not None and connection_lost(reg.backend):
+        stale = getattr(self._local, "generation", 0) != self._generation
+        if reg is not None and (stale or connection_lost(reg.backend)):
             self.drop(reg)
             reg = None
         if reg is None:
+            self._local.generation = self._generation
             reg = self._open_one()
             self._local.register = reg
             with self._lock:
                 self._open.append(reg)
         return reg
+
+    def renew(self) -> None:
+        """Every thread opens its register again on its next use: one of their connections was found
+        ended by the database (a restart ends them all, and each shows it only when next used)."""
+        with self._lock:
+            self._generation += 1
 
     def drop(self, reg: Register) -> None:
         """Forget a register whose connection is gone; the thread opens a new one on its next read."""
