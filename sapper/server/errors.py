@@ -16,12 +16,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sapper.i18n import N_, translate
 from sapper.i18n.errors import localised, render
 from sapper.i18n.web import RequestLanguage, request_language
 from sapper.model.errors import Conflict, ForbiddenTransition, InvalidRecord, NotFound, SapperError
+from sapper.server.asking_again import Watched
 from sapper.store import dberrors
 
 log = logging.getLogger("sapper.server")
@@ -186,19 +187,12 @@ class CatchAll:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        watched = Watched(send)
         try:
-            await self.app(scope, receive, watch)
+            await self.app(scope, receive, watched)
         except Exception as exc:
             log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
-            if started:
+            if watched.started:
                 raise
             response = error_response(500, internal_error(exc, "en"))
             await response(scope, receive, send)

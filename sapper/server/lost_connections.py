@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 
 import psycopg
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from sapper.server.asking_again import Watched, empty_body_then
 from sapper.server.context import Registers
-from sapper.server.replica_reads import empty_body_then
 from sapper.store.replica import lost_connection
 
 log = logging.getLogger("sapper.server")
@@ -32,21 +32,15 @@ class LostConnections:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        watched = Watched(send)
         try:
-            await self.app(scope, receive, watch)
+            await self.app(scope, receive, watched)
             return
         except psycopg.OperationalError as exc:
             if not lost_connection(exc):
                 raise
             self.registers.renew()
-            if started or scope["method"] not in ("GET", "HEAD"):
+            if watched.started or scope["method"] not in ("GET", "HEAD"):
                 raise
             method, path = scope["method"], scope["path"]
             log.warning("%s %s: the database had ended the connection (%s); asking again", method, path, exc)

@@ -19,6 +19,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sapper.server.asking_again import Watched, empty_body_then
 from sapper.server.context import ReadRoute, Registers, read_route
 from sapper.store.replica import format_lsn, parse_lsn, written_lsn
 
@@ -70,19 +71,13 @@ class ReplicaReads:
 
     async def _read(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = ReadRoute(needed_lsn(Headers(scope=scope)))
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        watched = Watched(send)
         token = read_route.set(route)
         try:
-            await self.app(scope, receive, watch)
+            await self.app(scope, receive, watched)
             return
         except psycopg.Error as exc:
-            if started or not route.used_replica or self.registers.replica is None:
+            if watched.started or not route.used_replica or self.registers.replica is None:
                 raise
             self.registers.replica.failed(exc)
             log.warning(
@@ -110,17 +105,3 @@ class ReplicaReads:
 
     def _primary_lsn(self) -> int:
         return written_lsn(self.registers.primary().backend)
-
-
-def empty_body_then(receive: Receive) -> Receive:
-    """A read asked again: its (empty) body once more, then the client's own messages (a disconnect)."""
-    sent = False
-
-    async def again() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        return await receive()
-
-    return again
