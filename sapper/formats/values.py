@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from sapper.formats.mapping import fold
-from sapper.store.rows import typed
+from sapper.store.rows import all_text, typed
 from sapper.store.schema import BOOLEAN, DATE, INTEGER, REAL, TEXT, Column, Layer
 
 
@@ -54,12 +54,9 @@ def plain(values: np.ndarray) -> list[Any]:
     if kind in "iub":
         return values.tolist()
     cells = values.tolist()
-    if set(map(type, cells)) <= _TEXT_OR_NONE:  # as GDAL reads text: only blank cells to clear
+    if all_text(cells):  # as GDAL reads text: only blank cells to clear
         return [v if v is None or v.strip() else None for v in cells]
     return [None if v is None or (isinstance(v, str) and not v.strip()) else v for v in cells]
-
-
-_TEXT_OR_NONE = {str, type(None)}
 
 
 def convert_column(
@@ -79,7 +76,7 @@ def convert_column(
     text_field = col.kind == TEXT and col.vocabulary is None
     # Cells as read: a blank one is converted as empty below, once per distinct value, not cleared cell by cell.
     cells = values.tolist() if values.dtype.kind == "O" and not text_field and not value_map else plain(values)
-    if text_field and not value_map and set(map(type, cells)) <= _TEXT_OR_NONE:
+    if text_field and not value_map and all_text(cells):
         empty, _ = _empty(col, required)  # a text field is never missing: "" or None
         return [empty if v is None else v for v in cells], {}
     kinds = set(map(type, cells)) - {type(None)}

@@ -15,12 +15,12 @@ import numpy as np
 import shapely
 
 from sapper.store.batch import storage_column
+from sapper.store.rows import all_text
 from sapper.store.schema import Column, Layer
 
 # Rows made at once: the server starts on the first rows while the next are made, and the values
 # held at once stay few.
 COPY_CHUNK = 5_000
-_TEXT_OR_NONE = {str, type(None)}
 
 
 def copy_rows(
@@ -46,7 +46,7 @@ def copy_rows(
 
 def _stored(col: Column, values: Sequence[Any], as_text: bool) -> list[Any]:
     stored = storage_column(col, values)
-    if not as_text or set(map(type, stored)) <= _TEXT_OR_NONE:
+    if not as_text or all_text(stored):
         return stored
     return [v if v is None else str(v) for v in stored]
 

@@ -9,6 +9,7 @@ other statement waits for those writes first and raises their error, if any.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -70,7 +71,7 @@ class PostGISBackend(SqlBackend):
         self.writes = QueuedWrites()
         self._sequences: dict[str, str] = {}  # layer -> its id sequence
         self._copied: dict[str, int] = {}  # table -> rows the open transaction copied into it
-        self._coming: dict[str, int] = {}  # layer -> rows announced by ``reserve_ids``, not yet numbered
+        self._coming: dict[str, int] = {}  # layer -> rows of a ``bulk`` load, not yet numbered
         self._spare_ids: dict[str, list[int]] = {}  # layer -> ids fetched for those rows, not yet used
         self._unindexed: dict[str, list[str]] = {}  # layer -> its spatial indexes to build before the commit
         try:
@@ -175,19 +176,27 @@ class PostGISBackend(SqlBackend):
     def bbox_clause(self, lay: Layer) -> str:
         return f"ST_Intersects({q(GEOM)}, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"
 
-    def reserve_ids(self, lay: Layer, count: int) -> None:
-        """The ids of all the pieces come with the first: a later piece takes its own without a
-        query, which would wait for the piece before to be written (the client checks it meanwhile).
-        0 ends the batch: the ids it did not use (rows refused) are dropped."""
-        self._coming[lay.name] = count
-        self._spare_ids.pop(lay.name, None)
-
     def hold(self, name: str) -> None:
         """A transaction-level advisory lock keyed by the name: writers on every connection, in every
         process and server, take their turn (two plans stored at once both took number 1 without it)."""
         self.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
 
-    def bulk_load(self, lay: Layer, count: int) -> None:
+    @contextmanager
+    def bulk(self, lay: Layer, count: int, pieces: int) -> Iterator[None]:
+        """The spatial index of a first load is built after its rows (``_index_after``). The ids of
+        all the pieces come with the first: a later piece takes its own without a query, which would
+        wait for the piece before to be written (the client checks it meanwhile); the ids left over
+        (rows refused) are dropped at the end."""
+        self._index_after(lay, count)
+        self._coming[lay.name] = count if pieces > 1 else 0
+        self._spare_ids.pop(lay.name, None)
+        try:
+            yield
+        finally:
+            self._coming.pop(lay.name, None)
+            self._spare_ids.pop(lay.name, None)
+
+    def _index_after(self, lay: Layer, count: int) -> None:
         """A first load of many rows builds the table's spatial index after them: the index is
         dropped in the transaction and made again before its commit (a rollback keeps it as it
         was). Only into an empty table: until the commit, other readers of the layer wait (they

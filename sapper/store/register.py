@@ -159,16 +159,11 @@ class Register:
             try:
                 first = self._checked(pieces[0], restore=restore, keep_going=keep_going)  # before the write lock
                 with self.transaction():
-                    self.backend.bulk_load(lay, len(new))
-                    if len(pieces) > 1:
-                        self.backend.reserve_ids(lay, len(new))
-                    try:
+                    with self.backend.bulk(lay, len(new), len(pieces)):
                         parts = [self._stored(*first, restore=restore, keep_going=keep_going)]
                         for piece in pieces[1:]:  # checked while the server stores the piece before
                             checked = self._checked(piece, restore=restore, keep_going=keep_going)
                             parts.append(self._stored(*checked, restore=restore, keep_going=keep_going))
-                    finally:
-                        self.backend.reserve_ids(lay, 0)
                     ids = [i for part in parts for i in part.ids]
                     self._audit_inserts(lay, ids)
             except InvalidRecord:

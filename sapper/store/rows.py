@@ -8,7 +8,7 @@ ever see rows.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, date, datetime
 from functools import cache
 from operator import countOf
@@ -316,3 +316,11 @@ def _same(a: Any, b: Any) -> bool:
             return a is b
         return bool(a.equals_exact(b, 1e-9)) or (a.is_empty and b.is_empty)
     return a == b
+
+
+_TEXT_OR_NONE = {str, type(None)}
+
+
+def all_text(values: Iterable[Any]) -> bool:
+    """Whether every value is text or None (a column as GDAL reads text, or ready for a text column)."""
+    return set(map(type, values)) <= _TEXT_OR_NONE

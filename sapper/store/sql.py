@@ -71,18 +71,17 @@ class SqlBackend(AuditRows, ABC):
     @abstractmethod
     def next_ids(self, lay: Layer, count: int) -> list[int]: ...
 
-    def reserve_ids(self, lay: Layer, count: int) -> None:
-        """``count`` new rows of ``lay`` are coming, a piece at a time: a backend may number them
-        all with the first piece (by default each piece gets its own). 0: the batch is done."""
-
     def hold(self, name: str) -> None:
         """Until the open transaction ends, no other writer's transaction passes ``hold`` with the same
         name: for a number taken from what is stored (the next plan's). Nothing to do by default:
         a GeoPackage's write transactions already go one at a time (BEGIN IMMEDIATE)."""
 
-    def bulk_load(self, lay: Layer, count: int) -> None:
-        """``count`` new rows of ``lay`` are about to be written in this transaction: a backend may
-        put off work per row until its commit (by default nothing is put off)."""
+    @contextmanager
+    def bulk(self, lay: Layer, count: int, pieces: int) -> Iterator[None]:
+        """``count`` new rows of ``lay`` are written in this transaction, in ``pieces`` inserts: a
+        backend may put off work per row until its commit, or number every row with the first
+        piece. Nothing by default."""
+        yield
 
     @abstractmethod
     def existing_columns(self, table: str) -> set[str]: ...
