@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -19,6 +20,7 @@ from shapely.geometry import Point
 from sapper.model.records import Item
 from sapper.server import ogc
 from sapper.server.app import THREADS
+from sapper.server.context import PAGE_THREADS
 from sapper.store import init_register
 from sapper.store.async_reads import AsyncReads
 from sapper.store.query import Filter, count_read, cursor_before_read, select_counted_read, select_read
@@ -116,3 +118,34 @@ def test_a_page_is_answered_after_the_database_ended_the_servers_connections(tar
         after = viewer.get(ITEMS, params={"limit": 5})
         assert after.status_code == 200, after.text
         assert [f["id"] for f in after.json()["features"]] == [f["id"] for f in before.json()["features"]]
+
+
+def test_a_geopackages_pages_are_made_two_at_a_time_and_hold_no_other_request(
+    target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More page threads only take turns at the interpreter (bench/README.md); the others wait."""
+    if target.startswith("postgresql"):
+        pytest.skip("PostGIS pages are made on the event loop")
+    lock, now, most = threading.Lock(), [0], [0]
+    made = ogc._items_in_thread
+
+    def counted(request: Any, lay: Any) -> Any:
+        with lock:
+            now[0] += 1
+            most[0] = max(most[0], now[0])
+        try:
+            time.sleep(0.5)
+            return made(request, lay)
+        finally:
+            with lock:
+                now[0] -= 1
+
+    monkeypatch.setattr(ogc, "_items_in_thread", counted)
+    with served_demo(target) as api, api.client("viewer") as viewer, ThreadPoolExecutor(8) as pool:
+        assert viewer.get(ITEMS, params={"limit": 1}).status_code == 200  # the viewer's token is checked once
+        pages = [pool.submit(viewer.get, ITEMS, params={"limit": 5}) for _ in range(8)]
+        time.sleep(0.1)
+        assert viewer.get("/ogc/collections/hazards").status_code == 200
+        assert not all(p.done() for p in pages)  # answered while pages still waited for their turn
+        assert [p.result().status_code for p in pages] == [200] * 8
+    assert most[0] == PAGE_THREADS

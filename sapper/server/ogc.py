@@ -9,12 +9,13 @@ from SQL rows straight to JSON text: a page of 100 features never loads a layer.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
+import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from sapper.i18n import N_
 from sapper.model.errors import NotFound
@@ -29,7 +30,7 @@ from sapper.server.collections import (
     served_layers,
     temporal_column,
 )
-from sapper.server.context import registers
+from sapper.server.context import page_threads, registers
 from sapper.server.errors import ApiError
 from sapper.server.etag import etag, none_match
 from sapper.server.features import INT64, dumps, page_features, properties
@@ -97,7 +98,8 @@ def _collection_routes(api: APIRouter, lay: Layer) -> None:
         await reader_on_loop(request)
         reads = await registers(request).page_reads()
         if reads is None:  # a GeoPackage: sqlite3 reads block, so the page is made in a worker thread
-            return await run_in_threadpool(_items_in_thread, request, lay)
+            made = partial(_items_in_thread, request, lay)
+            return await anyio.to_thread.run_sync(made, limiter=page_threads(request))
         return await reads.drive(items_steps(request, lay, reads.dialect))
 
     def item(request: Request, featureId: str) -> Response:
