@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sapper.server.asking_again import Watched, empty_body_then
 from sapper.server.context import Registers
+from sapper.store import is_postgres
 from sapper.store.replica import lost_connection
 
 log = logging.getLogger("sapper.server")
@@ -27,9 +28,10 @@ class LostConnections:
     def __init__(self, app: ASGIApp, registers: Registers) -> None:
         self.app = app
         self.registers = registers
+        self.on_postgres = is_postgres(registers.target)  # a GeoPackage has no connection to lose
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not self.on_postgres:
             await self.app(scope, receive, send)
             return
         watched = Watched(send)
