@@ -8,10 +8,12 @@ transaction; the ratio says what that costs.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import time
 from dataclasses import dataclass
@@ -35,6 +37,24 @@ class ImportResult:
     features: int
     seconds: float
     cpu: float = 0.0  # CPU seconds (CpuMeter): less sensitive than seconds to other work on the machine
+
+
+def medians(rounds: list[ImportResult]) -> list[ImportResult]:
+    """One result per method (in the order first met): the median seconds and CPU seconds of its rounds.
+
+    One import of 100,000 hazards takes about a second, and one such time swings by 10-20 % from
+    run to run (ogr2ogr's as much as sapper's); the median of rounds taken in turns does not."""
+    by_method: dict[str, list[ImportResult]] = {}
+    for result in rounds:
+        by_method.setdefault(result.method, []).append(result)
+    return [
+        dataclasses.replace(
+            runs[0],
+            seconds=statistics.median(r.seconds for r in runs),
+            cpu=statistics.median(r.cpu for r in runs),
+        )
+        for runs in by_method.values()
+    ]
 
 
 class CpuMeter:

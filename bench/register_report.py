@@ -166,8 +166,9 @@ def markdown(args: Any, argv: list[str], host: dict[str, str], runs: dict[str, A
             f"{versions}.",
             f"Source: {args.hazards:,} hazard polygons and {args.items:,} item points (seed {args.seed}).",
             "",
-            "**Bulk import** (seconds; ratio = sapper / ogr2ogr, lower is better; CPU s: of the importing "
-            "process, ogr2ogr and the PostgreSQL server):",
+            f"**Bulk import** (seconds, the median of {getattr(args, 'rounds', 1)} rounds in which the importers "
+            "take turns; ratio = sapper / ogr2ogr, lower is better; CPU s: of the importing process, ogr2ogr "
+            "and the PostgreSQL server):",
             "",
             table(IMPORT_HEAD, import_rows(imported)),
             "",
