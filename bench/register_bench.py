@@ -83,7 +83,8 @@ def run_backend(backend: str, args: argparse.Namespace, source: Path, work: Path
             return cluster.new_database(name)
         return str(work / f"{name}.gpkg")
 
-    # One set of registers per round (hazards, then items, go into the same ones), the first read after
+    # A set of registers per round (its hazards and items go into the same ones); the first round's are
+    # measured for size and read for the windows
     rounds = [
         (target(f"ogr2ogr{s}"), target(f"sapper_api{s}"), target(f"sapper_import{s}") if imports.importer() else None)
         for s in ["", *(f"_{r + 2}" for r in range(args.rounds - 1))]
