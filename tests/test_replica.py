@@ -7,6 +7,7 @@ stopped replica leaves every read answered by the primary.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import subprocess
@@ -25,6 +26,10 @@ from sapper import init_register, open_register
 from sapper.model import Hazard
 from sapper.model.errors import SapperError
 from sapper.server import create_app
+from sapper.store import replica as replica_module
+from sapper.store.async_reads import POOL_SIZE, AsyncReads
+from sapper.store.reads import Read
+from sapper.store.replica import Replica
 from sapper.testing.postgis import _free_port
 from sapper.testing.replication import ReplicatedCluster
 from sapper.testing.server import LAT, LON, Served, served_demo, square
@@ -169,6 +174,34 @@ def test_two_servers_behind_one_register_each_show_a_users_write(cluster: Replic
         cluster.wait_for_replay()
         with httpx.Client(headers=bearer, timeout=30) as fresh:
             assert "Written on one" in names(fresh.get(f"{one}{HAZARDS}", params={"limit": 1000}))
+
+
+def test_a_replica_busy_answering_is_not_taken_for_lost(
+    urls: tuple[str, str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A read that waits longer than the replica's wait for a connection, while the replica answers
+    others, goes to the primary alone: the replica keeps its readers (it is busy, not lost)."""
+    monkeypatch.setattr(replica_module, "CONNECT_SECONDS", 1)
+    slow = Read("SELECT pg_sleep(1.5)", [], lambda rows: None)
+
+    async def scenario() -> tuple[AsyncReads | None, AsyncReads | None, AsyncReads | None]:
+        replica = Replica(urls[1])
+        reads = await replica.reads()
+        assert reads is not None
+        try:  # every connection of the pool on a read longer than the wait
+            under_way = [asyncio.create_task(reads.run(slow)) for _ in range(POOL_SIZE)]
+            await asyncio.sleep(0.2)
+            behind = await replica.reads(needed_lsn=2**62)  # must ask the replay position: waits for a connection
+            await asyncio.gather(*under_way)
+            return reads, behind, await replica.reads()
+        finally:
+            await reads.close()
+
+    with caplog.at_level(logging.INFO, logger="sapper.replica"):
+        reads, behind, after = asyncio.run(scenario())
+    assert behind is None, "the read that could not wait must go to the primary"
+    assert after is reads, "a busy replica must keep answering the reads after"
+    assert "busy" in caplog.text and "reads go to the primary for" not in caplog.text
 
 
 def test_reads_go_to_the_primary_when_the_replica_stops(

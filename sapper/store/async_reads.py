@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from sapper.store.postgis import PostGISBackend
 from sapper.store.reads import Read, Steps
@@ -38,6 +38,7 @@ class AsyncReads:
         self.dialect = PostGISBackend.unconnected()
         self._read_only = read_only
         self._wait_s = wait_s
+        self._asking = 0  # reads under way on the pool's connections (all on one event loop)
         self._pool = AsyncConnectionPool(
             url,
             min_size=POOL_SIZE,
@@ -61,13 +62,26 @@ class AsyncReads:
         await self._pool.open()  # once; later calls return at once
         async with self._pool.connection() as conn:
             try:
-                return await _ask(conn, read)
+                return await self._asked(conn, read)
             except psycopg.OperationalError:
                 if not conn.broken:
                     raise
         await self._pool.check()
         async with self._pool.connection() as conn:
+            return await self._asked(conn, read)
+
+    def busy(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is a wait for a connection that ran out while reads were under way on the
+        others: every connection was in use, so the database is busy, not lost (a lost one fails the
+        reads on its connections at once)."""
+        return isinstance(exc, PoolTimeout) and self._asking > 0
+
+    async def _asked(self, conn: psycopg.AsyncConnection[Any], read: Read[T]) -> T:
+        self._asking += 1
+        try:
             return await _ask(conn, read)
+        finally:
+            self._asking -= 1
 
     async def drive(self, steps: Steps[R]) -> R:
         """``reads.drive`` on the event loop: each read waits here, not in a thread."""
