@@ -182,17 +182,21 @@ def test_a_replica_busy_answering_is_not_taken_for_lost(
     """A read that waits longer than the replica's wait for a connection, while the replica answers
     others, goes to the primary alone: the replica keeps its readers (it is busy, not lost)."""
     monkeypatch.setattr(replica_module, "CONNECT_SECONDS", 1)
-    slow = Read("SELECT pg_sleep(1.5)", [], lambda rows: None)
+
+    def sleep(seconds: float) -> Read[None]:
+        return Read(f"SELECT pg_sleep({seconds})", [], lambda rows: None)
 
     async def scenario() -> tuple[AsyncReads | None, AsyncReads | None, AsyncReads | None]:
         replica = Replica(urls[1])
         reads = await replica.reads()
         assert reads is not None
-        try:  # every connection of the pool on a read longer than the wait
-            under_way = [asyncio.create_task(reads.run(slow)) for _ in range(POOL_SIZE)]
-            await asyncio.sleep(0.2)
-            behind = await replica.reads(needed_lsn=2**62)  # must ask the replay position: waits for a connection
-            await asyncio.gather(*under_way)
+        try:  # every connection busy: short reads answered at 0.4 s, long ones queued to follow them to 1.9 s
+            short = [asyncio.create_task(reads.run(sleep(0.4))) for _ in range(POOL_SIZE)]
+            await asyncio.sleep(0.02)
+            long = [asyncio.create_task(reads.run(sleep(1.5))) for _ in range(POOL_SIZE)]
+            await asyncio.sleep(0.02)
+            behind = await replica.reads(needed_lsn=2**62)  # must ask the replay position: waits from 0.04 to 1.04 s
+            await asyncio.gather(*short, *long)
             return reads, behind, await replica.reads()
         finally:
             await reads.close()
@@ -202,6 +206,31 @@ def test_a_replica_busy_answering_is_not_taken_for_lost(
     assert behind is None, "the read that could not wait must go to the primary"
     assert after is reads, "a busy replica must keep answering the reads after"
     assert "busy" in caplog.text and "reads go to the primary for" not in caplog.text
+
+
+def test_a_replica_that_answers_nothing_while_a_read_waits_is_taken_out(
+    urls: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reads under way are no sign of life (on a host that vanished they wait for TCP to give up):
+    a read that waited in vain while none was answered takes the replica out, as a lost one."""
+    monkeypatch.setattr(replica_module, "CONNECT_SECONDS", 1)
+    hold = Read("SELECT pg_sleep(1.5)", [], lambda rows: None)
+
+    async def scenario() -> tuple[AsyncReads | None, AsyncReads | None]:
+        replica = Replica(urls[1])
+        reads = await replica.reads()
+        assert reads is not None
+        try:
+            held = [asyncio.create_task(reads.run(hold)) for _ in range(POOL_SIZE)]
+            await asyncio.sleep(0.05)
+            behind = await replica.reads(needed_lsn=2**62)  # times out at 1.05 s, before any answer
+            await asyncio.gather(*held)
+            return behind, await replica.reads()
+        finally:
+            await reads.close()
+
+    behind, after = asyncio.run(scenario())
+    assert behind is None and after is None, "the replica must be out for RETRY_SECONDS"
 
 
 def test_reads_go_to_the_primary_when_the_replica_stops(

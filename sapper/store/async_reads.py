@@ -11,6 +11,7 @@ sqlite3 reads cannot wait that way, so its pages stay in the worker threads (``r
 
 from __future__ import annotations
 
+import time
 from typing import Any, TypeVar
 
 import psycopg
@@ -38,7 +39,7 @@ class AsyncReads:
         self.dialect = PostGISBackend.unconnected()
         self._read_only = read_only
         self._wait_s = wait_s
-        self._asking = 0  # reads under way on the pool's connections (all on one event loop)
+        self._answered_at = float("-inf")  # time.monotonic() when a read last got its answer
         self._pool = AsyncConnectionPool(
             url,
             min_size=POOL_SIZE,
@@ -71,17 +72,15 @@ class AsyncReads:
             return await self._asked(conn, read)
 
     def busy(self, exc: BaseException) -> bool:
-        """Whether ``exc`` is a wait for a connection that ran out while reads were under way on the
-        others: every connection was in use, so the database is busy, not lost (a lost one fails the
-        reads on its connections at once)."""
-        return isinstance(exc, PoolTimeout) and self._asking > 0
+        """Whether ``exc`` is a wait for a connection that ran out while the database went on answering
+        the reads on the others: it is busy, not lost. (A read under way is no sign: on a host that
+        vanished, it waits for TCP to give up, hours by default; answers are.)"""
+        return isinstance(exc, PoolTimeout) and time.monotonic() - self._answered_at < self._wait_s
 
     async def _asked(self, conn: psycopg.AsyncConnection[Any], read: Read[T]) -> T:
-        self._asking += 1
-        try:
-            return await _ask(conn, read)
-        finally:
-            self._asking -= 1
+        answer = await _ask(conn, read)
+        self._answered_at = time.monotonic()
+        return answer
 
     async def drive(self, steps: Steps[R]) -> R:
         """``reads.drive`` on the event loop: each read waits here, not in a thread."""

@@ -181,8 +181,8 @@ class Replica:
         """A lost replica: reads go to the primary for ``RETRY_SECONDS``, then it is tried again.
 
         A replica busy answering is not lost: a read that waited ``CONNECT_SECONDS`` for one of its
-        connections while reads were under way on all of them goes to the primary alone. Taking the
-        replica out for it would send every read to the primary at the moment of most load."""
+        connections while the replica answered reads on the others goes to the primary alone. Taking
+        the replica out for it would send every read to the primary at the moment of most load."""
         if isinstance(exc, psycopg.Error) and not lost_connection(exc):
             return  # a query refused on a live replica (a recovery conflict, say): no reason to leave it
         if self._async is not None and self._async.busy(exc):
