@@ -176,33 +176,39 @@ def test_two_servers_behind_one_register_each_show_a_users_write(cluster: Replic
             assert "Written on one" in names(fresh.get(f"{one}{HAZARDS}", params={"limit": 1000}))
 
 
+def read_behind(replica_url: str, *waves: float) -> tuple[AsyncReads, AsyncReads | None, AsyncReads | None]:
+    """Each wave fills the replica's pool with reads of that many seconds (queued after the wave before),
+    then a read that must ask the replay position waits behind them all. The replica's reads, where that
+    read went (None: the primary), and where the next read goes once they are done."""
+
+    async def scenario() -> tuple[AsyncReads, AsyncReads | None, AsyncReads | None]:
+        replica = Replica(replica_url)
+        reads = await replica.reads()
+        assert reads is not None
+        try:
+            under_way = []
+            for seconds in waves:
+                sleep = Read(f"SELECT pg_sleep({seconds})", [], lambda rows: None)
+                under_way += [asyncio.create_task(reads.run(sleep)) for _ in range(POOL_SIZE)]
+                await asyncio.sleep(0.02)
+            behind = await replica.reads(needed_lsn=2**62)
+            await asyncio.gather(*under_way)
+            return reads, behind, await replica.reads()
+        finally:
+            await reads.close()
+
+    return asyncio.run(scenario())
+
+
 def test_a_replica_busy_answering_is_not_taken_for_lost(
     urls: tuple[str, str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A read that waits longer than the replica's wait for a connection, while the replica answers
     others, goes to the primary alone: the replica keeps its readers (it is busy, not lost)."""
     monkeypatch.setattr(replica_module, "CONNECT_SECONDS", 1)
-
-    def sleep(seconds: float) -> Read[None]:
-        return Read(f"SELECT pg_sleep({seconds})", [], lambda rows: None)
-
-    async def scenario() -> tuple[AsyncReads | None, AsyncReads | None, AsyncReads | None]:
-        replica = Replica(urls[1])
-        reads = await replica.reads()
-        assert reads is not None
-        try:  # every connection busy: short reads answered at 0.4 s, long ones queued to follow them to 1.9 s
-            short = [asyncio.create_task(reads.run(sleep(0.4))) for _ in range(POOL_SIZE)]
-            await asyncio.sleep(0.02)
-            long = [asyncio.create_task(reads.run(sleep(1.5))) for _ in range(POOL_SIZE)]
-            await asyncio.sleep(0.02)
-            behind = await replica.reads(needed_lsn=2**62)  # must ask the replay position: waits from 0.04 to 1.04 s
-            await asyncio.gather(*short, *long)
-            return reads, behind, await replica.reads()
-        finally:
-            await reads.close()
-
     with caplog.at_level(logging.INFO, logger="sapper.replica"):
-        reads, behind, after = asyncio.run(scenario())
+        # short reads answered at 0.4 s, long ones following them to 1.9 s; the read behind waits 0.04-1.04 s
+        reads, behind, after = read_behind(urls[1], 0.4, 1.5)
     assert behind is None, "the read that could not wait must go to the primary"
     assert after is reads, "a busy replica must keep answering the reads after"
     assert "busy" in caplog.text and "reads go to the primary for" not in caplog.text
@@ -214,22 +220,7 @@ def test_a_replica_that_answers_nothing_while_a_read_waits_is_taken_out(
     """Reads under way are no sign of life (on a host that vanished they wait for TCP to give up):
     a read that waited in vain while none was answered takes the replica out, as a lost one."""
     monkeypatch.setattr(replica_module, "CONNECT_SECONDS", 1)
-    hold = Read("SELECT pg_sleep(1.5)", [], lambda rows: None)
-
-    async def scenario() -> tuple[AsyncReads | None, AsyncReads | None]:
-        replica = Replica(urls[1])
-        reads = await replica.reads()
-        assert reads is not None
-        try:
-            held = [asyncio.create_task(reads.run(hold)) for _ in range(POOL_SIZE)]
-            await asyncio.sleep(0.05)
-            behind = await replica.reads(needed_lsn=2**62)  # times out at 1.05 s, before any answer
-            await asyncio.gather(*held)
-            return behind, await replica.reads()
-        finally:
-            await reads.close()
-
-    behind, after = asyncio.run(scenario())
+    _, behind, after = read_behind(urls[1], 1.5)  # the read behind times out at 1.02 s, before any answer
     assert behind is None and after is None, "the replica must be out for RETRY_SECONDS"
 
 
