@@ -212,6 +212,7 @@ def test_a_replica_busy_answering_is_not_taken_for_lost(
     assert behind is None, "the read that could not wait must go to the primary"
     assert after is reads, "a busy replica must keep answering the reads after"
     assert "busy" in caplog.text and "reads go to the primary for" not in caplog.text
+    assert len(caplog.records) == 1, "one line of the log for the read that went to the primary"
 
 
 def test_a_replica_that_answers_nothing_while_a_read_waits_is_taken_out(
@@ -239,4 +240,6 @@ def test_reads_go_to_the_primary_when_the_replica_stops(
             created = writer.post(HAZARDS, json=feature("After the replica stopped"))
             assert created.status_code == 201, created.text
             assert "After the replica stopped" in hazards(writer)
-        assert "read replica" in caplog.text and "reads go to the primary" in caplog.text
+        failures = [r.getMessage() for r in caplog.records if "read replica" in r.getMessage()]
+        assert len(failures) == 1, f"one line of the log for the lost replica, not one per layer: {failures}"
+        assert "reads go to the primary for 10 s, starting with GET /" in failures[0], failures

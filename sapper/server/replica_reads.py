@@ -79,10 +79,7 @@ class ReplicaReads:
         except psycopg.Error as exc:
             if watched.started or not route.used_replica or self.registers.replica is None:
                 raise
-            self.registers.replica.failed(exc)
-            log.warning(
-                "%s %s failed on the read replica (%s); asking the primary", scope["method"], scope["path"], exc
-            )
+            self.registers.replica.failed(exc, read=f"{scope['method']} {scope['path']}")
         finally:
             read_route.reset(token)
         await self.app(scope, empty_body_then(receive), send)

@@ -177,24 +177,28 @@ class Replica:
         with self._lock:
             self._replayed = max(self._replayed, lsn)
 
-    def failed(self, exc: BaseException) -> None:
+    def failed(self, exc: BaseException, read: str = "this read") -> None:
         """A lost replica: reads go to the primary for ``RETRY_SECONDS``, then it is tried again.
 
         A replica busy answering is not lost: a read that waited ``CONNECT_SECONDS`` for one of its
         connections while the replica answered reads on the others goes to the primary alone. Taking
-        the replica out for it would send every read to the primary at the moment of most load."""
+        the replica out for it would send every read to the primary at the moment of most load.
+        One line of the log says what happened to ``read`` (the request, where there is one)."""
         if isinstance(exc, psycopg.Error) and not lost_connection(exc):
-            return  # a query refused on a live replica (a recovery conflict, say): no reason to leave it
+            # a query refused on a live replica (a recovery conflict, say): no reason to leave it
+            log.warning("%s failed on read replica %s (%s); asking the primary", read, redact(self.url), exc)
+            return
         if self._async is not None and self._async.busy(exc):
-            log.info("read replica %s busy: every connection in use; this read goes to the primary", redact(self.url))
+            log.info("read replica %s busy: every connection in use; %s goes to the primary", redact(self.url), read)
             return
         with self._lock:
             self._down_until = time.monotonic() + RETRY_SECONDS
         log.warning(
-            "read replica %s failed (%s): reads go to the primary for %.0f s",
+            "read replica %s failed (%s): reads go to the primary for %.0f s, starting with %s",
             redact(self.url),
             self._reason(exc),
             RETRY_SECONDS,
+            read,
         )
 
     def _reason(self, exc: BaseException) -> str:
