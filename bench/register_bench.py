@@ -92,26 +92,28 @@ def run_backend(backend: str, args: argparse.Namespace, source: Path, work: Path
     results: list[imports.ImportResult] = []
     cpu = imports.CpuMeter(cluster.data if backend == "postgis" and cluster else None)
 
-    def timed(method: str, table: str, into: str, run: Callable[[], Any]) -> list[imports.ImportResult]:
+    def timed(
+        method: str, table: str, into: str, run: Callable[[], tuple[float, dict[str, float]]]
+    ) -> list[imports.ImportResult]:
+        """One import's result, and one per named part of its time that ``run`` gives with it."""
         start = cpu()
-        answer = profiled(args.profile and method != "ogr2ogr", f"{method} {backend} {table}", run)
+        total, parts = profiled(args.profile and method != "ogr2ogr", f"{method} {backend} {table}", run)
         used = cpu() - start
         n = imports.count(into, table)
-        if method == "sapper add_many":  # its time, and the caller's part of it
-            total, making = answer
-            return [
-                imports.ImportResult(method, backend, table, n, total, used),
-                imports.ImportResult("of which read file + make records", backend, table, n, making),
-            ]
-        return [imports.ImportResult(method, backend, table, n, answer, used)]
+        own = imports.ImportResult(method, backend, table, n, total, used)
+        return [own, *(imports.ImportResult(name, backend, table, n, seconds) for name, seconds in parts.items())]
+
+    def add_many(table: str, into: str) -> tuple[float, dict[str, float]]:
+        total, making = imports.sapper_add_many(source, table, into)
+        return total, {"of which read file + make records": making}  # the caller's part of the time
 
     for table in ("hazards", "items"):
         each: list[imports.ImportResult] = []
         for reference, api, file_import in rounds:  # ogr2ogr and sapper take turns
-            each += timed("ogr2ogr", table, reference, lambda t=table, r=reference: imports.ogr2ogr(source, t, r))
-            each += timed("sapper add_many", table, api, lambda t=table, a=api: imports.sapper_add_many(source, t, a))
+            each += timed("ogr2ogr", table, reference, lambda t=table, r=reference: (imports.ogr2ogr(source, t, r), {}))
+            each += timed("sapper add_many", table, api, lambda t=table, a=api: add_many(t, a))
             if file_import:
-                run = lambda t=table, f=file_import: imports.sapper_import_file(source, t, f)  # noqa: E731
+                run = lambda t=table, f=file_import: (imports.sapper_import_file(source, t, f), {})  # noqa: E731
                 each += timed("sapper import_file", table, file_import, run)
         results += imports.medians(each)
         print(report.import_lines([r for r in results if r.layer == table]), flush=True)

@@ -41,7 +41,7 @@ from sapper.server import (
     tasks,
     tiles,
 )
-from sapper.server.context import Registers, Settings
+from sapper.server.context import PAGE_THREADS, Registers, Settings
 from sapper.server.features import dumps
 from sapper.server.headers import AnswerHeaders
 from sapper.server.hosts import TrustedHost, parse_base_url
@@ -122,6 +122,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+        app.state.page_threads = anyio.CapacityLimiter(PAGE_THREADS)  # made in the event loop it serves
         working = WorkerThread(str(target)).start() if worker else None
         set_aside_from_collector()
         yield

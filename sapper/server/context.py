@@ -127,11 +127,8 @@ PAGE_THREADS = 2
 
 
 def page_threads(request: Request) -> anyio.CapacityLimiter:
-    """The limiter of the worker threads that make a GeoPackage's pages (made on first use, in the loop)."""
-    state = request.app.state
-    if not hasattr(state, "page_threads"):
-        state.page_threads = anyio.CapacityLimiter(PAGE_THREADS)
-    return state.page_threads
+    """The limiter of the worker threads that make a GeoPackage's pages (made by the app's lifespan)."""
+    return request.app.state.page_threads
 
 
 def registers(request: Request) -> Registers:
