@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from sapper import init_register, open_register
@@ -225,6 +226,28 @@ def test_a_replica_that_answers_nothing_while_a_read_waits_is_taken_out(
     assert behind is None and after is None, "the replica must be out for RETRY_SECONDS"
 
 
+def test_a_query_the_live_replica_refuses_keeps_it_in_use(
+    cluster: ReplicatedCluster, api: Served, urls: tuple[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """An error the replica answers with (here a write refused by the standby) is no lost replica:
+    that read goes to the primary, the next ones to the replica, and the log says so once."""
+    cluster.wait_for_replay()  # the register the served app made
+    replica = Replica(urls[1])
+    try:
+        reg = replica.register()
+        assert reg is not None
+        with pytest.raises(psycopg.Error) as refused:
+            reg.backend.execute("CREATE TABLE refused_on_a_standby (id integer)")
+        with caplog.at_level(logging.INFO, logger="sapper.replica"):
+            replica.failed(refused.value, read="GET /ogc/collections/hazards/items")
+        assert replica.register() is reg, "a replica that answered must keep its readers"
+        assert [r.levelname for r in caplog.records] == ["WARNING"], caplog.text
+        assert "GET /ogc/collections/hazards/items failed on read replica" in caplog.text
+        assert "read-only" in caplog.text, "the line gives the replica's own answer"
+    finally:
+        replica.close_all()
+
+
 def test_reads_go_to_the_primary_when_the_replica_stops(
     cluster: ReplicatedCluster, api: Served, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -241,5 +264,5 @@ def test_reads_go_to_the_primary_when_the_replica_stops(
             assert created.status_code == 201, created.text
             assert "After the replica stopped" in hazards(writer)
         failures = [r.getMessage() for r in caplog.records if "read replica" in r.getMessage()]
-        assert len(failures) == 1, f"one line of the log for the lost replica, not one per layer: {failures}"
+        assert len(failures) == 1, f"one line for the lost replica, not a second from the middleware: {failures}"
         assert "reads go to the primary for 10 s, starting with GET /" in failures[0], failures

@@ -186,7 +186,9 @@ class Replica:
         One line of the log says what happened to ``read`` (the request, where there is one)."""
         if isinstance(exc, psycopg.Error) and not lost_connection(exc):
             # a query refused on a live replica (a recovery conflict, say): no reason to leave it
-            log.warning("%s failed on read replica %s (%s); asking the primary", read, redact(self.url), exc)
+            log.warning(
+                "%s failed on read replica %s (%s); asking the primary", read, redact(self.url), self._reason(exc)
+            )
             return
         if self._async is not None and self._async.busy(exc):
             log.info("read replica %s busy: every connection in use; %s goes to the primary", redact(self.url), read)
