@@ -20,20 +20,25 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import mapbox_vector_tile
 import psycopg
 import pytest
+from shapely.geometry import Point
 
 from sapper import init_register, open_register
-from sapper.model import Hazard
+from sapper.model import Hazard, Item
 from sapper.model.errors import SapperError
 from sapper.server import create_app
 from sapper.store import replica as replica_module
 from sapper.store.async_reads import POOL_SIZE, AsyncReads
 from sapper.store.reads import Read
 from sapper.store.replica import Replica
+from sapper.store.tile_cache import CACHE
+from sapper.store.tiles import TileId
 from sapper.testing.postgis import _free_port
 from sapper.testing.replication import ReplicatedCluster
 from sapper.testing.server import LAT, LON, Served, served_demo, square
+from sapper.testing.tiles import features, tile_of
 
 HAZARDS = "/ogc/collections/hazards/items"
 SEEDED = {f"Hazard {i}" for i in range(5)}
@@ -175,6 +180,39 @@ def test_two_servers_behind_one_register_each_show_a_users_write(cluster: Replic
         cluster.wait_for_replay()
         with httpx.Client(headers=bearer, timeout=30) as fresh:
             assert "Written on one" in names(fresh.get(f"{one}{HAZARDS}", params={"limit": 1000}))
+
+
+def items_in(client: Any, tile: TileId) -> int:
+    return sum(int(f["properties"]["count"]) for f in features(client, "items", tile))
+
+
+def test_a_tile_built_on_the_replica_is_kept_and_read_there(cluster: ReplicatedCluster, api: Served) -> None:
+    """The replica builds the tile and the primary keeps it, at the replica's version: a lagging one's is checked."""
+    tile = tile_of(LON, LAT, 8)
+    marker = [{"geometry": "POINT (1 1)", "properties": {"count": 999}}]
+    mark = mapbox_vector_tile.encode([{"name": "items", "features": marker}])
+    with api.client("viewer") as viewer, psycopg.connect(api.target, autocommit=True) as primary:
+        cluster.pause_replay()
+        try:
+            add_item_on_primary(api.target)
+            lagging = items_in(viewer, tile)  # the replica answers: it has not replayed the item
+            kept = primary.execute(f"SELECT max(version) FROM {CACHE} WHERE layer = 'items'").fetchone()
+            latest = primary.execute("SELECT max(id) FROM audit_log").fetchone()
+            assert kept[0] < latest[0], "kept at the version the replica read, before the item"
+        finally:
+            cluster.resume_replay()
+        cluster.wait_for_replay()
+        assert items_in(viewer, tile) == lagging + 1, "the kept tile is checked against the audit log: built again"
+        marked = primary.execute(f"UPDATE {CACHE} SET data = %s WHERE layer = 'items' RETURNING scope", [mark])
+        assert marked.fetchall(), "the tile the replica built is kept on the primary"
+        cluster.wait_for_replay()
+        assert items_in(viewer, tile) == 999, "and the replica serves the kept one"
+        primary.execute(f"DELETE FROM {CACHE}")
+
+
+def add_item_on_primary(target: str) -> None:
+    with open_register(target, user="elsewhere") as reg:
+        reg.add(Item(category="uxo", geometry=Point(LON + 0.01, LAT), organisation="mac"))
 
 
 def read_behind(replica_url: str, *waves: float) -> tuple[AsyncReads, AsyncReads | None, AsyncReads | None]:

@@ -13,8 +13,8 @@ other writes, only if none of them changed what lies in it (``tile_changes``: by
 written since that lay or lie in the tile, and the parent records, such as a hazard for its items, whose
 visibility changed anywhere), else it is built again. A write far away leaves a national tile kept. On
 PostgreSQL audit ids can commit out of order, so a tile is stored, or marked current, only when no
-write transaction is in flight: the id then names every change before it. Storing is best effort: a
-busy or read-only register serves the tile uncached. Edits made around sapper (SQL, QGIS on the file)
+transaction holding an audit id is in flight: the id then names every change before it. Storing is best
+effort: a busy or read-only register serves the tile uncached. Edits made around sapper (SQL, QGIS on the file)
 write no audit entry: empty the table after them.
 
 A kept tile out of date only by records added, moved or edited there (``tile_changes.Effect.STALE``) may be
@@ -65,11 +65,16 @@ def settled_version(backend: SqlBackend) -> int | None:
     version = register_version(backend)
     if _is_sqlite(backend):
         return version  # one writer at a time, and ids commit in order
-    # A snapshot lists the transactions in flight below its xmax only (the last to end, plus one); one
-    # begun since holds the lock on its own id, which pg_locks shows (on a replica: only the replica's).
+    # On a primary, a transaction that has taken an audit id holds a lock on the audit log until it ends
+    # (taken before the id is drawn), and pg_locks shows it: only writes to this register count, not the
+    # job queue's nor another database's. A replica shows only its own locks: there, any transaction of
+    # the primary its snapshot lists as in flight (the cluster's, below the snapshot's xmax) counts.
     busy = backend.execute(
-        "SELECT (SELECT count(*) FROM pg_snapshot_xip(pg_current_snapshot())) + (SELECT count(*) FROM pg_locks "
-        "WHERE locktype = 'transactionid' AND pid IS DISTINCT FROM pg_backend_pid())"
+        "SELECT CASE WHEN pg_is_in_recovery() THEN (SELECT count(*) FROM pg_snapshot_xip(pg_current_snapshot())) "
+        "ELSE (SELECT count(*) FROM pg_locks WHERE locktype = 'relation' AND mode <> 'AccessShareLock' "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        f"AND relation = to_regclass({backend.ph})::oid AND pid IS DISTINCT FROM pg_backend_pid()) END",
+        [q(AUDIT_TABLE)],
     ).fetchone()
     return version if busy and int(busy[0]) == 0 else None
 
