@@ -59,7 +59,10 @@ def seen_while_loading(
         if len(calls) == 2:
             reg.backend.writes.wait()  # the first piece's writes (the drop of the index with them) are done
             with psycopg.connect(url, autocommit=True) as other:
-                sql = "SELECT mode FROM pg_locks WHERE relation = 'hazards'::regclass"
+                sql = (  # this database's table: a copy of the template has the same oid in every other
+                    "SELECT mode FROM pg_locks WHERE relation = 'hazards'::regclass "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
                 seen.update(r[0] for r in other.execute(sql))
                 other.execute("SET lock_timeout = '1s'")
                 try:
