@@ -13,7 +13,9 @@ other writes, only if none of them changed what lies in it (``tile_changes``: by
 written since that lay or lie in the tile, and the parent records, such as a hazard for its items, whose
 visibility changed anywhere), else it is built again. A write far away leaves a national tile kept. On
 PostgreSQL audit ids can commit out of order, so a tile is stored, or marked current, only when no
-transaction holding an audit id is in flight: the id then names every change before it. Storing is best
+transaction holding an audit id is in flight: the id then names every change before it. A tile read
+on a streaming replica is kept only when the primary has no such transaction and the replica has
+replayed all the primary had written then. Storing is best
 effort: a busy or read-only register serves the tile uncached. Edits made around sapper (SQL, QGIS on the file)
 write no audit entry: empty the table after them.
 
@@ -25,11 +27,13 @@ served as it is while it is built again in the background (``tile_for`` with ``l
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass
 from functools import partial
 
 from sapper.store import tile_changes
 from sapper.store.query import PARENTS, Filter, table
+from sapper.store.replica import replayed_lsn, written_lsn
 from sapper.store.schema import AUDIT_TABLE, Layer, layer
 from sapper.store.sql import SqlBackend, q
 from sapper.store.tile_changes import Effect, Verdict
@@ -40,6 +44,9 @@ from sapper.store.tiles_generalised import built_tile
 CACHE = "sapper_tile_cache"
 CACHED_TO = 10  # the deepest zoom kept: a tile there covers a district; deeper ones are quick to build
 EVERYONE = "*"  # the scope of users who see every organisation's records
+# How long a tile built on a replica waits for it to replay the primary's last writes before it is kept (an
+# assumption: a replica on the same network trails by milliseconds); one further behind serves the tile uncached.
+REPLAY_WAIT_S = 0.1
 RECHECK = 10_000  # writes after which a kept tile is built again rather than checked against the audit log
 
 
@@ -60,23 +67,53 @@ def register_version(backend: SqlBackend) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def settled_version(backend: SqlBackend) -> int | None:
-    """The register's version when no write is in flight (so it names all a tile read); None otherwise."""
-    version = register_version(backend)
-    if _is_sqlite(backend):
-        return version  # one writer at a time, and ids commit in order
-    # On a primary, a transaction that has taken an audit id holds a lock on the audit log until it ends
-    # (taken before the id is drawn), and pg_locks shows it: only writes to this register count, not the
-    # job queue's nor another database's. A replica shows only its own locks: there, any transaction of
-    # the primary its snapshot lists as in flight (the cluster's, below the snapshot's xmax) counts.
-    busy = backend.execute(
-        "SELECT CASE WHEN pg_is_in_recovery() THEN (SELECT count(*) FROM pg_snapshot_xip(pg_current_snapshot())) "
-        "ELSE (SELECT count(*) FROM pg_locks WHERE locktype = 'relation' AND mode <> 'AccessShareLock' "
+def settled_version(reader: SqlBackend, writer: SqlBackend | None = None) -> int | None:
+    """The version a tile read from ``reader`` may be kept at, naming all it read; None while that is unsure.
+
+    ``writer`` is the primary when ``reader`` may be its streaming replica.
+    """
+    if _is_sqlite(reader):
+        return register_version(reader)  # one writer at a time, and ids commit in order
+    version = register_version(reader)
+    writing = _audit_writers(reader)
+    if writing is not None:
+        return version if writing == 0 else None
+    # A replica shows none of the primary's locks: the primary is asked, and the replica must have
+    # replayed all the primary had written once no write was in flight there (audit ids may commit
+    # out of id order, and the replica shows them in commit order).
+    if writer is None or writer is reader:
+        return None
+    settled = settled_version(writer)
+    if settled is None or not _replayed_to(reader, written_lsn(writer)):
+        return None
+    return settled
+
+
+def _replayed_to(replica: SqlBackend, lsn: int) -> bool:
+    """Whether the replica has replayed the primary's WAL to ``lsn``, waiting up to ``REPLAY_WAIT_S`` for it."""
+    deadline = time.monotonic() + REPLAY_WAIT_S
+    while replayed_lsn(replica) < lsn:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def _audit_writers(backend: SqlBackend) -> int | None:
+    """How many transactions hold an audit id not yet committed; None on a replica, which cannot tell.
+
+    A transaction that has taken an audit id holds a lock on the audit log until it ends (taken
+    before the id is drawn), and pg_locks shows it: only writes to this register count, not the job
+    queue's nor another database's.
+    """
+    row = backend.execute(
+        "SELECT CASE WHEN pg_is_in_recovery() THEN -1 ELSE (SELECT count(*) FROM pg_locks "
+        "WHERE locktype = 'relation' AND mode <> 'AccessShareLock' "
         "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
         f"AND relation = to_regclass({backend.ph})::oid AND pid IS DISTINCT FROM pg_backend_pid()) END",
         [q(AUDIT_TABLE)],
     ).fetchone()
-    return version if busy and int(busy[0]) == 0 else None
+    return None if row is None or int(row[0]) < 0 else int(row[0])
 
 
 def _is_sqlite(backend: SqlBackend) -> bool:
@@ -114,7 +151,7 @@ def _kept(reader: SqlBackend, writer: SqlBackend, lay: Layer, tile_id: TileId, s
     built, data = int(row[0]), bytes(row[1])
     if built == register_version(reader):
         return Kept(data, Verdict(Effect.UNCHANGED))
-    now = settled_version(reader)
+    now = settled_version(reader, writer)
     # With writes in flight (PostgreSQL) the tile is checked against what is committed and served if
     # untouched, but not marked current: an entry below the latest id may commit later, and the next
     # reader checks from the same id again.
@@ -227,7 +264,7 @@ def rebuild(lay: Layer, flt: Filter, tile_id: TileId, scope: str, reader: SqlBac
     The version is read before the tile is built, so a write that lands in between leaves the stored
     tile already stale, never wrongly current.
     """
-    version = settled_version(reader)
+    version = settled_version(reader, writer)
     data = built_tile(reader, lay, flt, tile_id)
     if version is not None:
         with contextlib.suppress(Exception):  # busy, read-only or gone: the tile is served all the same
