@@ -227,6 +227,29 @@ def test_a_tile_built_on_the_replica_is_kept_only_when_it_names_all_it_read(
         primary.execute(f"DELETE FROM {CACHE}")
 
 
+def test_a_write_committed_late_under_a_lower_audit_id_is_in_the_next_tile(
+    cluster: ReplicatedCluster, api: Served
+) -> None:
+    """Audit ids commit out of order: a tile built on the replica between the two commits is not kept as current."""
+    tile = tile_of(LON, LAT, 8)
+    here = Point(LON + 0.03, LAT)
+    cluster.wait_for_replay()
+    with api.client("viewer") as viewer:
+        before = items_in(viewer, tile)
+        late = open_register(api.target, user="b")
+        with late, open_register(api.target, user="a") as early, late.transaction():
+            late.backend.execute("SELECT pg_current_xact_id()")  # its transaction id is the older one
+            with early.transaction():
+                early.add(Item(category="uxo", geometry=here, organisation="mac"))  # the lower audit id
+                late.add(Item(category="uxo", geometry=here, organisation="mac"))
+                late.backend.execute("COMMIT")  # the higher audit id commits first
+                late.backend.execute("BEGIN")
+                cluster.wait_for_replay()
+                assert items_in(viewer, tile) == before + 1, "the replica has the higher id, not the lower"
+        cluster.wait_for_replay()
+        assert items_in(viewer, tile) == before + 2, "the tile built between the commits was not kept as current"
+
+
 def add_item_on_primary(target: str) -> None:
     with open_register(target, user="elsewhere") as reg:
         reg.add(Item(category="uxo", geometry=Point(LON + 0.01, LAT), organisation="mac"))
