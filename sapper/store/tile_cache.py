@@ -44,8 +44,9 @@ from sapper.store.tiles_generalised import built_tile
 CACHE = "sapper_tile_cache"
 CACHED_TO = 10  # the deepest zoom kept: a tile there covers a district; deeper ones are quick to build
 EVERYONE = "*"  # the scope of users who see every organisation's records
-# How long a tile built on a replica waits for it to replay the primary's last writes before it is kept (an
-# assumption: a replica on the same network trails by milliseconds); one further behind serves the tile uncached.
+# How long a tile about to be built on a replica waits for it to replay the primary's last writes, to be kept (an
+# assumption: a replica on the same network trails by milliseconds; a build takes longer). One further behind
+# serves the tile uncached. A kept tile read there is not held up: it is only not marked current.
 REPLAY_WAIT_S = 0.1
 RECHECK = 10_000  # writes after which a kept tile is built again rather than checked against the audit log
 
@@ -67,10 +68,11 @@ def register_version(backend: SqlBackend) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def settled_version(reader: SqlBackend, writer: SqlBackend | None = None) -> int | None:
+def settled_version(reader: SqlBackend, writer: SqlBackend | None = None, wait_s: float = 0.0) -> int | None:
     """The version a tile read from ``reader`` may be kept at, naming all it read; None while that is unsure.
 
-    ``writer`` is the primary when ``reader`` may be its streaming replica.
+    ``writer`` is the primary when ``reader`` may be its streaming replica, which is given up to
+    ``wait_s`` to replay what the primary has written.
     """
     if _is_sqlite(reader):
         return register_version(reader)  # one writer at a time, and ids commit in order
@@ -84,14 +86,14 @@ def settled_version(reader: SqlBackend, writer: SqlBackend | None = None) -> int
     if writer is None or writer is reader:
         return None
     settled = settled_version(writer)
-    if settled is None or not _replayed_to(reader, written_lsn(writer)):
+    if settled is None or not _replayed_to(reader, written_lsn(writer), wait_s):
         return None
     return settled
 
 
-def _replayed_to(replica: SqlBackend, lsn: int) -> bool:
-    """Whether the replica has replayed the primary's WAL to ``lsn``, waiting up to ``REPLAY_WAIT_S`` for it."""
-    deadline = time.monotonic() + REPLAY_WAIT_S
+def _replayed_to(replica: SqlBackend, lsn: int, wait_s: float) -> bool:
+    """Whether the replica has replayed the primary's WAL to ``lsn``, waiting up to ``wait_s`` for it."""
+    deadline = time.monotonic() + wait_s
     while replayed_lsn(replica) < lsn:
         if time.monotonic() > deadline:
             return False
@@ -264,7 +266,7 @@ def rebuild(lay: Layer, flt: Filter, tile_id: TileId, scope: str, reader: SqlBac
     The version is read before the tile is built, so a write that lands in between leaves the stored
     tile already stale, never wrongly current.
     """
-    version = settled_version(reader, writer)
+    version = settled_version(reader, writer, REPLAY_WAIT_S)
     data = built_tile(reader, lay, flt, tile_id)
     if version is not None:
         with contextlib.suppress(Exception):  # busy, read-only or gone: the tile is served all the same
