@@ -15,9 +15,9 @@ visibility changed anywhere), else it is built again. A write far away leaves a 
 PostgreSQL audit ids can commit out of order, so a tile is stored, or marked current, only when no
 transaction holding an audit id is in flight: the id then names every change before it. A tile read
 on a streaming replica is kept only when the primary has no such transaction and the replica has
-replayed all the primary had written then. Storing is best
-effort: a busy or read-only register serves the tile uncached. Edits made around sapper (SQL, QGIS on the file)
-write no audit entry: empty the table after them.
+replayed all the primary had written then. Storing is best effort: a busy or read-only register serves
+the tile uncached. Edits made around sapper (SQL, QGIS on the file) write no audit entry: empty the table
+after them.
 
 A kept tile out of date only by records added, moved or edited there (``tile_changes.Effect.STALE``) may be
 served as it is while it is built again in the background (``tile_for`` with ``later``, the server's
@@ -76,7 +76,7 @@ def settled_version(reader: SqlBackend, writer: SqlBackend | None = None, wait_s
     """
     if _is_sqlite(reader):
         return register_version(reader)  # one writer at a time, and ids commit in order
-    version = register_version(reader)
+    version = register_version(reader)  # before the writers are counted: any id drawn after is higher
     writing = _audit_writers(reader)
     if writing is not None:
         return version if writing == 0 else None
