@@ -104,13 +104,14 @@ def _replayed_to(replica: SqlBackend, lsn: int, wait_s: float) -> bool:
 def _audit_writers(backend: SqlBackend) -> int | None:
     """How many transactions hold an audit id not yet committed; None on a replica, which cannot tell.
 
-    A transaction that has taken an audit id holds a lock on the audit log until it ends (taken
-    before the id is drawn), and pg_locks shows it: only writes to this register count, not the job
-    queue's nor another database's.
+    A transaction that has taken an audit id holds the audit log's write lock (ROW EXCLUSIVE) until it
+    ends, taken before the id is drawn, and pg_locks shows it: only writes to this register count, not
+    the job queue's, another database's, nor (auto)vacuum or analyze of the log itself, which take
+    transaction ids too.
     """
     row = backend.execute(
         "SELECT CASE WHEN pg_is_in_recovery() THEN -1 ELSE (SELECT count(*) FROM pg_locks "
-        "WHERE locktype = 'relation' AND mode <> 'AccessShareLock' "
+        "WHERE locktype = 'relation' AND mode = 'RowExclusiveLock' "
         "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
         f"AND relation = to_regclass({backend.ph})::oid AND pid IS DISTINCT FROM pg_backend_pid()) END",
         [q(AUDIT_TABLE)],
