@@ -170,36 +170,34 @@ def test_a_long_run_of_writes_makes_every_tile_built_again(served: Served, monke
         assert counted(client) == len(served.demo.items), "an import past the limit is not checked item by item"
 
 
-def test_a_kept_tile_is_served_while_another_write_is_in_flight(served: Served) -> None:
+def kept_then_written_far(served: Served, client: Any) -> None:
+    """On PostgreSQL only: the tile over town A kept (counting MARKER), then an item added in town B."""
     if not served.target.startswith("postgresql://"):
         pytest.skip("PostgreSQL's audit ids can commit out of order; SQLite has one writer at a time")
+    counted(client)
+    marked(served)
+    writing(served, lambda reg: reg.add(Item(category="uxo", geometry=ELSEWHERE, organisation="mac")))
+
+
+def test_a_kept_tile_is_served_while_another_write_is_in_flight(served: Served) -> None:
     with served.client("super") as client:
-        counted(client)
-        marked(served)
+        kept_then_written_far(served, client)
         built = kept_versions(served)["org:mac"]
-        writing(served, lambda reg: reg.add(Item(category="uxo", geometry=ELSEWHERE, organisation="mac")))
         other = open_register(served.target, user="super")
-        try:
-            with other.transaction():  # a write through sapper of another client, its audit entry not committed
-                other.add(Item(category="uxo", geometry=ELSEWHERE, organisation="mac"))
-                assert counted(client) == MARKER, "checked against what is committed: a write far away leaves it"
-                assert kept_versions(served)["org:mac"] == built, "but not marked current while a write is in flight"
-        finally:
-            other.close()
+        with other, other.transaction():  # a write through sapper of another client, its audit entry not committed
+            other.add(Item(category="uxo", geometry=ELSEWHERE, organisation="mac"))
+            assert counted(client) == MARKER, "checked against what is committed: a write far away leaves it"
+            assert kept_versions(served)["org:mac"] == built, "but not marked current while a write is in flight"
         assert counted(client) == MARKER
         assert kept_versions(served)["org:mac"] == audit_id(served), "marked current once none is"
 
 
 def test_a_transaction_that_writes_no_audit_entry_leaves_the_tile_marked_current(served: Served) -> None:
     """A job queue's transactions, another database's, or an analyze of the audit log are no write to this register."""
-    if not served.target.startswith("postgresql://"):
-        pytest.skip("a GeoPackage has one writer at a time")
     import psycopg
 
     with served.client("super") as client:
-        counted(client)
-        marked(served)
-        writing(served, lambda reg: reg.add(Item(category="uxo", geometry=ELSEWHERE, organisation="mac")))
+        kept_then_written_far(served, client)
         with psycopg.connect(served.target) as other:
             other.execute("CREATE TABLE job_queue_like (n int)")
             other.execute("INSERT INTO job_queue_like VALUES (1)")  # a write, open, to another table
