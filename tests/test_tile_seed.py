@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import mapbox_vector_tile
+import pytest
 from shapely.geometry import Point
 
 from sapper.model.records import Item
@@ -26,6 +27,8 @@ SECRET = (LON + 0.0205, LAT + 0.0205)  # beside the demo's restricted hazard of 
 def kept(target: str) -> dict[tuple[str, str, int, int, int], bytes]:
     reg = open_register(target, user="test")
     try:
+        if not reg.backend.existing_columns(CACHE):
+            return {}
         rows = reg.backend.execute(f"SELECT layer, scope, zoom, tile_row, tile_col, data FROM {CACHE}").fetchall()
         return {(r[0], r[1], int(r[2]), int(r[3]), int(r[4])): bytes(r[5]) for r in rows}
     finally:
@@ -77,3 +80,17 @@ def test_sapper_tiles_refuses_a_zoom_the_cache_does_not_keep(target: str) -> Non
     command = [sys.executable, "-m", "sapper", "tiles", target, "--to-zoom", "12"]
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
     assert done.returncode == 2 and "--to-zoom" in done.stderr and "less than or equal to 10" in done.stderr
+
+
+def test_sapper_tiles_says_which_tiles_a_write_in_flight_kept_it_from_keeping(target: str) -> None:
+    if not target.startswith("postgresql://"):
+        pytest.skip("a GeoPackage's writer holds the whole file: seeding waits for it")
+    command = [sys.executable, "-m", "sapper", "tiles", target, "--to-zoom", "3", "--layer", "items"]
+    with served_demo(target, public=True), open_register(target, user="field") as field, field.transaction():
+        field.add(Item(category="uxo", geometry=Point(LON + 0.01, LAT), organisation="mac"))  # not yet committed
+        done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "COLUMNS": "300"})
+        assert done.returncode == 0, done.stderr
+        assert "not kept, as writes to the register were under way: items 16" in done.stdout  # 4 zooms x 4 views
+        assert kept(target) == {}
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "COLUMNS": "300"})
+    assert "not kept" not in done.stdout and len(kept(target)) == 16

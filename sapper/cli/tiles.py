@@ -57,3 +57,14 @@ def tiles(
         ),
         highlight=False,
     )
+    if seeded.unkept:
+        unkept = ", ".join(f"{name} {count:,}" for name, count in seeded.unkept.items())
+        console.print(
+            _(
+                "not kept, as writes to the register were under way: {unkept}; they are built on their first "
+                "reading, or run sapper tiles again",
+                unkept=unkept,
+            ),
+            style="yellow",
+            highlight=False,
+        )

@@ -221,11 +221,6 @@ def ensure(backend: SqlBackend) -> None:
             raise
 
 
-def cached_tile(reader: SqlBackend, writer: SqlBackend, lay: Layer, flt: Filter, tile_id: TileId, scope: str) -> bytes:
-    """The tile for a reader of ``scope`` under filter ``flt``: from the cache when it is current."""
-    return tile_for(reader, writer, lay, flt, tile_id, scope).data
-
-
 @dataclass
 class TileAnswer:
     """A tile as it is answered: ``stale`` when it is the kept one while a newer one is being built."""
@@ -262,15 +257,33 @@ def tile_for(
 
 
 def rebuild(lay: Layer, flt: Filter, tile_id: TileId, scope: str, reader: SqlBackend, writer: SqlBackend) -> bytes:
-    """Build the tile and keep it, replacing the one stored.
+    """Build the tile and keep it, replacing the one stored."""
+    return _built_and_kept(lay, flt, tile_id, scope, reader, writer)[0]
+
+
+def seeded(backend: SqlBackend, lay: Layer, flt: Filter, tile_id: TileId, scope: str) -> bool:
+    """Build the tile unless it is kept and current (``sapper tiles``); whether it is kept now."""
+    kept = _kept(backend, backend, lay, tile_id, scope)
+    if kept is not None and kept.verdict.effect is Effect.UNCHANGED:
+        return True
+    return _built_and_kept(lay, flt, tile_id, scope, backend, backend)[1]
+
+
+def _built_and_kept(
+    lay: Layer, flt: Filter, tile_id: TileId, scope: str, reader: SqlBackend, writer: SqlBackend
+) -> tuple[bytes, bool]:
+    """The tile, built, and whether it was kept: not while a write is in flight, nor on a read-only register.
 
     The version is read before the tile is built, so a write that lands in between leaves the stored
     tile already stale, never wrongly current.
     """
     version = settled_version(reader, writer, REPLAY_WAIT_S)
     data = built_tile(reader, lay, flt, tile_id)
-    if version is not None:
-        with contextlib.suppress(Exception):  # busy, read-only or gone: the tile is served all the same
-            ensure(writer)
-            store(writer, lay, tile_id, scope, version, data)
-    return data
+    if version is None:
+        return data, False
+    try:
+        ensure(writer)
+        store(writer, lay, tile_id, scope, version, data)
+    except Exception:  # busy, read-only or gone: the tile is served all the same
+        return data, False
+    return data, True

@@ -17,7 +17,7 @@ from sapper.store import query
 from sapper.store.query import Filter
 from sapper.store.schema import Layer
 from sapper.store.sql import SqlBackend
-from sapper.store.tile_cache import CACHED_TO, cached_tile, scope_of
+from sapper.store.tile_cache import CACHED_TO, scope_of, seeded
 from sapper.store.tiles import TileId
 
 ANONYMOUS = "(anonymous)"  # the view of visitors who are not logged in (as the server names it)
@@ -27,6 +27,7 @@ SEEDED_LAYERS = ("hazards", "releases", "items")  # what the web map draws from 
 @dataclass
 class Seeded:
     tiles: dict[str, int] = field(default_factory=dict)  # by layer: tiles built, all views together
+    unkept: dict[str, int] = field(default_factory=dict)  # by layer: built but not kept (writes in flight)
     seconds: float = 0.0
 
 
@@ -46,11 +47,16 @@ def seed_tiles(
     to_zoom: int = 8,
     progress: Callable[[str], None] | None = None,
 ) -> Seeded:
-    """Build and keep every cached tile of ``layers`` to ``to_zoom`` for each view (None: every organisation)."""
+    """Build and keep every cached tile of ``layers`` to ``to_zoom`` for each view (None: every organisation).
+
+    A tile built while a write through sapper is in flight (PostGIS) is not kept; those are built once more
+    at the end, and the ones still not kept are counted in ``unkept``.
+    """
     if not 0 <= to_zoom <= CACHED_TO:
         raise ValueError(f"tiles are kept to zoom {CACHED_TO}: seed to a zoom from 0 to {CACHED_TO}, not {to_zoom}")
     done = Seeded()
     began = time.perf_counter()
+    again: list[tuple[Layer, Filter, TileId, str]] = []
     for lay in layers:
         done.tiles[lay.name] = 0
         for view in views:
@@ -60,9 +66,13 @@ def seed_tiles(
                 continue  # nothing this view sees
             for zoom in range(to_zoom + 1):
                 for tile_id in covering(bounds, zoom):
-                    cached_tile(backend, backend, lay, flt, tile_id, scope_of(view))
+                    if not seeded(backend, lay, flt, tile_id, scope_of(view)):
+                        again.append((lay, flt, tile_id, scope_of(view)))
                     done.tiles[lay.name] += 1
             if progress:
                 progress(f"{lay.name} {view or '*'}")
+    for lay, flt, tile_id, scope in again:
+        if not seeded(backend, lay, flt, tile_id, scope):
+            done.unkept[lay.name] = done.unkept.get(lay.name, 0) + 1
     done.seconds = time.perf_counter() - began
     return done
