@@ -15,6 +15,7 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -23,7 +24,7 @@ from sapper.i18n.errors import localised, render
 from sapper.i18n.web import RequestLanguage, request_language
 from sapper.model.errors import Conflict, ForbiddenTransition, InvalidRecord, NotFound, SapperError
 from sapper.server.asking_again import Watched
-from sapper.store import dberrors
+from sapper.store import async_reads, dberrors
 
 log = logging.getLogger("sapper.server")
 
@@ -190,9 +191,24 @@ class CatchAll:
         watched = Watched(send)
         try:
             await self.app(scope, receive, watched)
+        except PoolTimeout as exc:  # the primary's: a replica's is asked of the primary before it gets here
+            log.warning("%s %s found no connection to the register: %s", scope.get("method"), scope.get("path"), exc)
+            if watched.started:
+                raise
+            await no_connection(Request(scope))(scope, receive, send)
         except Exception as exc:
             log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
             if watched.started:
                 raise
             response = error_response(500, internal_error(exc, "en"))
             await response(scope, receive, send)
+
+
+def no_connection(request: Request) -> JSONResponse:
+    """503 with Retry-After: every connection to the register stayed busy, or none would open, too long."""
+    language = request_language(request)
+    message = translate(
+        N_("the server found no free connection to the register within {wait:.0f} s; try again in {s} s"), language
+    )
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return error_response(503, message.format(wait=async_reads.WAIT_SECONDS, s=RETRY_AFTER_SECONDS), retry, language)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 import psycopg
+from psycopg_pool import PoolTimeout
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sapper.server.asking_again import Watched, empty_body_then
@@ -39,8 +40,8 @@ class LostConnections:
             await self.app(scope, receive, watched)
             return
         except psycopg.OperationalError as exc:
-            if not lost_connection(exc):
-                raise
+            if isinstance(exc, PoolTimeout) or not lost_connection(exc):
+                raise  # no connection came free in time: asking again would only wait as long again
             self.registers.renew()
             if watched.started or scope["method"] not in ("GET", "HEAD"):
                 raise

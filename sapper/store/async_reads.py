@@ -27,18 +27,21 @@ R = TypeVar("R")
 # about a millisecond of PostgreSQL's time, so a few connections keep it busy for one process; more
 # only queue in PostgreSQL instead of here.
 POOL_SIZE = 4
-# How long a read waits for a free connection, or for the first one to open, before it fails.
-WAIT_SECONDS = 30.0
+# How long a read waits for a free connection, or for the first one to open, before it fails (the
+# server answers 503 with Retry-After). An assumption: a page read takes milliseconds, so a read that
+# found no connection in 10 s meets a stalled or unreachable database, and is better refused than left
+# hanging as long as a proxy's timeout.
+WAIT_SECONDS = 10.0
 
 
 class AsyncReads:
     """A pool of asynchronous connections to one database, opened on first use in the running loop."""
 
-    def __init__(self, url: str, *, read_only: bool = False, wait_s: float = WAIT_SECONDS) -> None:
+    def __init__(self, url: str, *, read_only: bool = False, wait_s: float | None = None) -> None:
         # Writes the reads' SQL and decodes their geometries, as the register's own backend does.
         self.dialect = PostGISBackend.unconnected()
         self._read_only = read_only
-        self._wait_s = wait_s
+        self._wait_s = WAIT_SECONDS if wait_s is None else wait_s
         self._answered_at = float("-inf")  # time.monotonic() when a read last got its answer
         self._pool = AsyncConnectionPool(
             url,
@@ -46,7 +49,7 @@ class AsyncReads:
             max_size=POOL_SIZE,
             kwargs={"autocommit": True},
             configure=self._configure,
-            timeout=wait_s,
+            timeout=self._wait_s,
             open=False,
         )
 
