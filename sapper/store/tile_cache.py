@@ -223,10 +223,12 @@ def ensure(backend: SqlBackend) -> None:
 
 @dataclass
 class TileAnswer:
-    """A tile as it is answered: ``stale`` when it is the kept one while a newer one is being built."""
+    """A tile as it is answered: ``stale`` when it is the kept one while a newer one is being built;
+    ``kept`` when the cache holds it as current (``sapper tiles`` counts the others)."""
 
     data: bytes
     stale: bool = False
+    kept: bool = False
 
 
 def tile_for(
@@ -249,24 +251,17 @@ def tile_for(
         return TileAnswer(built_tile(reader, lay, flt, tile_id))
     kept = _kept(reader, writer, lay, tile_id, scope)
     if kept is not None and kept.verdict.effect is Effect.UNCHANGED:
-        return TileAnswer(kept.data)
+        return TileAnswer(kept.data, kept=True)
     if kept is not None and later is not None and later.bounds.allow(kept.verdict, tile_id):
         later.ask((lay.name, tile_id.zoom, tile_id.row, tile_id.col, scope), partial(rebuild, lay, flt, tile_id, scope))
         return TileAnswer(kept.data, stale=True)
-    return TileAnswer(rebuild(lay, flt, tile_id, scope, reader, writer))
+    data, stored = _built_and_kept(lay, flt, tile_id, scope, reader, writer)
+    return TileAnswer(data, kept=stored)
 
 
 def rebuild(lay: Layer, flt: Filter, tile_id: TileId, scope: str, reader: SqlBackend, writer: SqlBackend) -> bytes:
     """Build the tile and keep it, replacing the one stored."""
     return _built_and_kept(lay, flt, tile_id, scope, reader, writer)[0]
-
-
-def seeded(backend: SqlBackend, lay: Layer, flt: Filter, tile_id: TileId, scope: str) -> bool:
-    """Build the tile unless it is kept and current (``sapper tiles``); whether it is kept now."""
-    kept = _kept(backend, backend, lay, tile_id, scope)
-    if kept is not None and kept.verdict.effect is Effect.UNCHANGED:
-        return True
-    return _built_and_kept(lay, flt, tile_id, scope, backend, backend)[1]
 
 
 def _built_and_kept(

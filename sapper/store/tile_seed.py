@@ -17,7 +17,7 @@ from sapper.store import query
 from sapper.store.query import Filter
 from sapper.store.schema import Layer
 from sapper.store.sql import SqlBackend
-from sapper.store.tile_cache import CACHED_TO, scope_of, seeded
+from sapper.store.tile_cache import CACHED_TO, scope_of, tile_for
 from sapper.store.tiles import TileId
 
 ANONYMOUS = "(anonymous)"  # the view of visitors who are not logged in (as the server names it)
@@ -66,13 +66,13 @@ def seed_tiles(
                 continue  # nothing this view sees
             for zoom in range(to_zoom + 1):
                 for tile_id in covering(bounds, zoom):
-                    if not seeded(backend, lay, flt, tile_id, scope_of(view)):
+                    if not tile_for(backend, backend, lay, flt, tile_id, scope_of(view)).kept:
                         again.append((lay, flt, tile_id, scope_of(view)))
                     done.tiles[lay.name] += 1
             if progress:
                 progress(f"{lay.name} {view or '*'}")
     for lay, flt, tile_id, scope in again:
-        if not seeded(backend, lay, flt, tile_id, scope):
+        if not tile_for(backend, backend, lay, flt, tile_id, scope).kept:
             done.unkept[lay.name] = done.unkept.get(lay.name, 0) + 1
     done.seconds = time.perf_counter() - began
     return done
