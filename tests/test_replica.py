@@ -34,11 +34,10 @@ from sapper.store.async_reads import POOL_SIZE, AsyncReads
 from sapper.store.reads import Read
 from sapper.store.replica import Replica
 from sapper.store.tile_cache import CACHE
-from sapper.store.tiles import TileId
 from sapper.testing.postgis import _free_port
 from sapper.testing.replication import ReplicatedCluster
 from sapper.testing.server import LAT, LON, Served, served_demo, square
-from sapper.testing.tiles import features, tile_of
+from sapper.testing.tiles import counted, tile_of
 
 HAZARDS = "/ogc/collections/hazards/items"
 SEEDED = {f"Hazard {i}" for i in range(5)}
@@ -182,10 +181,6 @@ def test_two_servers_behind_one_register_each_show_a_users_write(cluster: Replic
             assert "Written on one" in names(fresh.get(f"{one}{HAZARDS}", params={"limit": 1000}))
 
 
-def items_in(client: Any, tile: TileId) -> int:
-    return sum(int(f["properties"]["count"]) for f in features(client, "items", tile))
-
-
 def test_a_tile_built_on_the_replica_is_kept_only_when_it_names_all_it_read(
     cluster: ReplicatedCluster, api: Served
 ) -> None:
@@ -209,26 +204,26 @@ def test_a_tile_built_on_the_replica_is_kept_only_when_it_names_all_it_read(
         cluster.pause_replay()
         try:
             add_item_on_primary(api.target)
-            lagging = items_in(viewer, tile)  # the replica answers: it has not replayed the item
+            lagging = counted(viewer, "items", tile)  # the replica answers: it has not replayed the item
             assert kept() == [], "the replica lags: its tile may lack a write, and is not kept"
         finally:
             cluster.resume_replay()
         cluster.wait_for_replay()
         with open_register(api.target, user="elsewhere") as other, other.transaction():
             other.add(Item(category="uxo", geometry=Point(LON + 0.02, LAT), organisation="mac"))
-            assert items_in(viewer, tile) == lagging + 1
+            assert counted(viewer, "items", tile) == lagging + 1
             assert kept() == [], "a write in flight on the primary may commit under a lower audit id"
         cluster.wait_for_replay()
-        assert items_in(viewer, tile) == lagging + 2
+        assert counted(viewer, "items", tile) == lagging + 2
         for _ in range(10):  # a build waits 0.1 s for the replica: on a loaded machine it may trail longer
             if kept():
                 break
             cluster.wait_for_replay()
-            assert items_in(viewer, tile) == lagging + 2
+            assert counted(viewer, "items", tile) == lagging + 2
         assert kept() == [latest()], "kept at the primary's version"
         primary.execute(f"UPDATE {CACHE} SET data = %s", [mark])
         cluster.wait_for_replay()
-        assert items_in(viewer, tile) == 999, "and the replica serves the kept one"
+        assert counted(viewer, "items", tile) == 999, "and the replica serves the kept one"
         primary.execute(f"DELETE FROM {CACHE}")
 
 
@@ -240,7 +235,7 @@ def test_a_write_committed_late_under_a_lower_audit_id_is_in_the_next_tile(
     here = Point(LON + 0.03, LAT)
     cluster.wait_for_replay()
     with api.client("viewer") as viewer:
-        before = items_in(viewer, tile)
+        before = counted(viewer, "items", tile)
         late = open_register(api.target, user="b")
         with late, open_register(api.target, user="a") as early, late.transaction():
             late.backend.execute("SELECT pg_current_xact_id()")  # its transaction id is the older one
@@ -250,9 +245,11 @@ def test_a_write_committed_late_under_a_lower_audit_id_is_in_the_next_tile(
                 late.backend.execute("COMMIT")  # the higher audit id commits first
                 late.backend.execute("BEGIN")
                 cluster.wait_for_replay()
-                assert items_in(viewer, tile) == before + 1, "the replica has the higher id, not the lower"
+                assert counted(viewer, "items", tile) == before + 1, "the replica has the higher id, not the lower"
         cluster.wait_for_replay()
-        assert items_in(viewer, tile) == before + 2, "the tile built between the commits was not kept as current"
+        assert counted(viewer, "items", tile) == before + 2, (
+            "the tile built between the commits was not kept as current"
+        )
 
 
 def add_item_on_primary(target: str) -> None:

@@ -18,6 +18,7 @@ from sapper.model.records import Item
 from sapper.store import open_register
 from sapper.store.tile_cache import CACHE
 from sapper.testing.server import LAT, LON, Served, served_demo
+from sapper.testing.tiles import counted as items_counted
 from sapper.testing.tiles import features, tile_of
 
 SECRET_LON, SECRET_LAT = LON + 0.02, LAT + 0.02  # the demo's restricted hazard of "ngo"
@@ -39,8 +40,7 @@ def served(target: str) -> Iterator[Served]:
 
 
 def counted(client: Any) -> int:
-    found = features(client, "items", tile_of(LON, LAT, ZOOM))
-    return sum(int(f["properties"]["count"]) for f in found)
+    return items_counted(client, "items", tile_of(LON, LAT, ZOOM))
 
 
 def stored(target: str) -> dict[str, tuple[int, int]]:

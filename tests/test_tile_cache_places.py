@@ -20,6 +20,7 @@ from sapper.store import open_register
 from sapper.store.register import Register
 from sapper.store.tile_cache import CACHE
 from sapper.testing.server import LAT, LON, Served, served_demo
+from sapper.testing.tiles import counted as items_counted
 from sapper.testing.tiles import features, tile_of
 
 ZOOM = 8  # a tile of 1.4 degrees: the demo's town, A, in one tile
@@ -34,8 +35,7 @@ def served(target: str) -> Iterator[Served]:
 
 
 def counted(client: Any, lon: float = LON, lat: float = LAT, zoom: int = ZOOM) -> int:
-    found = features(client, "items", tile_of(lon, lat, zoom))
-    return sum(int(f["properties"]["count"]) for f in found)
+    return items_counted(client, "items", tile_of(lon, lat, zoom))
 
 
 def writing(served: Served, write: Callable[[Register], object], user: str = "super") -> None:

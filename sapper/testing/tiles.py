@@ -32,6 +32,11 @@ def features(client: Any, name: str, tile: TileId) -> list[dict[str, Any]]:
     return list(layers[name]["features"]) if name in layers else []
 
 
+def counted(client: Any, name: str, tile: TileId) -> int:
+    """The records a generalised tile counts (every feature of it a count, at national zoom)."""
+    return sum(int(f["properties"]["count"]) for f in features(client, name, tile))
+
+
 def visible(client: Any, name: str, tile: TileId) -> dict[int, dict[str, Any]]:
     """What the client may see in the tile proper (no buffer), read as GeoJSON pages."""
     box = ",".join(map(str, tile.lonlat_box()))
