@@ -78,7 +78,7 @@ def test_the_plan_time_is_warped_through_each_runs_days() -> None:
     assert np.log(factors).std() == pytest.approx(np.sqrt(0.09 * 30 / 28 * 1.2), rel=0.05)
     # a run is warped through as many days as it needs, however slow
     ends = np.full((3, 50), 40.0)
-    warped = warp(ends, DayPace(scale2=0.5, dof=4.0, past_share=1.0), np.random.default_rng(4))
+    warped = warp(ends, DayPace(scale2=0.5, dof=4.0, past_share=1.0), seed=4)
     assert np.all(np.isfinite(warped)) and warped.std() > 1.0
 
 

@@ -14,7 +14,7 @@ from shapely.geometry import Point, box
 
 from sapper.model.enums import Contamination, ItemCategory, LandUse, Method, TeamKind
 from sapper.model.records import Hazard
-from sapper.plan.forecasting.day_pace import DayPace, run_days, through, warp
+from sapper.plan.forecasting.day_pace import DayPace, run_tables, warp, warp_columns, warp_runs
 from sapper.plan.forecasting.forecast import CHART_RUNS, chart_runs, forecast, sample_days
 from sapper.plan.forecasting.poisson import PoissonRows
 from sapper.plan.forecasting.precedence import predecessors, reduced, replay, starts_of
@@ -99,7 +99,7 @@ def test_with_nothing_left_to_chance_the_forecast_replays_the_plan() -> None:
 def test_a_sectors_mean_duration_is_the_plans_expected_duration(kind: TeamKind) -> None:
     problem, plan = town(PROD, items=6.0, n=1, teams=1, kind=kind)
     option = problem.option(0, plan.slots[0].team)
-    days = sample_days(problem, plan, PROD, 40_000, np.random.default_rng(7))[0]
+    days = sample_days(problem, plan, PROD, 40_000, seed=7)[0]
     # productivity draws from triangular rates and a lognormal spread, items are Poisson with
     # triangular handling times: on average they take what the plan expects
     assert days.mean() == pytest.approx(option.days, rel=0.02)
@@ -254,8 +254,9 @@ def test_warping_the_ends_kept_is_warping_every_end() -> None:
     rng = np.random.default_rng(8)
     ends = rng.uniform(0.0, 60.0, (30, 700))
     pace = DayPace(scale2=0.04, dof=8.0, past_share=0.2)
-    every = warp(ends.copy(), pace, np.random.default_rng(5))
-    days = run_days(pace, np.random.default_rng(5), ends.max(axis=0))  # the same draws as warp's
-    assert through(ends.max(axis=0)[None, :], days)[0] == pytest.approx(every.max(axis=0), rel=1e-9)
+    every = warp(ends.copy(), pace, seed=5)
+    days = run_tables(pace, 5, ends.max(axis=0))  # the same draws as warp's
+    kept = warp_runs(ends.max(axis=0)[:, None], days, np.arange(700))[:, 0]
+    assert kept == pytest.approx(every.max(axis=0), rel=1e-9)
     some = rng.choice(700, 90, replace=False)
-    assert through(ends[:, some], days[some]) == pytest.approx(every[:, some], rel=1e-9)
+    assert warp_columns(ends, days, some) == pytest.approx(every[:, some], rel=1e-9)

@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 from test_forecast import town as forecast_town
 
-from sapper.plan.forecasting import series
+from sapper.plan.forecasting import series, threads
 from sapper.plan.forecasting.day_pace import (
     WARP_CHUNK,
     DayPace,
     run_days,
     run_progress,
+    run_tables,
     through,
     through_by_run,
     warp_columns,
@@ -100,11 +101,10 @@ def test_the_forecasts_levels_with_a_day_pace_are_those_of_every_end_warped(runs
     learned = Learned(day_pace=DayPace(scale2=0.04, dof=8.0, past_share=0.2))
     fc = forecast(problem, plan, PROD, runs=runs, seed=5, learned=learned)
     # the forecast's own steps, done the plain way: every end of every run warped
-    rng = np.random.default_rng(5)
     order = plan_order(plan)
-    ends = replay(Sampler(problem, plan, PROD, order, learned).draw(rng, runs), reduced(problem, plan, order)[0])
+    ends = replay(Sampler(problem, plan, PROD, order, learned).draw(5, runs), reduced(problem, plan, order)[0])
     need = ends.max(axis=0).astype(float)
-    days = [run_days(learned.day_pace, rng, need[a : a + WARP_CHUNK]) for a in range(0, runs, WARP_CHUNK)]
+    days = [table[:, 1:] for table in run_tables(learned.day_pace, 5, need)]  # each chunk's days, its own draws
     warped = np.hstack(
         [
             through(ends[:, a : a + WARP_CHUNK].astype(float), d)
@@ -124,3 +124,20 @@ def test_the_forecasts_levels_with_a_day_pace_are_those_of_every_end_warped(runs
     expected = levels(shown, axis=1)
     for row, s in enumerate(order):
         assert [fc.sector_finish[s][q] for q in LEVELS] == expected[:, row].tolist()
+
+
+def test_the_same_seed_gives_the_same_forecast_on_any_number_of_threads(monkeypatch) -> None:
+    """Each chunk of runs draws on a stream of its own, whichever thread takes it and whenever it ends."""
+    problem, plan = town(n=40, teams=4)
+    learned = Learned(day_pace=DayPace(scale2=0.04, dof=8.0, past_share=0.2))
+    made = []
+    for count in (1, 2, 4):
+        monkeypatch.setattr(threads, "THREADS", count)
+        made.append(forecast(problem, plan, PROD, runs=1500, seed=9, learned=learned))
+    one = made[0]
+    assert len({fc.finish[50] for fc in made}) == 1  # and not a forecast that ignores the draws:
+    assert one.finish[50] < one.finish[95]
+    for fc in made[1:]:
+        assert (fc.finish, fc.hazard_finish, fc.sector_finish) == (one.finish, one.hazard_finish, one.sector_finish)
+        assert all(np.array_equal(fc.remaining[q], one.remaining[q]) for q in one.remaining)
+        assert all(np.array_equal(fc.work[q], one.work[q]) for q in one.work)

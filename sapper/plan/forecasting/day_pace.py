@@ -40,7 +40,6 @@ one interpolation a run; ``warp``: both).
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
@@ -49,6 +48,8 @@ from datetime import date
 from typing import Protocol
 
 import numpy as np
+
+from sapper.plan.forecasting.threads import DAYS, each, streams
 
 
 class ReportedDay(Protocol):
@@ -67,6 +68,7 @@ class ReportedDay(Protocol):
 PRIOR_SIGMA = 0.20
 PRIOR_DAYS = 4.0  # ASSUMPTION: the guess weighs as much as 4 report days; the register's own days take over
 WARP_CHUNK = 500  # runs warped at a time
+LONG_INTERP = 1000  # values a run's interpolation takes, from which chunks of runs are warped on the threads
 FIT_ROUNDS = 50  # alternating means of the two-way fit (converges to 1e-9 in a few for reports' tables)
 
 
@@ -166,17 +168,24 @@ def past_share(dates: Sequence[date], half_life_days: float) -> float:
     return float((w**2).sum() / w.sum() ** 2)
 
 
-def warp(ends: np.ndarray, pace: DayPace, rng: np.random.Generator) -> np.ndarray:
+def warp(ends: np.ndarray, pace: DayPace, seed: int) -> np.ndarray:
     """Sectors x runs of plan time (working days at the learned pace) to working days elapsed, in
-    place, through each run's own days (draws per run: the variance, the past offset, a factor a day)."""
+    place, through each run's own days (draws per run: the variance, the past offset, a factor a day),
+    those of ``run_tables``."""
     if ends.size == 0:
         return ends
-    runs = ends.shape[1]
-    progress = run_progress(pace, rng, ends.max(axis=0))
-    for a in range(0, runs, WARP_CHUNK):  # a few runs at a time: the sectors x runs temporaries stay small
-        part = slice(a, a + WARP_CHUNK)
-        ends[:, part] = through_by_run(ends[:, part].T, progress[part]).T
+    ends[:] = warp_runs(ends.T, run_tables(pace, seed, ends.max(axis=0)), np.arange(ends.shape[1])).T
     return ends
+
+
+def run_tables(pace: DayPace, seed: int, need: np.ndarray) -> list[np.ndarray]:
+    """``run_progress`` of WARP_CHUNK runs at a time (``need``: per run), each chunk drawn on its own
+    stream, on the threads: the tables ``warp_runs`` reads."""
+    firsts = range(0, len(need), WARP_CHUNK)
+    generators = streams(seed, DAYS, len(firsts))
+    return list(
+        each(lambda k: run_progress(pace, generators[k], need[firsts[k] : firsts[k] + WARP_CHUNK]), range(len(firsts)))
+    )
 
 
 def run_days(pace: DayPace, rng: np.random.Generator, need: np.ndarray) -> np.ndarray:
@@ -236,11 +245,17 @@ def warp_runs(
     rows = np.arange(len(runs)) if rows is None else rows
     chunk = runs // WARP_CHUNK
     bounds = np.searchsorted(chunk, np.arange(len(days_done) + 1)).tolist()  # each chunk's runs in one piece
-    for k, (a, b) in enumerate(itertools.pairwise(bounds)):
-        if a < b:
-            table = days_done[k]  # all its runs (ascending, so in order), or some
-            table = table if b - a == len(table) else table[runs[a:b] - k * WARP_CHUNK]
-            through_by_run(by_run[a:b], table, out=out, rows=rows[a:b].tolist())
+
+    def warp_chunk(k: int) -> None:
+        a, b = bounds[k], bounds[k + 1]
+        table = days_done[k]  # all its runs (ascending, so in order), or some
+        table = table if b - a == len(table) else table[runs[a:b] - k * WARP_CHUNK]
+        through_by_run(by_run[a:b], table, out=out, rows=rows[a:b].tolist())
+
+    chunks = [k for k in range(len(days_done)) if bounds[k] < bounds[k + 1]]
+    # on the threads only where each interpolation is long: short ones are mostly Python's steps, which wait
+    for _ in each(warp_chunk, chunks) if by_run.shape[1] >= LONG_INTERP else map(warp_chunk, chunks):
+        pass
     return out
 
 

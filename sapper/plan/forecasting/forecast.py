@@ -31,11 +31,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sapper.plan.forecasting.day_pace import WARP_CHUNK, run_progress, warp_columns, warp_runs
+from sapper.plan.forecasting.day_pace import run_tables, warp_columns, warp_runs
 from sapper.plan.forecasting.learning import Learned
 from sapper.plan.forecasting.poisson import PoissonRows
 from sapper.plan.forecasting.precedence import last_rows, reduced, replay, starts_of
 from sapper.plan.forecasting.series import area_left, left_series, work_left
+from sapper.plan.forecasting.threads import DRAWS, each, streams
 from sapper.plan.problem import TICKS_PER_DAY, Problem
 from sapper.plan.rules.productivity import Productivity
 from sapper.plan.scheduling.schedule import Schedule
@@ -48,7 +49,7 @@ CHART_RUNS = 1000  # runs behind the burn-down's bands and the sector levels (sp
 # They are the work that keeps a plan open long after the map looks clear.
 TAIL_AREA = 0.95
 PERCENTILE = "inverted_cdf"  # a level is a value reached by at least that share of runs
-DRAW_CHUNK = 256  # runs drawn at a time: the draws of a chunk stay in cache
+DRAW_CHUNK = 256  # runs drawn at a time, on a stream of their own: the draws of a chunk stay in cache
 REPLAY_CHUNK = 10_000  # runs replayed at a time: the replay's numpy calls per sector are few, each on long rows
 # Working days of every sector in every run: float32 halves the memory 10,000 runs x thousands of sectors
 # pass through (draw, replay, the chart's runs), and its seven digits are far finer than the draws' spread
@@ -182,11 +183,22 @@ class Sampler:
                 out[i] = 1.0 / key[3].sample(rng, runs) if key[3] is not None else 1.0
         return out
 
-    def draw(self, rng: np.random.Generator, runs: int) -> np.ndarray:
-        """Working days of each sector (rows in plan order) in each of ``runs`` runs, survey outcome included."""
+    def draw(self, seed: int, runs: int, drawn: Callable[[int], None] | None = None) -> np.ndarray:
+        """Working days of each sector (rows in plan order) in each of ``runs`` runs, survey outcome included:
+        DRAW_CHUNK runs at a time on the threads, each chunk on its own stream; ``drawn(runs so far)``
+        after each chunk, in order."""
         days = np.empty((len(self.cell), runs), dtype=RUN_DTYPE)
-        for a in range(0, runs, DRAW_CHUNK):
-            self.draw_into(rng, days[:, a : a + DRAW_CHUNK])
+        firsts = range(0, runs, DRAW_CHUNK)
+        generators = streams(seed, DRAWS, len(firsts))
+
+        def chunk(k: int) -> int:
+            a = firsts[k]
+            self.draw_into(generators[k], days[:, a : a + DRAW_CHUNK])  # the draws' temporaries stay in cache
+            return min(a + DRAW_CHUNK, runs)
+
+        for done in each(chunk, range(len(firsts))):
+            if drawn:
+                drawn(done)
         return days
 
     def draw_into(self, rng: np.random.Generator, out: np.ndarray) -> None:
@@ -225,12 +237,12 @@ def sample_days(
     schedule: Schedule,
     prod: Productivity,
     runs: int,
-    rng: np.random.Generator,
+    seed: int,
     learned: Learned | None = None,
 ) -> dict[int, np.ndarray]:
     """Working days each planned sector takes in each run: {sector: array(runs)}."""
     order = plan_order(schedule)
-    days = Sampler(problem, schedule, prod, order, learned).draw(rng, runs)
+    days = Sampler(problem, schedule, prod, order, learned).draw(seed, runs)
     return {s: days[row] for row, s in enumerate(order)}
 
 
@@ -244,7 +256,6 @@ def forecast(
     learned: Learned | None = None,
 ) -> Forecast:
     began = time.perf_counter()
-    rng = np.random.default_rng(seed)
     order = plan_order(schedule)
     if not order:
         return Forecast(runs, dict.fromkeys(LEVELS, 0.0), {}, {}, np.zeros(1), {}, np.zeros(1))
@@ -256,11 +267,8 @@ def forecast(
     hazards = list(hazard_rows)
     lasts = [np.array(last_rows(hazard_rows[h], ancestors), dtype=np.int64) for h in hazards]
     n = len(order)
-    ends = np.empty((n, runs), dtype=RUN_DTYPE)  # every run's durations, then ends in place: rows in plan order
-    for a in range(0, runs, DRAW_CHUNK):  # a few runs at a time: the draws' temporaries stay in cache
-        sampler.draw_into(rng, ends[:, a : a + DRAW_CHUNK])
-        if progress:
-            progress(n * min(a + DRAW_CHUNK, runs) // (2 * runs), n)
+    # every run's durations, then ends in place: rows in plan order
+    ends = sampler.draw(seed, runs, (lambda done: progress(n * done // (2 * runs), n)) if progress else None)
     for a in range(0, runs, REPLAY_CHUNK):  # many runs at a time: a few numpy calls per sector
         replay(ends[:, a : a + REPLAY_CHUNK], preds)
         if progress:
@@ -272,7 +280,7 @@ def forecast(
     if pace is not None:  # days all teams share: plan time to days elapsed, as day_pace.warp of every end
         # each run's days, WARP_CHUNK runs at a time (as many days as the slowest of them needs); the
         # warp is monotone in plan time, so warping the ends kept is warping every end
-        days_done = [run_progress(pace, rng, whole[a : a + WARP_CHUNK]) for a in range(0, runs, WARP_CHUNK)]
+        days_done = run_tables(pace, seed, whole)
         ends_of_hazard = warp_runs(ends_of_hazard.T, days_done, np.arange(runs)).T
         whole = ends_of_hazard.max(axis=0)
     grid = np.arange(int(np.ceil(whole.max())) + 2)
@@ -351,7 +359,9 @@ def _row_levels(values: np.ndarray, in_place: bool = False) -> np.ndarray:
     ranks = [-(-q * values.shape[1] // 100) - 1 for q in LEVELS]  # ceil(q n / 100) - 1, in integers
     if not in_place:
         values = values.copy()
-    values.partition(ranks, axis=1)
+    half = (len(values) + 1) // 2
+    for _ in each(lambda rows: values[rows].partition(ranks, axis=1), [slice(0, half), slice(half, None)]):
+        pass
     return values[:, ranks].T
 
 

@@ -2,13 +2,15 @@
 
 Sectors' starts and ends are given as sectors x runs arrays of working days; each series
 is built by a few bincounts, with no runs x sectors x days array. A run's series is its own:
-they are worked out RUN_BLOCK runs at a time, so that a block's arrays and day bins stay in
-cache through the passes over them (the same figures as all runs at once).
+they are worked out RUN_BLOCK runs at a time, on the threads, so that a block's arrays and day
+bins stay in cache through the passes over them (the same figures as all runs at once).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from sapper.plan.forecasting.threads import each
 
 RUN_BLOCK = 32  # runs at a time: 32 runs x 4,000 sectors x 8 bytes is 1 MB (the L2 cache holds 2 MB here)
 
@@ -28,10 +30,10 @@ def area_left(
     """
     runs = ends.shape[1]
     if runs > RUN_BLOCK:
-        parts = [
-            area_left(ends[:, b], area, n, None if starts is None else starts[:, b], gradual) for b in _blocks(runs)
-        ]
-        return np.vstack(parts)
+        parts = each(
+            lambda b: area_left(ends[:, b], area, n, None if starts is None else starts[:, b], gradual), _blocks(runs)
+        )
+        return np.vstack(list(parts))
     whole = np.ones(len(area), dtype=bool) if gradual is None or starts is None else ~gradual
     day = ends - 1e-9 if whole.all() else ends[whole] - 1e-9  # sectors x runs: the day each is done
     np.ceil(day, out=day)
@@ -55,7 +57,7 @@ def work_left(starts: np.ndarray, ends: np.ndarray, n: int) -> np.ndarray:
     A sector's work left at time g is clip(end - g, 0, end - start) = relu(end - g) - relu(start - g).
     """
     if ends.shape[1] > RUN_BLOCK:
-        return np.vstack([work_left(starts[:, b], ends[:, b], n) for b in _blocks(ends.shape[1])])
+        return np.vstack(list(each(lambda b: work_left(starts[:, b], ends[:, b], n), _blocks(ends.shape[1]))))
     left = _DayBins(ends, n).relu_sums() - _DayBins(starts, n).relu_sums()
     left[left < 1e-9] = 0.0  # rounding at a sector ending on a whole day
     return left
@@ -70,7 +72,7 @@ def left_series(
     day (searched land): each array's day bins are built once and serve both series.
     """
     if ends.shape[1] > RUN_BLOCK:
-        parts = [left_series(starts[:, b], ends[:, b], area, n, gradual) for b in _blocks(ends.shape[1])]
+        parts = list(each(lambda b: left_series(starts[:, b], ends[:, b], area, n, gradual), _blocks(ends.shape[1])))
         return np.vstack([left for left, _ in parts]), np.vstack([work for _, work in parts])
     at_end, at_start = _DayBins(ends, n), _DayBins(starts, n)
     work = at_end.relu_sums() - at_start.relu_sums()
