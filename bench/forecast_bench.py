@@ -39,10 +39,9 @@ from sapper.plan.scheduling.greedy import wspt_schedule
 
 def one_run_at_a_time(problem, schedule, prod, runs: int, seed: int) -> np.ndarray:
     """The peer: for each run, walk the sectors in plan order with Python scalars."""
-    rng = np.random.default_rng(seed)
     order = sorted(schedule.slots, key=lambda s: (schedule.slots[s].start, schedule.slots[s].end, s))
     preds = predecessors(problem, schedule, order)
-    days = sample_days(problem, schedule, prod, runs, rng)
+    days = sample_days(problem, schedule, prod, runs, seed)
     finish = np.empty(runs)
     for r in range(runs):
         end: dict[int, float] = {}
