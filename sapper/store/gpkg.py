@@ -303,7 +303,7 @@ class GeoPackageBackend(SqlBackend):
         cols = ['"id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL']
         if lay.geometry_type:
             cols.append(f"{q(GEOM)} {lay.geometry_type}")
-        cols += [self._column_ddl(c) for c in lay.attribute_columns]
+        cols += [self.column_ddl(c) for c in lay.attribute_columns]
         self.execute(f"CREATE TABLE {q(lay.name)} ({', '.join(cols)})")
         self.execute(f'CREATE UNIQUE INDEX "{lay.name}_source_key" ON {q(lay.name)} ("source_key")')
         data_type = "features" if lay.geometry_type else "attributes"
@@ -317,13 +317,6 @@ class GeoPackageBackend(SqlBackend):
             "INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, 4326, 0, 0)", [lay.name, GEOM, lay.geometry_type]
         )
         gpkg_rtree.create(self.execute, lay.name)
-
-    def _column_ddl(self, col: Column) -> str:
-        default = " NOT NULL DEFAULT 0" if col.name == "version" else ""
-        return f"{q(col.name)} {self.sql_type(col)}{default}"
-
-    def add_column(self, lay: Layer, col: Column) -> None:
-        self.execute(f"ALTER TABLE {q(lay.name)} ADD COLUMN {self._column_ddl(col)}")
 
     def create_audit_table(self) -> None:
         self.execute(

@@ -89,8 +89,13 @@ class SqlBackend(AuditRows, ABC):
     @abstractmethod
     def create_layer(self, lay: Layer) -> None: ...
 
-    @abstractmethod
-    def add_column(self, lay: Layer, col: Column) -> None: ...
+    def column_ddl(self, col: Column) -> str:
+        """A column's definition in CREATE or ALTER TABLE: ``version`` counts from 0, never NULL."""
+        default = " NOT NULL DEFAULT 0" if col.name == "version" else ""
+        return f"{q(col.name)} {self.sql_type(col)}{default}"
+
+    def add_column(self, lay: Layer, col: Column) -> None:
+        self.execute(f"ALTER TABLE {q(lay.name)} ADD COLUMN {self.column_ddl(col)}")
 
     @abstractmethod
     def close(self) -> None: ...
