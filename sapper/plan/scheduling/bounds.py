@@ -131,9 +131,10 @@ def refined_bound(problem: Problem, horizon_ticks: int, time_limit_s: float) -> 
     GLOP's deterministic time, shared out in advance: the same bound every run.
     """
     best, variables, carried = 0.0, 30_000, 0.0
+    covers = clique_covers(problem)  # the same in every solve
     for share in REFINE_SHARES:
         budget = carried + share * time_limit_s
-        value, buckets = _fluid(problem, horizon_ticks, MAX_BUCKETS, variables, budget)
+        value, buckets = _fluid(problem, horizon_ticks, MAX_BUCKETS, variables, budget, covers)
         if value == 0.0:
             carried = budget
             continue
@@ -144,8 +145,22 @@ def refined_bound(problem: Problem, horizon_ticks: int, time_limit_s: float) -> 
     return best
 
 
+def clique_covers(problem: Problem) -> tuple[list[list[int]], ...]:
+    """Three covers of the sectors by cliques, for the one-machine cuts: ``cliques``'s partition, the one
+    seeded backwards, and the one seeded heaviest first (weight over shortest duration)."""
+    sectors = problem.workable
+    shortest = {s: min(o.ticks for o in problem.options[s]) for s in sectors}
+    heavy = sorted(sectors, key=lambda s: -problem.weight(s) / shortest[s])
+    return cliques(problem), cliques(problem, sectors[::-1]), cliques(problem, heavy)
+
+
 def _fluid(
-    problem: Problem, horizon_ticks: int, buckets: int, max_variables: int, time_limit_s: float
+    problem: Problem,
+    horizon_ticks: int,
+    buckets: int,
+    max_variables: int,
+    time_limit_s: float,
+    covers: tuple[list[list[int]], ...] | None = None,
 ) -> tuple[float, int]:
     """Teams of one kind pooled as a fluid, sets of conflicting sectors as single machines.
 
@@ -168,7 +183,8 @@ def _fluid(
     if not sectors or horizon_ticks <= 0:
         return 0.0, 0
     speed, class_of, capacity = team_classes(problem)
-    sets = cliques(problem)
+    covers = clique_covers(problem) if covers is None else covers
+    sets = covers[0]
     groups = _groups(problem, sets, class_of, speed)
     # buckets grow geometrically: fine early, where the heaviest sectors finish, coarse late;
     # fewer of them on a large problem, so the LP stays a few seconds' work
@@ -211,8 +227,7 @@ def _fluid(
                 _row(solver, by_bucket[b], edges[b + 1] - edges[b])
     # one-machine cuts on three clique covers: the one above, seeded backwards, and heaviest first
     shortest = {s: min(o.ticks for o in problem.options[s]) for s in sectors}
-    heavy = sorted(sectors, key=lambda s: -problem.weight(s) / shortest[s])
-    for cover in (sets, cliques(problem, sectors[::-1]), cliques(problem, heavy)):
+    for cover in covers:
         for clique in cover:
             if len(clique) > 1:
                 _one_machine(solver, [(problem.weight(s) / shortest[s], float(shortest[s]), mean[s]) for s in clique])

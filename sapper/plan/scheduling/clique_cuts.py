@@ -18,7 +18,14 @@ from collections import defaultdict
 import numpy as np
 
 from sapper.plan.problem import TICKS_PER_DAY, Problem
-from sapper.plan.scheduling.bounds import BUCKET_GROWTH, _groups, _one_machine, _row, cliques, team_classes
+from sapper.plan.scheduling.bounds import (
+    BUCKET_GROWTH,
+    _groups,
+    _one_machine,
+    _row,
+    clique_covers,
+    team_classes,
+)
 
 CUT_ROUNDS = 4  # rounds of maximal cliques added where the LP breaks them
 # measured (bench/README.md): 200 sectors and 11,800 pairs end their cuts within 30 % of a 10 s limit; 2,000 sectors
@@ -48,7 +55,8 @@ def clique_bound(problem: Problem, horizon_ticks: int, buckets: int = 10, time_l
     if not sectors or horizon_ticks <= 0:
         return 0.0
     speed, class_of, capacity = team_classes(problem)
-    sets = cliques(problem)
+    covers = clique_covers(problem)
+    sets = covers[0]
     groups = _groups(problem, sets, class_of, speed)
     # buckets grow geometrically: fine early, where the heaviest sectors finish, coarse late
     growth = (1.0 + BUCKET_GROWTH) ** np.arange(buckets + 1) - 1.0
@@ -91,8 +99,7 @@ def clique_bound(problem: Problem, horizon_ticks: int, buckets: int = 10, time_l
             for b in range(spans - 1):
                 _row(solver, [(float(shortest[s]), share[s][b]) for s in clique], lengths[b])
     # one-machine cuts on three clique covers: the one above, seeded backwards, and heaviest first
-    heavy = sorted(sectors, key=lambda s: -problem.weight(s) / shortest[s])
-    for cover in (sets, cliques(problem, sectors[::-1]), cliques(problem, heavy)):
+    for cover in covers:
         for clique in cover:
             if len(clique) > 1:
                 _one_machine(solver, [(problem.weight(s) / shortest[s], float(shortest[s]), mean[s]) for s in clique])
