@@ -49,7 +49,7 @@ from typing import Protocol
 
 import numpy as np
 
-from sapper.plan.forecasting.threads import DAYS, each, streams
+from sapper.plan.forecasting.threads import DAYS, each, run_each, streams
 
 
 class ReportedDay(Protocol):
@@ -254,8 +254,11 @@ def warp_runs(
 
     chunks = [k for k in range(len(days_done)) if bounds[k] < bounds[k + 1]]
     # on the threads only where each interpolation is long: short ones are mostly Python's steps, which wait
-    for _ in each(warp_chunk, chunks) if by_run.shape[1] >= LONG_INTERP else map(warp_chunk, chunks):
-        pass
+    if by_run.shape[1] >= LONG_INTERP:
+        run_each(warp_chunk, chunks)
+    else:
+        for k in chunks:
+            warp_chunk(k)
     return out
 
 

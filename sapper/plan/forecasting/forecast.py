@@ -36,7 +36,7 @@ from sapper.plan.forecasting.learning import Learned
 from sapper.plan.forecasting.poisson import PoissonRows
 from sapper.plan.forecasting.precedence import last_rows, reduced, replay, starts_of
 from sapper.plan.forecasting.series import area_left, left_series, work_left
-from sapper.plan.forecasting.threads import DRAWS, each, streams
+from sapper.plan.forecasting.threads import DRAWS, each, run_each, streams
 from sapper.plan.problem import TICKS_PER_DAY, Problem
 from sapper.plan.rules.productivity import Productivity
 from sapper.plan.scheduling.schedule import Schedule
@@ -360,8 +360,7 @@ def _row_levels(values: np.ndarray, in_place: bool = False) -> np.ndarray:
     if not in_place:
         values = values.copy()
     half = (len(values) + 1) // 2
-    for _ in each(lambda rows: values[rows].partition(ranks, axis=1), [slice(0, half), slice(half, None)]):
-        pass
+    run_each(lambda rows: values[rows].partition(ranks, axis=1), [slice(0, half), slice(half, None)])
     return values[:, ranks].T
 
 

@@ -34,6 +34,12 @@ def each(work: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
         yield from pool.map(work, items)
 
 
+def run_each(work: Callable[[T], object], items: Sequence[T]) -> None:
+    """``work(item)`` of each item for what it does in place, on up to THREADS threads; all done on return."""
+    for _ in each(work, items):
+        pass
+
+
 def streams(seed: int, purpose: int, chunks: int) -> list[np.random.Generator]:
     """One random generator per chunk of runs, from the seed, the purpose and the chunk's place alone."""
     return [np.random.default_rng(s) for s in np.random.SeedSequence([seed, purpose]).spawn(chunks)]
