@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -119,29 +120,29 @@ def fluid_bound(
     problem: Problem, horizon_ticks: int, buckets: int = 40, max_variables: int = 30_000, time_limit_s: float = 60.0
 ) -> float:
     """The LP bound of ``_fluid``, in the objective's units (0 if the LP was cut short)."""
-    return _fluid(problem, horizon_ticks, buckets, max_variables, time_limit_s)[0]
+    return _fluid(problem, horizon_ticks, buckets, max_variables).solve(time_limit_s)
 
 
 def refined_bound(problem: Problem, horizon_ticks: int, time_limit_s: float) -> float:
     """``fluid_bound`` solved again with twice the time buckets, in a fixed budget; the best value.
 
-    Every value is a proof, so the largest one stands; a solve cut short counts 0 and its
-    share goes to the next solve, of the same size (else a small budget's quick first
-    share proves nothing and the bound falls back to ``lower_bound``). The budget is
+    Every value is a proof, so the largest one stands. A solve cut short counts 0, and the
+    next share goes on solving the same LP from where it stopped (GLOP keeps its basis), so
+    a small budget's quick first share is not lost and no LP is built twice. The budget is
     GLOP's deterministic time, shared out in advance: the same bound every run.
     """
-    best, variables, carried = 0.0, 30_000, 0.0
-    covers = clique_covers(problem)  # the same in every solve
+    best, variables = 0.0, 30_000
+    covers = clique_covers(problem)  # the same for every LP
+    lp = None
     for share in REFINE_SHARES:
-        budget = carried + share * time_limit_s
-        value, buckets = _fluid(problem, horizon_ticks, MAX_BUCKETS, variables, budget, covers)
+        lp = lp or _fluid(problem, horizon_ticks, MAX_BUCKETS, variables, covers)
+        value = lp.solve(share * time_limit_s)
         if value == 0.0:
-            carried = budget
             continue
-        best, carried = max(best, value), 0.0
-        if buckets >= MAX_BUCKETS:
+        best = max(best, value)
+        if lp.buckets >= MAX_BUCKETS:
             break
-        variables *= 2
+        variables, lp = variables * 2, None
     return best
 
 
@@ -154,14 +155,35 @@ def clique_covers(problem: Problem) -> tuple[list[list[int]], ...]:
     return cliques(problem), cliques(problem, sectors[::-1]), cliques(problem, heavy)
 
 
+@dataclass
+class _LP:
+    """A bound's linear programme, built once and solved in parts of GLOP's deterministic time."""
+
+    solver: Any  # pywraplp.Solver; None when there is nothing to bound
+    buckets: int = 0
+
+    def solve(self, time_limit_s: float) -> float:
+        """The optimum, in the objective's units; 0 if this part of the time did not reach it. The
+        next call goes on from where this one stopped (dual simplex: about twice as fast on these LPs)."""
+        from ortools.linear_solver import pywraplp
+
+        if self.solver is None:
+            return 0.0
+        self.solver.SetSolverSpecificParametersAsString(
+            f"use_dual_simplex: true max_deterministic_time: {max(0.05, time_limit_s):.3f}"
+        )
+        if self.solver.Solve() != pywraplp.Solver.OPTIMAL:
+            return 0.0
+        return float(self.solver.Objective().Value())
+
+
 def _fluid(
     problem: Problem,
     horizon_ticks: int,
     buckets: int,
     max_variables: int,
-    time_limit_s: float,
     covers: tuple[list[list[int]], ...] | None = None,
-) -> tuple[float, int]:
+) -> _LP:
     """Teams of one kind pooled as a fluid, sets of conflicting sectors as single machines.
 
     Each team t gets a speed v_t (1 / its median duration); a sector s worked by a team
@@ -181,7 +203,7 @@ def _fluid(
 
     sectors = problem.workable
     if not sectors or horizon_ticks <= 0:
-        return 0.0, 0
+        return _LP(None)
     speed, class_of, capacity = team_classes(problem)
     covers = clique_covers(problem) if covers is None else covers
     sets = covers[0]
@@ -192,11 +214,6 @@ def _fluid(
     growth = (1.0 + BUCKET_GROWTH) ** np.arange(buckets + 1) - 1.0
     edges = [*(float(horizon_ticks) * growth / growth[-1]), np.inf]  # the last bucket has no end
     solver = pywraplp.Solver.CreateSolver("GLOP")
-    # dual simplex: about twice as fast on these LPs; cut short by deterministic time (the same
-    # cut every run), the bound proves nothing and 0 is returned
-    solver.SetSolverSpecificParametersAsString(
-        f"use_dual_simplex: true max_deterministic_time: {max(0.05, time_limit_s):.3f}"
-    )
     spans = len(edges) - 1
     use: list[list[list[tuple[float, object]]]] = [[[] for _ in range(spans)] for _ in capacity]
     serial: dict[int, list[list[tuple[float, object]]]] = {}  # clique -> bucket -> (shortest ticks, variable)
@@ -232,9 +249,7 @@ def _fluid(
             if len(clique) > 1:
                 _one_machine(solver, [(problem.weight(s) / shortest[s], float(shortest[s]), mean[s]) for s in clique])
     objective.SetMinimization()
-    if solver.Solve() != pywraplp.Solver.OPTIMAL:
-        return 0.0, buckets
-    return objective.Value(), buckets
+    return _LP(solver, buckets)
 
 
 def team_classes(problem: Problem) -> tuple[dict[int, float], dict[int, int], list[float]]:
