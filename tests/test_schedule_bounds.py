@@ -13,7 +13,15 @@ from sapper.model.records import Hazard
 from sapper.plan.problem import TICKS_PER_DAY, Problem, WorkSector, WorkTeam, build_problem
 from sapper.plan.rules.methods import decide, load_rules
 from sapper.plan.rules.productivity import load_productivity
-from sapper.plan.scheduling.bounds import cliques, fluid_bound, lower_bound, makespan_bound, refined_bound
+from sapper.plan.scheduling.bounds import (
+    MAX_BUCKETS,
+    _fluid,
+    cliques,
+    fluid_bound,
+    lower_bound,
+    makespan_bound,
+    refined_bound,
+)
 from sapper.plan.scheduling.clique_cuts import clique_bound, maximal_cliques
 from sapper.plan.scheduling.cpsat import cpsat_schedule
 from sapper.plan.scheduling.greedy import greedy_schedule, wspt_schedule
@@ -172,3 +180,20 @@ def test_a_small_budget_still_proves_more_than_the_simple_bound() -> None:
     )
     assert refined_bound(problem, horizon, budget) == pytest.approx(fluid_bound(problem, horizon), rel=1e-9)
     assert refined_bound(problem, horizon, budget) > lower_bound(problem)
+
+
+def test_a_solve_cut_short_goes_on_where_it_stopped() -> None:
+    # refined_bound gives each share of its budget to the same LP in turn: a share too short to solve it
+    # alone finishes it after the share before, so a small budget's first share is not lost (an LP solved
+    # from the start at each call would fail the second time as it did the first)
+    problem = build_problem(mixed_town(0, 60, 2000.0), mixed_teams(), PROD, {})
+    horizon = max(s.end for s in wspt_schedule(problem).slots.values())
+    optimum = fluid_bound(problem, horizon)
+    for part in (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28):
+        lp = _fluid(problem, horizon, MAX_BUCKETS, 30_000)
+        if lp.solve(part) > 0.0:
+            break  # solved from the start in one part: too late to see it go on
+        if (value := lp.solve(part)) > 0.0:
+            assert value == pytest.approx(optimum, rel=1e-9)
+            return
+    pytest.fail("no part of the time too short alone that a second one of the same length finished")
